@@ -1,0 +1,7 @@
+"""`python -m codeact_tui` runs the command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

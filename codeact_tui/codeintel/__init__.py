@@ -1,0 +1,1 @@
+"""Code intelligence: repo map and host tools for guest code."""

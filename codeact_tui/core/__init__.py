@@ -1,0 +1,1 @@
+"""The domain: the CodeAct loop, its events and the ports it needs. Never imports textual."""

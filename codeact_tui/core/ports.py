@@ -1,0 +1,128 @@
+"""The ports the core needs, as Protocols, and the value types that cross them.
+
+Adapters (`executor/`, `history/`, `llm/`) implement these; the core and the UI depend only on
+this module. Everything here is standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+FileChangeKind = Literal["added", "modified", "deleted", "renamed"]
+StreamName = Literal["stdout", "stderr"]
+ExecutionStatus = Literal["ok", "error", "stopped"]
+EntryKind = Literal["agent", "manual", "user", "undo", "redo", "restore"]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file an action or history entry changed."""
+
+    path: str
+    """Project-relative path with `/` separators (the new path of a rename)."""
+    change: FileChangeKind
+    """What happened to it."""
+    old_path: str | None = None
+    """The previous path, for a rename."""
+
+
+OutputCallback = Callable[[StreamName, str], None]
+"""Receives live output while an action runs: the stream's name and a chunk of text."""
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """How one code action ended. The text fields are authoritative (live output is a preview)."""
+
+    stdout: str
+    """Everything the action wrote to standard output, up to the output limit."""
+    stderr: str
+    """Everything it wrote to standard error (tracebacks included), up to the output limit."""
+    status: ExecutionStatus
+    """`ok` (ran to the end), `error` (raised or exited non-zero), `stopped` (a limit or an
+    interrupt stopped it)."""
+    exit_code: int | None = 0
+    """The guest's exit status; None when it was stopped."""
+    stopped_by: str | None = None
+    """What stopped it: "interrupt", "deadline", "memory", "stack overflow", "file calls", or the
+    runtime's own words; None when it was not stopped."""
+    state_reset: bool = False
+    """True when the Python session was discarded and reopened (its variables are gone)."""
+    changed_files: tuple[FileChange, ...] = ()
+    """Files the action created, changed, renamed or deleted in the project."""
+    truncated: tuple[StreamName, ...] = ()
+    """Streams whose output passed the limit and were cut."""
+    duration_s: float = 0.0
+    """Wall-clock time of the action."""
+    warnings: tuple[str, ...] = ()
+    """Things the user should know (large disk growth, refused writes, ...)."""
+
+
+class Executor(Protocol):
+    """Runs code actions in one persistent sandbox session inside the project."""
+
+    async def run(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+    ) -> ExecutionResult:
+        """Run one code action and return how it ended; never raises for guest behaviour."""
+        ...
+
+    def interrupt(self) -> None:
+        """Stop the running action: softly first (KeyboardInterrupt in the guest), then hard."""
+        ...
+
+    async def close(self) -> None:
+        """End the session and release its resources."""
+        ...
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of the project tree."""
+
+    id: int
+    """Sequential per project, starting at 1."""
+    kind: EntryKind
+    """Who or what made the change."""
+    time: str
+    """When it was recorded, ISO 8601 in UTC."""
+    summary: str
+    """One line saying what it was."""
+    files: tuple[FileChange, ...] = ()
+    """The files it changed."""
+    before: str = ""
+    """The snapshot (commit id) of the tree before it."""
+    after: str = ""
+    """The snapshot (commit id) of the tree after it."""
+    turn_id: str | None = None
+    """The conversation turn that caused it, when there is one."""
+    target: int | None = None
+    """For undo/redo/restore: the entry it acted on."""
+    untracked: tuple[str, ...] = field(default=())
+    """Files left out of the snapshot (too large), which undo cannot restore."""
+
+
+class ActionTicket(Protocol):
+    """What `History.begin_action` returns; handed back to `finish_action`."""
+
+
+class History(Protocol):
+    """Snapshots of the project around every action, with diff, undo, redo and restore."""
+
+    def begin_action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> ActionTicket:
+        """Snapshot the tree before an action; first records outside changes as a `user` entry."""
+        ...
+
+    def finish_action(self, ticket: ActionTicket) -> HistoryEntry | None:
+        """Snapshot the tree after the action; the new entry, or None if nothing changed."""
+        ...
+
+    def entries(self) -> list[HistoryEntry]:
+        """All entries, oldest first."""
+        ...

@@ -1,0 +1,1 @@
+"""Host side of the WebAssembly sandbox: sessions, the project mount, live output, interrupts."""

@@ -1,0 +1,1 @@
+"""The shadow git store: snapshots around every action, diff, undo, redo, restore."""

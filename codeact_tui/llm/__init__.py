@@ -1,0 +1,1 @@
+"""Model backends: adapters of the ChatModel port."""
