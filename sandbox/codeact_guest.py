@@ -1,0 +1,191 @@
+"""Runs INSIDE the WebAssembly interpreter: sets up a session for code actions.
+
+The host imports this once per session (`install(...)`) and calls `begin_action()` before every
+action. It provides:
+
+- the working directory (the project) and `sys.path` entry for the project's own modules;
+- live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
+  `emit` at most every `interval_s` (or per 4 KiB), so the host sees output while the action
+  runs. The runtime's own capture stays authoritative; the live copy stops after `live_cap`
+  bytes per stream;
+- soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
+  guest then raises KeyboardInterrupt (at the next output, `time.sleep` slice, or pending flush);
+- `time.sleep` in short slices that poll for an interrupt, and an `input()` that explains why it
+  cannot work here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import time
+
+_BATCH_BYTES = 4096
+_SLEEP_SLICE_S = 0.1
+
+_state = {"interval": 0.05, "live_cap": 1 << 20, "tools": None}
+
+
+def _host_tools():  # pragma: no cover - trivial
+    return _state["tools"]
+
+
+class _Tee:
+    """A text stream that writes through to the runtime's stream and batches a live copy."""
+
+    def __init__(self, inner, name: str) -> None:
+        self._inner = inner
+        self._name = name
+        self._pending: list[str] = []
+        self._pending_len = 0
+        self._sent = 0
+        self._last_flush = 0.0
+
+    # The text-stream surface code actually uses.
+    def write(self, text: str) -> int:
+        written = self._inner.write(text)
+        if text and self._sent < _state["live_cap"]:
+            self._pending.append(text)
+            self._pending_len += len(text)
+            now = time.monotonic()
+            if self._pending_len >= _BATCH_BYTES or now - self._last_flush >= _state["interval"]:
+                self.flush_live(now)
+            else:
+                _arm_pending_flush()
+        return written
+
+    def flush_live(self, now: float | None = None) -> None:
+        """Send the batched text to the host; raise KeyboardInterrupt if it asks to stop."""
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        self._pending_len = 0
+        self._last_flush = time.monotonic() if now is None else now
+        room = _state["live_cap"] - self._sent
+        if room <= 0:
+            return
+        text = text[:room]
+        self._sent += len(text)
+        stop = False
+        try:
+            stop = bool(_host_tools().emit(self._name, text))
+        except Exception:
+            _state["live_cap"] = 0  # the host is not listening: keep running, stop streaming
+        if stop and self._name == "stdout":
+            raise KeyboardInterrupt
+        if stop:
+            _state["interrupt_pending"] = True
+
+    def reset(self) -> None:
+        self._pending.clear()
+        self._pending_len = 0
+        self._sent = 0
+        self._last_flush = 0.0
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+def _flush_due(everything: bool = False) -> None:
+    """Flush teed output whose batching window has passed (or all of it)."""
+    now = time.monotonic()
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, _Tee) and stream._pending:
+            if everything or now - stream._last_flush >= _state["interval"]:
+                stream.flush_live(now)
+
+
+def _pending_profiler(frame, event, arg) -> None:
+    """Installed only while output waits in a batch: flushes it once its window has passed, so
+    the last lines of a burst reach the host while the action goes on computing."""
+    if event in ("call", "return"):
+        try:
+            _flush_due()
+        finally:
+            if not any(isinstance(s, _Tee) and s._pending for s in (sys.stdout, sys.stderr)):
+                sys.setprofile(None)
+
+
+def _arm_pending_flush() -> None:
+    if sys.getprofile() is None:
+        sys.setprofile(_pending_profiler)
+
+
+def _interrupt_requested() -> bool:
+    if _state.pop("interrupt_pending", False):
+        return True
+    try:
+        return bool(_host_tools().poll())
+    except Exception:
+        return False
+
+
+_real_sleep = time.sleep
+
+
+def _sleep(seconds: float) -> None:
+    """`time.sleep` in slices, flushing live output and honouring soft interrupts."""
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    end = time.monotonic() + seconds
+    while True:
+        _flush_due(everything=True)  # nothing else will be printed while we sleep
+        if _interrupt_requested():
+            raise KeyboardInterrupt
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        _real_sleep(min(left, _SLEEP_SLICE_S))
+
+
+def _no_input(prompt: object = "") -> str:
+    raise RuntimeError(
+        "input() is not available in code actions: nobody is at the keyboard. "
+        "Put the value in the code instead."
+    )
+
+
+def install(project: str, interval_s: float, live_cap: int) -> None:
+    """Prepare this session: working directory, live output, interrupts, helpers."""
+    from host import tools  # the host's tool module, present for every session we open
+
+    _state["tools"] = tools
+    _state["interval"] = interval_s
+    _state["live_cap"] = live_cap
+    os.chdir(project)
+    if project not in sys.path:
+        sys.path.insert(0, project)
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "matplotlib"))
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if not isinstance(sys.stdout, _Tee):
+        sys.stdout = _Tee(sys.stdout, "stdout")
+    if not isinstance(sys.stderr, _Tee):
+        sys.stderr = _Tee(sys.stderr, "stderr")
+    time.sleep = _sleep
+    builtins.input = _no_input
+
+    import __main__
+
+    import codeact_helpers
+
+    for name in codeact_helpers.__all__:
+        setattr(__main__, name, getattr(codeact_helpers, name))
+
+
+def begin_action(live_cap: int) -> None:
+    """Reset the live-output counters for a new action."""
+    _state["live_cap"] = live_cap
+    _state.pop("interrupt_pending", None)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, _Tee):
+            stream.reset()
+    if sys.getprofile() is _pending_profiler:
+        sys.setprofile(None)

@@ -1,0 +1,172 @@
+"""Helpers for code actions, available in every action without an import.
+
+They run INSIDE the sandbox on the project (the working directory). Each returns a string (or a
+list) meant to be printed, and raises a clear error when it cannot do what was asked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+
+__all__ = ["view_file", "replace_in_file", "write_file", "list_files", "search_files"]
+
+_SKIP_DIRS = {".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox"}
+_MAX_FILE_BYTES = 2 << 20
+
+
+def _read_text(path: str) -> str:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder; use list_files({path!r}) to see what it holds")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist (the working directory is {os.getcwd()})")
+    with open(path, "rb") as f:
+        data = f.read()
+    if b"\0" in data[:8192]:
+        raise ValueError(f"{path} is a binary file ({len(data)} bytes); it cannot be shown as text")
+    return data.decode("utf-8", errors="replace")
+
+
+def view_file(path: str, start: int = 1, end: int | None = None) -> str:
+    """Show a text file with line numbers.
+
+    Args:
+        path: The file, relative to the project.
+        start: The first line to show (1-based).
+        end: The last line to show (inclusive); default the end of the file, at most 400 lines.
+
+    Returns:
+        The numbered lines, with a note when more lines follow.
+    """
+    lines = _read_text(path).splitlines()
+    total = len(lines)
+    start = max(1, start)
+    last = total if end is None else min(end, total)
+    if end is None and last - start + 1 > 400:
+        last = start + 399
+    width = len(str(max(last, 1)))
+    shown = [f"{n:>{width}}| {lines[n - 1]}" for n in range(start, last + 1)]
+    if last < total:
+        shown.append(f"... ({total - last} more lines; view_file({path!r}, {last + 1}) shows them)")
+    if not shown:
+        return f"{path} has {total} lines; nothing in {start}..{last}"
+    return "\n".join(shown)
+
+
+def replace_in_file(path: str, old: str, new: str) -> str:
+    """Replace one exact snippet of a file.
+
+    Args:
+        path: The file, relative to the project.
+        old: The exact text to replace; it must occur exactly once (include surrounding lines
+            to make it unique).
+        new: The text to put in its place.
+
+    Returns:
+        A one-line summary of the change.
+    """
+    text = _read_text(path)
+    count = text.count(old)
+    if not old:
+        raise ValueError("old is empty: say which text to replace")
+    if count == 0:
+        hint = ""
+        stripped = old.strip()
+        if stripped and stripped in text:
+            hint = " (it does occur with different leading/trailing whitespace)"
+        raise ValueError(f"the text to replace was not found in {path}{hint}; view_file({path!r}) shows the file")
+    if count > 1:
+        lines = [text[: m.start()].count("\n") + 1 for m in re.finditer(re.escape(old), text)]
+        raise ValueError(
+            f"the text to replace occurs {count} times in {path} (lines {', '.join(map(str, lines[:10]))}); "
+            "include more surrounding lines so it occurs once"
+        )
+    line = text[: text.index(old)].count("\n") + 1
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text.replace(old, new, 1))
+    return f"replaced {old.count(chr(10)) + 1} line(s) at line {line} of {path} with {new.count(chr(10)) + 1} line(s)"
+
+
+def write_file(path: str, content: str) -> str:
+    """Create or overwrite a text file (folders are created as needed).
+
+    Args:
+        path: The file, relative to the project.
+        content: The whole new content.
+
+    Returns:
+        A one-line summary.
+    """
+    existed = os.path.exists(path)
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(content)
+    lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
+    return f"{'overwrote' if existed else 'created'} {path} ({lines} lines)"
+
+
+def _walk(root: str):
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".git"))
+        for name in sorted(files):
+            yield os.path.normpath(os.path.join(folder, name))
+
+
+def list_files(path: str = ".", pattern: str = "*", limit: int = 500) -> list[str]:
+    """List files below a folder (recursively), skipping virtualenvs and caches.
+
+    Args:
+        path: The folder, relative to the project.
+        pattern: A glob matched against each file's path relative to `path`, e.g. "*.py".
+        limit: The most paths to return.
+
+    Returns:
+        Relative paths, sorted.
+    """
+    if not os.path.isdir(path):
+        raise NotADirectoryError(f"{path} is not a folder")
+    found = []
+    for file in _walk(path):
+        rel = os.path.relpath(file, path)
+        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern):
+            found.append(rel)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def search_files(pattern: str, path: str = ".", glob: str = "*", regex: bool = False, limit: int = 100) -> str:
+    """Search text files for a string or regular expression.
+
+    Args:
+        pattern: The text (or, with regex=True, the regular expression) to find.
+        path: The folder to search, relative to the project.
+        glob: Only files whose name or relative path matches this glob, e.g. "*.py".
+        regex: Treat `pattern` as a regular expression.
+        limit: The most matching lines to return.
+
+    Returns:
+        `path:line: text` lines, one per match, and a note when the limit cut them.
+    """
+    matcher = re.compile(pattern if regex else re.escape(pattern))
+    hits = []
+    for rel in list_files(path, glob, limit=100_000):
+        file = os.path.join(path, rel)
+        try:
+            if os.path.getsize(file) > _MAX_FILE_BYTES:
+                continue
+            with open(file, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if b"\0" in data[:8192]:
+            continue
+        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+            if matcher.search(line):
+                hits.append(f"{os.path.normpath(file)}:{number}: {line.strip()[:200]}")
+                if len(hits) >= limit:
+                    return "\n".join(hits + [f"... (stopped at {limit} matches)"])
+    return "\n".join(hits) if hits else f"no matches for {pattern!r}"
