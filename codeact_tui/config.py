@@ -51,6 +51,9 @@ class SandboxSettings:
     disk_growth_warn_mib: int = 256
     """Warn when one action writes more than this many MiB into the project."""
 
+    min_free_disk_mib: int = 256
+    """Writes that would leave less free disk space than this (MiB) are refused."""
+
     max_file_calls: int = 1_000_000
     """The most file operations one action may make through the project mount."""
 
@@ -64,6 +67,10 @@ class HistorySettings:
 
     keep_days: int = 0
     """Prune entries older than this many days on `history --prune`; 0 keeps everything."""
+
+    lock_timeout_s: float = 30.0
+    """How long a command waits for another process (e.g. a running action) to release the
+    project's history before it gives up and says so."""
 
 
 @dataclass(frozen=True)

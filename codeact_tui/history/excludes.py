@@ -1,0 +1,67 @@
+"""Built-in excludes: folders no snapshot should contain (VCS data, virtualenvs, caches).
+
+They are written to the shadow store's `info/exclude`, so they add to the project's own
+`.gitignore` files. Virtualenvs with unusual names are found by their `pyvenv.cfg`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BUILTIN_PATTERNS: tuple[str, ...] = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    ".virtualenv/",
+    ".direnv/",
+    "node_modules/",
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".hypothesis/",
+    ".tox/",
+    ".nox/",
+    ".ipynb_checkpoints/",
+    ".import_linter_cache/",
+    ".DS_Store",
+)
+"""gitignore patterns every snapshot leaves out."""
+
+SKIP_DIR_NAMES = frozenset(p.rstrip("/") for p in BUILTIN_PATTERNS if p.endswith("/") and "*" not in p)
+"""Folder names never descended into when the store walks the tree itself."""
+
+
+def escape_pattern(path: str) -> str:
+    """A gitignore pattern that matches exactly one project-relative path, anchored at the root."""
+    out = []
+    for ch in path:
+        if ch in "*?[]\\!# ":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "/" + "".join(out)
+
+
+def find_virtualenvs(project: Path) -> list[str]:
+    """Top-level folders of the project that are virtualenvs (they hold a `pyvenv.cfg`)."""
+    found: list[str] = []
+    try:
+        with os.scandir(project) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+                    found.append(entry.name)
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def exclude_file_text(project: Path, extra_dirs: list[str]) -> str:
+    """The text of the store's `info/exclude`: built-ins plus the given project folders."""
+    lines = ["# written by codeact-tui: never snapshotted", *BUILTIN_PATTERNS]
+    lines += [escape_pattern(d) + "/" for d in extra_dirs if "\n" not in d]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,151 @@
+"""Run the git CLI against the shadow store, isolated from every user and system setting.
+
+The shadow repository's git dir lives in the data folder and its work tree is the project. Git
+is run with hooks and fsmonitor off, without system or global config, with a fixed author, no
+signing, no line-ending or filter conversion, and a private index, so nothing the user (or a
+guest program that edited the project) configured can make git run commands or change bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HistoryError
+
+AUTHOR_NAME = "codeact-tui"
+AUTHOR_EMAIL = "codeact-tui@localhost"
+
+# `-c` options given on every call. They win over any config file, the store's own included.
+_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.autocrlf", "false"),
+    ("core.safecrlf", "false"),
+    ("core.symlinks", "true"),
+    ("core.filemode", "true"),
+    ("core.ignorecase", "false"),
+    ("core.precomposeunicode", "false"),
+    ("core.protectNTFS", "false"),
+    ("core.protectHFS", "false"),
+    ("core.quotePath", "false"),
+    ("core.untrackedCache", "true"),
+    ("core.splitIndex", "false"),
+    ("core.sparseCheckout", "false"),
+    ("core.logAllRefUpdates", "false"),
+    ("commit.gpgSign", "false"),
+    ("gc.autoDetach", "false"),
+    ("diff.external", ""),
+    ("diff.noprefix", "false"),
+    ("diff.mnemonicPrefix", "false"),
+    ("color.ui", "false"),
+    ("advice.addEmbeddedRepo", "false"),
+    ("advice.addIgnoredFile", "false"),
+    ("safe.directory", "*"),
+    ("submodule.recurse", "false"),
+)
+
+# Inherited variables that would redirect git to another repository, index or object store.
+_STRIP_PREFIXES = ("GIT_",)
+
+
+@dataclass(frozen=True)
+class GitResult:
+    """The outcome of one git call."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+class Git:
+    """Runs git with `--git-dir` = the shadow store and `--work-tree` = the project."""
+
+    def __init__(self, git_dir: Path, work_tree: Path, index_file: Path, excludes_file: Path) -> None:
+        """Prepare the environment once; every call reuses it."""
+        self.git_dir = git_dir
+        self.work_tree = work_tree
+        self.index_file = index_file
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP_PREFIXES)}
+        env.update(
+            GIT_DIR=str(git_dir),
+            GIT_WORK_TREE=str(work_tree),
+            GIT_INDEX_FILE=str(index_file),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_TERMINAL_PROMPT="0",
+            GIT_OPTIONAL_LOCKS="0",
+            GIT_LITERAL_PATHSPECS="1",
+            GIT_AUTHOR_NAME=AUTHOR_NAME,
+            GIT_AUTHOR_EMAIL=AUTHOR_EMAIL,
+            GIT_COMMITTER_NAME=AUTHOR_NAME,
+            GIT_COMMITTER_EMAIL=AUTHOR_EMAIL,
+            LC_ALL="C",
+            LANG="C",
+        )
+        self._env = env
+        self._prefix: list[str] = ["git"]
+        for key, value in (*_CONFIG, ("core.excludesFile", str(excludes_file))):
+            self._prefix += ["-c", f"{key}={value}"]
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        check: bool = True,
+        env: Mapping[str, str | None] | None = None,
+        cwd: Path | None = None,
+    ) -> GitResult:
+        """Run `git ARGS` in the project; raise HistoryError on a non-zero exit when `check`.
+
+        `env` adds variables to the isolated environment; a None value removes one.
+        """
+        full_env = self._env
+        if env:
+            full_env = {**self._env, **{k: v for k, v in env.items() if v is not None}}
+            for key in [k for k, v in env.items() if v is None]:
+                full_env.pop(key, None)
+        try:
+            proc = subprocess.run(
+                [*self._prefix, *args],
+                input=input,
+                capture_output=True,
+                env=full_env,
+                cwd=cwd or self.work_tree,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise HistoryError("git is not installed (the history store needs the git command)") from None
+        if check and proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise HistoryError(f"git {args[0]} failed: {message}")
+        return GitResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def out(self, *args: str, input: bytes | None = None, env: Mapping[str, str | None] | None = None) -> bytes:
+        """Run git and return its standard output (raises on failure)."""
+        return self.run(*args, input=input, env=env).stdout
+
+    def line(self, *args: str, input: bytes | None = None, env: Mapping[str, str | None] | None = None) -> str:
+        """Run git and return its standard output as one stripped ASCII line (ids, counts)."""
+        return self.out(*args, input=input, env=env).decode("ascii").strip()
+
+
+def split_z(data: bytes) -> list[bytes]:
+    """Split NUL-terminated git output into its records, dropping the final empty one."""
+    parts = data.split(b"\0")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return parts
+
+
+def decode_path(raw: bytes) -> str:
+    """A git path as `str`, lossless for non-UTF-8 names (`os.fsencode` gives the bytes back)."""
+    return os.fsdecode(raw)
+
+
+def encode_paths(paths: Sequence[str]) -> bytes:
+    """NUL-terminated paths for `--pathspec-from-file --pathspec-file-nul` and `-z` inputs."""
+    return b"".join(os.fsencode(p) + b"\0" for p in paths)

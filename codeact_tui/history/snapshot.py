@@ -1,0 +1,173 @@
+"""Taking a snapshot: the project tree as a git tree, plus what git cannot hold.
+
+Git records files, symlinks and the executable bit. A snapshot adds, in its commit message:
+empty directories (git drops them; restore recreates them) and large untracked files (left out
+on purpose; reported so the user knows undo cannot bring them back), as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import HistoryError
+from .excludes import SKIP_DIR_NAMES
+from .gitcmd import Git, decode_path, encode_paths, split_z
+
+SNAPSHOT_SUBJECT = "codeact-tui snapshot"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_WALK_BUDGET = 5000  # entries visited per untracked folder when looking for empty directories
+
+
+@dataclass(frozen=True)
+class LargeFile:
+    """An untracked file too large to snapshot."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class TreeState:
+    """What one snapshot saw: the git tree and the extras git cannot record."""
+
+    tree: str
+    """The git tree id of the snapshotted files."""
+    empty_dirs: tuple[str, ...] = ()
+    """Project-relative directories that held nothing (sorted)."""
+    large_files: tuple[LargeFile, ...] = ()
+    """Untracked files above the size limit, not in `tree` (sorted by path)."""
+    unreadable: tuple[str, ...] = field(default=(), compare=False)
+    """Files git could not read (permissions); not in `tree`."""
+
+    def message(self) -> str:
+        """The commit message that stores this state's extras."""
+        meta = {
+            "v": 1,
+            "empty_dirs": list(self.empty_dirs),
+            "large_files": [[f.path, f.size, f.mtime_ns] for f in self.large_files],
+        }
+        return f"{SNAPSHOT_SUBJECT}\n\n{json.dumps(meta, sort_keys=True)}\n"
+
+    @classmethod
+    def from_commit(cls, tree: str, message: str) -> TreeState:
+        """Rebuild a state from a snapshot commit's tree id and message."""
+        _, _, body = message.partition("\n\n")
+        meta = {}
+        body = body.strip()
+        if body:
+            try:
+                meta = json.loads(body)
+            except ValueError:
+                meta = {}
+        return cls(
+            tree=tree,
+            empty_dirs=tuple(meta.get("empty_dirs", ())),
+            large_files=tuple(LargeFile(p, int(s), int(m)) for p, s, m in meta.get("large_files", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot commit and the state it records."""
+
+    commit: str
+    state: TreeState
+
+
+_ERROR_PATH = re.compile(rb"""^error: (?:open\("(.*)"\)|unable to index file '(.*)'|.*?'(.*)')""")
+
+
+class Snapshotter:
+    """Stages the whole project into the private index and writes it as a tree."""
+
+    def __init__(self, git: Git, project: Path, max_file_size: int) -> None:
+        """`max_file_size` in bytes: larger untracked files are left out."""
+        self.git = git
+        self.project = project
+        self.max_file_size = max_file_size
+
+    def take(self) -> TreeState:
+        """Snapshot the project as it is on disk now (writes only the shadow store)."""
+        large = self._large_untracked()
+        args = ["add", "--all", "--ignore-errors"]
+        env = None
+        stdin = None
+        if large:
+            # Literal exclude pathspecs keep the large files out without escaping their names.
+            specs = ["."] + [f":(exclude,literal){f.path}" for f in large]
+            args += ["--pathspec-from-file=-", "--pathspec-file-nul"]
+            stdin = encode_paths(specs)
+            env = {"GIT_LITERAL_PATHSPECS": "0"}
+        res = self.git.run(*args, input=stdin, env=env, check=False)
+        unreadable: list[str] = []
+        if res.returncode != 0:
+            for line in res.stderr.splitlines():
+                match = _ERROR_PATH.match(line)
+                if match:
+                    raw = next(g for g in match.groups() if g is not None)
+                    unreadable.append(decode_path(raw))
+            if not unreadable and b"adding files failed" not in res.stderr:
+                raise HistoryError("could not snapshot the project: " + res.stderr.decode("utf-8", "replace").strip())
+        tree = self.git.line("write-tree")
+        return TreeState(
+            tree=tree,
+            empty_dirs=tuple(self._empty_dirs()),
+            large_files=tuple(large),
+            unreadable=tuple(sorted(set(unreadable))),
+        )
+
+    def _large_untracked(self) -> list[LargeFile]:
+        """Untracked, not ignored files above the size limit."""
+        out = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
+        large: list[LargeFile] = []
+        for raw in split_z(out):
+            try:
+                st = os.lstat(os.path.join(os.fsencode(self.project), raw))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_size > self.max_file_size:
+                large.append(LargeFile(decode_path(raw), st.st_size, st.st_mtime_ns))
+        large.sort(key=lambda f: f.path)
+        return large
+
+    def _empty_dirs(self) -> list[str]:
+        """Leaf directories with nothing in them (git cannot store those)."""
+        out = self.git.out("ls-files", "--others", "--exclude-standard", "--directory", "-z")
+        root = os.fsencode(self.project)
+        found: list[str] = []
+        for raw in split_z(out):
+            if not raw.endswith(b"/"):
+                continue
+            rel = raw.rstrip(b"/")
+            found.extend(decode_path(p) for p in _leaf_empty_dirs(root, rel))
+        return sorted(set(found))
+
+
+def _leaf_empty_dirs(root: bytes, rel: bytes) -> list[bytes]:
+    """Empty directories at or under `rel` (project-relative bytes), within a visit budget."""
+    found: list[bytes] = []
+    stack = [rel]
+    visited = 0
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, current)) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        visited += len(entries) + 1
+        if visited > _WALK_BUDGET:
+            return found or [rel]
+        if not entries:
+            found.append(current)
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and os.fsdecode(entry.name) not in SKIP_DIR_NAMES:
+                stack.append(current + b"/" + entry.name)
+    return found

@@ -1,0 +1,462 @@
+"""`HistoryStore`: the per-project shadow git store behind every action's snapshot.
+
+Layout, under `paths.project_data_dir(project) / "history"`:
+
+    git/            the shadow repository (objects, refs); never inside the project
+    index           its private index (the user's `.git/index` is never read or written)
+    entries.jsonl   the entry log, one JSON object a line
+    pending.json    present while an action or an undo is under way (crash recovery)
+    lock            the flock that keeps two processes from writing at once
+
+Every snapshot is a parentless commit whose tree is the project; refs
+`refs/codeact/entries/<id>/{before,after}` keep every recorded state reachable, and
+`refs/codeact/head` is the last state the store saw.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .. import paths
+from ..config import HistorySettings
+from ..core.ports import EntryKind, FileChange, HistoryEntry
+from . import excludes
+from .errors import HistoryError, UnknownEntry
+from .gitcmd import Git, decode_path, split_z
+from .journal import Journal
+from .locking import StoreLock, read_json, write_json_atomic
+from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
+
+HEAD_REF = "refs/codeact/head"
+ENTRY_REF = "refs/codeact/entries/{id}/{side}"
+GC_EVERY = 200  # entries between `git gc --auto` runs
+
+
+@dataclass
+class ActionTicket:
+    """An action under way: what `begin_action` saw, handed back to `finish_action`."""
+
+    kind: EntryKind
+    summary: str
+    turn_id: str | None
+    before: Snapshot
+    entry_id: int
+    started: str
+    target: int | None = None
+    finished: bool = field(default=False, compare=False)
+
+
+def now_iso() -> str:
+    """The current time, ISO 8601 in UTC, to the millisecond."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class HistoryStore:
+    """Snapshots of one project around every action, with diff, undo, redo and restore.
+
+    Open with `HistoryStore.open(project)`; use as a context manager or call `close()`. The
+    store takes its lock only while it writes (and from `begin_action` to `finish_action`),
+    so a second process can read the history at any time and write between actions.
+    """
+
+    def __init__(self, project: Path, store_dir: Path, settings: HistorySettings) -> None:
+        """Use `HistoryStore.open`; this only wires the parts together."""
+        self.project = project
+        self.store_dir = store_dir
+        self.settings = settings
+        self.git_dir = store_dir / "git"
+        self._user_exclude = project / ".git" / "info" / "exclude"
+        self.git = Git(
+            self.git_dir,
+            project,
+            store_dir / "index",
+            self._user_exclude if self._user_exclude.is_file() else Path(os.devnull),
+        )
+        self.journal = Journal(store_dir / "entries.jsonl")
+        self._lock = StoreLock(store_dir / "lock")
+        self._pending_path = store_dir / "pending.json"
+        self._snapshotter = Snapshotter(self.git, project, settings.max_file_size_mib * 1024 * 1024)
+        self._ticket: ActionTicket | None = None
+        self._closed = False
+
+    # --- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, project: Path, settings: HistorySettings | None = None) -> HistoryStore:
+        """Open (creating on first use) the history of `project` and recover from any crash.
+
+        Raises:
+            HistoryError: `project` is not a directory, or git is missing or failing.
+            HistoryBusy: another process kept the store locked past `lock_timeout_s`.
+        """
+        project = Path(os.path.realpath(project))
+        if not project.is_dir():
+            raise HistoryError(f"{project} is not a directory")
+        store_dir = paths.project_data_dir(project) / "history"
+        store_dir.mkdir(parents=True, exist_ok=True)
+        store = cls(project, store_dir, settings or HistorySettings())
+        with store._locked():
+            store._init_repo()
+            store._recover()
+        return store
+
+    def close(self) -> None:
+        """Release the lock. An unfinished action stays pending and is recorded on next open."""
+        if self._closed:
+            return
+        self._closed = True
+        self._ticket = None
+        while self._lock.held:
+            self._lock.release()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the store lock for one operation (re-entrant)."""
+        if self._closed:
+            raise HistoryError("the history store is closed")
+        self._lock.acquire(self.settings.lock_timeout_s)
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _init_repo(self) -> None:
+        """Create the shadow repository once; refresh the built-in excludes every open."""
+        if not (self.git_dir / "HEAD").is_file():
+            self.git_dir.mkdir(parents=True, exist_ok=True)
+            self.git.run("init", "--quiet", "--template=", env={"GIT_WORK_TREE": None}, cwd=self.store_dir)
+            (self.store_dir / "project.txt").write_text(os.fsdecode(self.project) + "\n", encoding="utf-8", errors="surrogateescape")
+        self._write_excludes()
+
+    def _write_excludes(self) -> None:
+        """Write `info/exclude`: built-ins, virtualenvs, and the store itself if inside the project."""
+        extra = excludes.find_virtualenvs(self.project)
+        try:
+            inside = self.store_dir.relative_to(self.project)
+            extra.append(inside.as_posix())
+        except ValueError:
+            pass
+        text = excludes.exclude_file_text(self.project, extra)
+        target = self.git_dir / "info" / "exclude"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if target.read_text(encoding="utf-8", errors="surrogateescape") == text:
+                return
+        except FileNotFoundError:
+            pass
+        target.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+    def _clear_stale_git_locks(self) -> None:
+        """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live)."""
+        candidates = [self.store_dir / "index.lock", self.git_dir / "packed-refs.lock", self.git_dir / "HEAD.lock"]
+        for path in candidates:
+            path.unlink(missing_ok=True)
+        refs = self.git_dir / "refs"
+        if refs.is_dir():
+            for lock in refs.rglob("*.lock"):
+                lock.unlink(missing_ok=True)
+        for tmp in self.store_dir.glob("tmp-index*"):
+            tmp.unlink(missing_ok=True)
+
+    # --- crash recovery -----------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Bring the store back to a consistent state after a crash (called under the lock)."""
+        self._clear_stale_git_locks()
+        entries = self.journal.entries()
+        if entries:
+            last = entries[-1]
+            head = self._read_ref(HEAD_REF)
+            if head != last.after or self._read_ref(ENTRY_REF.format(id=last.id, side="after")) != last.after:
+                self._update_refs(last)
+        pending = read_json(self._pending_path)
+        if isinstance(pending, dict):
+            self._recover_pending(pending, entries)
+            self._pending_path.unlink(missing_ok=True)
+
+    def _recover_pending(self, pending: dict[str, Any], entries: list[HistoryEntry]) -> None:
+        """Record what an interrupted action or undo did before its process died."""
+        entry_id = int(pending.get("entry_id", 0))
+        if any(e.id >= entry_id for e in entries):
+            return  # it was recorded; only the marker's removal was missed
+        before_commit = str(pending.get("before", ""))
+        before = self._load_snapshot(before_commit) if before_commit else None
+        if before is None:
+            return
+        after = self._snapshot()
+        if after.state == before.state:
+            self._set_head(after)
+            return
+        summary = f"{pending.get('summary', 'action')} (interrupted)"
+        self._record(
+            pending.get("kind", "agent"),
+            summary,
+            before,
+            after,
+            turn_id=pending.get("turn_id"),
+            target=pending.get("target"),
+        )
+
+    def _write_pending(self, ticket: ActionTicket) -> None:
+        write_json_atomic(
+            self._pending_path,
+            {
+                "kind": ticket.kind,
+                "summary": ticket.summary,
+                "turn_id": ticket.turn_id,
+                "before": ticket.before.commit,
+                "entry_id": ticket.entry_id,
+                "started": ticket.started,
+                "target": ticket.target,
+                "pid": os.getpid(),
+            },
+        )
+
+    # --- the History protocol -----------------------------------------------------------------
+
+    def begin_action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> ActionTicket:
+        """Snapshot the tree before an action; outside changes are first recorded as `user`.
+
+        Holds the store lock until `finish_action` (or `close`).
+
+        Raises:
+            HistoryError: an action is already under way in this store, or git failed.
+            HistoryBusy: another process holds the lock.
+        """
+        if self._ticket is not None and not self._ticket.finished:
+            raise HistoryError("an action is already under way; finish it first")
+        self._lock_for_action()
+        try:
+            before = self.sync()
+            ticket = ActionTicket(kind, _one_line(summary), turn_id, before, self._next_id(), now_iso())
+            self._write_pending(ticket)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._ticket = ticket
+        return ticket
+
+    def finish_action(self, ticket: Any) -> HistoryEntry | None:
+        """Snapshot the tree after the action; the new entry, or None if nothing changed."""
+        if not isinstance(ticket, ActionTicket) or ticket is not self._ticket or ticket.finished:
+            raise HistoryError("this action was not begun by this store or was already finished")
+        try:
+            after = self._snapshot()
+            entry = None
+            if after.state != ticket.before.state:
+                entry = self._record(ticket.kind, ticket.summary, ticket.before, after, ticket.turn_id, ticket.target)
+            self._pending_path.unlink(missing_ok=True)
+            return entry
+        finally:
+            ticket.finished = True
+            self._ticket = None
+            self._lock.release()
+
+    @contextmanager
+    def action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> Iterator[ActionTicket]:
+        """`begin_action` … `finish_action` around a block; the entry is recorded even if it raises.
+
+        The recorded entry (or None) is put on `ticket.entry` afterwards.
+        """
+        ticket = self.begin_action(kind, summary, turn_id)
+        try:
+            yield ticket
+        finally:
+            ticket.entry = self.finish_action(ticket)  # type: ignore[attr-defined]
+
+    def entries(self) -> list[HistoryEntry]:
+        """All entries, oldest first (reads the log; needs no lock)."""
+        return self.journal.entries()
+
+    def entry(self, entry_id: int) -> HistoryEntry:
+        """The entry with this id.
+
+        Raises:
+            UnknownEntry: there is none.
+        """
+        for entry in self.journal.entries():
+            if entry.id == entry_id:
+                return entry
+        raise UnknownEntry(f"there is no history entry #{entry_id} (see `codeact-tui history`)")
+
+    def sync(self) -> Snapshot:
+        """Snapshot now; if the tree changed since the last snapshot, record a `user` entry.
+
+        Returns the current snapshot.
+        """
+        with self._locked():
+            head = self._head()
+            current = self._snapshot(head)
+            if head is None:
+                self._set_head(current)
+            elif current.state != head.state:
+                self._record("user", _user_summary(self._changes(head, current)), head, current)
+            return current
+
+    def _lock_for_action(self) -> None:
+        if self._closed:
+            raise HistoryError("the history store is closed")
+        self._lock.acquire(self.settings.lock_timeout_s)
+
+    # --- snapshots and refs -------------------------------------------------------------------
+
+    def _snapshot(self, head: Snapshot | None = None) -> Snapshot:
+        """Snapshot the tree; reuses the head commit when nothing changed."""
+        self._write_excludes()  # a virtualenv may have appeared since the last snapshot
+        state = self._snapshotter.take()
+        if head is None:
+            head = self._head()
+        if head is not None and head.state == state:
+            return Snapshot(head.commit, state)
+        commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))
+        return Snapshot(commit, state)
+
+    def _head(self) -> Snapshot | None:
+        """The last snapshot the store saw, or None before the first."""
+        commit = self._read_ref(HEAD_REF)
+        return self._load_snapshot(commit) if commit else None
+
+    def _load_snapshot(self, commit: str) -> Snapshot | None:
+        """Read a snapshot commit's tree and extras; None if it is not in the store."""
+        res = self.git.run("cat-file", "commit", commit, check=False)
+        if res.returncode != 0:
+            return None
+        header, _, message = res.stdout.decode("utf-8", "surrogateescape").partition("\n\n")
+        tree = EMPTY_TREE
+        for line in header.splitlines():
+            if line.startswith("tree "):
+                tree = line[5:].strip()
+                break
+        return Snapshot(commit, TreeState.from_commit(tree, message))
+
+    def _read_ref(self, ref: str) -> str:
+        res = self.git.run("rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False)
+        return res.stdout.decode("ascii").strip() if res.returncode == 0 else ""
+
+    def _set_head(self, snap: Snapshot) -> None:
+        self.git.run("update-ref", HEAD_REF, snap.commit)
+
+    def _update_refs(self, entry: HistoryEntry) -> None:
+        """Point the entry's refs and the head at its snapshots, in one transaction."""
+        lines = [
+            f"update {ENTRY_REF.format(id=entry.id, side='before')} {entry.before}",
+            f"update {ENTRY_REF.format(id=entry.id, side='after')} {entry.after}",
+            f"update {HEAD_REF} {entry.after}",
+        ]
+        self.git.run("update-ref", "--stdin", input=("\n".join(lines) + "\n").encode("ascii"))
+
+    def _next_id(self) -> int:
+        entries = self.journal.entries()
+        return entries[-1].id + 1 if entries else 1
+
+    def _record(
+        self,
+        kind: EntryKind,
+        summary: str,
+        before: Snapshot,
+        after: Snapshot,
+        turn_id: str | None = None,
+        target: int | None = None,
+    ) -> HistoryEntry:
+        """Append an entry for the change `before` → `after` and move the head (under the lock)."""
+        entry = HistoryEntry(
+            id=self._next_id(),
+            kind=kind,
+            time=now_iso(),
+            summary=_one_line(summary),
+            files=tuple(self._changes(before, after)),
+            before=before.commit,
+            after=after.commit,
+            turn_id=turn_id,
+            target=target,
+            untracked=_untracked(before.state, after.state),
+        )
+        self.journal.append(entry)  # the log first: recovery re-creates refs from it
+        self._update_refs(entry)
+        if entry.id % GC_EVERY == 0:
+            self.git.run("gc", "--auto", "--quiet", check=False)
+        return entry
+
+    def _changes(self, before: Snapshot, after: Snapshot) -> list[FileChange]:
+        """The files (and empty folders, and large untracked files) that differ."""
+        return changes_between(self.git, before.state, after.state)
+
+
+def changes_between(git: Git, a: TreeState, b: TreeState) -> list[FileChange]:
+    """What changed from state `a` to state `b`, as FileChange records sorted by path."""
+    changes: list[FileChange] = []
+    if a.tree != b.tree:
+        out = git.out("diff-tree", "-r", "-z", "-M", "--name-status", "--no-ext-diff", a.tree, b.tree)
+        parts = split_z(out)
+        i = 0
+        while i < len(parts):
+            status = parts[i].decode("ascii")
+            if status[0] in "RC":
+                old, new = decode_path(parts[i + 1]), decode_path(parts[i + 2])
+                changes.append(FileChange(new, "renamed" if status[0] == "R" else "added", old if status[0] == "R" else None))
+                i += 3
+                continue
+            path = decode_path(parts[i + 1])
+            kind = {"A": "added", "D": "deleted"}.get(status[0], "modified")
+            changes.append(FileChange(path, kind))  # type: ignore[arg-type]
+            i += 2
+    old_dirs, new_dirs = set(a.empty_dirs), set(b.empty_dirs)
+    changes += [FileChange(d + "/", "added") for d in new_dirs - old_dirs]
+    changes += [FileChange(d + "/", "deleted") for d in old_dirs - new_dirs]
+    old_large = {f.path: f for f in a.large_files}
+    new_large = {f.path: f for f in b.large_files}
+    for path in new_large.keys() - old_large.keys():
+        changes.append(FileChange(path, "added"))
+    for path in old_large.keys() - new_large.keys():
+        changes.append(FileChange(path, "deleted"))
+    for path in new_large.keys() & old_large.keys():
+        if new_large[path] != old_large[path]:
+            changes.append(FileChange(path, "modified"))
+    # A file that moved between "large" and "in the tree" shows twice; keep one record.
+    seen: dict[str, FileChange] = {}
+    for change in changes:
+        if change.path in seen and seen[change.path].change != change.change:
+            seen[change.path] = FileChange(change.path, "modified")
+        else:
+            seen.setdefault(change.path, change)
+    return sorted(seen.values(), key=lambda c: c.path)
+
+
+def _untracked(a: TreeState, b: TreeState) -> tuple[str, ...]:
+    """Large files the change touched and unreadable files: what undo cannot restore."""
+    old = {f.path: f for f in a.large_files}
+    touched = {f.path for f in b.large_files if old.get(f.path) != f}
+    touched |= old.keys() - {f.path for f in b.large_files}
+    touched |= set(b.unreadable)
+    return tuple(sorted(touched))
+
+
+def _one_line(text: str) -> str:
+    """The first line of `text`, trimmed to a reasonable length."""
+    line = (text.strip().splitlines() or [""])[0].strip()
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+def _user_summary(changes: list[FileChange]) -> str:
+    """A one-line summary for changes made outside codeact-tui."""
+    if not changes:
+        return "changes made outside codeact-tui"
+    if len(changes) == 1:
+        return f"outside change: {changes[0].change} {changes[0].path}"
+    return f"outside changes: {len(changes)} files"

@@ -1,0 +1,36 @@
+"""Small helpers shared by the history tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codeact_tui.core.ports import EntryKind, HistoryEntry
+from codeact_tui.history import HistoryStore
+
+
+def act(store: HistoryStore, files: dict[str, str | bytes | None], kind: EntryKind = "agent", summary: str = "act") -> HistoryEntry | None:
+    """Run an 'action' that writes (or, for None, deletes) the given project files."""
+    ticket = store.begin_action(kind, summary)
+    for name, content in files.items():
+        path = store.project / name
+        if content is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return store.finish_action(ticket)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every regular file under `root` (outside `.git`) with its content."""
+    out: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts and rel.parts[0] == ".git":
+            continue
+        if path.is_file() and not path.is_symlink():
+            out[rel.as_posix()] = path.read_bytes()
+    return out
