@@ -1,0 +1,168 @@
+"""The live symbol index of one project: the walk, the disk cache and the parser together.
+
+`refresh()` brings it up to date with the files on disk — only new or changed files are read,
+only files whose bytes changed are parsed — and returns an immutable snapshot. One index per
+project and options is kept per process (`index_for`), so the agent loop and the host tools
+share the in-memory state and a warm refresh costs one walk with `stat`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import CachedFile, SymbolCache, cache_file, content_hash, open_cache
+from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, looks_binary, walk
+from .languages import language_for
+from .symbols import BINARY, FileSymbols, extract
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """One file of a snapshot: where it is, its stat, and its symbols."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    symbols: FileSymbols
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The project's text files (binary ones left out) at one refresh, in walk order.
+
+    Attributes:
+        files: Indexed files by project-relative path.
+        parsed: How many files this refresh had to parse (0 when all came from the cache).
+    """
+
+    files: dict[str, IndexedFile]
+    parsed: int = 0
+
+    def fingerprint(self) -> int:
+        """A value that changes whenever a file is added, removed or modified."""
+        return hash(tuple((f.rel, f.size, f.mtime_ns) for f in self.files.values()))
+
+
+def read_symbols(path: Path, rel: str, previous: CachedFile | None) -> tuple[CachedFile, bool] | None:
+    """Read and (if its bytes changed) parse one file; None when it cannot be read.
+
+    Returns the new cache entry and whether the file was parsed.
+    """
+    try:
+        data = path.read_bytes()
+        stat = os.stat(path)
+    except OSError:
+        return None
+    digest = content_hash(data)
+    if previous is not None and previous.digest == digest:
+        return CachedFile(stat.st_mtime_ns, stat.st_size, digest, previous.symbols), False
+    symbols = BINARY if looks_binary(data) else extract(data, language_for(rel))
+    return CachedFile(stat.st_mtime_ns, stat.st_size, digest, symbols), True
+
+
+class ProjectIndex:
+    """Symbols of every file in one project, kept current by `refresh()`. Thread-safe."""
+
+    def __init__(
+        self,
+        project: Path,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_files: int = DEFAULT_MAX_FILES,
+        disk_cache: bool = True,
+    ) -> None:
+        self.project = Path(os.path.realpath(project))
+        self.max_file_bytes = max_file_bytes
+        self.max_files = max_files
+        self._disk_cache = disk_cache
+        self._cache: SymbolCache | None = None
+        self._entries: dict[str, CachedFile] | None = None
+        self._lock = threading.RLock()
+
+    def _load(self) -> dict[str, CachedFile]:
+        if self._entries is None:
+            self._cache = open_cache(self.project) if self._disk_cache else None
+            self._entries = self._cache.load_all() if self._cache is not None else {}
+        return self._entries
+
+    def refresh(self) -> IndexSnapshot:
+        """Walk the project, update changed files, persist the changes, return a snapshot."""
+        with self._lock:
+            entries = self._load()
+            changed: dict[str, CachedFile] = {}
+            files: dict[str, IndexedFile] = {}
+            parsed = 0
+            walked: set[str] = set()
+            for found in walk(self.project, max_file_bytes=self.max_file_bytes, max_files=self.max_files):
+                walked.add(found.rel)
+                entry = entries.get(found.rel)
+                if entry is None or entry.mtime_ns != found.mtime_ns or entry.size != found.size:
+                    result = read_symbols(self.project / found.rel, found.rel, entry)
+                    if result is None:
+                        continue
+                    entry, was_parsed = result
+                    parsed += was_parsed
+                    changed[found.rel] = entries[found.rel] = entry
+                if not entry.symbols.binary:
+                    files[found.rel] = IndexedFile(found.rel, entry.size, entry.mtime_ns, entry.symbols)
+            removed = entries.keys() - walked
+            for rel in removed:
+                del entries[rel]
+            if self._cache is not None:
+                try:
+                    self._cache.store(changed, removed)
+                except Exception:  # noqa: BLE001 - a read-only or full disk must not break the map
+                    pass
+            return IndexSnapshot(files=files, parsed=parsed)
+
+    def file_symbols(self, rel: str) -> FileSymbols | None:
+        """The symbols of one file, updated from disk if it changed; None if it is unreadable.
+
+        Cheaper than `refresh()` when only one file matters (an outline).
+        """
+        with self._lock:
+            entries = self._load()
+            path = self.project / rel
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return None
+            entry = entries.get(rel)
+            if entry is None or entry.mtime_ns != stat.st_mtime_ns or entry.size != stat.st_size:
+                result = read_symbols(path, rel, entry)
+                if result is None:
+                    return None
+                entry = entries[rel] = result[0]
+                if self._cache is not None:
+                    try:
+                        self._cache.store({rel: entry})
+                    except Exception:  # noqa: BLE001 - caching is best effort
+                        pass
+            return entry.symbols
+
+
+_indexes: dict[tuple[str, str, int, int], ProjectIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def index_for(
+    project: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_files: int = DEFAULT_MAX_FILES,
+    disk_cache: bool = True,
+) -> ProjectIndex:
+    """The process-wide index of a project (one per distinct options)."""
+    # The cache location is part of the key: it moves with XDG_CACHE_HOME (tests, users).
+    location = str(cache_file(project)) if disk_cache else ""
+    key = (os.path.realpath(project), location, max_file_bytes, max_files)
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            index = _indexes[key] = ProjectIndex(
+                project, max_file_bytes=max_file_bytes, max_files=max_files, disk_cache=disk_cache
+            )
+        return index

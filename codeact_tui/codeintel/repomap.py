@@ -1,0 +1,255 @@
+"""The repo map: the project's most relevant files and definitions, cut to a token budget.
+
+It fills the repo-map slot of the system prompt. Each call refreshes the project's index (a
+walk with `stat`; only changed files are parsed again), ranks files and definitions
+(`ranking.py`), then keeps as many of the best definitions as fit the budget, grouped by file:
+
+    py/shop/cart.py:
+      17: class Cart
+      26:   def total(self, code: str | None = None) -> float
+    docs/notes.txt
+    … 12 more files not shown
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES
+from .index import IndexedFile, IndexSnapshot, index_for
+from .ranking import rank_project
+from .symbols import Definition
+from .tokens import estimate_tokens
+
+DEFAULT_MAP_TOKENS = 1024
+"""The map's default size: about a page, as aider's default."""
+
+RECENT_FILES = 10
+"""At most this many files count as recently edited (by modification time)."""
+
+RECENT_GAP_NS = 60 * 1_000_000_000
+"""A file counts as recently edited only if it changed this long after most of the tree."""
+
+_WORDS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./\\-]*")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class RepoMap:
+    """A rendered repo map.
+
+    Attributes:
+        text: The map, ready for the prompt ("" when nothing fits or the project is empty).
+        tokens: Its size as counted by the token counter used to build it.
+        files_shown: Files named in the map.
+        files_total: Text files in the project (after ignores).
+        definitions_shown: Definition lines in the map.
+    """
+
+    text: str
+    tokens: int
+    files_shown: int
+    files_total: int
+    definitions_shown: int
+
+
+@dataclass(frozen=True)
+class _Item:
+    score: float
+    rel: str
+    name: str | None  # None: the file itself, listed without definitions
+
+
+def resolve_mentions(
+    mentioned: Iterable[str], files: dict[str, IndexedFile], defined: set[str]
+) -> tuple[set[str], set[str]]:
+    """Split mentions (paths, names, or whole sentences) into known files and defined names."""
+    by_basename: dict[str, list[str]] = {}
+    for rel in files:
+        by_basename.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    mentioned_files: set[str] = set()
+    names: set[str] = set()
+    for text in mentioned:
+        for word in _WORDS.findall(text):
+            word = word.replace("\\", "/").rstrip("./").removeprefix("./")
+            if word in files:
+                mentioned_files.add(word)
+            elif word in by_basename:
+                mentioned_files.update(by_basename[word])
+            elif "/" in word:
+                mentioned_files.update(rel for rel in files if rel.endswith("/" + word))
+            names.update(part for part in _IDENTIFIER.findall(word) if part in defined)
+    return mentioned_files, names
+
+
+def recently_edited(files: dict[str, IndexedFile], explicit: Iterable[str] = ()) -> dict[str, float]:
+    """Weights for recently edited files: those named explicitly, then the newest by mtime.
+
+    A file counts by mtime only when it changed clearly after most of the tree (a fresh
+    checkout, where every file is new, has no recent edits).
+    """
+    weights = {rel: 2.0 * RECENT_FILES for rel in explicit if rel in files}
+    if len(files) >= 2:
+        mtimes = sorted(f.mtime_ns for f in files.values())
+        threshold = mtimes[int(0.9 * (len(mtimes) - 1))] + RECENT_GAP_NS
+        newest = sorted((f for f in files.values() if f.mtime_ns > threshold), key=lambda f: -f.mtime_ns)
+        for position, f in enumerate(newest[:RECENT_FILES]):
+            weights.setdefault(f.rel, float(RECENT_FILES - position))
+    return weights
+
+
+def _parents(definitions: tuple[Definition, ...]) -> list[int]:
+    """For each definition, the index of its enclosing definition, or -1."""
+    parents: list[int] = []
+    stack: list[int] = []
+    for i, d in enumerate(definitions):
+        while stack and definitions[stack[-1]].end_line < d.line:
+            stack.pop()
+        parent = -1
+        if d.parent:
+            for j in reversed(stack):
+                if definitions[j].name == d.parent:
+                    parent = j
+                    break
+        parents.append(parent)
+        stack.append(i)
+    return parents
+
+
+def render(items: list[_Item], snapshot: IndexSnapshot, files_total: int) -> tuple[str, int, int]:
+    """The map text for the chosen items; returns (text, files shown, definition lines)."""
+    chosen: dict[str, set[str]] = {}
+    for item in items:
+        names = chosen.setdefault(item.rel, set())
+        if item.name is not None:
+            names.add(item.name)
+    lines: list[str] = []
+    definition_lines = 0
+    for rel, names in chosen.items():
+        definitions = snapshot.files[rel].symbols.definitions
+        if not names:
+            lines.append(rel)
+            continue
+        lines.append(f"{rel}:")
+        parents = _parents(definitions)
+        keep: set[int] = set()
+        for i, d in enumerate(definitions):
+            if d.name in names:
+                j = i
+                while j != -1 and j not in keep:  # a method brings its class along
+                    keep.add(j)
+                    j = parents[j]
+        for i in sorted(keep):
+            depth = 0
+            j = parents[i]
+            while j != -1:
+                depth += 1
+                j = parents[j]
+            d = definitions[i]
+            lines.append(f"  {d.line}: {'  ' * depth}{d.signature}")
+            definition_lines += 1
+    hidden = files_total - len(chosen)
+    if hidden > 0:
+        lines.append(f"… {hidden} more file{'s' if hidden != 1 else ''} not shown")
+    return ("\n".join(lines) + "\n" if lines else ""), len(chosen), definition_lines
+
+
+def _ranked_items(
+    snapshot: IndexSnapshot, mentioned: Iterable[str], recent: Iterable[str]
+) -> list[_Item]:
+    files = snapshot.files
+    symbols = {rel: f.symbols for rel, f in files.items()}
+    defined = {d.name for s in symbols.values() for d in s.definitions}
+    mentioned_files, mentioned_names = resolve_mentions(mentioned, files, defined)
+    ranking = rank_project(
+        symbols,
+        mentioned_files=mentioned_files,
+        mentioned_names=mentioned_names,
+        recent=recently_edited(files, recent),
+    )
+    items = [_Item(score, rel, name) for (rel, name), score in ranking.definitions.items()]
+    items.extend(
+        _Item(ranking.files[rel] * 0.5, rel, None)
+        for rel, s in symbols.items()
+        if not s.definitions
+    )
+    # Mentioned files always come first: the user named them.
+    top = max((i.score for i in items), default=0.0) + 1.0
+    items = [_Item(i.score + top, i.rel, i.name) if i.rel in mentioned_files else i for i in items]
+    items.sort(key=lambda i: (-i.score, i.rel, i.name or ""))
+    return items
+
+
+def fit_to_budget(
+    items: list[_Item],
+    snapshot: IndexSnapshot,
+    token_budget: int,
+    count_tokens: Callable[[str], int],
+) -> RepoMap:
+    """The largest prefix of the ranked items whose rendering fits the budget (binary search)."""
+    total = len(snapshot.files)
+    best = RepoMap("", 0, 0, total, 0)
+    low, high = 1, min(len(items), max(token_budget, 0))
+    while low <= high:
+        middle = (low + high) // 2
+        text, shown, definitions = render(items[:middle], snapshot, total)
+        tokens = count_tokens(text)
+        if tokens <= token_budget:
+            best = RepoMap(text, tokens, shown, total, definitions)
+            low = middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+_memo_lock = threading.Lock()
+_memo: dict[tuple[object, ...], RepoMap] = {}
+
+
+def build_repo_map(
+    project: Path,
+    *,
+    token_budget: int = DEFAULT_MAP_TOKENS,
+    mentioned: Iterable[str] = (),
+    recent: Iterable[str] = (),
+    count_tokens: Callable[[str], int] = estimate_tokens,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_files: int = DEFAULT_MAX_FILES,
+    disk_cache: bool = True,
+) -> RepoMap:
+    """Build the repo map of a project, ranked for the current conversation.
+
+    Args:
+        project: The project folder.
+        token_budget: The most tokens the map may take (by `count_tokens`).
+        mentioned: File paths, identifiers, or whole messages of the conversation; words that
+            name a project file or a defined symbol pull it (and its neighbours) up.
+        recent: Project-relative paths of files edited lately (by the agent's actions);
+            the newest files by modification time count too.
+        count_tokens: The model's token counter; default a characters-per-token estimate.
+        max_file_bytes: Larger files are skipped.
+        max_files: The walk stops after this many files.
+        disk_cache: Keep parsed symbols in the user cache folder between runs.
+
+    Returns:
+        The map; an empty text when the budget is too small or the project has no files.
+    """
+    index = index_for(project, max_file_bytes=max_file_bytes, max_files=max_files, disk_cache=disk_cache)
+    snapshot = index.refresh()
+    mentioned = tuple(mentioned)
+    recent = tuple(recent)
+    key = (index.project, snapshot.fingerprint(), mentioned, recent, token_budget, count_tokens)
+    with _memo_lock:
+        cached = _memo.get(key)
+    if cached is not None:
+        return cached
+    items = _ranked_items(snapshot, mentioned, recent)
+    result = fit_to_budget(items, snapshot, token_budget, count_tokens)
+    with _memo_lock:
+        _memo.clear()  # one entry per process is enough: the loop asks again each turn
+        _memo[key] = result
+    return result
