@@ -120,6 +120,23 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class CodeIntelSettings:
+    """The repo map in the system prompt and the code tools guest code may call."""
+
+    map_tokens: int = 1024
+    """Tokens the repo map may take in the system prompt; 0 leaves the map out."""
+
+    max_file_kib: int = 512
+    """Files larger than this many KiB are neither parsed, mapped nor searched."""
+
+    max_files: int = 100_000
+    """The walk of the project stops after this many files (a bound for a mistaken root)."""
+
+    disk_cache: bool = True
+    """Keep parsed symbols in the user cache folder between runs, so a warm map is fast."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, one section per part of the program."""
 
@@ -127,6 +144,7 @@ class Settings:
     history: HistorySettings = field(default_factory=HistorySettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    codeintel: CodeIntelSettings = field(default_factory=CodeIntelSettings)
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
