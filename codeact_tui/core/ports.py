@@ -6,7 +6,7 @@ this module. Everything here is standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -125,4 +125,115 @@ class History(Protocol):
 
     def entries(self) -> list[HistoryEntry]:
         """All entries, oldest first."""
+        ...
+
+
+# --- the model port -------------------------------------------------------------------------
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a conversation, as sent to a chat model."""
+
+    role: Role
+    """Who speaks: the system prompt, the user (observations are user turns too), the model."""
+    content: str
+    """The text of the message."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a backend learned about its model while preparing it."""
+
+    name: str
+    """The model's name (or GGUF file name)."""
+    backend: str
+    """`ollama`, `openai`, `embedded` or `scripted`."""
+    context_window: int
+    """The context window pinned for this session, in tokens (Ollama's `num_ctx`)."""
+    trained_context: int | None = None
+    """The context length the model was trained for, when the server says so."""
+    host: str = ""
+    """The server's URL, for messages; empty for in-process backends."""
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """A piece of the model's reply, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """How one model reply went; counts come from the server when it reports them."""
+
+    prompt_tokens: int | None = None
+    """Tokens in the prompt (the server's count, or None when it gave none)."""
+    completion_tokens: int | None = None
+    """Tokens generated."""
+    time_to_first_token_s: float | None = None
+    """Seconds from sending the request to the first text chunk."""
+    tokens_per_s: float | None = None
+    """Generation speed (server timing when given, else measured from the first chunk)."""
+    load_s: float = 0.0
+    """Seconds the server spent loading the model for this request (0 when it was loaded)."""
+    duration_s: float = 0.0
+    """Wall-clock seconds of the whole request."""
+    done_reason: str | None = None
+    """Why generation ended: "stop", "length", "cancelled", ..."""
+
+
+@dataclass(frozen=True)
+class GenerationDone:
+    """The last item of a model stream: the reply ended normally."""
+
+    stats: GenerationStats
+
+
+ModelStreamItem = TextChunk | GenerationDone
+
+
+class ModelError(Exception):
+    """A model backend failed; the message says what happened and, when known, how to fix it."""
+
+
+class ModelSetupError(ModelError):
+    """The model cannot be used at all (server unreachable, model missing, file absent)."""
+
+
+class ModelStreamError(ModelError):
+    """A request failed while it ran (error line, connection cut, malformed data, timeout)."""
+
+
+class ChatModel(Protocol):
+    """A streaming chat model. One instance is one session: its context window never changes."""
+
+    async def prepare(self) -> ModelInfo:
+        """Check the server and model and pin the context window; raises ModelSetupError."""
+        ...
+
+    async def is_loaded(self) -> bool:
+        """Whether the model is in memory (so the next request will not wait for a load)."""
+        ...
+
+    async def load(self) -> float:
+        """Load (warm up) the model; returns the seconds it took. Raises ModelError."""
+        ...
+
+    def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
+        """Stream one reply: text chunks, then one GenerationDone. Closing it cancels the request.
+
+        Raises ModelError while iterating.
+        """
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """The number of tokens in a text (the model's tokenizer, or an estimate)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and memory."""
         ...

@@ -1,0 +1,171 @@
+"""Parse a model reply into a code action, a final answer, or plain text.
+
+The format is CodeAct's: `<execute>…</execute>` runs code, `<solution>…</solution>` answers.
+Small local models are sloppy, so parsing is tolerant:
+
+- a fenced python block counts as the action when no `<execute>` tag is present;
+- a closing tag lost to a stop sequence (or to the end of the stream) is restored, also when
+  only part of it (`</exe`) arrived;
+- fences wrapped inside `<execute>` are removed;
+- only the first action runs: anything the model wrote after it is reported, not executed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+EXECUTE_OPEN = "<execute>"
+EXECUTE_CLOSE = "</execute>"
+SOLUTION_OPEN = "<solution>"
+SOLUTION_CLOSE = "</solution>"
+
+STOP_SEQUENCES: tuple[str, ...] = (EXECUTE_CLOSE,)
+"""Stop sequences sent with every request: generation ends right after the first action."""
+
+ReplyKind = Literal["action", "solution", "reply"]
+
+_FENCE_OPEN = re.compile(r"^[ \t]*```[ \t]*(python3?|py)[ \t]*\r?\n", re.IGNORECASE | re.MULTILINE)
+_FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
+_WRAPPING_FENCE = re.compile(r"\A\s*```[ \t]*(?:python3?|py)?[ \t]*\r?\n(.*?)\r?\n?[ \t]*```\s*\Z", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """What a model reply asks for."""
+
+    kind: ReplyKind
+    """`action` (run `code`), `solution` (the final answer), `reply` (text without code)."""
+    text: str
+    """The reply as it should be kept in the conversation (closing tag restored, tail dropped)."""
+    code: str = ""
+    """The code to run, for an action."""
+    answer: str = ""
+    """The final answer: the solution's content, or the whole reply for a plain reply."""
+    ignored: str = ""
+    """Text the model wrote after the first action; it is neither run nor kept."""
+    repaired: bool = False
+    """True when a missing or partial closing tag or fence was restored."""
+    fenced: bool = False
+    """True when the action came from a fenced block instead of an `<execute>` tag."""
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest proper prefix of `tag` that `text` ends with (0 if none)."""
+    for length in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:length]):
+            return length
+    return 0
+
+
+def _strip_wrapping_fence(code: str) -> str:
+    """Remove a ```python fence that wraps the whole action (a common small-model habit)."""
+    match = _WRAPPING_FENCE.match(code)
+    return match.group(1) if match else code
+
+
+def _clean_code(code: str) -> str:
+    """Trim blank lines around the code and remove a wrapping fence."""
+    return _strip_wrapping_fence(code.strip("\r\n")).strip("\r\n").rstrip()
+
+
+def _parse_execute(text: str, start: int) -> ParsedReply:
+    body_start = start + len(EXECUTE_OPEN)
+    end = text.find(EXECUTE_CLOSE, body_start)
+    repaired = False
+    if end < 0:
+        repaired = True
+        body = text[body_start:]
+        body = body[: len(body) - _partial_suffix(body, EXECUTE_CLOSE)]
+        ignored = ""
+    else:
+        body = text[body_start:end]
+        ignored = text[end + len(EXECUTE_CLOSE) :].strip()
+    kept = text[:body_start] + body.rstrip() + "\n" + EXECUTE_CLOSE
+    return ParsedReply(
+        kind="action", text=kept, code=_clean_code(body), ignored=ignored, repaired=repaired
+    )
+
+
+def _parse_fence(text: str, match: re.Match[str]) -> ParsedReply:
+    body_start = match.end()
+    close = _FENCE_CLOSE.search(text, body_start)
+    if close is None:
+        body, ignored, repaired = text[body_start:], "", True
+        body = body[: len(body) - _partial_suffix(body, "```")]
+        kept = text[:body_start] + body.rstrip() + "\n```"
+    else:
+        body, ignored, repaired = text[body_start : close.start()], text[close.end() :].strip(), False
+        kept = text[: close.end()]
+    return ParsedReply(
+        kind="action",
+        text=kept,
+        code=_clean_code(body),
+        ignored=ignored,
+        repaired=repaired,
+        fenced=True,
+    )
+
+
+def _parse_solution(text: str, start: int) -> ParsedReply:
+    body_start = start + len(SOLUTION_OPEN)
+    end = text.find(SOLUTION_CLOSE, body_start)
+    if end < 0:
+        body = text[body_start:]
+        body = body[: len(body) - _partial_suffix(body, SOLUTION_CLOSE)]
+        kept = text[:body_start] + body.rstrip() + SOLUTION_CLOSE
+        return ParsedReply(kind="solution", text=kept, answer=body.strip(), repaired=True)
+    return ParsedReply(
+        kind="solution",
+        text=text[: end + len(SOLUTION_CLOSE)],
+        answer=text[body_start:end].strip(),
+        ignored=text[end + len(SOLUTION_CLOSE) :].strip(),
+    )
+
+
+def parse_reply(text: str) -> ParsedReply:
+    """Decide what a complete model reply asks for.
+
+    The earliest of `<execute>` and `<solution>` wins; without either, the first fenced python
+    block is the action; without one, the reply is a plain answer.
+    """
+    execute_at = text.find(EXECUTE_OPEN)
+    solution_at = text.find(SOLUTION_OPEN)
+    if execute_at >= 0 and (solution_at < 0 or execute_at < solution_at):
+        return _parse_execute(text, execute_at)
+    if solution_at >= 0:
+        return _parse_solution(text, solution_at)
+    fence = _FENCE_OPEN.search(text)
+    if fence is not None:
+        return _parse_fence(text, fence)
+    stripped = text.strip()
+    return ParsedReply(kind="reply", text=stripped, answer=stripped)
+
+
+def action_complete(text: str) -> int:
+    """Where the first complete `<execute>` action ends in streamed text, or -1.
+
+    Lets the agent stop reading a stream as soon as the first action is closed, even when a
+    server ignores the stop sequence.
+    """
+    start = text.find(EXECUTE_OPEN)
+    if start < 0:
+        return -1
+    solution_at = text.find(SOLUTION_OPEN)
+    if 0 <= solution_at < start:
+        return -1
+    end = text.find(EXECUTE_CLOSE, start + len(EXECUTE_OPEN))
+    return -1 if end < 0 else end + len(EXECUTE_CLOSE)
+
+
+def summarize_code(code: str, width: int = 72) -> str:
+    """A one-line summary of an action for the history: its first comment, else its first line."""
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("#") and line.lstrip("#").strip():
+            summary = line.lstrip("#").strip()
+            break
+    else:
+        summary = lines[0] if lines else "(empty action)"
+    return summary if len(summary) <= width else summary[: width - 1] + "…"

@@ -1,0 +1,467 @@
+"""The CodeAct loop: model → parse → (approve) → snapshot → execute → snapshot → observe.
+
+`Agent.run_turn(text)` is an async generator of events (`core.events`); the UI and the headless
+`run` command consume it. One turn runs until the model answers (`<solution>` or a reply without
+code), the step limit, an error or an interrupt. Every action goes through the history service
+(entry kind `agent`, linked to the turn id), and the conversation is appended to a JSONL
+transcript as it happens, so a failing turn leaves it intact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import events as ev
+from .actions import STOP_SEQUENCES, action_complete, parse_reply, summarize_code
+from .context import ContextBudget, ConversationMessage
+from .observations import format_declined, format_observation
+from .ports import (
+    ChatModel,
+    ExecutionResult,
+    Executor,
+    GenerationDone,
+    GenerationStats,
+    History,
+    HistoryEntry,
+    ModelError,
+    ModelInfo,
+    ModelSetupError,
+    StreamName,
+    TextChunk,
+)
+from .prompts import PromptLibrary
+from .transcript import Transcript
+
+ApproveMode = Literal["auto", "ask", "plan"]
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    """How the loop behaves (built from `AgentSettings` by the composition root)."""
+
+    max_turns: int = 10
+    """The most model replies in one user turn."""
+    approve: ApproveMode = "auto"
+    """`auto` runs actions at once, `ask` waits for an `Approval`, `plan` never runs them."""
+    observation_limit_lines: int = 120
+    """Output lines per action shown to the model (head and tail kept)."""
+    deadline_s: float | None = None
+    """Per-action deadline passed to the executor; None uses the executor's own."""
+    reserve_tokens: int | None = None
+    """Tokens kept free for the model's reply; None picks a share of the window."""
+
+
+class Agent:
+    """One conversation with a model that acts through code.
+
+    Args:
+        model: The chat model (one session: its context window is pinned by `prepare`).
+        executor: Runs code actions in the sandbox session.
+        history: Snapshots the project around each action; None records nothing (tests, plan).
+        prompts: The prompt templates.
+        system_prompt: The system prompt (see `core.prompts.build_system_prompt`).
+        options: Loop behaviour.
+        transcript: Where the conversation is appended; None keeps it in memory only.
+        resume: Messages of an earlier conversation to continue (its system prompt is replaced).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        executor: Executor,
+        history: History | None,
+        prompts: PromptLibrary,
+        system_prompt: str,
+        options: AgentOptions | None = None,
+        transcript: Transcript | None = None,
+        resume: Sequence[ConversationMessage] = (),
+    ) -> None:
+        self._model = model
+        self._executor = executor
+        self._history = history
+        self._prompts = prompts
+        self._options = options or AgentOptions()
+        self._transcript = transcript
+        system = ConversationMessage("system", system_prompt, "system")
+        earlier = [m for m in resume if m.kind != "system"]
+        self._messages: list[ConversationMessage] = [system, *earlier]
+        if transcript is not None:
+            transcript.add_message(system)
+        self._info: ModelInfo | None = None
+        self._budget: ContextBudget | None = None
+        self._turns = sum(1 for m in earlier if m.kind == "user")
+        self._interrupted = False
+        self._generation: asyncio.Task[None] | None = None
+        self._executing = False
+        self._approval: asyncio.Future[ev.Approval] | None = None
+
+    # --- public API -----------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[ConversationMessage]:
+        """The conversation as the model sees it (a copy)."""
+        return list(self._messages)
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """What `prepare` learned about the model, once it ran."""
+        return self._info
+
+    @property
+    def options(self) -> AgentOptions:
+        """The loop's options."""
+        return self._options
+
+    async def prepare(self) -> ModelInfo:
+        """Check the model and pin its context window (done by the first turn if not before).
+
+        Raises:
+            ModelSetupError: The server is unreachable or the model is missing.
+        """
+        if self._info is None:
+            info = await self._model.prepare()
+            self._budget = ContextBudget(info.context_window, self._model.count_tokens, self._options.reserve_tokens)
+            self._info = info
+        return self._info
+
+    def interrupt(self) -> None:
+        """Stop the current turn: cancel generation, interrupt the action, or decline approval.
+
+        Safe to call from the event loop at any time; the turn ends with `TurnFailed(kind=
+        "interrupted")` and the conversation stays consistent.
+        """
+        self._interrupted = True
+        if self._generation is not None and not self._generation.done():
+            self._generation.cancel()
+        if self._executing:
+            self._executor.interrupt()
+        if self._approval is not None and not self._approval.done():
+            self._approval.set_result(ev.Approval("stop", reason="interrupted"))
+
+    async def run_turn(self, user_text: str) -> AsyncIterator[ev.TurnEvent]:
+        """Run one user turn and yield its events; the last one is TurnFinished or TurnFailed."""
+        self._turns += 1
+        self._interrupted = False
+        turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
+        steps = 0
+        yield ev.TurnStarted(turn_id, user_text)
+        self._add(ConversationMessage("user", user_text, "user", turn_id))
+        try:
+            async with aclosing(self._ensure_model(turn_id)) as loading:
+                async for event in loading:
+                    yield event
+            for step in range(1, self._options.max_turns + 1):
+                steps = step
+                async with aclosing(self._step(turn_id, step)) as step_events:
+                    async for event in step_events:
+                        yield event
+                        if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
+                            self._record_turn(event)
+                            return
+            failed = ev.TurnFailed(
+                turn_id,
+                "limit",
+                f"stopped after {self._options.max_turns} model replies without an answer "
+                "(raise it with --max-turns or agent.max_turns)",
+                steps,
+            )
+        except ModelSetupError as exc:
+            failed = ev.TurnFailed(turn_id, "setup", str(exc), steps)
+        except ModelError as exc:
+            failed = ev.TurnFailed(turn_id, "model", str(exc), steps)
+        self._record_turn(failed)
+        yield failed
+
+    # --- one step ---------------------------------------------------------------------------
+
+    async def _ensure_model(self, turn_id: str) -> AsyncIterator[ev.TurnEvent]:
+        info = await self.prepare()
+        if not await self._model.is_loaded():
+            yield ev.ModelLoading(turn_id, info.name)
+            load_s = await self._model.load()
+            yield ev.ModelLoaded(turn_id, info.name, load_s)
+
+    async def _step(self, turn_id: str, step: int) -> AsyncIterator[ev.TurnEvent]:
+        assert self._budget is not None
+        async with aclosing(self._fit_context(turn_id, step)) as fitting:
+            async for event in fitting:
+                yield event
+                if isinstance(event, ev.TurnFailed):
+                    return
+        yield ev.GenerationStarted(turn_id, step)
+        reply: list[str] = []
+        stats = GenerationStats()
+        async with aclosing(self._generate(reply)) as generation:
+            async for item in generation:
+                if isinstance(item, TextChunk):
+                    yield ev.TextDelta(turn_id, step, item.text)
+                else:
+                    stats = item.stats
+        text = "".join(reply)
+        if self._interrupted:
+            if text.strip():
+                self._add(ConversationMessage("assistant", text + "\n[interrupted by the user]", "assistant", turn_id))
+            yield ev.TurnFailed(turn_id, "interrupted", "interrupted while the model was replying", step)
+            return
+        parsed = parse_reply(text)
+        if not parsed.text.strip():
+            yield ev.TurnFailed(turn_id, "model", "the model returned an empty reply", step)
+            return
+        self._add(ConversationMessage("assistant", parsed.text, "assistant", turn_id))
+        self._budget.record_server_count(self._messages, stats.prompt_tokens, stats.completion_tokens)
+        yield ev.AssistantMessage(turn_id, step, parsed.text, stats)
+        if parsed.kind != "action":
+            yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
+            return
+        yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
+        if self._options.approve == "plan":
+            yield ev.TurnFinished(turn_id, "plan", parsed.code, step)
+            return
+        code = parsed.code
+        if self._options.approve == "ask":
+            approval: ev.Approval | None = None
+            async with aclosing(self._ask(turn_id, step, code)) as asking:
+                async for event in asking:
+                    if isinstance(event, ev.Approval):
+                        approval = event
+                    else:
+                        yield event
+            assert approval is not None
+            if approval.decision == "stop":
+                yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
+                return
+            if approval.decision == "skip":
+                yield ev.ActionSkipped(turn_id, step, approval.reason)
+                observation = format_declined(self._prompts, approval.reason)
+                self._add(ConversationMessage("user", observation, "observation", turn_id))
+                yield ev.ObservationAdded(turn_id, step, observation)
+                return
+            code = approval.code if approval.code is not None else code
+        async with aclosing(self._execute(turn_id, step, code, ignored_text=bool(parsed.ignored))) as executing:
+            async for event in executing:
+                yield event
+
+    async def _fit_context(self, turn_id: str, step: int) -> AsyncIterator[ev.TurnEvent]:
+        assert self._budget is not None
+        budget = self._budget
+        if budget.needs_compaction(self._messages):
+            compacted = budget.compact(self._messages, self._prompts)
+            self._messages = compacted.messages
+            if self._transcript is not None:
+                self._transcript.add_compaction(self._messages)
+            yield ev.ContextCompacted(turn_id, compacted.before_tokens, compacted.after_tokens, compacted.shortened, compacted.removed)
+        used = budget.used(self._messages)
+        yield ev.ContextUsage(turn_id, used, budget.window)
+        if not budget.fits(self._messages):
+            yield ev.TurnFailed(
+                turn_id,
+                "limit",
+                f"the conversation needs {used} tokens but the context window is {budget.window} "
+                f"({budget.reserve} kept for the reply); shorten the request, start a new "
+                "conversation or raise model.num_ctx",
+                step,
+            )
+
+    async def _generate(self, reply: list[str]) -> AsyncIterator[TextChunk | GenerationDone]:
+        """Stream one reply through a task (so `interrupt` can cancel it and close the stream);
+        stop reading as soon as the first action is complete."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        chat = [m.to_chat() for m in self._messages]
+        started = time.perf_counter()
+        first_token: float | None = None
+
+        async def pump() -> None:
+            stream = self._model.stream(chat, stop=STOP_SEQUENCES)
+            try:
+                async for item in stream:
+                    queue.put_nowait(item)
+            except asyncio.CancelledError:
+                pass
+            except BaseException as exc:  # handed to the consumer, raised there
+                queue.put_nowait(exc)
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+                queue.put_nowait(_DONE)
+
+        self._generation = asyncio.create_task(pump())
+        finished_early = False
+        try:
+            while (item := await queue.get()) is not _DONE:
+                if finished_early:
+                    continue  # what the stream sent after the action closed is dropped
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, TextChunk):
+                    if first_token is None:
+                        first_token = time.perf_counter()
+                    so_far = "".join(reply) + item.text
+                    end = action_complete(so_far)
+                    if end >= 0:
+                        # The action is complete: keep text up to its closing tag, stop reading.
+                        item = TextChunk(item.text[: len(item.text) - (len(so_far) - end)])
+                        reply.append(item.text)
+                        if item.text:
+                            yield item
+                        finished_early = True
+                        self._generation.cancel()
+                        continue
+                    reply.append(item.text)
+                    yield item
+                elif isinstance(item, GenerationDone):
+                    yield item
+        finally:
+            if not self._generation.done():
+                self._generation.cancel()
+            try:
+                await self._generation
+            except asyncio.CancelledError:
+                pass
+            self._generation = None
+        if finished_early:
+            now = time.perf_counter()
+            yield GenerationDone(
+                GenerationStats(
+                    time_to_first_token_s=None if first_token is None else first_token - started,
+                    duration_s=now - started,
+                    done_reason="stop",
+                )
+            )
+
+    async def _ask(self, turn_id: str, step: int, code: str) -> AsyncIterator[ev.TurnEvent | ev.Approval]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ev.Approval] = loop.create_future()
+        self._approval = future
+        if self._interrupted:
+            future.set_result(ev.Approval("stop", reason="interrupted"))
+        yield ev.ApprovalRequested(turn_id, step, code, future)
+        try:
+            yield await future
+        finally:
+            self._approval = None
+
+    async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncIterator[ev.TurnEvent]:
+        ticket = None
+        if self._history is not None:
+            try:
+                ticket = await asyncio.to_thread(self._history.begin_action, "agent", summarize_code(code), turn_id)
+            except Exception as exc:  # never run an action we could not snapshot first
+                yield ev.TurnFailed(turn_id, "history", f"could not snapshot the project before the action: {exc}", step)
+                return
+        yield ev.ExecutionStarted(turn_id, step, code)
+        result: ExecutionResult | None = None
+        failure: str | None = None
+        entry: HistoryEntry | None = None
+        history_error: str | None = None
+        try:
+            async with aclosing(self._run_code(turn_id, step, code)) as running:
+                async for item in running:
+                    if isinstance(item, ExecutionResult):
+                        result = item
+                    elif isinstance(item, str):
+                        failure = item
+                    else:
+                        yield item
+        finally:
+            # Also when the consumer went away mid-action: what it wrote is recorded.
+            if ticket is not None and self._history is not None:
+                try:
+                    entry = await asyncio.to_thread(self._history.finish_action, ticket)
+                except Exception as exc:
+                    history_error = f"could not snapshot the project after the action: {exc}"
+        if result is None:
+            self._record_action(turn_id, step, code, None, entry)
+            yield ev.TurnFailed(turn_id, "executor", failure or "the sandbox failed", step)
+            return
+        yield ev.ExecutionFinished(turn_id, step, result)
+        yield ev.SnapshotTaken(turn_id, step, entry)
+        self._record_action(turn_id, step, code, result, entry)
+        if history_error is not None:
+            yield ev.TurnFailed(turn_id, "history", history_error, step)
+            return
+        observation = format_observation(
+            result, self._prompts, max_lines=self._options.observation_limit_lines, ignored_text=ignored_text
+        )
+        self._add(ConversationMessage("user", observation, "observation", turn_id))
+        yield ev.ObservationAdded(turn_id, step, observation)
+        if self._interrupted:
+            yield ev.TurnFailed(turn_id, "interrupted", "the action was interrupted", step)
+
+    async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncIterator[ev.TurnEvent | ExecutionResult | str]:
+        """Run the code in a task, turning live output into events as it arrives."""
+        loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        def on_output(stream: StreamName, text: str) -> None:
+            if threading.get_ident() == loop_thread:
+                queue.put_nowait((stream, text))
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, (stream, text))
+
+        task = asyncio.create_task(self._executor.run(code, on_output=on_output, deadline_s=self._options.deadline_s))
+        task.add_done_callback(lambda _: queue.put_nowait(_DONE))
+        self._executing = True
+        try:
+            if self._interrupted:
+                self._executor.interrupt()
+            while (item := await queue.get()) is not _DONE:
+                yield ev.ExecutionOutput(turn_id, step, item[0], item[1])
+            while not queue.empty():  # output that raced the end
+                item = queue.get_nowait()
+                if item is not _DONE:
+                    yield ev.ExecutionOutput(turn_id, step, item[0], item[1])
+            try:
+                yield task.result()
+            except Exception as exc:
+                yield f"the sandbox failed: {type(exc).__name__}: {exc}"
+        finally:
+            self._executing = False
+            if not task.done():
+                # The consumer went away mid-action: stop it and let it end.
+                self._executor.interrupt()
+                await asyncio.wait({task}, timeout=10)
+
+    # --- records ------------------------------------------------------------------------------
+
+    def _add(self, message: ConversationMessage) -> None:
+        self._messages.append(message)
+        if self._transcript is not None:
+            self._transcript.add_message(message)
+
+    def _record_action(self, turn_id: str, step: int, code: str, result: ExecutionResult | None, entry: HistoryEntry | None) -> None:
+        if self._transcript is None:
+            return
+        self._transcript.append(
+            {
+                "type": "action",
+                "turn_id": turn_id,
+                "step": step,
+                "code": code,
+                "status": result.status if result else "failed",
+                "exit_code": result.exit_code if result else None,
+                "stopped_by": result.stopped_by if result else None,
+                "changed_files": [c.path for c in result.changed_files] if result else [],
+                "history_entry": entry.id if entry else None,
+            }
+        )
+
+    def _record_turn(self, event: ev.TurnFinished | ev.TurnFailed) -> None:
+        if self._transcript is None:
+            return
+        record: dict[str, Any] = {"type": "turn", "turn_id": event.turn_id, "steps": event.steps}
+        if isinstance(event, ev.TurnFinished):
+            record.update(outcome="finished", reason=event.reason, answer=event.answer)
+        else:
+            record.update(outcome="failed", reason=event.kind, message=event.message)
+        self._transcript.append(record)

@@ -1,0 +1,244 @@
+"""Everything one agent turn emits, as frozen dataclasses.
+
+`Agent.run_turn` yields these in order; the UI and the headless CLI both consume them.
+`event_to_dict` gives each one a JSON-ready form with a `type` field (for `run --json` and
+transcripts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .ports import ExecutionResult, GenerationStats, HistoryEntry, StreamName
+
+FailureKind = Literal["setup", "model", "executor", "history", "limit", "interrupted"]
+FinishReason = Literal["solution", "reply", "plan"]
+ApprovalDecision = Literal["run", "skip", "stop"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all turn events."""
+
+    turn_id: str
+    """The turn that emitted it."""
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    """A user turn began."""
+
+    user_text: str
+
+
+@dataclass(frozen=True)
+class ModelLoading(Event):
+    """The model is being loaded into memory (may take seconds to minutes); not generating yet."""
+
+    model: str
+
+
+@dataclass(frozen=True)
+class ModelLoaded(Event):
+    """The model is in memory."""
+
+    model: str
+    load_s: float
+    """Seconds the load took."""
+
+
+@dataclass(frozen=True)
+class GenerationStarted(Event):
+    """A model request was sent; text deltas follow."""
+
+    step: int
+    """Which model reply of this turn it is, from 1."""
+
+
+@dataclass(frozen=True)
+class TextDelta(Event):
+    """A piece of the model's reply as it streams."""
+
+    step: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AssistantMessage(Event):
+    """The model's complete reply (closing tag restored, text after the first action dropped)."""
+
+    step: int
+    text: str
+    stats: GenerationStats
+
+
+@dataclass(frozen=True)
+class CodeProposed(Event):
+    """The reply contains a code action."""
+
+    step: int
+    code: str
+    repaired: bool = False
+    """A lost closing tag or fence was restored."""
+    fenced: bool = False
+    """It came from a fenced block, not an `<execute>` tag."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's decision on a proposed action."""
+
+    decision: ApprovalDecision
+    """`run` it, `skip` it (the model is told and continues), or `stop` the turn."""
+    code: str | None = None
+    """Edited code to run instead, when the user changed it."""
+    reason: str = ""
+    """Why it was skipped, told to the model."""
+
+
+@dataclass(frozen=True)
+class ApprovalRequested(Event):
+    """In `ask` mode: resolve `future` with an `Approval`; the turn waits for it."""
+
+    step: int
+    code: str
+    future: asyncio.Future[Approval] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ActionSkipped(Event):
+    """The user declined the action."""
+
+    step: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExecutionStarted(Event):
+    """The action started running in the sandbox."""
+
+    step: int
+    code: str
+
+
+@dataclass(frozen=True)
+class ExecutionOutput(Event):
+    """Live output of the running action (a preview; the result is authoritative)."""
+
+    step: int
+    stream: StreamName
+    text: str
+
+
+@dataclass(frozen=True)
+class ExecutionFinished(Event):
+    """The action ended."""
+
+    step: int
+    result: ExecutionResult
+
+
+@dataclass(frozen=True)
+class SnapshotTaken(Event):
+    """The history recorded the action (`entry` is None when it changed no file)."""
+
+    step: int
+    entry: HistoryEntry | None
+
+
+@dataclass(frozen=True)
+class ObservationAdded(Event):
+    """The observation that goes back to the model."""
+
+    step: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ContextUsage(Event):
+    """How full the context window is before the next request."""
+
+    used_tokens: int
+    window: int
+
+    @property
+    def fraction(self) -> float:
+        """Used share of the window, 0..1+."""
+        return self.used_tokens / self.window if self.window else 0.0
+
+
+@dataclass(frozen=True)
+class ContextCompacted(Event):
+    """Old messages were shortened to stay within the window."""
+
+    before_tokens: int
+    after_tokens: int
+    shortened: int
+    """Messages whose output was shortened."""
+    removed: int
+    """Messages removed entirely."""
+
+
+@dataclass(frozen=True)
+class TurnFinished(Event):
+    """The turn ended with an answer (or, in plan mode, a proposed action)."""
+
+    reason: FinishReason
+    answer: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class TurnFailed(Event):
+    """The turn ended without an answer; `message` says why and, when known, what to do."""
+
+    kind: FailureKind
+    message: str
+    steps: int
+
+
+TurnEvent = (
+    TurnStarted
+    | ModelLoading
+    | ModelLoaded
+    | GenerationStarted
+    | TextDelta
+    | AssistantMessage
+    | CodeProposed
+    | ApprovalRequested
+    | ActionSkipped
+    | ExecutionStarted
+    | ExecutionOutput
+    | ExecutionFinished
+    | SnapshotTaken
+    | ObservationAdded
+    | ContextUsage
+    | ContextCompacted
+    | TurnFinished
+    | TurnFailed
+)
+
+
+def event_type(event: Event) -> str:
+    """The snake_case name of an event's class, e.g. `code_proposed`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "future"}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict of an event with its `type` first (futures are left out)."""
+    data = _plain(event)
+    if isinstance(event, ContextUsage):
+        data["fraction"] = round(event.fraction, 4)
+    return {"type": event_type(event), **data}

@@ -1,0 +1,106 @@
+"""Turn an execution result into the observation the model reads next.
+
+Long output keeps its head and its tail (the end of a traceback matters most) and says how many
+lines were left out; very long lines are cut too, so one minified line cannot fill the context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ports import ExecutionResult, FileChange
+from .prompts import PromptLibrary
+
+LINE_LIMIT_CHARS = 500
+"""The most characters kept of one output line."""
+
+
+@dataclass(frozen=True)
+class ClippedText:
+    """Text shortened to a line budget."""
+
+    text: str
+    omitted_lines: int
+    """How many whole lines were left out of the middle."""
+
+
+def _clip_line(line: str, limit: int) -> str:
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit]}… [{len(line) - limit} more characters]"
+
+
+def clip_lines(text: str, max_lines: int, *, max_line_chars: int = LINE_LIMIT_CHARS) -> ClippedText:
+    """Keep the first and last lines of a text within `max_lines` (about 1/3 head, 2/3 tail)."""
+    lines = text.splitlines()
+    lines = [_clip_line(line, max_line_chars) for line in lines]
+    max_lines = max(max_lines, 2)
+    if len(lines) <= max_lines:
+        return ClippedText("\n".join(lines), 0)
+    head = max(max_lines // 3, 1)
+    tail = max_lines - head
+    omitted = len(lines) - head - tail
+    kept = [*lines[:head], f"[… {omitted} lines omitted …]", *lines[-tail:]]
+    return ClippedText("\n".join(kept), omitted)
+
+
+def _describe_status(result: ExecutionResult) -> str:
+    duration = f" in {result.duration_s:.1f}s" if result.duration_s >= 0.05 else ""
+    if result.status == "ok":
+        return f"the code ran to the end{duration}."
+    if result.status == "error":
+        code = f" (exit status {result.exit_code})" if result.exit_code not in (None, 0, 1) else ""
+        return f"the code failed{code}{duration}."
+    stopped_by = result.stopped_by or "a limit"
+    return f"the code was stopped by {stopped_by}{duration}."
+
+
+def _describe_change(change: FileChange) -> str:
+    if change.change == "renamed" and change.old_path:
+        return f"- renamed: {change.old_path} → {change.path}"
+    return f"- {change.change}: {change.path}"
+
+
+def format_observation(
+    result: ExecutionResult,
+    library: PromptLibrary,
+    *,
+    max_lines: int = 120,
+    ignored_text: bool = False,
+    max_files: int = 30,
+) -> str:
+    """The observation message for one finished action."""
+    sections: list[str] = []
+    budget_out = max_lines if not result.stderr.strip() else max(max_lines // 2, 2)
+    budget_err = max_lines - budget_out if result.stdout.strip() else max_lines
+    if result.stdout.strip():
+        clipped = clip_lines(result.stdout.rstrip("\n"), budget_out)
+        sections.append(f"stdout:\n{clipped.text}")
+    if result.stderr.strip():
+        clipped = clip_lines(result.stderr.rstrip("\n"), max(budget_err, 2))
+        sections.append(f"stderr:\n{clipped.text}")
+    if not sections:
+        sections.append("(no output)")
+    if result.truncated:
+        streams = " and ".join(result.truncated)
+        sections.append(f"Note: {streams} passed the sandbox's output limit and was cut.")
+    if result.changed_files:
+        listed = [_describe_change(c) for c in result.changed_files[:max_files]]
+        more = len(result.changed_files) - max_files
+        if more > 0:
+            listed.append(f"- … and {more} more")
+        sections.append("Files changed:\n" + "\n".join(listed))
+    if result.state_reset:
+        sections.append("Note: the Python session was restarted; variables and imports are gone.")
+    for warning in result.warnings:
+        sections.append(f"Warning: {warning}")
+    if ignored_text:
+        sections.append(library.text("observation_ignored.md").strip())
+    return library.render(
+        "observation.md", status=_describe_status(result), sections="\n\n".join(sections)
+    ).rstrip()
+
+
+def format_declined(library: PromptLibrary, reason: str = "") -> str:
+    """The observation for an action the user declined."""
+    return library.render("observation_declined.md", reason=reason).rstrip()

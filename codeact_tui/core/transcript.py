@@ -1,0 +1,188 @@
+"""Conversations persisted as JSONL, one file per conversation, resumable.
+
+Each line is one record with a `type`:
+
+- `meta`: the first line: format version, conversation id, project, model, creation time;
+- `message`: a conversation message (role, kind, content, turn id);
+- `action`: one code action: turn id, step, code, how it ended, the history entry it made;
+- `turn`: how a turn ended (finished or failed, and why);
+- `compaction`: the conversation was compacted; the messages after it replace those before.
+
+Lines are appended and flushed as they happen, so a crash loses at most the line being written;
+a torn last line is skipped on load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from .context import ConversationMessage
+
+FORMAT_VERSION = 1
+SUFFIX = ".jsonl"
+
+
+class TranscriptError(RuntimeError):
+    """A transcript cannot be found or read; the message names the file."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_conversation_id() -> str:
+    """A sortable, unique id: UTC time plus a random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+@dataclass(frozen=True)
+class TranscriptInfo:
+    """A stored conversation, for listing."""
+
+    id: str
+    path: Path
+    created: str
+    title: str
+    """The first user message, shortened."""
+
+
+class Transcript:
+    """One conversation's JSONL file, open for appending."""
+
+    def __init__(self, path: Path, conversation_id: str) -> None:
+        self.path = path
+        self.id = conversation_id
+        self._file: IO[str] | None = None
+
+    @classmethod
+    def create(cls, directory: Path, *, project: str = "", model: str = "") -> Transcript:
+        """Start a new conversation file in `directory`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        conversation_id = new_conversation_id()
+        transcript = cls(directory / f"{conversation_id}{SUFFIX}", conversation_id)
+        transcript.append(
+            {"type": "meta", "version": FORMAT_VERSION, "id": conversation_id, "project": project, "model": model, "created": _now()}
+        )
+        return transcript
+
+    @classmethod
+    def open(cls, path: Path) -> Transcript:
+        """Open an existing conversation file to continue it."""
+        if not path.is_file():
+            raise TranscriptError(f"no conversation at {path}")
+        return cls(path, path.name.removesuffix(SUFFIX))
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record and flush it."""
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        record.setdefault("time", _now())
+        self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._file.flush()
+
+    def add_message(self, message: ConversationMessage) -> None:
+        """Record a conversation message."""
+        self.append(
+            {"type": "message", "role": message.role, "kind": message.kind, "content": message.content, "turn_id": message.turn_id}
+        )
+
+    def add_compaction(self, messages: list[ConversationMessage]) -> None:
+        """Record that the conversation was compacted: `messages` is now the whole of it."""
+        self.append(
+            {
+                "type": "compaction",
+                "messages": [
+                    {"role": m.role, "kind": m.kind, "content": m.content, "turn_id": m.turn_id, "compacted": m.compacted}
+                    for m in messages
+                ],
+            }
+        )
+
+    def close(self) -> None:
+        """Close the file (appending later reopens it)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every readable record, in order."""
+        return read_records(self.path)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a transcript file; a torn or malformed line is skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        raise TranscriptError(f"no conversation at {path}") from None
+    records: list[dict[str, Any]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "type" in record:
+            records.append(record)
+    return records
+
+
+def _message(record: dict[str, Any]) -> ConversationMessage | None:
+    role, kind, content = record.get("role"), record.get("kind"), record.get("content")
+    if role not in ("system", "user", "assistant") or not isinstance(content, str):
+        return None
+    if kind not in ("system", "user", "assistant", "observation", "note"):
+        kind = "user" if role == "user" else role
+    return ConversationMessage(role, content, kind, record.get("turn_id"), bool(record.get("compacted", False)))
+
+
+def load_messages(path: Path) -> list[ConversationMessage]:
+    """The conversation as it stood at the end of the file (compactions applied)."""
+    messages: list[ConversationMessage] = []
+    for record in read_records(path):
+        if record["type"] == "message":
+            message = _message(record)
+            if message is not None:
+                messages.append(message)
+        elif record["type"] == "compaction":
+            messages = [m for m in (_message(r) for r in record.get("messages", [])) if m is not None]
+    return messages
+
+
+def list_transcripts(directory: Path) -> list[TranscriptInfo]:
+    """Stored conversations of a folder, newest first."""
+    if not directory.is_dir():
+        return []
+    infos: list[TranscriptInfo] = []
+    for path in directory.glob(f"*{SUFFIX}"):
+        created, title = "", ""
+        for record in read_records(path):
+            if record["type"] == "meta":
+                created = str(record.get("created", ""))
+            elif record["type"] == "message" and record.get("kind") == "user":
+                title = str(record.get("content", "")).strip().splitlines()[0][:80] if record.get("content") else ""
+                break
+        infos.append(TranscriptInfo(path.name.removesuffix(SUFFIX), path, created, title))
+    infos.sort(key=lambda info: (info.id, os.path.getmtime(info.path)), reverse=True)
+    return infos
+
+
+def find_transcript(directory: Path, which: str = "latest") -> Path:
+    """The file of a stored conversation: `latest`, or an id (or unique id prefix)."""
+    infos = list_transcripts(directory)
+    if not infos:
+        raise TranscriptError(f"no stored conversations in {directory}")
+    if which == "latest":
+        return infos[0].path
+    matches = [info for info in infos if info.id.startswith(which)]
+    if len(matches) != 1:
+        found = "no" if not matches else "more than one"
+        raise TranscriptError(f"{found} conversation matches {which!r} in {directory}")
+    return matches[0].path

@@ -1,0 +1,102 @@
+"""Parsing model replies: tags, fences, repairs, and what is ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeact_tui.core.actions import action_complete, parse_reply, summarize_code
+
+
+def test_execute_block_is_an_action() -> None:
+    parsed = parse_reply("Let me look.\n<execute>\nprint(1)\n</execute>")
+    assert parsed.kind == "action"
+    assert parsed.code == "print(1)"
+    assert not parsed.repaired and not parsed.fenced
+    assert parsed.text.endswith("</execute>")
+
+
+def test_closing_tag_lost_to_stop_sequence_is_restored() -> None:
+    parsed = parse_reply("<execute>\nx = 2\nprint(x)\n")
+    assert parsed.kind == "action"
+    assert parsed.code == "x = 2\nprint(x)"
+    assert parsed.repaired
+    assert parsed.text == "<execute>\nx = 2\nprint(x)\n</execute>"
+
+
+@pytest.mark.parametrize("partial", ["<", "</", "</exe", "</execute"])
+def test_partial_closing_tag_is_restored(partial: str) -> None:
+    parsed = parse_reply(f"<execute>\nprint('hi')\n{partial}")
+    assert parsed.code == "print('hi')"
+    assert parsed.repaired
+
+
+def test_only_first_action_counts_and_rest_is_reported() -> None:
+    parsed = parse_reply("<execute>a = 1</execute>\nthen\n<execute>a = 2</execute>")
+    assert parsed.code == "a = 1"
+    assert "a = 2" in parsed.ignored
+    assert "a = 2" not in parsed.text
+
+
+def test_fence_inside_execute_is_removed() -> None:
+    parsed = parse_reply("<execute>\n```python\nprint(3)\n```\n</execute>")
+    assert parsed.code == "print(3)"
+
+
+def test_fenced_python_block_is_the_action_without_tags() -> None:
+    parsed = parse_reply("Here:\n```python\nimport os\nprint(os.getcwd())\n```\nDone soon.")
+    assert parsed.kind == "action"
+    assert parsed.fenced
+    assert parsed.code == "import os\nprint(os.getcwd())"
+    assert parsed.ignored == "Done soon."
+
+
+def test_unclosed_fence_is_restored() -> None:
+    parsed = parse_reply("```py\nprint(4)\n``")
+    assert parsed.kind == "action" and parsed.repaired
+    assert parsed.code == "print(4)"
+
+
+def test_non_python_fence_is_not_an_action() -> None:
+    parsed = parse_reply("Run this in your shell:\n```sh\nls -la\n```")
+    assert parsed.kind == "reply"
+
+
+def test_solution() -> None:
+    parsed = parse_reply("All good.\n<solution>The answer is 42.</solution>")
+    assert parsed.kind == "solution"
+    assert parsed.answer == "The answer is 42."
+
+
+def test_unclosed_solution_is_repaired() -> None:
+    parsed = parse_reply("<solution>42")
+    assert parsed.kind == "solution" and parsed.answer == "42" and parsed.repaired
+
+
+def test_solution_before_execute_wins() -> None:
+    parsed = parse_reply("<solution>done</solution> <execute>print(1)</execute>")
+    assert parsed.kind == "solution"
+
+
+def test_execute_before_solution_runs_first() -> None:
+    parsed = parse_reply("<execute>print(1)</execute><solution>guess</solution>")
+    assert parsed.kind == "action"
+    assert "guess" in parsed.ignored
+
+
+def test_plain_reply() -> None:
+    parsed = parse_reply("  The file has 3 functions.  ")
+    assert parsed.kind == "reply" and parsed.answer == "The file has 3 functions."
+
+
+def test_action_complete_finds_end_of_first_action() -> None:
+    text = "a<execute>x</execute>tail"
+    assert text[: action_complete(text)] == "a<execute>x</execute>"
+    assert action_complete("<execute>x") == -1
+    assert action_complete("<solution>s</solution><execute>x</execute>") == -1
+
+
+def test_summarize_code_prefers_comment() -> None:
+    assert summarize_code("import os\n# count the files\nprint(1)") == "count the files"
+    assert summarize_code("\n\nprint('x')") == "print('x')"
+    assert summarize_code("") == "(empty action)"
+    assert len(summarize_code("x = '" + "a" * 200 + "'")) == 72
