@@ -18,6 +18,8 @@ SIGNATURE_MAX_CHARS = 200
 
 # Node types that hold a definition's body: its signature is the text before it.
 _BODY_FIELDS = ("body",)
+# Go's specs leave their keyword on the enclosing declaration: put it back for the signature.
+_SIGNATURE_PREFIX = {"type_spec": "type ", "const_spec": "const ", "var_spec": "var "}
 # Containers whose members are methods rather than functions.
 _CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "impl", "enum", "module"})
 
@@ -126,7 +128,7 @@ def _signature(source: bytes, node: Node) -> str:
         newline = source.find(b"\n", node.start_byte, end)
         if newline != -1:
             end = newline
-    text = " ".join(_text(source, node.start_byte, end).split())
+    text = _SIGNATURE_PREFIX.get(node.type, "") + " ".join(_text(source, node.start_byte, end).split())
     text = text.rstrip(" {:=").rstrip()
     if len(text) > SIGNATURE_MAX_CHARS:
         text = text[: SIGNATURE_MAX_CHARS - 1] + "…"

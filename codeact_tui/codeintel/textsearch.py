@@ -1,0 +1,114 @@
+"""Fast text search over the project's files (the host side of the `search` tool)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+from .errors import CodeToolError
+from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, looks_binary, walk
+
+LINE_MAX_CHARS = 300
+"""Matched lines longer than this are cut (minified code would flood the output)."""
+
+PATTERN_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """One matching line."""
+
+    path: str
+    line: int
+    text: str
+
+    def to_json(self) -> dict[str, str | int]:
+        """The match as a JSON-ready dict."""
+        return {"path": self.path, "line": self.line, "text": self.text}
+
+
+def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]:
+    """The compiled search pattern.
+
+    Raises:
+        CodeToolError: The pattern is empty, too long, or not a valid regular expression.
+    """
+    if not isinstance(pattern, str) or not pattern:
+        raise CodeToolError("pattern must be a non-empty string")
+    if len(pattern) > PATTERN_MAX_CHARS:
+        raise CodeToolError(f"pattern is longer than {PATTERN_MAX_CHARS} characters")
+    flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+    try:
+        return re.compile(pattern if regex else re.escape(pattern), flags)
+    except re.error as exc:
+        raise CodeToolError(
+            f"invalid regular expression {pattern!r}: {exc}; pass regex=False to search for the "
+            "text literally"
+        ) from None
+
+
+def compile_glob(glob: str | None) -> GitIgnoreSpec | None:
+    """A matcher for a gitignore-style glob ('*.py', 'src/**/*.ts'), or None for all files."""
+    if glob is None or glob == "":
+        return None
+    if not isinstance(glob, str):
+        raise CodeToolError("glob must be a string such as '*.py' or 'src/**/*.ts'")
+    patterns = [g.strip() for g in glob.split(",") if g.strip()]
+    try:
+        return GitIgnoreSpec.from_lines(patterns)
+    except Exception as exc:  # noqa: BLE001 - pathspec raises several types for bad globs
+        raise CodeToolError(f"invalid glob {glob!r}: {exc}") from None
+
+
+def _shorten(line: str) -> str:
+    line = line.strip()
+    return line if len(line) <= LINE_MAX_CHARS else line[: LINE_MAX_CHARS - 1] + "…"
+
+
+def search_text(
+    project: Path,
+    compiled: re.Pattern[str],
+    *,
+    glob: GitIgnoreSpec | None = None,
+    under: str = "",
+    max_results: int = 100,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_files: int = DEFAULT_MAX_FILES,
+) -> tuple[list[TextMatch], bool]:
+    """Search every text file (ignores respected) line by line.
+
+    Returns the matches (at most `max_results`, in path order) and whether more were left out.
+    """
+    matches: list[TextMatch] = []
+    prefix = under.rstrip("/") + "/" if under else ""
+    for found in walk(project, max_file_bytes=max_file_bytes, max_files=max_files):
+        if prefix and not found.rel.startswith(prefix):
+            continue
+        if glob is not None and not glob.match_file(found.rel):
+            continue
+        try:
+            data = (project / found.rel).read_bytes()
+        except OSError:
+            continue
+        if looks_binary(data):
+            continue
+        text = data.decode("utf-8", errors="replace")
+        first = compiled.search(text)
+        if first is None:
+            continue
+        line, counted_to = 1, 0
+        for match in compiled.finditer(text, first.start()):
+            line += text.count("\n", counted_to, match.start())
+            counted_to = match.start()
+            if matches and matches[-1].path == found.rel and matches[-1].line == line:
+                continue  # one row per line
+            if len(matches) >= max_results:
+                return matches, True
+            begin = text.rfind("\n", 0, match.start()) + 1
+            stop = text.find("\n", match.start())
+            matches.append(TextMatch(found.rel, line, _shorten(text[begin : stop if stop != -1 else None])))
+    return matches, False
+
