@@ -29,10 +29,14 @@ from .. import paths
 from ..config import HistorySettings
 from ..core.ports import EntryKind, FileChange, HistoryEntry
 from . import excludes
+from .apply import ApplyRefused, apply_state
 from .errors import HistoryError, UnknownEntry
 from .gitcmd import Git, decode_path, split_z
 from .journal import Journal
 from .locking import StoreLock, read_json, write_json_atomic
+from .merge import Conflict, inverse_merge
+from .results import UndoResult
+from .selection import default_undo_target, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
 
 HEAD_REF = "refs/codeact/head"
@@ -313,6 +317,178 @@ class HistoryStore:
         if self._closed:
             raise HistoryError("the history store is closed")
         self._lock.acquire(self.settings.lock_timeout_s)
+
+    # --- diff ---------------------------------------------------------------------------------
+
+    def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
+        """The unified diff of one entry, per file (git's format, renames detected).
+
+        Raises:
+            UnknownEntry: no such entry, or its snapshots were pruned.
+        """
+        entry = self.entry(entry_id)
+        return self._diff_commits(self._require(entry.before, entry_id), self._require(entry.after, entry_id), paths)
+
+    def diff_between(self, a: int, b: int, paths: list[str] | None = None) -> str:
+        """The unified diff from the state after entry `a` to the state after entry `b`.
+
+        Point 0 is the state before the first entry.
+
+        Raises:
+            UnknownEntry: either point does not exist.
+        """
+        return self._diff_commits(self._point(a), self._point(b), paths)
+
+    def _diff_commits(self, a: str, b: str, paths: list[str] | None) -> str:
+        args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--src-prefix=a/", "--dst-prefix=b/", a, b]
+        if paths:
+            args += ["--", *paths]
+        return self.git.out(*args).decode("utf-8", "surrogateescape")
+
+    def _point(self, point: int) -> str:
+        """The snapshot commit of a point in history (0 = before the first entry)."""
+        entries = self.journal.entries()
+        if point == 0 and entries:
+            return self._require(entries[0].before, 1)
+        entry = self.entry(point)
+        return self._require(entry.after, point)
+
+    def _require(self, commit: str, entry_id: int) -> str:
+        if not commit or self._load_snapshot(commit) is None:
+            raise UnknownEntry(f"the snapshots of entry #{entry_id} are no longer stored (pruned)")
+        return commit
+
+    # --- undo, redo, restore ------------------------------------------------------------------
+
+    def undo(self, entry_id: int | None = None) -> UndoResult:
+        """Take back one entry's change — any entry, not only the last — keeping later work.
+
+        Without an id, undoes the newest agent or manual entry that is not undone yet. When
+        later work overlaps the entry's change, nothing is written and the result lists the
+        conflicting files and regions. The undo is itself an entry (so it can be undone).
+
+        Raises:
+            UnknownEntry: no such entry.
+            HistoryBusy: another process holds the lock.
+        """
+        with self._locked():
+            current = self.sync()
+            entries = self.journal.entries()
+            if entry_id is None:
+                target = default_undo_target(entries)
+                if target is None:
+                    return UndoResult(False, "nothing to undo: no agent or manual action is in effect")
+            else:
+                target = self.entry(entry_id)
+            if target.id in reverted_ids(entries):
+                note = f"#{target.id} is already undone"
+                return UndoResult(True, note + " (use `redo` to bring it back)", target=target)
+            return self._revert(
+                "undo", target, target, current, f"undo #{target.id}: {target.summary}"
+            )
+
+    def redo(self) -> UndoResult:
+        """Take back the newest undo that is still in effect, keeping later work.
+
+        Raises:
+            HistoryBusy: another process holds the lock.
+        """
+        with self._locked():
+            current = self.sync()
+            entries = self.journal.entries()
+            undo = redo_target(entries)
+            if undo is None:
+                return UndoResult(False, "nothing to redo: no undo is in effect")
+            original = self.entry(undo.target) if undo.target is not None else undo
+            return self._revert(
+                "redo", undo, original, current, f"redo #{original.id}: {original.summary}"
+            )
+
+    def restore(self, entry_id: int) -> UndoResult:
+        """Make the tree equal to the state after entry `entry_id` (0: before the first entry).
+
+        Later work is not lost: it stays in the history (outside changes are recorded first),
+        and the restore is an entry that can be undone. Untracked large files are left alone.
+
+        Raises:
+            UnknownEntry: no such entry.
+            HistoryBusy: another process holds the lock.
+        """
+        with self._locked():
+            current = self.sync()
+            target_entry = self.entry(entry_id) if entry_id != 0 else None
+            if entry_id == 0 and not self.journal.entries():
+                raise UnknownEntry("there is no history yet")
+            commit = self._point(entry_id)
+            snap = self._load_snapshot(commit)
+            assert snap is not None
+            wanted = TreeState(snap.state.tree, snap.state.empty_dirs, current.state.large_files)
+            label = f"#{entry_id}" if entry_id else "the start"
+            summary = f"restore to {label}" + (f": {target_entry.summary}" if target_entry else "")
+            return self._apply(
+                "restore", entry_id, current, wanted, summary, target_entry, f"restored the project to {label}"
+            )
+
+    def _revert(
+        self, kind: EntryKind, entry: HistoryEntry, shown: HistoryEntry, current: Snapshot, summary: str
+    ) -> UndoResult:
+        """Apply the inverse of `entry` onto `current` and record it as a `kind` entry."""
+        before = self._load_snapshot(self._require(entry.before, entry.id))
+        after = self._load_snapshot(self._require(entry.after, entry.id))
+        assert before is not None and after is not None
+        merged = inverse_merge(self.git, after.state, current.state, before.state, self.store_dir)
+        verb = "undo" if kind == "undo" else "redo"
+        if merged.state is None:
+            return UndoResult(
+                False,
+                f"refused to {verb} #{shown.id}: later changes overlap it ({len(merged.conflicts)} "
+                "file(s)); nothing was changed. Undo the later entries first, or edit by hand.",
+                target=shown,
+                conflicts=merged.conflicts,
+            )
+        done = "undid" if kind == "undo" else "redid"
+        return self._apply(kind, entry.id, current, merged.state, summary, shown, f"{done} #{shown.id}")
+
+    def _apply(
+        self,
+        kind: EntryKind,
+        target_id: int,
+        current: Snapshot,
+        wanted: TreeState,
+        summary: str,
+        shown: HistoryEntry | None,
+        done: str,
+    ) -> UndoResult:
+        """Write `wanted` to disk (crash-safe: a pending marker first) and record the entry."""
+        if wanted.tree == current.state.tree and wanted.empty_dirs == current.state.empty_dirs:
+            return UndoResult(True, f"nothing to change: the project already is as asked ({done.split()[0]} skipped)", target=shown)
+        ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
+        self._write_pending(ticket)
+        try:
+            apply_state(self.git, self.project, current.state, wanted)
+        except ApplyRefused as refused:
+            self._pending_path.unlink(missing_ok=True)
+            return UndoResult(
+                False,
+                f"refused: {len(refused.blocked)} path(s) hold files the history does not have; "
+                "nothing was changed. Move them away and try again.",
+                target=shown,
+                conflicts=tuple(Conflict(path, reason) for path, reason in refused.blocked),
+            )
+        after = self._snapshot(current)
+        entry = None
+        if after.state != current.state:
+            entry = self._record(kind, ticket.summary, current, after, target=target_id)
+        self._pending_path.unlink(missing_ok=True)
+        warnings: list[str] = []
+        if after.state.tree != wanted.tree:
+            differing = changes_between(self.git, wanted, after.state)
+            names = ", ".join(c.path for c in differing[:5]) or "unknown files"
+            warnings.append(f"the project differs from the expected result in: {names}")
+        if after.state.unreadable:
+            warnings.append("unreadable files were left out: " + ", ".join(after.state.unreadable[:5]))
+        message = done + (f" (entry #{entry.id}; undo it with `codeact-tui undo {entry.id}`)" if entry else "")
+        return UndoResult(not warnings, message, entry=entry, target=shown, warnings=tuple(warnings))
 
     # --- snapshots and refs -------------------------------------------------------------------
 

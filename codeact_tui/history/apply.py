@@ -1,0 +1,193 @@
+"""Make the project on disk go from one snapshot state to another, touching only what differs.
+
+Git's own checkout would replace every changed file with a fresh one (losing e.g. a 0600
+mode), so the store writes files itself: each file atomically (temp file + rename) with its
+current permission bits kept and only the executable bit taken from the target; symlinks
+recreated; emptied folders removed; recorded empty folders recreated. A preflight check runs
+first and refuses — before anything is written — when an untracked or ignored file is in the
+way, because overwriting it would lose data the history does not hold.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .gitcmd import Git, decode_path
+from .snapshot import TreeState
+from .trees import MODE_EXEC, MODE_GITLINK, MODE_LINK, TreeChange, diff_trees, read_blobs
+
+
+class ApplyRefused(Exception):
+    """The change cannot be written without destroying files the history does not hold."""
+
+    def __init__(self, blocked: list[tuple[str, str]]) -> None:
+        """`blocked`: (path, reason) pairs."""
+        super().__init__("; ".join(f"{p}: {r}" for p, r in blocked))
+        self.blocked = blocked
+
+
+@dataclass(frozen=True)
+class _Plan:
+    deletions: list[TreeChange]
+    writes: list[TreeChange]
+
+
+def _umask() -> int:
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_state(git: Git, project: Path, current: TreeState, target: TreeState) -> None:
+    """Change the files on disk from `current` (what is there now) to `target`.
+
+    Raises:
+        ApplyRefused: an untracked or ignored file or folder is in the way; nothing was written.
+    """
+    root = os.fsencode(project)
+    changes = diff_trees(git, current.tree, target.tree)
+    plan = _Plan(
+        deletions=[c for c in changes if c.new is None],
+        writes=[c for c in changes if c.new is not None],
+    )
+    _preflight(root, plan, current, target)
+    blobs = read_blobs(git, [c.new.sha for c in plan.writes if c.new is not None and c.new.mode != MODE_GITLINK])
+    mask = _umask()
+    for change in sorted(plan.deletions, key=lambda c: c.path, reverse=True):
+        _remove(os.path.join(root, change.path))
+    for change in plan.deletions:
+        _prune_parents(root, change.path, keep=target)
+    for change in plan.writes:
+        assert change.new is not None
+        path = os.path.join(root, change.path)
+        _make_parents(root, change.path)
+        if change.new.mode == MODE_GITLINK:
+            os.makedirs(path, exist_ok=True)
+        elif change.new.mode == MODE_LINK:
+            if os.path.lexists(path):
+                _remove(path)
+            os.symlink(blobs[change.new.sha], path)
+        else:
+            _write_file(path, blobs[change.new.sha], change.new.mode == MODE_EXEC, mask)
+    for d in set(current.empty_dirs) - set(target.empty_dirs):
+        path = os.path.join(root, os.fsencode(d))
+        try:
+            os.rmdir(path)
+        except OSError:
+            continue
+        _prune_parents(root, os.fsencode(d), keep=target)
+    for d in target.empty_dirs:
+        path = os.path.join(root, os.fsencode(d))
+        if not os.path.isdir(path):
+            _make_parents(root, os.fsencode(d) + b"/x")
+
+
+def _preflight(root: bytes, plan: _Plan, current: TreeState, target: TreeState) -> None:
+    """Refuse when writing the plan would overwrite something the history does not hold."""
+    deleted = {c.path for c in plan.deletions}
+    large = {os.fsencode(f.path) for f in current.large_files}
+    blocked: list[tuple[str, str]] = []
+    for change in plan.writes:
+        path = os.path.join(root, change.path)
+        if change.old is None or change.path in deleted:
+            if change.path in large:
+                blocked.append((decode_path(change.path), "a large untracked file is in the way"))
+            elif os.path.isdir(path) and not os.path.islink(path):
+                stray = _untracked_under(root, change.path, deleted)
+                if stray:
+                    blocked.append((decode_path(change.path), f"the folder there holds files the history does not have ({decode_path(stray)})"))
+            elif os.path.lexists(path) and change.path not in deleted:
+                blocked.append((decode_path(change.path), "an untracked or ignored file is in the way"))
+        parts = change.path.split(b"/")
+        for i in range(1, len(parts)):
+            parent = b"/".join(parts[:i])
+            ppath = os.path.join(root, parent)
+            if os.path.lexists(ppath) and not (os.path.isdir(ppath) and not os.path.islink(ppath)) and parent not in deleted:
+                blocked.append((decode_path(change.path), f"{decode_path(parent)} is an untracked file or link, not a folder"))
+                break
+    if blocked:
+        raise ApplyRefused(blocked)
+
+
+def _untracked_under(root: bytes, rel: bytes, deleted: set[bytes]) -> bytes | None:
+    """A file under folder `rel` that the plan does not delete, if any."""
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, rel)):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            full = os.path.join(dirpath, name)
+            relpath = os.path.relpath(full, root)
+            if relpath not in deleted:
+                return relpath
+    return None
+
+
+def _remove(path: bytes) -> None:
+    """Delete a file or symlink (a folder only if empty)."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _prune_parents(root: bytes, rel: bytes, keep: TreeState) -> None:
+    """Remove folders above `rel` that became empty, unless the target keeps them as empty."""
+    keep_dirs = {os.fsencode(d) for d in keep.empty_dirs}
+    parts = rel.split(b"/")[:-1]
+    while parts:
+        parent = b"/".join(parts)
+        if parent in keep_dirs:
+            return
+        try:
+            os.rmdir(os.path.join(root, parent))
+        except OSError:
+            return
+        parts.pop()
+
+
+def _make_parents(root: bytes, rel: bytes) -> None:
+    """Create the folders above `rel`, replacing nothing."""
+    parent = os.path.dirname(rel)
+    if parent:
+        os.makedirs(os.path.join(root, parent), exist_ok=True)
+
+
+def _write_file(path: bytes, data: bytes, executable: bool, umask: int) -> None:
+    """Write a regular file atomically, keeping its permission bits but the executable bit."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        perms = stat.S_IMODE(st.st_mode)
+        perms = perms | ((perms & 0o444) >> 2) if executable else perms & ~0o111
+    else:
+        if st is not None:
+            _remove(path)
+        perms = (0o777 if executable else 0o666) & ~umask
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, b".codeact-tmp-" + name[:64] + b"-" + str(os.getpid()).encode())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            os.fchmod(fh.fileno(), perms)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
