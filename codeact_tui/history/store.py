@@ -112,6 +112,37 @@ class HistoryStore:
             store._recover()
         return store
 
+    @staticmethod
+    def exists(project: Path) -> bool:
+        """Whether `project` already has a history store (without creating one)."""
+        store_dir = paths.project_data_dir(Path(os.path.realpath(project))) / "history"
+        return (store_dir / "git" / "HEAD").is_file()
+
+    def prune(self, keep_days: int | None = None) -> int:
+        """Forget entries older than `keep_days` (default: the setting); how many were dropped.
+
+        The policy: with `keep_days` 0 nothing is pruned; otherwise entries recorded more than
+        that many days ago lose their snapshots (git then frees what no kept entry shares). The
+        newest entry is always kept, and ids are never reused.
+        """
+        days = self.settings.keep_days if keep_days is None else keep_days
+        if days <= 0:
+            return 0
+        cutoff = datetime.now(timezone.utc).timestamp() - days * 86400
+        with self._locked():
+            entries = self.journal.entries()
+            old = [e for e in entries[:-1] if _parse_time(e.time) < cutoff]
+            if not old:
+                return 0
+            keep = [e for e in entries if e not in old]
+            self.journal.rewrite(keep)
+            lines = [
+                f"delete {ENTRY_REF.format(id=e.id, side=side)}" for e in old for side in ("before", "after")
+            ]
+            self.git.run("update-ref", "--stdin", input=("\n".join(lines) + "\n").encode("ascii"))
+            self.git.run("gc", "--prune=now", "--quiet", check=False)
+            return len(old)
+
     def close(self) -> None:
         """Release the lock. An unfinished action stays pending and is recorded on next open."""
         if self._closed:
@@ -461,7 +492,11 @@ class HistoryStore:
     ) -> UndoResult:
         """Write `wanted` to disk (crash-safe: a pending marker first) and record the entry."""
         if wanted.tree == current.state.tree and wanted.empty_dirs == current.state.empty_dirs:
-            return UndoResult(True, f"nothing to change: the project already is as asked ({done.split()[0]} skipped)", target=shown)
+            if kind == "restore":
+                note = "nothing to change: the project already is in that state"
+            else:
+                note = f"nothing to change: the changes of #{target_id} are no longer in the project"
+            return UndoResult(True, note, target=shown)
         ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
         self._write_pending(ticket)
         try:
@@ -621,6 +656,14 @@ def _untracked(a: TreeState, b: TreeState) -> tuple[str, ...]:
     touched |= old.keys() - {f.path for f in b.large_files}
     touched |= set(b.unreadable)
     return tuple(sorted(touched))
+
+
+def _parse_time(text: str) -> float:
+    """Seconds since the epoch of an entry's ISO time (0 if unreadable)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _one_line(text: str) -> str:
