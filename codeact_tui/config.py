@@ -101,6 +101,12 @@ class ModelSettings:
     connect_timeout_s: float = 5.0
     """How long to wait for the model server to accept a connection."""
 
+    keep_alive: str = "30m"
+    """How long Ollama keeps the model in memory after a request ("30m"; a negative "-1m" keeps it)."""
+
+    api_key: str = ""
+    """Bearer token for an OpenAI-compatible server that wants one (local servers usually not)."""
+
 
 @dataclass(frozen=True)
 class AgentSettings:

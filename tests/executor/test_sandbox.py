@@ -1,0 +1,189 @@
+"""The executor over the real WebAssembly sandbox: state, files, live output, interrupts."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from codeact_tui.config import SandboxSettings
+from codeact_tui.core.ports import FileChange
+from codeact_tui.executor import SandboxExecutor
+
+from .sandbox_helpers import run_actions
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "data.csv").write_text("a,b\n1,2\n3,4\n")
+    (root / "app.py").write_text("def greet(name):\n    return 'hello ' + name\n")
+    return root
+
+
+def test_state_persists_and_files_change(project: Path) -> None:
+    first, second, third = run_actions(
+        project,
+        [
+            "import pandas as pd\ndf = pd.read_csv('data.csv')\ntotal = int(df.b.sum())",
+            "print(total)\nwith open('out/result.txt', 'w') as f: f.write(str(total))" ,
+            "import os\nos.makedirs('out', exist_ok=True)\nopen('out/result.txt', 'w').write(str(total))\nimport app\nprint(app.greet('you'), os.getcwd())",
+        ],
+    )
+    assert first.status == "ok", first.stderr
+    assert second.status == "error" and "FileNotFoundError" in second.stderr
+    assert second.stdout == "6\n"
+    assert third.status == "ok", third.stderr
+    assert third.stdout == "hello you /project\n"
+    assert (project / "out" / "result.txt").read_text() == "6"
+    assert set(third.changed_files) == {FileChange("out/", "added"), FileChange("out/result.txt", "added")}
+
+
+def test_temp_files_and_matplotlib_stay_out_of_the_project(project: Path) -> None:
+    (result,) = run_actions(
+        project,
+        [
+            "import tempfile, os\n"
+            "with tempfile.NamedTemporaryFile('w', delete=False) as f: f.write('x')\n"
+            "print(f.name.startswith('/tmp'), os.path.expanduser('~').startswith('/tmp'))\n"
+            "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.savefig('plot.png')"
+        ],
+    )
+    assert result.status == "ok", result.stderr
+    assert result.stdout == "True True\n"
+    assert sorted(p.name for p in project.iterdir()) == ["app.py", "data.csv", "plot.png"]
+    assert (project / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_guest_helpers(project: Path) -> None:
+    results = run_actions(
+        project,
+        [
+            "print(view_file('app.py'))",
+            "print(replace_in_file('app.py', \"'hello '\", \"'hi '\"))",
+            "print(write_file('pkg/mod.py', 'X = 1\\n'))\nprint(list_files('.', '*.py'))",
+            "print(search_files('hi', glob='*.py'))",
+            "replace_in_file('app.py', 'nowhere', 'x')",
+            "write_file('twice.txt', 'a\\na\\n'); replace_in_file('twice.txt', 'a', 'b')",
+        ],
+    )
+    view, replace, write, search, missing, ambiguous = results
+    assert view.stdout == "1| def greet(name):\n2|     return 'hello ' + name\n"
+    assert "replaced 1 line(s) at line 2 of app.py" in replace.stdout
+    assert (project / "app.py").read_text().endswith("return 'hi ' + name\n")
+    assert "created pkg/mod.py (1 lines)" in write.stdout and "['app.py', 'pkg/mod.py']" in write.stdout
+    assert search.stdout.strip() == "app.py:2: return 'hi ' + name"
+    assert missing.status == "error" and "was not found in app.py" in missing.stderr
+    assert ambiguous.status == "error" and "occurs 2 times in twice.txt (lines 1, 2)" in ambiguous.stderr
+
+
+def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
+    chunks: list[tuple[float, str, str]] = []
+
+    async def go() -> tuple[float, str]:
+        async with SandboxExecutor(project) as executor:
+            def collect(stream: str, text: str) -> None:
+                chunks.append((time.monotonic(), stream, text))
+
+            result = await executor.run(
+                "import sys, time\nprint('first')\ntime.sleep(1.5)\nprint('oops', file=sys.stderr)\nprint('last')",
+                on_output=collect,
+            )
+            return time.monotonic(), result.stdout
+
+    finished, stdout = asyncio.run(go())
+    assert stdout == "first\nlast\n"
+    streamed = {stream: "".join(t for _, s, t in chunks if s == stream) for stream in ("stdout", "stderr")}
+    assert streamed == {"stdout": "first\nlast\n", "stderr": "oops\n"}
+    first_seen = next(at for at, _, text in chunks if "first" in text)
+    assert finished - first_seen > 1.0, "the first line should arrive long before the action ends"
+
+
+def test_soft_interrupt_keeps_the_session(project: Path) -> None:
+    setup, stopped, after = run_actions(
+        project,
+        ["kept = 42", "import time\nwhile True:\n    time.sleep(0.05)", "print(kept)"],
+        during=lambda executor: executor.interrupt(),
+        during_action=1,
+    )
+    assert stopped.status == "stopped" and stopped.stopped_by == "interrupt"
+    assert not stopped.state_reset
+    assert "KeyboardInterrupt" in stopped.stderr
+    assert after.stdout == "42\n"
+
+
+def test_printing_loop_is_interrupted_softly(project: Path) -> None:
+    _, stopped = run_actions(
+        project,
+        ["n = 0", "while True:\n    n += 1\n    print(n)"],
+        settings=SandboxSettings(output_limit_kib=64),
+        during=lambda executor: executor.interrupt(),
+    )
+    assert stopped.stopped_by == "interrupt" and not stopped.state_reset
+
+
+def test_busy_loop_is_stopped_hard_after_the_grace_period(project: Path) -> None:
+    setup, stopped, after = run_actions(
+        project,
+        ["kept = 1", "while True:\n    pass", "print('kept' in dir())"],
+        settings=SandboxSettings(interrupt_grace_s=0.5),
+        during=lambda executor: executor.interrupt(),
+        during_action=1,
+    )
+    assert stopped.status == "stopped" and stopped.stopped_by == "interrupt"
+    assert stopped.state_reset
+    assert any("session was reset" in w for w in stopped.warnings)
+    assert after.status == "ok" and after.stdout == "False\n"
+
+
+def test_second_interrupt_stops_at_once(project: Path) -> None:
+    def twice(executor: SandboxExecutor) -> None:
+        executor.interrupt()
+        executor.interrupt()
+
+    started = time.monotonic()
+    (stopped,) = run_actions(
+        project, ["while True:\n    pass"], settings=SandboxSettings(interrupt_grace_s=60), during=twice
+    )
+    assert stopped.stopped_by == "interrupt" and stopped.state_reset
+    assert time.monotonic() - started < 30  # far below the 60 s grace period
+
+
+def test_deadline_stops_and_resets(project: Path) -> None:
+    (stopped,) = run_actions(project, ["while True:\n    pass"], settings=SandboxSettings(deadline_s=1))
+    assert stopped.status == "stopped" and stopped.stopped_by == "deadline" and stopped.state_reset
+
+
+def test_errors_and_exit_codes(project: Path) -> None:
+    error, exited, quiet = run_actions(project, ["1/0", "import sys; sys.exit(3)", "x = 1"])
+    assert error.status == "error" and error.exit_code == 1
+    assert error.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert exited.status == "error" and exited.exit_code == 3 and not exited.state_reset
+    assert quiet.status == "ok" and quiet.stdout == "" and quiet.changed_files == ()
+
+
+def test_input_explains_itself(project: Path) -> None:
+    (result,) = run_actions(project, ["input('name? ')"])
+    assert "input() is not available in code actions" in result.stderr
+
+
+def test_project_holding_the_running_virtualenv(tmp_path: Path) -> None:
+    """Running codeact-tui on a checkout whose .venv runs it: works, and the venv is read-only."""
+    venv_parent = Path(sys.prefix).parent
+    (result,) = run_actions(
+        venv_parent,
+        [
+            f"import os\nprint(os.path.isdir({Path(sys.prefix).name!r}))\n"
+            f"try:\n    open(os.path.join({Path(sys.prefix).name!r}, 'codeact-planted.pth'), 'w')\n"
+            "except OSError as e:\n    print(type(e).__name__)"
+        ],
+    )
+    assert result.status == "ok", result.stderr
+    assert result.stdout == "True\nPermissionError\n"
+    assert not (Path(sys.prefix) / "codeact-planted.pth").exists()
