@@ -36,6 +36,10 @@ SKIP_DIR_NAMES = frozenset(p.rstrip("/") for p in BUILTIN_PATTERNS if p.endswith
 """Folder names never descended into when the store walks the tree itself."""
 
 
+ATTRIBUTES_TEXT = "# written by codeact-tui: snapshots keep bytes exactly\n* -text -eol -filter -ident -working-tree-encoding\n"
+"""The store's `info/attributes`: no line-ending conversion, filters or encodings, ever."""
+
+
 def escape_pattern(path: str) -> str:
     """A gitignore pattern that matches exactly one project-relative path, anchored at the root."""
     out = []

@@ -187,15 +187,9 @@ class HistoryStore:
             extra.append(inside.as_posix())
         except ValueError:
             pass
-        text = excludes.exclude_file_text(self.project, extra)
-        target = self.git_dir / "info" / "exclude"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if target.read_text(encoding="utf-8", errors="surrogateescape") == text:
-                return
-        except FileNotFoundError:
-            pass
-        target.write_text(text, encoding="utf-8", errors="surrogateescape")
+        _write_if_changed(self.git_dir / "info" / "exclude", excludes.exclude_file_text(self.project, extra))
+        # Highest-priority attributes: store bytes as they are, whatever `.gitattributes` says.
+        _write_if_changed(self.git_dir / "info" / "attributes", excludes.ATTRIBUTES_TEXT)
 
     def _clear_stale_git_locks(self) -> None:
         """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live)."""
@@ -656,6 +650,17 @@ def _untracked(a: TreeState, b: TreeState) -> tuple[str, ...]:
     touched |= old.keys() - {f.path for f in b.large_files}
     touched |= set(b.unreadable)
     return tuple(sorted(touched))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write a small store file only when its text differs (keeps git's caches valid)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.read_text(encoding="utf-8", errors="surrogateescape") == text:
+            return
+    except FileNotFoundError:
+        pass
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
 def _parse_time(text: str) -> float:
