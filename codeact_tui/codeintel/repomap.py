@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
+import heapq
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES
 from .index import IndexedFile, IndexSnapshot, index_for
-from .ranking import rank_project
+from .ranking import ReferenceGraph, build_graph, rank_project
 from .symbols import Definition
 from .tokens import estimate_tokens
 
@@ -57,8 +59,7 @@ class RepoMap:
     definitions_shown: int
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     score: float
     rel: str
     name: str | None  # None: the file itself, listed without definitions
@@ -158,30 +159,54 @@ def render(items: list[_Item], snapshot: IndexSnapshot, files_total: int) -> tup
     return ("\n".join(lines) + "\n" if lines else ""), len(chosen), definition_lines
 
 
+_graph_lock = threading.Lock()
+_graphs: dict[Path, tuple[int, ReferenceGraph]] = {}
+_last_scores: dict[Path, dict[str, float]] = {}  # the previous ranking: a warm start
+
+
+def _graph_for(project: Path, snapshot: IndexSnapshot) -> ReferenceGraph:
+    """The project's reference graph, rebuilt only when a file changed."""
+    fingerprint = snapshot.fingerprint()
+    with _graph_lock:
+        cached = _graphs.get(project)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    graph = build_graph({rel: f.symbols for rel, f in snapshot.files.items()})
+    with _graph_lock:
+        _graphs[project] = (fingerprint, graph)
+    return graph
+
+
 def _ranked_items(
-    snapshot: IndexSnapshot, mentioned: Iterable[str], recent: Iterable[str]
+    project: Path, snapshot: IndexSnapshot, mentioned: Iterable[str], recent: Iterable[str], limit: int
 ) -> list[_Item]:
+    """The best `limit` items (definitions, and files without any), best first."""
     files = snapshot.files
     symbols = {rel: f.symbols for rel, f in files.items()}
-    defined = {d.name for s in symbols.values() for d in s.definitions}
-    mentioned_files, mentioned_names = resolve_mentions(mentioned, files, defined)
+    graph = _graph_for(project, snapshot)
+    mentioned_files, mentioned_names = resolve_mentions(mentioned, files, set(graph.definers))
     ranking = rank_project(
+        graph,
         symbols,
         mentioned_files=mentioned_files,
         mentioned_names=mentioned_names,
         recent=recently_edited(files, recent),
+        initial=_last_scores.get(project),
     )
-    items = [_Item(score, rel, name) for (rel, name), score in ranking.definitions.items()]
+    with _graph_lock:
+        _last_scores[project] = ranking.files
+    boost = 1.0 + max(ranking.definitions.values(), default=0.0) + max(ranking.files.values(), default=0.0)
+    items = [
+        _Item(score + boost if rel in mentioned_files else score, rel, name)
+        for (rel, name), score in ranking.definitions.items()
+    ]
     items.extend(
-        _Item(ranking.files[rel] * 0.5, rel, None)
+        _Item(ranking.files[rel] * 0.5 + (boost if rel in mentioned_files else 0.0), rel, None)
         for rel, s in symbols.items()
         if not s.definitions
     )
-    # Mentioned files always come first: the user named them.
-    top = max((i.score for i in items), default=0.0) + 1.0
-    items = [_Item(i.score + top, i.rel, i.name) if i.rel in mentioned_files else i for i in items]
-    items.sort(key=lambda i: (-i.score, i.rel, i.name or ""))
-    return items
+    # Mentioned files come first (the user named them); only the best `limit` items can fit.
+    return heapq.nlargest(limit, items, key=lambda i: (i.score, i.rel, i.name or ""))
 
 
 def fit_to_budget(
@@ -247,7 +272,7 @@ def build_repo_map(
         cached = _memo.get(key)
     if cached is not None:
         return cached
-    items = _ranked_items(snapshot, mentioned, recent)
+    items = _ranked_items(index.project, snapshot, mentioned, recent, max(token_budget, 0))
     result = fit_to_budget(items, snapshot, token_budget, count_tokens)
     with _memo_lock:
         _memo.clear()  # one entry per process is enough: the loop asks again each turn
