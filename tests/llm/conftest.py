@@ -1,0 +1,14 @@
+"""Fixtures for backend tests: a running fake Ollama server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fakes.ollama_server import FakeOllama
+
+
+@pytest.fixture
+def fake_ollama() -> Iterator[FakeOllama]:
+    with FakeOllama() as server:
+        yield server
