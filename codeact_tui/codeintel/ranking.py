@@ -27,9 +27,9 @@ MAX_DEFINERS = 40
 """Names defined in more files than this (`main`, `new`, `get`) link nothing: too generic."""
 
 # How the personalisation mass is split between the reasons a file is relevant.
-SHARE_MENTIONED_FILES = 0.45
-SHARE_MENTIONED_NAMES = 0.25
-SHARE_RECENT = 0.15
+SHARE_MENTIONED_FILES = 0.4
+SHARE_MENTIONED_NAMES = 0.2
+SHARE_RECENT = 0.25
 
 
 @dataclass(frozen=True)
