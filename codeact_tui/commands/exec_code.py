@@ -1,0 +1,160 @@
+"""`codeact-tui exec CODE`: run one code action in the project's sandbox, recorded in history.
+
+Exit status: 0 success, 1 the code raised (or exited non-zero), 3 stopped by a limit or an
+interrupt, 2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..core.manual import ManualActionOutcome, run_manual_action
+from ..executor import SandboxExecutor, SandboxUnavailable
+from ..executor import compile_cache
+from ..history import HistoryError, HistoryStore
+
+OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
+
+
+def register(subparsers: Any) -> None:
+    """Add `exec` to the CLI."""
+    p = subparsers.add_parser(
+        "exec",
+        help="run Python code in the project's sandbox (recorded in history as a manual entry)",
+        description="Run one code action in the WebAssembly sandbox, in the project folder. Its "
+        "stdout and stderr are printed as they happen. Ctrl-C interrupts softly; a second "
+        "Ctrl-C stops it hard. Exit status: 0 success, 1 the code raised, 3 stopped by a limit "
+        "or an interrupt, 2 usage or setup error.",
+    )
+    p.add_argument("code", help="the Python code to run; '-' reads it from standard input")
+    p.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: the current one)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop the action after this many seconds (default: [sandbox] deadline_s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome instead of streaming output")
+    p.set_defaults(handler=cmd_exec)
+
+
+def _fail(message: str) -> int:
+    print(f"codeact-tui: {message}", file=sys.stderr)
+    return SETUP_ERROR
+
+
+def compile_progress_printer(stream: Any = sys.stderr) -> Any:
+    """A progress callback that shows the one-time compile's elapsed time on `stream`."""
+    tty = stream.isatty()
+
+    def show(elapsed: float) -> None:
+        if tty:
+            stream.write(f"\rPreparing the sandbox (one time only, about a minute)… {elapsed:4.0f}s")
+            stream.flush()
+        elif int(elapsed) % 10 == 0:
+            stream.write(f"Preparing the sandbox (one time only)… {elapsed:.0f}s\n")
+            stream.flush()
+
+    return show
+
+
+def ensure_warm_sandbox(quiet: bool = False) -> None:
+    """Compile the sandbox module now, with progress on stderr, when the cache is cold."""
+    state = compile_cache.cache_state()
+    if state.warm:
+        return
+    if not quiet:
+        print("Preparing the sandbox: compiling the WebAssembly interpreter (one time only).", file=sys.stderr)
+    took = compile_cache.warm(on_progress=None if quiet else compile_progress_printer())
+    if not quiet:
+        print(f"\rSandbox ready after {took:.0f}s.{' ' * 40}", file=sys.stderr)
+
+
+def outcome_json(outcome: ManualActionOutcome) -> dict[str, Any]:
+    """The JSON form of an exec outcome."""
+    result = outcome.result
+    return {
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "status": result.status,
+        "exit_code": result.exit_code,
+        "stopped_by": result.stopped_by,
+        "state_reset": result.state_reset,
+        "truncated": list(result.truncated),
+        "duration_s": round(result.duration_s, 4),
+        "changed_files": [
+            {"path": c.path, "change": c.change, **({"old_path": c.old_path} if c.old_path else {})}
+            for c in result.changed_files
+        ],
+        "warnings": list(result.warnings),
+        "history_entry": outcome.entry.id if outcome.entry else None,
+    }
+
+
+def exit_status(outcome: ManualActionOutcome) -> int:
+    """Map an outcome to the documented exit status."""
+    return {"ok": OK, "error": RAISED, "stopped": STOPPED}[outcome.result.status]
+
+
+async def _run(code: str, project: Path, settings: Settings, timeout: float | None, as_json: bool) -> ManualActionOutcome:
+    def stream(name: str, text: str) -> None:
+        target = sys.stdout if name == "stdout" else sys.stderr
+        target.write(text)
+        target.flush()
+
+    executor = SandboxExecutor(project, settings.sandbox)
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def on_sigint() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            print("\ncodeact-tui: interrupting… (Ctrl-C again stops it hard)", file=sys.stderr)
+        executor.interrupt()
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        with HistoryStore.open(project, settings.history) as history:
+            async with executor:
+                return await run_manual_action(
+                    executor, history, code, on_output=None if as_json else stream, deadline_s=timeout
+                )
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the action and report it."""
+    project: Path = args.path
+    if not project.is_dir():
+        return _fail(f"{project} is not a folder; pass a project folder with --path")
+    code = sys.stdin.read() if args.code == "-" else args.code
+    if args.timeout is not None and args.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    try:
+        ensure_warm_sandbox(quiet=args.json)
+        outcome = asyncio.run(_run(code, project, settings, args.timeout, args.json))
+    except SandboxUnavailable as exc:
+        return _fail(str(exc))
+    except HistoryError as exc:
+        return _fail(f"the history store could not be used: {exc}")
+    result = outcome.result
+    if args.json:
+        print(json.dumps(outcome_json(outcome), ensure_ascii=False))
+        return exit_status(outcome)
+    for warning in result.warnings:
+        print(f"codeact-tui: warning: {warning}", file=sys.stderr)
+    if result.status == "stopped":
+        print(f"codeact-tui: stopped by {result.stopped_by}", file=sys.stderr)
+    if outcome.entry is not None:
+        files = ", ".join(c.path for c in outcome.entry.files[:5])
+        more = f" and {len(outcome.entry.files) - 5} more" if len(outcome.entry.files) > 5 else ""
+        print(
+            f"codeact-tui: changed {files}{more} — history entry {outcome.entry.id} "
+            f"(`codeact-tui diff {outcome.entry.id}`, `codeact-tui undo {outcome.entry.id}`)",
+            file=sys.stderr,
+        )
+    return exit_status(outcome)
