@@ -69,6 +69,7 @@ class FakeOllama:
     """Models `/api/pull` can fetch, with their sizes."""
 
     faults: list[Fault] = field(default_factory=list)
+    """Faults for the next generating chat requests, one each, in order."""
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(method, path, JSON body) of every request."""
     loads: int = 0
@@ -261,7 +262,9 @@ def _make_handler(state: FakeOllama) -> type[BaseHTTPRequestHandler]:
 
         def _chat(self, body: dict[str, Any]) -> None:
             model = body.get("model", "")
-            fault = state._next_fault()
+            messages = body.get("messages") or []
+            # Faults are injected into generating requests, not into warm-ups (empty chats).
+            fault = state._next_fault() if messages else None
             if (fault is not None and fault.kind == "missing") or model not in state.models:
                 self._missing(model)
                 return
@@ -269,7 +272,6 @@ def _make_handler(state: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 self._json(500, {"error": fault.message})
                 return
             load_s = state._ensure_loaded(model, body.get("options") or {})
-            messages = body.get("messages") or []
             if not messages:
                 self._json(200, {"model": model, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done_reason": "load", "done": True})
                 return

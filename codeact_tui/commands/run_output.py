@@ -1,0 +1,112 @@
+"""How `codeact-tui run` shows a turn: a readable transcript, or one JSON object per event."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from ..core import events as ev
+
+
+class JsonLinesRenderer:
+    """One JSON object per event on stdout, each with a `type`."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, event: ev.Event) -> None:
+        self.out.write(json.dumps(ev.event_to_dict(event), ensure_ascii=False, default=str) + "\n")
+        self.out.flush()
+
+
+class TranscriptRenderer:
+    """A readable transcript: the model's text and the action output on stdout, status on stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self._at_line_start = True
+
+    def _write(self, text: str, stream: TextIO | None = None) -> None:
+        target = stream or self.out
+        if target is self.out and text:
+            self._at_line_start = text.endswith("\n")
+        target.write(text)
+        target.flush()
+
+    def _newline(self) -> None:
+        if not self._at_line_start:
+            self._write("\n")
+
+    def _status(self, text: str) -> None:
+        self._newline()
+        self._write(text + "\n", self.err)
+
+    def __call__(self, event: ev.Event) -> None:  # noqa: C901 - one branch per event kind
+        if isinstance(event, ev.ModelLoading):
+            self._status(f"· loading model {event.model} (the first request can take a while)…")
+        elif isinstance(event, ev.ModelLoaded):
+            self._status(f"· model loaded in {event.load_s:.1f}s")
+        elif isinstance(event, ev.GenerationStarted):
+            if event.step > 1:
+                self._newline()
+                self._write("\n")
+        elif isinstance(event, ev.TextDelta):
+            self._write(event.text)
+        elif isinstance(event, ev.AssistantMessage):
+            self._newline()
+            stats = event.stats
+            parts = []
+            if stats.time_to_first_token_s is not None:
+                parts.append(f"first token {stats.time_to_first_token_s:.2f}s")
+            if stats.tokens_per_s:
+                parts.append(f"{stats.tokens_per_s:.1f} tokens/s")
+            if parts:
+                self._write(f"· {', '.join(parts)}\n", self.err)
+        elif isinstance(event, ev.CodeProposed):
+            if event.fenced:
+                self._status("· (a fenced code block was taken as the action)")
+        elif isinstance(event, ev.ExecutionStarted):
+            self._status(f"── running action {event.step} ──")
+        elif isinstance(event, ev.ExecutionOutput):
+            if event.stream == "stdout":
+                self._write(event.text)
+            else:
+                self._write(event.text, self.err)
+        elif isinstance(event, ev.ExecutionFinished):
+            result = event.result
+            if result.status == "ok":
+                outcome = f"ok in {result.duration_s:.2f}s"
+            elif result.status == "error":
+                outcome = f"failed (exit status {result.exit_code})"
+            else:
+                outcome = f"stopped by {result.stopped_by or 'a limit'}"
+            self._status(f"── {outcome} ──")
+            for warning in result.warnings:
+                self._status(f"· warning: {warning}")
+        elif isinstance(event, ev.SnapshotTaken):
+            if event.entry is not None:
+                files = ", ".join(c.path for c in event.entry.files[:5])
+                more = f" and {len(event.entry.files) - 5} more" if len(event.entry.files) > 5 else ""
+                self._status(
+                    f"· history entry {event.entry.id}: {files}{more} "
+                    f"(codeact-tui diff {event.entry.id} · codeact-tui undo {event.entry.id})"
+                )
+        elif isinstance(event, ev.ContextCompacted):
+            self._status(
+                f"· context compacted: {event.before_tokens} → {event.after_tokens} tokens "
+                f"({event.shortened} outputs shortened, {event.removed} messages removed)"
+            )
+        elif isinstance(event, ev.ContextUsage):
+            if event.fraction >= 0.5:
+                self._status(f"· context {event.used_tokens}/{event.window} tokens ({event.fraction:.0%})")
+        elif isinstance(event, ev.ActionSkipped):
+            self._status(f"· action skipped {event.reason}".rstrip())
+        elif isinstance(event, ev.TurnFinished):
+            self._newline()
+            if event.reason == "plan":
+                self._write("\nProposed action (not run, --approve plan):\n" + event.answer + "\n")
+            elif event.reason == "solution":
+                self._write("\nAnswer: " + event.answer + "\n")
+        elif isinstance(event, ev.TurnFailed):
+            self._status(f"codeact-tui run: {event.message}")

@@ -1,0 +1,158 @@
+"""`codeact-tui run` headless end to end: the real Ollama client against the fake server, with an
+in-process executor and history double; exit statuses, JSON lines, transcript, resume."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from fakes.executor import InProcessExecutor
+from fakes.history import FakeHistory
+from fakes.ollama_server import FakeOllama, Fault, free_port
+
+from codeact_tui import cli, paths
+from codeact_tui.commands import run as run_cmd
+from codeact_tui.config import Settings
+from codeact_tui.llm.scripted import ScriptedModel
+
+SELF_DEBUG = [
+    "Let me read the numbers.\n<execute>\nnums = [int(x) for x in open('nums.txt')]\nprint(sum(nums) / len(nums)\n</execute>",
+    "I missed a parenthesis.\n<execute>\nnums = [int(x) for x in open('nums.txt')]\nopen('mean.txt', 'w').write(str(sum(nums) / len(nums)))\nprint(sum(nums) / len(nums))\n</execute>",
+    "<solution>The mean is 4.0 (written to mean.txt).</solution>",
+]
+
+
+class Workspace:
+    """Fake workspace opener; keeps what it opened for assertions."""
+
+    def __init__(self) -> None:
+        self.executor: InProcessExecutor | None = None
+        self.history: FakeHistory | None = None
+        self.execute: bool | None = None
+
+    @asynccontextmanager
+    async def __call__(self, project: Path, settings: Settings, execute: bool) -> AsyncIterator[tuple[InProcessExecutor, FakeHistory]]:
+        self.executor, self.history, self.execute = InProcessExecutor(project), FakeHistory(project), execute
+        yield self.executor, self.history
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "nums.txt").write_text("2\n4\n6\n")
+    return root
+
+
+@pytest.fixture
+def workspace(monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    opener = Workspace()
+    monkeypatch.setattr(run_cmd, "SERVICES", run_cmd.RunServices(open_workspace=opener, repo_map=lambda p, s, b: "proj/\n  nums.txt"))
+    return opener
+
+
+def run(*argv: str) -> int:
+    return cli.main(["run", *argv])
+
+
+def test_self_debugging_run_against_fake_ollama(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(replies=list(SELF_DEBUG)) as server:
+        status = run("compute the mean of nums.txt", "--path", str(project), "--host", server.url, "--model", "codeact:7b")
+        requests = server.chat_requests()
+        loads = server.loads
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert (project / "mean.txt").read_text() == "4.0"
+    assert "SyntaxError" in out + err and "Answer: The mean is 4.0" in out
+    assert "loading model codeact:7b" in err and "history entry 1" in err
+    # One warm-up and three replies, all with the same num_ctx: the model loaded once.
+    assert len(requests) == 4 and len({r["options"]["num_ctx"] for r in requests}) == 1 and loads == 1
+    system = requests[1]["messages"][0]["content"]
+    assert "<execute>" in system and "nums.txt" in system  # action format and repo map
+    assert workspace.history is not None and [t.kind for t in workspace.history.begun] == ["agent", "agent"]
+
+
+def test_json_lines(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(replies=list(SELF_DEBUG)) as server:
+        status = run("mean", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--json")
+    out, _ = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert status == 0
+    types = [line["type"] for line in lines]
+    assert types[0] == "turn_started" and types[-1] == "turn_finished"
+    assert {"model_loading", "text_delta", "code_proposed", "execution_finished", "snapshot_taken", "context_usage"} <= set(types)
+    finished = [line for line in lines if line["type"] == "execution_finished"]
+    assert [f["result"]["status"] for f in finished] == ["error", "ok"]
+
+
+def test_server_down_exit_2(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    status = run("x", "--path", str(project), "--host", f"127.0.0.1:{free_port()}", "--model", "m")
+    _, err = capsys.readouterr()
+    assert status == 2 and "cannot reach Ollama" in err and "ollama serve" in err
+    assert workspace.executor is None  # failed before the sandbox was opened
+
+
+def test_model_missing_exit_2_with_pull_hint(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama() as server:
+        status = run("x", "--path", str(project), "--host", server.url, "--model", "qwen2.5-coder:7b", "--json")
+    out, _ = capsys.readouterr()
+    assert status == 2
+    last = json.loads(out.splitlines()[-1])
+    assert last["type"] == "turn_failed" and last["kind"] == "setup" and "ollama pull qwen2.5-coder:7b" in last["message"]
+
+
+def test_fault_mid_stream_exit_1_transcript_intact(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(replies=list(SELF_DEBUG)) as server:
+        server.faults.extend([Fault("slow_first_token", delay_s=0.05), Fault("cut_mid_stream", after_chunks=3)])
+        status = run("mean", "--path", str(project), "--host", server.url, "--model", "codeact:7b")
+    _, err = capsys.readouterr()
+    assert status == 1 and "broke while streaming" in err
+    conversations = paths.project_data_dir(project) / "conversations"
+    (transcript,) = conversations.glob("*.jsonl")
+    records = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert records[0]["type"] == "meta"
+    assert any(r["type"] == "action" for r in records)  # the first action was recorded
+    assert records[-1]["type"] == "turn" and records[-1]["outcome"] == "failed" and records[-1]["reason"] == "model"
+
+
+def test_turn_limit_exit_1(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(replies=["<execute>print(1)</execute>"] * 2) as server:
+        status = run("loop", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--max-turns", "2")
+    _, err = capsys.readouterr()
+    assert status == 1 and "stopped after 2 model replies" in err
+
+
+def test_plan_mode_runs_nothing(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(replies=["<execute>open('x','w')</execute>"]) as server:
+        status = run("plan it", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--approve", "plan")
+    out, _ = capsys.readouterr()
+    assert status == 0 and "Proposed action (not run" in out and "open('x','w')" in out
+    assert workspace.execute is False and not (project / "x").exists()
+
+
+def test_resume_continues_latest_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    models = [ScriptedModel(["<solution>first</solution>"]), ScriptedModel(["<solution>second</solution>"])]
+    monkeypatch.setattr(
+        run_cmd, "SERVICES", run_cmd.RunServices(make_model=lambda s: models.pop(0), open_workspace=Workspace(), repo_map=lambda p, s, b: None)
+    )
+    assert run("remember 7", "--path", str(project)) == 0
+    second = models[0]
+    assert run("what number?", "--path", str(project), "--resume") == 0
+    sent = [m.content for m in second.requests[0]]
+    assert "remember 7" in sent and "<solution>first</solution>" in sent and sent[-1] == "what number?"
+    conversations = list((paths.project_data_dir(project) / "conversations").glob("*.jsonl"))
+    assert len(conversations) == 1
+
+
+def test_resume_without_conversations_exit_2(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("x", "--path", str(project), "--resume") == 2
+    assert "no stored conversations" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("x", "--path", str(tmp_path / "missing")) == 2
+    assert run("x", "--path", str(tmp_path), "--max-turns", "0") == 2
+    assert run("  ", "--path", str(tmp_path)) == 2
