@@ -118,11 +118,12 @@ def test_soft_interrupt_keeps_the_session(project: Path) -> None:
     assert after.stdout == "42\n"
 
 
-def test_printing_loop_is_interrupted_softly(project: Path) -> None:
+@pytest.mark.parametrize("output_limit_kib", [4, 1024], ids=["past-the-live-cap", "streaming-live"])
+def test_printing_loop_is_interrupted_softly(project: Path, output_limit_kib: int) -> None:
     _, stopped = run_actions(
         project,
         ["n = 0", "while True:\n    n += 1\n    print(n)"],
-        settings=SandboxSettings(output_limit_kib=64),
+        settings=SandboxSettings(output_limit_kib=output_limit_kib, interrupt_grace_s=10),
         during=lambda executor: executor.interrupt(),
     )
     assert stopped.stopped_by == "interrupt" and not stopped.state_reset
