@@ -64,6 +64,7 @@ def ensure_warm_sandbox(quiet: bool = False) -> None:
     """Compile the sandbox module now, with progress on stderr, when the cache is cold."""
     state = compile_cache.cache_state()
     if state.warm:
+        compile_cache.prune_stale(state.directory)  # caches of older versions: 280 MiB each
         return
     if not quiet:
         print("Preparing the sandbox: compiling the WebAssembly interpreter (one time only).", file=sys.stderr)
