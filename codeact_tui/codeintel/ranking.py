@@ -4,12 +4,14 @@ Files form a graph: a file that uses a name points to the files that define it. 
 (personalised towards mentioned files, files defining mentioned names and recently edited files)
 scores the files; each file's score then flows along its edges to the definitions it uses, so
 a definition used from many important places ranks high. This is aider's repo-map idea,
-written out here without a graph library. The graph depends only on the files, so callers
-cache it per snapshot; only the personalised iteration runs per conversation turn.
+written out here without a graph library. The graph and its global scores depend only on the
+files, so callers keep them per snapshot; per conversation turn only a forward push from the
+few boosted files runs (personalised PageRank is linear in the teleport vector).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import operator
 from collections import defaultdict
@@ -22,6 +24,9 @@ DAMPING = 0.85
 MAX_ITERATIONS = 40
 TOLERANCE = 1e-4
 """Stop when the scores move less than this in total (L1): plenty for an ordering."""
+
+PUSH_EPSILON = 1e-6
+"""Forward push stops spreading a file's leftover score below this (per file)."""
 
 MAX_DEFINERS = 40
 """Names defined in more files than this (`main`, `new`, `get`) link nothing: too generic."""
@@ -47,13 +52,13 @@ class ReferenceGraph:
     Attributes:
         files: File paths; a file's position is its node number.
         edges: Per source node, (target node, share of the source's out-weight).
-        flows: Per source node, (target node, name, share): the edges split by name.
+        inflows: Per target node, (source node, name, share): the edges into it, split by name.
         definers: Each defined name with the files that define it.
     """
 
     files: list[str]
     edges: list[list[tuple[int, float]]]
-    flows: list[list[tuple[int, str, float]]]
+    inflows: list[list[tuple[int, str, float]]]
     definers: dict[str, set[str]]
 
 
@@ -85,7 +90,7 @@ def build_graph(symbols: Mapping[str, FileSymbols]) -> ReferenceGraph:
             targets_of[name] = ([number[rel] for rel in where], name_weight(name, len(where)))
 
     edges: list[list[tuple[int, float]]] = []
-    flows: list[list[tuple[int, str, float]]] = []
+    inflows: list[list[tuple[int, str, float]]] = [[] for _ in files]
     for src, rel in enumerate(files):
         weights: dict[int, float] = defaultdict(float)
         by_name: list[tuple[int, str, float]] = []
@@ -101,48 +106,26 @@ def build_graph(symbols: Mapping[str, FileSymbols]) -> ReferenceGraph:
                     by_name.append((dst, name, weight))
         total = sum(weights.values())
         edges.append([(dst, w / total) for dst, w in weights.items()] if total else [])
-        flows.append([(dst, name, w / total) for dst, name, w in by_name] if total else [])
-    return ReferenceGraph(files=files, edges=edges, flows=flows, definers=dict(definers))
+        for dst, name, w in by_name:
+            inflows[dst].append((src, name, w / total))
+    return ReferenceGraph(files=files, edges=edges, inflows=inflows, definers=dict(definers))
 
 
-def personalization(
-    files: list[str],
-    *,
-    mentioned_files: set[str],
-    name_files: set[str],
-    recent: Mapping[str, float],
-) -> list[float]:
-    """A probability per file: uniform, plus shares for mentioned, name-defining and recent files."""
-    if not files:
-        return []
-    number = {rel: i for i, rel in enumerate(files)}
-    groups = [
-        (SHARE_MENTIONED_FILES, {f: 1.0 for f in mentioned_files if f in number}),
-        (SHARE_MENTIONED_NAMES, {f: 1.0 for f in name_files if f in number}),
-        (SHARE_RECENT, {f: w for f, w in recent.items() if f in number and w > 0}),
-    ]
-    uniform_share = 1.0 - sum(share for share, group in groups if group)
-    result = [uniform_share / len(files)] * len(files)
-    for share, group in groups:
-        total = sum(group.values())
-        for f, value in group.items():
-            result[number[f]] += share * value / total
-    return result
+def global_rank(graph: ReferenceGraph, initial: list[float] | None = None) -> list[float]:
+    """PageRank with a uniform teleport, in the "leaky" form x = (1-d)/n + d·M·x.
 
-
-def pagerank(graph: ReferenceGraph, start: list[float], initial: list[float] | None = None) -> list[float]:
-    """Personalised PageRank by power iteration; dangling nodes teleport by `start`.
-
-    `initial` (e.g. the previous turn's scores) makes it converge in a few iterations.
+    Dangling files leak their score instead of spreading it; the scores are combined with
+    `personal_rank` results (same form, so the sum is a personalised PageRank) and normalised
+    at the end. `initial` (the scores before a file changed) makes it converge in a few steps.
     """
     count = len(graph.files)
-    rank = list(initial) if initial is not None and len(initial) == count else list(start)
+    if count == 0:
+        return []
+    base = (1.0 - DAMPING) / count
+    rank = list(initial) if initial is not None and len(initial) == count else [1.0 / count] * count
     edges = graph.edges
-    dangling_nodes = [i for i in range(count) if not edges[i]]
     for _ in range(MAX_ITERATIONS):
-        dangling = sum(rank[i] for i in dangling_nodes)
-        teleport = 1.0 - DAMPING + DAMPING * dangling
-        nxt = [teleport * s for s in start]
+        nxt = [base] * count
         for src in range(count):
             out = edges[src]
             if out:
@@ -156,6 +139,49 @@ def pagerank(graph: ReferenceGraph, start: list[float], initial: list[float] | N
     return rank
 
 
+def personal_rank(graph: ReferenceGraph, source: int, epsilon: float = PUSH_EPSILON) -> dict[int, float]:
+    """PageRank teleporting only to `source`, by forward push: it touches only the files near
+    the source, so ranking for a mention costs little even in a large project."""
+    estimate: dict[int, float] = defaultdict(float)
+    residual: dict[int, float] = {source: 1.0}
+    queue = [source]
+    edges = graph.edges
+    while queue:
+        node = queue.pop()
+        mass = residual.pop(node, 0.0)
+        if mass < epsilon:
+            continue
+        estimate[node] += (1.0 - DAMPING) * mass
+        flow = DAMPING * mass
+        for dst, share in edges[node]:
+            before = residual.get(dst, 0.0)
+            after = residual[dst] = before + flow * share
+            if before < epsilon <= after:
+                queue.append(dst)
+    return estimate
+
+
+def personalization(
+    *,
+    mentioned_files: set[str],
+    name_files: set[str],
+    recent: Mapping[str, float],
+) -> tuple[float, dict[str, float]]:
+    """The uniform share and the extra teleport weight per boosted file (shares sum to 1)."""
+    groups = [
+        (SHARE_MENTIONED_FILES, {f: 1.0 for f in mentioned_files}),
+        (SHARE_MENTIONED_NAMES, {f: 1.0 for f in name_files}),
+        (SHARE_RECENT, {f: w for f, w in recent.items() if w > 0}),
+    ]
+    uniform_share = 1.0 - sum(share for share, group in groups if group)
+    boosted: dict[str, float] = defaultdict(float)
+    for share, group in groups:
+        total = sum(group.values())
+        for f, value in group.items():
+            boosted[f] += share * value / total
+    return uniform_share, dict(boosted)
+
+
 def rank_project(
     graph: ReferenceGraph,
     symbols: Mapping[str, FileSymbols],
@@ -163,9 +189,10 @@ def rank_project(
     mentioned_files: set[str] = frozenset(),  # type: ignore[assignment]
     mentioned_names: set[str] = frozenset(),  # type: ignore[assignment]
     recent: Mapping[str, float] | None = None,
-    initial: Mapping[str, float] | None = None,
+    global_scores: list[float] | None = None,
+    candidates: int | None = None,
 ) -> Ranking:
-    """Score every file and definition of a project.
+    """Score every file, and the definitions of the best files.
 
     Args:
         graph: `build_graph(symbols)`.
@@ -173,40 +200,49 @@ def rank_project(
         mentioned_files: Paths the conversation mentions.
         mentioned_names: Identifiers the conversation mentions.
         recent: Files edited lately, with a weight (larger = more recent).
-        initial: Earlier file scores to start the iteration from (a warm start).
+        global_scores: `global_rank(graph)`, when the caller keeps it between turns.
+        candidates: Score definitions only in this many best files (plus every boosted
+            file); None scores them all.
     """
-    name_files = {f for name in mentioned_names for f in graph.definers.get(name, ())}
-    start = personalization(
-        graph.files, mentioned_files=mentioned_files, name_files=name_files, recent=recent or {}
-    )
-    warm = None
-    if initial:
-        mean = 1.0 / max(len(graph.files), 1)
-        warm = [initial.get(rel, mean) for rel in graph.files]
-        total = sum(warm)
-        warm = [w / total for w in warm]
-    scores = pagerank(graph, start, warm)
     files = graph.files
+    number = {rel: i for i, rel in enumerate(files)}
+    name_files = {f for name in mentioned_names for f in graph.definers.get(name, ())}
+    uniform_share, boosted = personalization(
+        mentioned_files=mentioned_files, name_files=name_files, recent=recent or {}
+    )
+    base = global_scores if global_scores is not None else global_rank(graph)
+    scores = [uniform_share * s for s in base]
+    for rel, weight in boosted.items():
+        if rel in number:
+            for node, value in personal_rank(graph, number[rel]).items():
+                scores[node] += weight * value
+    total = sum(scores) or 1.0
+    scores = [s / total for s in scores]
 
-    definition_rank: dict[tuple[str, str], float] = defaultdict(float)
-    for src, items in enumerate(graph.flows):
-        flow = scores[src]
-        for dst, name, share in items:
-            definition_rank[(files[dst], name)] += flow * share
-    # Every definition also gets a share of its own file's score, so the definitions of a
-    # mentioned file show even when nothing else uses them yet.
-    for i, rel in enumerate(files):
+    if candidates is None or candidates >= len(files):
+        chosen = range(len(files))
+    else:
+        best = heapq.nlargest(candidates, range(len(files)), key=scores.__getitem__)
+        chosen = sorted(set(best) | {number[f] for f in boosted if f in number})
+
+    definition_rank: dict[tuple[str, str], float] = {}
+    for dst in chosen:
+        rel = files[dst]
         definitions = symbols[rel].definitions
         if not definitions:
             continue
-        own = scores[i] / math.sqrt(len(definitions))
+        incoming: dict[str, float] = defaultdict(float)
+        for src, name, share in graph.inflows[dst]:
+            incoming[name] += scores[src] * share
+        # Every definition also gets a share of its own file's score, so the definitions of a
+        # mentioned file show even when nothing else uses them yet.
+        own = scores[dst] / math.sqrt(len(definitions))
         top_level: dict[str, bool] = {}
         for d in definitions:
             top_level[d.name] = top_level.get(d.name, False) or not d.parent
         for name, is_top in top_level.items():
-            key = (rel, name)
-            score = definition_rank[key] + own * (0.5 if is_top else 0.3)
+            score = incoming.get(name, 0.0) + own * (0.5 if is_top else 0.3)
             if name in mentioned_names:
                 score *= 10.0
-            definition_rank[key] = score
-    return Ranking(files=dict(zip(files, scores)), definitions=dict(definition_rank))
+            definition_rank[(rel, name)] = score
+    return Ranking(files=dict(zip(files, scores)), definitions=definition_rank)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES
 from .index import IndexedFile, IndexSnapshot, index_for
-from .ranking import ReferenceGraph, build_graph, rank_project
+from .ranking import ReferenceGraph, build_graph, global_rank, rank_project
 from .symbols import Definition
 from .tokens import estimate_tokens
 
@@ -159,22 +159,34 @@ def render(items: list[_Item], snapshot: IndexSnapshot, files_total: int) -> tup
     return ("\n".join(lines) + "\n" if lines else ""), len(chosen), definition_lines
 
 
+@dataclass(frozen=True)
+class _GraphState:
+    fingerprint: int
+    graph: ReferenceGraph
+    global_scores: list[float]
+
+
 _graph_lock = threading.Lock()
-_graphs: dict[Path, tuple[int, ReferenceGraph]] = {}
-_last_scores: dict[Path, dict[str, float]] = {}  # the previous ranking: a warm start
+_graphs: dict[Path, _GraphState] = {}
 
 
-def _graph_for(project: Path, snapshot: IndexSnapshot) -> ReferenceGraph:
-    """The project's reference graph, rebuilt only when a file changed."""
+def _graph_for(project: Path, snapshot: IndexSnapshot) -> _GraphState:
+    """The project's reference graph and global scores, rebuilt only when a file changed."""
     fingerprint = snapshot.fingerprint()
     with _graph_lock:
         cached = _graphs.get(project)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
+    if cached is not None and cached.fingerprint == fingerprint:
+        return cached
     graph = build_graph({rel: f.symbols for rel, f in snapshot.files.items()})
+    initial = None
+    if cached is not None:  # warm start: one changed file moves the scores only a little
+        previous = dict(zip(cached.graph.files, cached.global_scores))
+        fallback = 1.0 / max(len(graph.files), 1)
+        initial = [previous.get(rel, fallback) for rel in graph.files]
+    state = _GraphState(fingerprint, graph, global_rank(graph, initial))
     with _graph_lock:
-        _graphs[project] = (fingerprint, graph)
-    return graph
+        _graphs[project] = state
+    return state
 
 
 def _ranked_items(
@@ -183,18 +195,17 @@ def _ranked_items(
     """The best `limit` items (definitions, and files without any), best first."""
     files = snapshot.files
     symbols = {rel: f.symbols for rel, f in files.items()}
-    graph = _graph_for(project, snapshot)
-    mentioned_files, mentioned_names = resolve_mentions(mentioned, files, set(graph.definers))
+    state = _graph_for(project, snapshot)
+    mentioned_files, mentioned_names = resolve_mentions(mentioned, files, set(state.graph.definers))
     ranking = rank_project(
-        graph,
+        state.graph,
         symbols,
         mentioned_files=mentioned_files,
         mentioned_names=mentioned_names,
         recent=recently_edited(files, recent),
-        initial=_last_scores.get(project),
+        global_scores=state.global_scores,
+        candidates=limit,
     )
-    with _graph_lock:
-        _last_scores[project] = ranking.files
     boost = 1.0 + max(ranking.definitions.values(), default=0.0) + max(ranking.files.values(), default=0.0)
     items = [
         _Item(score + boost if rel in mentioned_files else score, rel, name)
