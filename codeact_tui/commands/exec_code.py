@@ -16,9 +16,10 @@ from typing import Any
 
 from ..config import Settings
 from ..core.manual import ManualActionOutcome, run_manual_action
-from ..executor import SandboxExecutor, SandboxUnavailable
+from ..executor import SandboxUnavailable
 from ..executor import compile_cache
 from ..history import HistoryError, HistoryStore
+from ..wiring import build_executor
 
 OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
 
@@ -105,7 +106,7 @@ async def _run(code: str, project: Path, settings: Settings, timeout: float | No
         target.write(text)
         target.flush()
 
-    executor = SandboxExecutor(project, settings.sandbox)
+    executor = build_executor(project, settings)
     loop = asyncio.get_running_loop()
     presses = 0
 

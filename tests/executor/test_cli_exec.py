@@ -90,3 +90,10 @@ def test_doctor_reports_a_warm_sandbox(project: Path) -> None:
     assert checks["sandbox"]["level"] == "ok"
     assert checks["git"]["level"] == "ok"
     assert checks["model server"]["level"] == "warn" and checks["model server"]["fix"]
+
+
+def test_code_tools_are_offered_to_actions(project: Path) -> None:
+    (project / "shop.py").write_text("class Cart:\n    def total(self):\n        return 0\n")
+    done = cli("exec", "from host import tools\nprint([s['name'] for s in tools.outline('shop.py')['symbols']])", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['Cart', 'total']\n"
