@@ -101,6 +101,9 @@ class ModelSettings:
     connect_timeout_s: float = 5.0
     """How long to wait for the model server to accept a connection."""
 
+    max_reply_tokens: int = 2048
+    """The most tokens one model reply may have (small models can ramble until the window fills)."""
+
     keep_alive: str = "30m"
     """How long Ollama keeps the model in memory after a request ("30m"; a negative "-1m" keeps it)."""
 

@@ -26,6 +26,7 @@ class TranscriptRenderer:
         self.out = out
         self.err = err
         self._at_line_start = True
+        self._streamed: list[str] = []
 
     def _write(self, text: str, stream: TextIO | None = None) -> None:
         target = stream or self.out
@@ -52,8 +53,15 @@ class TranscriptRenderer:
                 self._newline()
                 self._write("\n")
         elif isinstance(event, ev.TextDelta):
+            self._streamed.append(event.text)
             self._write(event.text)
         elif isinstance(event, ev.AssistantMessage):
+            streamed, self._streamed = "".join(self._streamed), []
+            kept = streamed.rstrip()
+            if event.text.startswith(kept) and len(event.text) > len(kept):
+                # Show what the parser restored (a closing tag cut by the stop sequence).
+                rest = event.text[len(kept) :]
+                self._write(rest.lstrip("\n") if streamed != kept else rest)
             self._newline()
             stats = event.stats
             parts = []

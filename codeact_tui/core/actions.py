@@ -124,23 +124,36 @@ def _parse_solution(text: str, start: int) -> ParsedReply:
     )
 
 
+def find_tag(text: str, tag: str, start: int = 0) -> int:
+    """The first position of `tag` that is not a mention in inline code (`` `<execute>` ``)."""
+    at = text.find(tag, start)
+    while at > 0 and text[at - 1] == "`":
+        at = text.find(tag, at + 1)
+    return at
+
+
 def parse_reply(text: str) -> ParsedReply:
     """Decide what a complete model reply asks for.
 
-    The earliest of `<execute>` and `<solution>` wins; without either, the first fenced python
-    block is the action; without one, the reply is a plain answer.
+    The earliest of `<execute>`, `<solution>` and a fenced python block wins (a tag written
+    inside inline code is a mention, not a tag); without any, the reply is a plain answer.
     """
-    execute_at = text.find(EXECUTE_OPEN)
-    solution_at = text.find(SOLUTION_OPEN)
-    if execute_at >= 0 and (solution_at < 0 or execute_at < solution_at):
-        return _parse_execute(text, execute_at)
-    if solution_at >= 0:
-        return _parse_solution(text, solution_at)
+    execute_at = find_tag(text, EXECUTE_OPEN)
+    solution_at = find_tag(text, SOLUTION_OPEN)
     fence = _FENCE_OPEN.search(text)
+    candidates = [(at, kind) for at, kind in ((execute_at, "execute"), (solution_at, "solution")) if at >= 0]
     if fence is not None:
-        return _parse_fence(text, fence)
-    stripped = text.strip()
-    return ParsedReply(kind="reply", text=stripped, answer=stripped)
+        candidates.append((fence.start(), "fence"))
+    if not candidates:
+        stripped = text.strip()
+        return ParsedReply(kind="reply", text=stripped, answer=stripped)
+    at, kind = min(candidates)
+    if kind == "execute":
+        return _parse_execute(text, at)
+    if kind == "solution":
+        return _parse_solution(text, at)
+    assert fence is not None
+    return _parse_fence(text, fence)
 
 
 def action_complete(text: str) -> int:
@@ -149,11 +162,12 @@ def action_complete(text: str) -> int:
     Lets the agent stop reading a stream as soon as the first action is closed, even when a
     server ignores the stop sequence.
     """
-    start = text.find(EXECUTE_OPEN)
+    start = find_tag(text, EXECUTE_OPEN)
     if start < 0:
         return -1
-    solution_at = text.find(SOLUTION_OPEN)
-    if 0 <= solution_at < start:
+    solution_at = find_tag(text, SOLUTION_OPEN)
+    fence = _FENCE_OPEN.search(text)
+    if 0 <= solution_at < start or (fence is not None and fence.start() < start):
         return -1
     end = text.find(EXECUTE_CLOSE, start + len(EXECUTE_OPEN))
     return -1 if end < 0 else end + len(EXECUTE_CLOSE)

@@ -28,6 +28,7 @@ from ..core.ports import (
     ModelStreamItem,
     TextChunk,
 )
+from .gguf import GGUFError, read_metadata
 
 FALLBACK_CONTEXT = 4096
 INSTALL_HINT = (
@@ -77,21 +78,11 @@ class EmbeddedChatModel:
             raise ModelSetupError("the embedded backend needs a GGUF file: pass --model PATH or set model.model")
         if not self.path.is_file():
             raise ModelSetupError(f"no GGUF model file at {self.path}")
-        llama_cpp = import_llama_cpp()
-
-        def read_metadata() -> dict[str, Any]:
-            probe = llama_cpp.Llama(model_path=str(self.path), vocab_only=True, verbose=False)
-            try:
-                return dict(probe.metadata or {})
-            finally:
-                close = getattr(probe, "close", None)
-                if close is not None:
-                    close()
-
+        import_llama_cpp()  # fail now, before the conversation starts, if it is missing
         try:
-            metadata = await asyncio.to_thread(read_metadata)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelSetupError(f"llama.cpp cannot read {self.path}: {exc}") from None
+            metadata = await asyncio.to_thread(read_metadata, self.path)
+        except (GGUFError, OSError) as exc:
+            raise ModelSetupError(f"cannot read the model file {self.path}: {exc}") from None
         trained = trained_context(metadata)
         if self.settings.num_ctx > 0:
             window = self.settings.num_ctx
@@ -145,7 +136,11 @@ class EmbeddedChatModel:
             with self._lock:
                 try:
                     chunks = llm.create_chat_completion(
-                        messages=payload, stream=True, stop=list(stop) or None, temperature=self.settings.temperature
+                        messages=payload,
+                        stream=True,
+                        stop=list(stop) or None,
+                        temperature=self.settings.temperature,
+                        max_tokens=self.settings.max_reply_tokens if self.settings.max_reply_tokens > 0 else None,
                     )
                     try:
                         for chunk in chunks:

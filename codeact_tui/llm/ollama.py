@@ -234,6 +234,8 @@ class OllamaChatModel:
         trained = context_length(show)
         num_ctx = choose_num_ctx(self.settings, trained, modelfile_num_ctx(show))
         self._options = {"num_ctx": num_ctx, "temperature": self.settings.temperature}
+        if self.settings.max_reply_tokens > 0:
+            self._options["num_predict"] = self.settings.max_reply_tokens
         self._info = ModelInfo(self.name, "ollama", num_ctx, trained, self.server.host)
         return self._info
 

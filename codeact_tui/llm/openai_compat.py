@@ -165,6 +165,8 @@ class OpenAICompatChatModel:
         }
         if stop:
             body["stop"] = list(stop)
+        if self.settings.max_reply_tokens > 0:
+            body["max_tokens"] = self.settings.max_reply_tokens
         started = time.perf_counter()
         first: float | None = None
         usage: dict[str, Any] = {}

@@ -100,3 +100,21 @@ def test_summarize_code_prefers_comment() -> None:
     assert summarize_code("\n\nprint('x')") == "print('x')"
     assert summarize_code("") == "(empty action)"
     assert len(summarize_code("x = '" + "a" * 200 + "'")) == 72
+
+
+def test_fence_before_a_mentioned_tag_wins() -> None:
+    reply = "```python\nprint(1)\n```\nThe `<execute>` block is the same as before. <execute>print(2)</execute>"
+    parsed = parse_reply(reply)
+    assert parsed.kind == "action" and parsed.fenced and parsed.code == "print(1)"
+    assert action_complete(reply) == -1
+
+
+def test_tag_in_inline_code_is_a_mention() -> None:
+    parsed = parse_reply("Wrap code in `<execute>` tags, like this: <execute>print(5)</execute>")
+    assert parsed.code == "print(5)"
+    assert parse_reply("I will answer with `<solution>` next.").kind == "reply"
+
+
+def test_execute_wrapping_a_fence_is_one_action() -> None:
+    parsed = parse_reply("<execute>\n```python\nprint(7)\n```\n</execute>")
+    assert parsed.code == "print(7)" and not parsed.fenced

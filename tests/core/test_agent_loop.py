@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import collect, kinds, run_turn
 from fakes.executor import InProcessExecutor, TrivialExecutor
 from fakes.history import FakeHistory
+from fakes.turns import collect, kinds, run_turn
 
 from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
