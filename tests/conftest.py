@@ -35,3 +35,22 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 def shared_sandbox_cache() -> Path:
     """The compile cache shared by every sandbox test of this run."""
     return Path(_SHARED_SANDBOX_CACHE)
+
+
+_sandbox_warmed = False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the first sandbox test, compile (or load) the sandbox once, visibly: on a fresh
+    machine this takes a minute or more, and no single test should pay for it under its own
+    timeout or race another test to do it."""
+    global _sandbox_warmed
+    if _sandbox_warmed or item.get_closest_marker("sandbox") is None:
+        return
+    from codeact_tui.executor import compile_cache
+
+    cache = Path(_SHARED_SANDBOX_CACHE)
+    if not compile_cache.cache_state(cache).warm:
+        print(f"\ncompiling the sandbox once into {cache} (about a minute)…", flush=True)
+    compile_cache.warm(cache)
+    _sandbox_warmed = True
