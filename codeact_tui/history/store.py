@@ -90,12 +90,15 @@ class HistoryStore:
         self._snapshotter = Snapshotter(self.git, project, settings.max_file_size_mib * 1024 * 1024)
         self._ticket: ActionTicket | None = None
         self._closed = False
+        self._snapshots: dict[str, Snapshot] = {}
 
     # --- opening and closing ------------------------------------------------------------------
 
     @classmethod
     def open(cls, project: Path, settings: HistorySettings | None = None) -> HistoryStore:
         """Open (creating on first use) the history of `project` and recover from any crash.
+
+        The first open snapshots the project as the baseline (on a large tree, a second or two).
 
         Raises:
             HistoryError: `project` is not a directory, or git is missing or failing.
@@ -110,6 +113,9 @@ class HistoryStore:
         with store._locked():
             store._init_repo()
             store._recover()
+            if store._head() is None:
+                # The baseline: outside changes from now on are told apart from the starting tree.
+                store._set_head(store._snapshot())
         return store
 
     @staticmethod
@@ -530,7 +536,9 @@ class HistoryStore:
         if head is not None and head.state == state:
             return Snapshot(head.commit, state)
         commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))
-        return Snapshot(commit, state)
+        snap = Snapshot(commit, state)
+        self._snapshots[commit] = Snapshot(commit, TreeState(state.tree, state.empty_dirs, state.large_files))
+        return snap
 
     def _head(self) -> Snapshot | None:
         """The last snapshot the store saw, or None before the first."""
@@ -539,6 +547,9 @@ class HistoryStore:
 
     def _load_snapshot(self, commit: str) -> Snapshot | None:
         """Read a snapshot commit's tree and extras; None if it is not in the store."""
+        cached = self._snapshots.get(commit)
+        if cached is not None:
+            return cached
         res = self.git.run("cat-file", "commit", commit, check=False)
         if res.returncode != 0:
             return None
@@ -548,9 +559,19 @@ class HistoryStore:
             if line.startswith("tree "):
                 tree = line[5:].strip()
                 break
-        return Snapshot(commit, TreeState.from_commit(tree, message))
+        snap = Snapshot(commit, TreeState.from_commit(tree, message))
+        self._snapshots[commit] = snap  # commits never change: safe to keep
+        return snap
 
     def _read_ref(self, ref: str) -> str:
+        """The commit a ref points to, or "" (a loose ref is read directly: no process)."""
+        loose = self.git_dir / ref
+        try:
+            value = loose.read_text(encoding="ascii").strip()
+            if len(value) == 40 and all(c in "0123456789abcdef" for c in value):
+                return value
+        except (OSError, UnicodeDecodeError):
+            pass
         res = self.git.run("rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False)
         return res.stdout.decode("ascii").strip() if res.returncode == 0 else ""
 
