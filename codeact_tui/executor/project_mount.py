@@ -37,6 +37,16 @@ def _hidden(name: str) -> bool:
     return name.casefold() in HIDDEN_NAMES
 
 
+def _representable(name: str) -> bool:
+    """Whether the guest can see a host file name: valid UTF-8 of at most 255 bytes. Others
+    (non-UTF-8 bytes come back from the OS as surrogates) are left out of listings rather than
+    making the whole listing fail."""
+    try:
+        return len(name.encode("utf-8")) <= 255
+    except UnicodeEncodeError:
+        return False
+
+
 @dataclass
 class ChangeRecorder:
     """Collects what one action did to the project, reduced to one change per path."""
@@ -198,7 +208,7 @@ class ProjectFiles:
         entries: list[tuple[str, str]] = []
         with os.scandir(host) as it:
             for entry in it:
-                if _hidden(entry.name):
+                if _hidden(entry.name) or not _representable(entry.name):
                     continue
                 try:
                     if entry.is_symlink():

@@ -133,3 +133,11 @@ def test_read_only_folders_cannot_change(project: Path) -> None:
     assert files.rmdir("/.venv/lib") is Errno.EACCES
     assert files.rename("/.venv", "/venv2") is Errno.EACCES
     assert (venv / "lib" / "site.py").read_text() == "original\n"
+
+
+def test_names_the_guest_cannot_represent_are_left_out(project: Path) -> None:
+    os.close(os.open(os.fsencode(project) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY, 0o644))
+    (project / "ok.txt").write_text("ok")
+    names = dict(ProjectFiles(project).list("/"))
+    assert "ok.txt" in names
+    assert all("\udce9" not in n for n in names)
