@@ -97,3 +97,28 @@ def test_code_tools_are_offered_to_actions(project: Path) -> None:
     done = cli("exec", "from host import tools\nprint([s['name'] for s in tools.outline('shop.py')['symbols']])", cwd=project)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "['Cart', 'total']\n"
+
+
+def test_kill_9_mid_action_is_recorded_and_undoable(project: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "codeact_tui", "exec",
+            "open('notes.txt', 'w').write('rewritten\\n')\nopen('new.txt', 'w').write('new\\n')\n"
+            "print('written', flush=True)\nimport time\ntime.sleep(60)",
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "written\n"
+    proc.kill()
+    proc.wait(timeout=30)
+    history = json.loads(cli("history", "--json", cwd=project).stdout)
+    assert len(history) == 1 and history[0]["kind"] == "manual"
+    assert "(interrupted)" in history[0]["summary"]
+    assert {f["path"] for f in history[0]["files"]} == {"notes.txt", "new.txt"}
+    undo = cli("undo", cwd=project)
+    assert undo.returncode == 0, undo.stderr
+    assert (project / "notes.txt").read_text() == "one\n" and not (project / "new.txt").exists()
