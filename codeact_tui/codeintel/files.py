@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,152 @@ def root_rules(project: Path) -> IgnoreRules:
     return IgnoreRules(tuple(specs))
 
 
+RACY_WINDOW_NS = 2_000_000_000
+"""A folder or file changed this recently may change again within the same timestamp tick:
+its stat is not trusted to mean "unchanged" next time (git's "racy" rule)."""
+
+
+def _stat_key(path: str) -> tuple[int, int] | None:
+    """(mtime, size) of a file, or None when it does not exist."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def racy(mtime_ns: int) -> bool:
+    """Whether something changed so recently that its timestamp cannot vouch for it yet."""
+    return time.time_ns() - mtime_ns < RACY_WINDOW_NS
+
+
+def _ignore_file_stat(folder: str) -> tuple[int, int] | None:
+    return _stat_key(folder + "/.gitignore")
+
+
+@dataclass
+class _Listing:
+    """What one folder held when it was last listed, already filtered."""
+
+    mtime_ns: int
+    parent_rules: IgnoreRules
+    ignore_file: tuple[int, int] | None
+    rules: IgnoreRules
+    files: list[str]
+    folders: list[str]
+
+
+class Walker:
+    """Walks a project again and again, listing only the folders that changed since last time.
+
+    A folder's listing (names after ignores) is reused while the folder's mtime, its own
+    `.gitignore` and the rules it inherits are unchanged; every file is still `stat`ed, so
+    edits are always seen.
+    """
+
+    def __init__(
+        self,
+        project: Path,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_files: int = DEFAULT_MAX_FILES,
+    ) -> None:
+        self.project = project
+        self.max_file_bytes = max_file_bytes
+        self.max_files = max_files
+        self._listings: dict[str, _Listing] = {}
+        self._root_key: tuple[object, ...] | None = None
+        self._root_rules: IgnoreRules | None = None
+
+    def _rules_at_root(self) -> IgnoreRules:
+        root = str(self.project)
+        key = (_ignore_file_stat(root), _stat_key(root + "/.git/info/exclude"))
+        if key != self._root_key or self._root_rules is None:
+            self._root_key = key
+            self._root_rules = root_rules(self.project)
+            self._listings.clear()
+        if any(stat is not None and racy(stat[0]) for stat in key):
+            self._root_key = None  # edited just now: read the rules again next time
+        return self._root_rules
+
+    def _list(self, folder: str, folder_rel: str, parent_rules: IgnoreRules, mtime_ns: int,
+              ignore_file: tuple[int, int] | None, old: _Listing | None) -> _Listing:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        rules = parent_rules
+        if folder_rel and ignore_file is not None:
+            if old is not None and old.parent_rules is parent_rules and old.ignore_file == ignore_file:
+                rules = old.rules  # same rules object: the sub-folders' listings stay valid
+            else:
+                rules = parent_rules.child(folder_rel, Path(folder) / ".gitignore")
+        files: list[str] = []
+        folders: list[str] = []
+        for entry in entries:
+            rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
+            try:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    if entry.name != ".git" and not rules.ignored(rel, True):
+                        folders.append(entry.name)
+                elif entry.is_file() and not rules.ignored(rel, False):
+                    if os.path.splitext(entry.name)[1].lower() not in BINARY_SUFFIXES:
+                        files.append(entry.name)
+            except OSError:
+                continue
+        # Changed just now: it may change again within the same timestamp tick, so list it
+        # (and read its .gitignore) again next time.
+        if racy(mtime_ns):
+            mtime_ns = -1
+        if ignore_file is not None and racy(ignore_file[0]):
+            ignore_file = (-1, -1)
+        return _Listing(mtime_ns, parent_rules, ignore_file, rules, files, folders)
+
+    def walk(self) -> Iterator[SourceFile]:
+        """Yield the project's files that are neither ignored, symlinks, binary by suffix nor
+        huge, depth-first with names sorted (stable between runs)."""
+        count = 0
+        root = str(self.project)
+        stack: list[tuple[str, IgnoreRules]] = [("", self._rules_at_root())]
+        seen: set[str] = set()
+        while stack:
+            folder_rel, parent_rules = stack.pop()
+            folder = f"{root}/{folder_rel}" if folder_rel else root
+            try:
+                mtime_ns = os.stat(folder).st_mtime_ns
+                ignore_file = _ignore_file_stat(folder) if folder_rel else None
+                old = self._listings.get(folder_rel)
+                listing = old
+                if (
+                    listing is None
+                    or listing.mtime_ns != mtime_ns
+                    or listing.ignore_file != ignore_file
+                    or listing.parent_rules is not parent_rules
+                ):
+                    listing = self._listings[folder_rel] = self._list(
+                        folder, folder_rel, parent_rules, mtime_ns, ignore_file, old
+                    )
+            except OSError:
+                continue  # unreadable or vanished folder: skip rather than fail the whole map
+            seen.add(folder_rel)
+            prefix = f"{folder}/"
+            rel_prefix = f"{folder_rel}/" if folder_rel else ""
+            for name in listing.files:
+                try:
+                    stat = os.stat(prefix + name)
+                except OSError:
+                    continue
+                if stat.st_size > self.max_file_bytes:
+                    continue
+                yield SourceFile(rel=rel_prefix + name, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+                count += 1
+                if count >= self.max_files:
+                    return
+            stack.extend((rel_prefix + name, listing.rules) for name in reversed(listing.folders))
+        for gone in self._listings.keys() - seen:
+            del self._listings[gone]
+
+
 def walk(
     project: Path,
     *,
@@ -146,39 +293,4 @@ def walk(
 
     Order is depth-first with names sorted, so results are stable between runs.
     """
-    count = 0
-    stack: list[tuple[Path, str, IgnoreRules]] = [(project, "", root_rules(project))]
-    while stack:
-        folder, folder_rel, rules = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable folder: skip rather than fail the whole map
-        if folder_rel and any(e.name == ".gitignore" for e in entries):
-            rules = rules.child(folder_rel, folder / ".gitignore")
-        subfolders: list[tuple[Path, str, IgnoreRules]] = []
-        for entry in entries:
-            rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
-            try:
-                if entry.is_symlink():
-                    continue
-                if entry.is_dir():
-                    if entry.name == ".git" or rules.ignored(rel, True):
-                        continue
-                    subfolders.append((Path(entry.path), rel, rules))
-                    continue
-                if not entry.is_file() or rules.ignored(rel, False):
-                    continue
-                if os.path.splitext(entry.name)[1].lower() in BINARY_SUFFIXES:
-                    continue
-                stat = entry.stat()
-            except OSError:
-                continue
-            if stat.st_size > max_file_bytes:
-                continue
-            yield SourceFile(rel=rel, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-            count += 1
-            if count >= max_files:
-                return
-        stack.extend(reversed(subfolders))
+    return Walker(project, max_file_bytes=max_file_bytes, max_files=max_files).walk()

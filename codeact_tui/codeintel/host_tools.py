@@ -218,9 +218,9 @@ def make_host_tools(
         if glob and is_hidden(glob.strip("/*")):
             raise CodeToolError("the tools do not read .git")
         limit = _check_limit(max_results)
+        literal = pattern.encode("utf-8") if not regex and not ignore_case else None
         matches, _more = search_text(
-            root, compiled, glob=matcher, max_results=limit, max_file_bytes=max_file_bytes,
-            max_files=settings.max_files,
+            root, compiled, index.list_files(), glob=matcher, max_results=limit, literal=literal
         )
         return [m.to_json() for m in matches]
 

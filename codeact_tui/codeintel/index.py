@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import CachedFile, SymbolCache, cache_file, content_hash, open_cache
-from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, looks_binary, walk
+from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, SourceFile, Walker, looks_binary, racy
 from .languages import language_for
 from .symbols import BINARY, FileSymbols, extract
 
@@ -57,10 +57,14 @@ def read_symbols(path: Path, rel: str, previous: CachedFile | None) -> tuple[Cac
     except OSError:
         return None
     digest = content_hash(data)
+    # A file written just now may change again within the same timestamp tick: record a stat
+    # that never matches, so the next refresh reads it again (and re-parses only if its hash
+    # differs).
+    mtime_ns = -1 if racy(stat.st_mtime_ns) else stat.st_mtime_ns
     if previous is not None and previous.digest == digest:
-        return CachedFile(stat.st_mtime_ns, stat.st_size, digest, previous.symbols), False
+        return CachedFile(mtime_ns, stat.st_size, digest, previous.symbols), False
     symbols = BINARY if looks_binary(data) else extract(data, language_for(rel))
-    return CachedFile(stat.st_mtime_ns, stat.st_size, digest, symbols), True
+    return CachedFile(mtime_ns, stat.st_size, digest, symbols), True
 
 
 class ProjectIndex:
@@ -81,6 +85,7 @@ class ProjectIndex:
         self._cache: SymbolCache | None = None
         self._entries: dict[str, CachedFile] | None = None
         self._lock = threading.RLock()
+        self._walker = Walker(self.project, max_file_bytes=max_file_bytes, max_files=max_files)
 
     def _load(self) -> dict[str, CachedFile]:
         if self._entries is None:
@@ -96,7 +101,7 @@ class ProjectIndex:
             files: dict[str, IndexedFile] = {}
             parsed = 0
             walked: set[str] = set()
-            for found in walk(self.project, max_file_bytes=self.max_file_bytes, max_files=self.max_files):
+            for found in self._walker.walk():
                 walked.add(found.rel)
                 entry = entries.get(found.rel)
                 if entry is None or entry.mtime_ns != found.mtime_ns or entry.size != found.size:
@@ -107,7 +112,7 @@ class ProjectIndex:
                     parsed += was_parsed
                     changed[found.rel] = entries[found.rel] = entry
                 if not entry.symbols.binary:
-                    files[found.rel] = IndexedFile(found.rel, entry.size, entry.mtime_ns, entry.symbols)
+                    files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, entry.symbols)
             removed = entries.keys() - walked
             for rel in removed:
                 del entries[rel]
@@ -117,6 +122,11 @@ class ProjectIndex:
                 except Exception:  # noqa: BLE001 - a read-only or full disk must not break the map
                     pass
             return IndexSnapshot(files=files, parsed=parsed)
+
+    def list_files(self) -> list[SourceFile]:
+        """The project's files as `refresh()` sees them, without reading any."""
+        with self._lock:
+            return list(self._walker.walk())
 
     def file_symbols(self, rel: str) -> FileSymbols | None:
         """The symbols of one file, updated from disk if it changed; None if it is unreadable.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
 from .errors import CodeToolError
-from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, looks_binary, walk
+from .files import SourceFile, looks_binary
 
 LINE_MAX_CHARS = 300
 """Matched lines longer than this are cut (minified code would flood the output)."""
@@ -71,27 +72,28 @@ def _shorten(line: str) -> str:
 def search_text(
     project: Path,
     compiled: re.Pattern[str],
+    files: Iterable[SourceFile],
     *,
     glob: GitIgnoreSpec | None = None,
-    under: str = "",
     max_results: int = 100,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    max_files: int = DEFAULT_MAX_FILES,
+    literal: bytes | None = None,
 ) -> tuple[list[TextMatch], bool]:
-    """Search every text file (ignores respected) line by line.
+    """Search the given project files line by line (binary files skipped).
+
+    `literal`, the exact bytes every match contains, lets files without it be skipped before
+    they are decoded.
 
     Returns the matches (at most `max_results`, in path order) and whether more were left out.
     """
     matches: list[TextMatch] = []
-    prefix = under.rstrip("/") + "/" if under else ""
-    for found in walk(project, max_file_bytes=max_file_bytes, max_files=max_files):
-        if prefix and not found.rel.startswith(prefix):
-            continue
+    for found in files:
         if glob is not None and not glob.match_file(found.rel):
             continue
         try:
             data = (project / found.rel).read_bytes()
         except OSError:
+            continue
+        if literal is not None and literal not in data:
             continue
         if looks_binary(data):
             continue

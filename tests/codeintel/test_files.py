@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from codeact_tui.codeintel.files import looks_binary, walk
+from codeact_tui.codeintel.files import Walker, looks_binary, walk
 
 from .helpers import write
 
@@ -74,3 +75,61 @@ def test_max_files_bounds_the_walk(tmp_path: Path) -> None:
 def test_binary_sniffing() -> None:
     assert looks_binary(b"abc\0def")
     assert not looks_binary("ünïcode text".encode())
+
+
+def age(root: Path, seconds: float = 3600) -> None:
+    """Make every file and folder look untouched for a while (so cached listings are trusted)."""
+    old = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (old, old), follow_symlinks=False)
+
+
+def test_walker_sees_new_changed_and_removed_files(tmp_path: Path) -> None:
+    write(tmp_path, "a/one.py", "")
+    write(tmp_path, "b/two.py", "")
+    age(tmp_path)
+    walker = Walker(tmp_path)
+    assert [f.rel for f in walker.walk()] == ["a/one.py", "b/two.py"]
+    write(tmp_path, "a/three.py", "")
+    (tmp_path / "b/two.py").unlink()
+    assert [f.rel for f in walker.walk()] == ["a/one.py", "a/three.py"]
+    age(tmp_path)
+    before = {f.rel: f.mtime_ns for f in walker.walk()}
+    write(tmp_path, "a/one.py", "changed")
+    after = {f.rel: f for f in walker.walk()}
+    assert after["a/one.py"].mtime_ns != before["a/one.py"] and after["a/one.py"].size == 7
+
+
+def test_walker_applies_new_and_edited_nested_gitignore(tmp_path: Path) -> None:
+    write(tmp_path, "src/keep.py", "")
+    write(tmp_path, "src/gen/out.py", "")
+    write(tmp_path, "src/gen/deep/more.py", "")
+    age(tmp_path)
+    walker = Walker(tmp_path)
+    assert len(list(walker.walk())) == 3
+    write(tmp_path, "src/.gitignore", "gen/\n")
+    assert [f.rel for f in walker.walk()] == ["src/.gitignore", "src/keep.py"]
+    age(tmp_path)
+    list(walker.walk())
+    write(tmp_path, "src/.gitignore", "out.py\n")  # an edit in place, folder mtime unchanged
+    os.utime(tmp_path / "src", (time.time() - 3600,) * 2)
+    assert [f.rel for f in walker.walk()] == ["src/.gitignore", "src/keep.py", "src/gen/deep/more.py"]
+
+
+def test_walker_applies_edited_root_gitignore(tmp_path: Path) -> None:
+    write(tmp_path, "x/a.log", "")
+    write(tmp_path, "x/b.py", "")
+    age(tmp_path)
+    walker = Walker(tmp_path)
+    assert len(list(walker.walk())) == 2
+    write(tmp_path, ".gitignore", "*.log\n")
+    assert [f.rel for f in walker.walk()] == [".gitignore", "x/b.py"]
+
+
+def test_walker_forgets_removed_folders(tmp_path: Path) -> None:
+    write(tmp_path, "gone/a.py", "")
+    walker = Walker(tmp_path)
+    list(walker.walk())
+    (tmp_path / "gone/a.py").unlink()
+    (tmp_path / "gone").rmdir()
+    assert list(walker.walk()) == []
