@@ -67,14 +67,26 @@ class SandboxExecutor:
         settings: SandboxSettings | None = None,
         *,
         extra_tools: Sequence[Callable[..., Any]] = (),
+        import_dirs: Sequence[Path] = (),
         cache_dir: Path | None = None,
     ) -> None:
+        """Prepare (but not yet open) the sandbox of one project.
+
+        Args:
+            project: The project folder, served at `/project`.
+            settings: Limits; default `SandboxSettings()`.
+            extra_tools: Host functions guest code may call (`from host import tools`).
+            import_dirs: Host folders of pure-Python modules the guest may import; each is
+                granted read-only and put on the guest's `sys.path`.
+            cache_dir: The compile cache; default `compile_cache.cache_directory()`.
+        """
         self.project = Path(project).resolve()
         if not self.project.is_dir():
             raise SandboxUnavailable(f"{project} is not a folder")
         self.settings = settings or SandboxSettings()
         self.cache_dir = cache_dir or compile_cache.cache_directory()
         self._extra_tools = list(extra_tools)
+        self._import_dirs = [Path(d).resolve() for d in import_dirs]
         self._recorder = ChangeRecorder(self.project)
         self._files = ProjectFiles(
             self.project,
@@ -139,8 +151,11 @@ class SandboxExecutor:
             session = Session(
                 root=True,  # a private / with a writable /tmp and HOME, removed at the end
                 mounts=[Mount(self._files, GUEST_PROJECT, writable=True)],
-                grants=[Grant(resource_dir("sandbox"), GUEST_LIB)],
-                import_path=[GUEST_LIB],
+                grants=[
+                    Grant(resource_dir("sandbox"), GUEST_LIB),
+                    *(Grant(d, f"/opt/import/{i}") for i, d in enumerate(self._import_dirs)),
+                ],
+                import_path=[GUEST_LIB, *(f"/opt/import/{i}" for i in range(len(self._import_dirs)))],
                 tools=[self._emit_tool(), self._poll_tool(), *self._extra_tools],
                 memory_bytes=s.memory_mib << 20,
                 deadline_s=s.deadline_s,

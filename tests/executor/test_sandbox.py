@@ -188,3 +188,20 @@ def test_project_holding_the_running_virtualenv(tmp_path: Path) -> None:
     assert result.status == "ok", result.stderr
     assert result.stdout == "True\nPermissionError\n"
     assert not (Path(sys.prefix) / "codeact-planted.pth").exists()
+
+
+def test_import_dirs_are_importable_and_read_only(project: Path, tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    (library / "toolbox").mkdir(parents=True)
+    (library / "toolbox" / "__init__.py").write_text("NAME = 'toolbox'\n")
+
+    async def go() -> list[str]:
+        async with SandboxExecutor(project, import_dirs=[library]) as executor:
+            first = await executor.run("import toolbox\nprint(toolbox.NAME)")
+            second = await executor.run(
+                "try:\n    open(toolbox.__file__, 'w')\nexcept OSError as e:\n    print(type(e).__name__)"
+            )
+            return [first.stdout, second.stdout]
+
+    assert asyncio.run(go()) == ["toolbox\n", "PermissionError\n"]
+    assert (library / "toolbox" / "__init__.py").read_text() == "NAME = 'toolbox'\n"
