@@ -135,9 +135,12 @@ class ProjectFiles:
         self._read_only = tuple(os.path.realpath(p) for p in read_only)
 
     def _protected(self, host: Path) -> bool:
-        """Whether a host path (its parent resolved) lies in a read-only folder."""
+        """Whether a host path (its parent resolved) lies in a read-only folder or holds one
+        (moving a folder would move the read-only folder inside it)."""
         real = os.path.join(os.path.realpath(host.parent), host.name)
-        return any(real == p or real.startswith(p + os.sep) for p in self._read_only)
+        return any(
+            real == p or real.startswith(p + os.sep) or p.startswith(real + os.sep) for p in self._read_only
+        )
 
     # -- path checks ---------------------------------------------------------------------
 
@@ -239,28 +242,31 @@ class ProjectFiles:
 
     # -- write half ----------------------------------------------------------------------
 
-    def _target_for_write(self, rel: str) -> Path | Errno:
-        """Where a write to `rel` lands: a link inside the project is written through."""
-        host = self._parent_ok(rel)
-        if isinstance(host, Errno):
-            return host
-        if os.path.islink(host):
-            resolved = self._resolve(rel)
-            if isinstance(resolved, Errno):
-                return Errno.EACCES
-            return resolved
-        return host
-
-    def write(self, path: str, data: bytes) -> None | Errno:
-        """Replace a file's content (created if missing), keeping its permission bits."""
-        rel = self._relative(path, creating=True)
+    def _changeable(self, path: str, *, creating: bool = False) -> tuple[str, Path] | Errno:
+        """The relative and host path of something the guest wants to change (a link itself,
+        not its target), or the refusal: hidden, outside, or in a read-only folder."""
+        rel = self._relative(path, creating=creating)
         if isinstance(rel, Errno):
             return rel
-        host = self._target_for_write(rel)
+        host = self._parent_ok(rel)
         if isinstance(host, Errno):
             return host
         if self._protected(host):
             return Errno.EACCES
+        return rel, host
+
+    def write(self, path: str, data: bytes) -> None | Errno:
+        """Replace a file's content (created if missing), keeping its permission bits. A link
+        inside the project is written through to its target."""
+        target = self._changeable(path, creating=True)
+        if isinstance(target, Errno):
+            return target
+        rel, host = target
+        if os.path.islink(host):
+            resolved = self._resolve(rel)
+            if isinstance(resolved, Errno) or self._protected(resolved):
+                return Errno.EACCES
+            host = resolved
         if os.path.isdir(host):
             return Errno.EISDIR
         if len(data) and shutil.disk_usage(self.root).free - len(data) < self.min_free_bytes:
@@ -297,66 +303,49 @@ class ProjectFiles:
 
     def mkdir(self, path: str) -> None | Errno:
         """Make a folder; `.git` cannot be made."""
-        rel = self._relative(path, creating=True)
-        if isinstance(rel, Errno):
-            return rel
-        host = self._parent_ok(rel)
-        if isinstance(host, Errno):
-            return host
-        if self._protected(host):
-            return Errno.EACCES
+        target = self._changeable(path, creating=True)
+        if isinstance(target, Errno):
+            return target
+        rel, host = target
         self.recorder.touch(rel, is_dir=True)
         os.mkdir(host)
         return None
 
     def remove(self, path: str) -> None | Errno:
         """Remove a file or a link (never what a link points to)."""
-        rel = self._relative(path)
-        if isinstance(rel, Errno):
-            return rel
-        host = self._parent_ok(rel)
-        if isinstance(host, Errno):
-            return host
+        target = self._changeable(path)
+        if isinstance(target, Errno):
+            return target
+        rel, host = target
         if not os.path.islink(host) and os.path.isdir(host):
             return Errno.EISDIR
-        if self._protected(host):
-            return Errno.EACCES
         self.recorder.touch(rel)
         os.unlink(host)
         return None
 
     def rmdir(self, path: str) -> None | Errno:
         """Remove an empty folder; a folder holding only hidden entries is not empty."""
-        rel = self._relative(path)
-        if isinstance(rel, Errno):
-            return rel
-        host = self._parent_ok(rel)
-        if isinstance(host, Errno):
-            return host
+        target = self._changeable(path)
+        if isinstance(target, Errno):
+            return target
+        rel, host = target
         if os.path.islink(host):
             return Errno.ENOTDIR
-        if self._protected(host):
-            return Errno.EACCES
         self.recorder.touch(rel, is_dir=True)
         os.rmdir(host)
         return None
 
     def rename(self, src: str, dst: str) -> None | Errno:
         """Move a file, link or folder within the project; nothing moves into or out of `.git`."""
-        src_rel, dst_rel = self._relative(src), self._relative(dst, creating=True)
-        if isinstance(src_rel, Errno):
-            return src_rel
-        if isinstance(dst_rel, Errno):
-            return dst_rel
-        src_host, dst_host = self._parent_ok(src_rel), self._parent_ok(dst_rel)
-        if isinstance(src_host, Errno):
-            return src_host
-        if isinstance(dst_host, Errno):
-            return dst_host
+        source = self._changeable(src)
+        if isinstance(source, Errno):
+            return source
+        destination = self._changeable(dst, creating=True)
+        if isinstance(destination, Errno):
+            return destination
+        (src_rel, src_host), (dst_rel, dst_host) = source, destination
         if not os.path.lexists(src_host):
             return Errno.ENOENT
-        if self._protected(src_host) or self._protected(dst_host):
-            return Errno.EACCES
         is_dir = os.path.isdir(src_host) and not os.path.islink(src_host)
         self.recorder.touch(src_rel, is_dir=is_dir)
         self.recorder.touch(dst_rel, is_dir=is_dir)

@@ -132,6 +132,8 @@ def test_read_only_folders_cannot_change(project: Path) -> None:
     assert files.rename("/README.md", "/.venv/lib/sitecustomize.py") is Errno.EACCES
     assert files.rmdir("/.venv/lib") is Errno.EACCES
     assert files.rename("/.venv", "/venv2") is Errno.EACCES
+    nested = ProjectFiles(project, read_only=[venv / "lib"])
+    assert nested.rename("/.venv", "/moved") is Errno.EACCES  # would carry the protected folder
     assert (venv / "lib" / "site.py").read_text() == "original\n"
 
 
