@@ -57,7 +57,7 @@ async def open_sandbox_workspace(project: Path, settings: Settings, execute: boo
 
         try:
             ensure_warm_sandbox(quiet=not sys.stderr.isatty())
-            executor = SandboxExecutor(project, settings.sandbox)
+            executor = SandboxExecutor(project, settings.sandbox, extra_tools=_code_tools(project, settings))
             await executor.start()
         except SandboxUnavailable as exc:
             raise SetupError(str(exc)) from None
@@ -65,6 +65,16 @@ async def open_sandbox_workspace(project: Path, settings: Settings, execute: boo
             yield executor, history
         finally:
             await executor.close()
+
+
+def _code_tools(project: Path, settings: Settings) -> list[Callable[..., Any]]:
+    """The code-intelligence tools guest code may call (`from host import tools`)."""
+    try:
+        from ..codeintel.host_tools import make_host_tools
+        from ..executor import GUEST_PROJECT
+    except ImportError:
+        return []
+    return make_host_tools(project, settings=settings.codeintel, guest_root=GUEST_PROJECT)
 
 
 def _make_model(settings: ModelSettings) -> ChatModel:
@@ -82,6 +92,8 @@ class RunServices:
     repo_map: Callable[[Path, Settings, int], str | None] | None = None
     """Builds the repo map for the system prompt (project, settings, token budget); None: the
     code-intelligence map."""
+    code_tools: bool = True
+    """Whether the workspace offers the code tools (so the system prompt describes them)."""
 
 
 SERVICES = RunServices()
@@ -184,7 +196,11 @@ async def run_task(
         repo_map = make_map(project, settings, budget) if budget > 0 else None
         prompts = PromptLibrary(resource_dir("prompts"))
         system_prompt = build_system_prompt(
-            prompts, project=project, instructions_file=settings.agent.instructions_file, repo_map=repo_map
+            prompts,
+            project=project,
+            instructions_file=settings.agent.instructions_file,
+            repo_map=repo_map,
+            code_tools=services.code_tools and settings.agent.approve != "plan",
         )
         if transcript is None:
             transcript = Transcript.create(conversations, project=str(project.resolve()), model=f"{info.backend}:{info.name}")

@@ -390,7 +390,11 @@ class Agent:
             yield ev.TurnFailed(turn_id, "history", history_error, step)
             return
         observation = format_observation(
-            result, self._prompts, max_lines=self._options.observation_limit_lines, ignored_text=ignored_text
+            result,
+            self._prompts,
+            max_lines=self._options.observation_limit_lines,
+            max_chars=self._observation_chars(),
+            ignored_text=ignored_text,
         )
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
@@ -431,6 +435,12 @@ class Agent:
                 # The consumer went away mid-action: stop it and let it end.
                 self._executor.interrupt()
                 await asyncio.wait({task}, timeout=10)
+
+    def _observation_chars(self) -> int:
+        """Characters one observation may use: a sixth of the window (in estimated characters),
+        so a few recent outputs always fit next to the code that made them."""
+        window = self._budget.window if self._budget is not None else 8192
+        return max(int(window / 6 * 3.5), 1000)
 
     # --- records ------------------------------------------------------------------------------
 

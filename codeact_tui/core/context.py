@@ -133,17 +133,41 @@ class ContextBudget:
     def compact(self, messages: Sequence[ConversationMessage], library: PromptLibrary) -> CompactionResult:
         """Shorten old observations, then remove the oldest messages, until under the target.
 
-        The system prompt and the newest `KEEP_RECENT` messages are never touched.
+        The system prompt, the current task (the last user message) and the newest message are
+        never touched; the other `KEEP_RECENT` newest messages are shortened only as a last
+        resort.
         """
         before = self.used(messages)
         target = int(self.limit * COMPACT_TO)
         result = list(messages)
         protected_from = max(len(result) - KEEP_RECENT, 1)
+        shortened = self._shorten_outputs(result, range(1, protected_from), target, library)
+        removed = 0
+        head = 1 if result and result[0].kind == "system" else 0
+        task = next((m for m in reversed(result) if m.kind == "user"), None)
+        index = head
+        while self.estimate(result) > target and index < len(result) - KEEP_RECENT:
+            if result[index] is task:
+                index += 1
+                continue
+            if result[index].kind != "note":  # earlier notes go too, but are not counted
+                removed += 1
+            del result[index]
+        if removed:
+            note_text = library.render("compacted_turns.md", count=removed).strip()
+            result.insert(head, ConversationMessage("user", note_text, "note"))
+        # Last resort: shorten recent outputs too, all but the newest message.
+        shortened += self._shorten_outputs(result, range(head, len(result) - 1), target, library)
+        self.forget_server_count()
+        return CompactionResult(result, before, self.estimate(result), shortened, removed)
+
+    def _shorten_outputs(self, messages: list[ConversationMessage], indices: range, target: int, library: PromptLibrary) -> int:
+        """Shorten observations at `indices`, oldest first, until under `target`; how many."""
         shortened = 0
-        for index in range(1, protected_from):
-            if self.estimate(result) <= target:
+        for index in indices:
+            if self.estimate(messages) <= target:
                 break
-            message = result[index]
+            message = messages[index]
             if message.kind != "observation" or message.compacted:
                 continue
             clipped = clip_lines(message.content, OLD_OUTPUT_LINES)
@@ -151,19 +175,6 @@ class ContextBudget:
                 continue
             note = library.render("compacted_output.md", omitted=clipped.omitted_lines).strip()
             text = clipped.text if len(clipped.text) < 2000 else clipped.text[:2000] + "…"
-            result[index] = dataclasses.replace(message, content=f"{text}\n{note}", compacted=True)
+            messages[index] = dataclasses.replace(message, content=f"{text}\n{note}", compacted=True)
             shortened += 1
-        removed = 0
-        head = 1 if result and result[0].kind == "system" else 0
-        while self.estimate(result) > target and len(result) - head > KEEP_RECENT:
-            # Drop from the oldest message after the system prompt (and any earlier note).
-            del result[head]
-            removed += 1
-            while head < len(result) - KEEP_RECENT and result[head].kind == "note":
-                del result[head]
-        if removed:
-            note_text = library.render("compacted_turns.md", count=removed).strip()
-            result.insert(head, ConversationMessage("user", note_text, "note"))
-            # A note as the first user turn is fine; keep roles alternating where we can.
-        self.forget_server_count()
-        return CompactionResult(result, before, self.estimate(result), shortened, removed)
+        return shortened

@@ -44,6 +44,15 @@ def clip_lines(text: str, max_lines: int, *, max_line_chars: int = LINE_LIMIT_CH
     return ClippedText("\n".join(kept), omitted)
 
 
+def clip_chars(text: str, max_chars: int) -> str:
+    """Keep the first third and last two thirds of a text within `max_chars` characters."""
+    if len(text) <= max_chars:
+        return text
+    head = max_chars // 3
+    tail = max_chars - head
+    return f"{text[:head]}\n[… {len(text) - head - tail} characters omitted …]\n{text[-tail:]}"
+
+
 def _describe_status(result: ExecutionResult) -> str:
     duration = f" in {result.duration_s:.1f}s" if result.duration_s >= 0.05 else ""
     if result.status == "ok":
@@ -66,19 +75,25 @@ def format_observation(
     library: PromptLibrary,
     *,
     max_lines: int = 120,
+    max_chars: int = 12_000,
     ignored_text: bool = False,
     max_files: int = 30,
 ) -> str:
-    """The observation message for one finished action."""
+    """The observation message for one finished action.
+
+    Output is cut to `max_lines` lines and `max_chars` characters in all (head and tail kept),
+    shared between stdout and stderr when both have text.
+    """
     sections: list[str] = []
-    budget_out = max_lines if not result.stderr.strip() else max(max_lines // 2, 2)
-    budget_err = max_lines - budget_out if result.stdout.strip() else max_lines
+    both = bool(result.stdout.strip()) and bool(result.stderr.strip())
+    lines_each = max(max_lines // 2, 2) if both else max_lines
+    chars_each = max(max_chars // 2, 200) if both else max(max_chars, 200)
     if result.stdout.strip():
-        clipped = clip_lines(result.stdout.rstrip("\n"), budget_out)
-        sections.append(f"stdout:\n{clipped.text}")
+        clipped = clip_lines(result.stdout.rstrip("\n"), lines_each)
+        sections.append(f"stdout:\n{clip_chars(clipped.text, chars_each)}")
     if result.stderr.strip():
-        clipped = clip_lines(result.stderr.rstrip("\n"), max(budget_err, 2))
-        sections.append(f"stderr:\n{clipped.text}")
+        clipped = clip_lines(result.stderr.rstrip("\n"), lines_each)
+        sections.append(f"stderr:\n{clip_chars(clipped.text, chars_each)}")
     if not sections:
         sections.append("(no output)")
     if result.truncated:

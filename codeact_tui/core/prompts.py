@@ -71,13 +71,16 @@ def build_system_prompt(
     project: Path,
     instructions_file: str = "AGENTS.md",
     repo_map: str | None = None,
+    code_tools: bool = False,
 ) -> str:
-    """The system prompt: the action format, the sandbox helpers, the project's instructions
-    and the repo map, each section present only when it has content."""
-    helpers_doc = library.optional_text("sandbox_helpers.md")
-    helpers = (
-        library.render("helpers.md", helpers_text=helpers_doc.strip()) if helpers_doc and helpers_doc.strip() else ""
-    )
+    """The system prompt: the action format, the sandbox helpers (and the code tools, when the
+    sandbox offers them), the project's instructions and the repo map, each section present
+    only when it has content."""
+    docs = [library.optional_text("sandbox_helpers.md") or ""]
+    if code_tools:
+        docs.append(library.optional_text("code_tools.md") or "")
+    helpers_text = "\n\n".join(doc.strip() for doc in docs if doc.strip())
+    helpers = library.render("helpers.md", helpers_text=helpers_text) if helpers_text else ""
     found = read_instructions(project, instructions_file)
     instructions = library.render("instructions.md", file=found[0], text=found[1]) if found else ""
     repo_section = library.render("repo_map.md", repo_map=repo_map.strip()) if repo_map and repo_map.strip() else ""

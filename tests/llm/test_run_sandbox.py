@@ -1,5 +1,6 @@
 """End to end: `codeact-tui run` with the real WebAssembly sandbox and the real history store,
-the real `ollama` client talking to the fake Ollama server. A self-debugging trajectory."""
+the real `ollama` client talking to the fake Ollama server. A self-debugging trajectory that also
+uses the sandbox helpers and the code tools the system prompt describes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from codeact_tui.history import HistoryStore
 pytestmark = pytest.mark.sandbox
 
 TRAJECTORY = [
+    "First a look.\n<execute>\nfrom host import tools\nprint([r['path'] for r in tools.search('4')])\nprint(view_file('nums.txt'))\n</execute>",
     "Let me read the numbers.\n<execute>\n# read and average\nnums = [int(x) for x in open('nums.txt')]\nprint(sum(nums) / len(nums)\n</execute>",
     "I missed a parenthesis.\n<execute>\n# write the mean\nnums = [int(x) for x in open('nums.txt')]\nopen('mean.txt', 'w').write(str(sum(nums) / len(nums)))\nprint(sum(nums) / len(nums))\n</execute>",
     "<solution>The mean is 4.0 (written to mean.txt).</solution>",
@@ -34,8 +36,9 @@ def test_self_debugging_turn_in_real_sandbox(tmp_path: Path, capsys: pytest.Capt
     assert status == 0, err
     events = [json.loads(line) for line in out.splitlines()]
     finished = [e["result"] for e in events if e["type"] == "execution_finished"]
-    assert [r["status"] for r in finished] == ["error", "ok"]
-    assert "SyntaxError" in finished[0]["stderr"] and finished[1]["stdout"] == "4.0\n"
+    assert [r["status"] for r in finished] == ["ok", "error", "ok"]
+    assert "['nums.txt']" in finished[0]["stdout"] and "6" in finished[0]["stdout"]  # code tools and helpers
+    assert "SyntaxError" in finished[1]["stderr"] and finished[2]["stdout"] == "4.0\n"
     assert (project / "mean.txt").read_text() == "4.0"
     assert events[-1]["type"] == "turn_finished" and events[-1]["answer"].startswith("The mean is 4.0")
     assert loads == 1

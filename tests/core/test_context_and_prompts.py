@@ -1,0 +1,212 @@
+"""Observations, prompts, context accounting and compaction, transcripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes.executor import TrivialExecutor
+from fakes.turns import run_turn
+
+from codeact_tui.core import events as ev
+from codeact_tui.core.agent import Agent
+from codeact_tui.core.context import ContextBudget, ConversationMessage, estimate_tokens
+from codeact_tui.core.observations import clip_lines, format_observation
+from codeact_tui.core.ports import ExecutionResult, FileChange
+from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
+from codeact_tui.core.transcript import Transcript, TranscriptError, find_transcript, list_transcripts, load_messages
+from codeact_tui.llm.scripted import ScriptedModel
+
+# --- observations -----------------------------------------------------------------------------
+
+
+def test_clip_keeps_head_and_tail_with_count() -> None:
+    text = "\n".join(f"line {i}" for i in range(1, 101))
+    clipped = clip_lines(text, 12)
+    lines = clipped.text.splitlines()
+    assert clipped.omitted_lines == 88
+    assert lines[0] == "line 1" and lines[-1] == "line 100"
+    assert "[… 88 lines omitted …]" in lines
+    assert len(lines) == 13
+
+
+def test_clip_cuts_long_lines() -> None:
+    clipped = clip_lines("x" * 2000, 10, max_line_chars=100)
+    assert clipped.text.startswith("x" * 100) and "1900 more characters" in clipped.text
+
+
+def test_short_text_is_unchanged() -> None:
+    assert clip_lines("a\nb", 10).text == "a\nb"
+
+
+def test_observation_of_failure(prompts: PromptLibrary) -> None:
+    result = ExecutionResult(
+        "partial\n",
+        "Traceback (most recent call last):\nZeroDivisionError: division by zero\n",
+        "error",
+        1,
+        changed_files=(FileChange("out.csv", "added"), FileChange("b.py", "renamed", "a.py")),
+        truncated=("stdout",),
+        warnings=("wrote 300 MiB",),
+    )
+    text = format_observation(result, prompts, max_lines=40)
+    assert text.startswith("Observation: the code failed")
+    assert "stdout:\npartial" in text and "ZeroDivisionError" in text
+    assert "- added: out.csv" in text and "- renamed: a.py → b.py" in text
+    assert "passed the sandbox's output limit" in text and "Warning: wrote 300 MiB" in text
+
+
+def test_observation_of_stop_and_reset(prompts: PromptLibrary) -> None:
+    result = ExecutionResult("", "", "stopped", None, stopped_by="deadline", state_reset=True)
+    text = format_observation(result, prompts)
+    assert "stopped by deadline" in text and "(no output)" in text and "variables and imports are gone" in text
+
+
+def test_long_traceback_keeps_its_end(prompts: PromptLibrary) -> None:
+    stderr = "\n".join(f'  File "x.py", line {i}, in f' for i in range(500)) + "\nRecursionError: too deep"
+    text = format_observation(ExecutionResult("", stderr, "error", 1), prompts, max_lines=30)
+    assert text.rstrip().endswith("RecursionError: too deep") and "lines omitted" in text
+
+
+# --- prompts ----------------------------------------------------------------------------------
+
+
+def test_system_prompt_has_format_instructions_and_map(prompts: PromptLibrary, project: Path) -> None:
+    (project / "AGENTS.md").write_text("Use tabs. Never touch vendor/.")
+    text = build_system_prompt(prompts, project=project, repo_map="src/app.py\n  def main()")
+    assert "<execute>" in text and "<solution>" in text
+    assert "Use tabs. Never touch vendor/." in text and "(from `AGENTS.md`)" in text
+    assert "## Repository map" in text and "def main()" in text
+    assert "$" not in text.replace("$ ", "")  # every placeholder filled
+
+
+def test_system_prompt_without_optional_sections(prompts: PromptLibrary, project: Path) -> None:
+    text = build_system_prompt(prompts, project=project, instructions_file="NOPE.md")
+    assert "Project instructions" not in text and "Repository map" not in text
+
+
+def test_sandbox_helpers_doc_is_included_when_present(tmp_path: Path, prompts: PromptLibrary, project: Path) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    for path in prompts.directory.iterdir():
+        (folder / path.name).write_text(path.read_text())
+    (folder / "sandbox_helpers.md").write_text("- `view_file(path)` shows a file with line numbers")
+    text = build_system_prompt(PromptLibrary(folder), project=project)
+    assert "## Helpers available in the sandbox" in text and "view_file(path)" in text
+
+
+def test_every_shipped_template_is_used_by_code(prompts: PromptLibrary) -> None:
+    source = "".join(p.read_text() for p in (Path(__file__).parents[2] / "codeact_tui" / "core").glob("*.py"))
+    for template in prompts.directory.glob("*.md"):
+        if template.name != "sandbox_helpers.md":
+            assert f'"{template.name}"' in source, f"{template.name} is never used"
+
+
+# --- context ----------------------------------------------------------------------------------
+
+
+def test_budget_uses_the_larger_of_estimate_and_server_count() -> None:
+    budget = ContextBudget(8192, estimate_tokens, reserve=1024)
+    messages = [ConversationMessage("system", "s" * 350, "system"), ConversationMessage("user", "u" * 35, "user")]
+    assert budget.used(messages) == 100 + 10 + 8
+    budget.record_server_count(messages, prompt_tokens=500, completion_tokens=20)
+    assert budget.used(messages) == 520
+    grown = [*messages, ConversationMessage("user", "x" * 35, "observation")]
+    assert budget.used(grown) == 520 + 14
+
+
+def test_compaction_shortens_old_outputs_first(prompts: PromptLibrary) -> None:
+    budget = ContextBudget(20000, estimate_tokens, reserve=500)
+    big_output = "\n".join(f"row {i}: " + "v" * 40 for i in range(300))
+    messages = [ConversationMessage("system", "system prompt", "system"), ConversationMessage("user", "task", "user")]
+    for i in range(5):
+        messages.append(ConversationMessage("assistant", f"<execute>\nprint_rows({i})\n</execute>", "assistant"))
+        messages.append(ConversationMessage("user", big_output, "observation"))
+    assert budget.needs_compaction(messages)
+    result = budget.compact(messages, prompts)
+    assert result.after_tokens < result.before_tokens and result.shortened >= 1
+    kept_code = [m.content for m in result.messages if m.kind == "assistant"]
+    assert all("print_rows" in c for c in kept_code)
+    assert result.messages[0].kind == "system"
+    assert result.messages[-1].content == big_output  # the newest output is untouched
+    assert any("older output shortened" in m.content for m in result.messages)
+
+
+def test_compaction_removes_oldest_when_shortening_is_not_enough(prompts: PromptLibrary) -> None:
+    budget = ContextBudget(2000, estimate_tokens, reserve=200)
+    messages = [ConversationMessage("system", "sys", "system")]
+    for i in range(40):
+        messages.append(ConversationMessage("user", f"question {i} " + "q" * 200, "user"))
+        messages.append(ConversationMessage("assistant", f"answer {i} " + "a" * 200, "assistant"))
+    result = budget.compact(messages, prompts)
+    assert result.removed > 0
+    assert result.messages[0].kind == "system" and result.messages[1].kind == "note"
+    assert "earlier messages were removed" in result.messages[1].content
+    assert result.messages[-1].content.startswith("answer 39")
+    assert any(m.content.startswith("question 39") for m in result.messages)  # the current task stays
+    assert budget.fits(result.messages)
+
+
+def test_agent_compacts_a_long_session_and_reports_usage(prompts: PromptLibrary) -> None:
+    long_output = "\n".join("data " * 20 for _ in range(400))
+    replies = [f"<execute>print_all({i})</execute>" for i in range(8)] + ["<solution>done</solution>"]
+    model = ScriptedModel(replies, context_window=6000)
+    agent = Agent(model=model, executor=TrivialExecutor(long_output), history=None, prompts=prompts, system_prompt="sys")
+    events = run_turn(agent, "go")
+    usages = [e for e in events if isinstance(e, ev.ContextUsage)]
+    assert len(usages) == 9  # one before every request
+    assert all(u.window == 6000 for u in usages)
+    assert any(isinstance(e, ev.ContextCompacted) for e in events)
+    assert all(u.used_tokens <= 6000 - 1500 for u in usages)  # never past the window minus reserve
+    assert all(any(m.content == "go" for m in request) for request in model.requests)  # the task is kept
+    assert isinstance(events[-1], ev.TurnFinished)
+
+
+def test_conversation_too_big_for_window_fails_clearly(prompts: PromptLibrary) -> None:
+    model = ScriptedModel(["<solution>x</solution>"], context_window=1000)
+    agent = Agent(model=model, executor=TrivialExecutor(), history=None, prompts=prompts, system_prompt="s" * 10_000)
+    events = run_turn(agent, "hi")
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "limit"
+    assert "context window is 1000" in events[-1].message and model.requests == []
+
+
+# --- transcripts ------------------------------------------------------------------------------
+
+
+def test_transcript_survives_a_torn_last_line(tmp_path: Path) -> None:
+    transcript = Transcript.create(tmp_path, project="p", model="m")
+    transcript.add_message(ConversationMessage("system", "sys", "system"))
+    transcript.add_message(ConversationMessage("user", "hello", "user", "t/1"))
+    transcript.close()
+    with transcript.path.open("a") as f:
+        f.write('{"type": "message", "role": "assis')
+    messages = load_messages(transcript.path)
+    assert [m.content for m in messages] == ["sys", "hello"]
+
+
+def test_compaction_record_replaces_history(tmp_path: Path) -> None:
+    transcript = Transcript.create(tmp_path)
+    transcript.add_message(ConversationMessage("user", "old", "user"))
+    transcript.add_compaction([ConversationMessage("system", "sys", "system"), ConversationMessage("user", "new", "note")])
+    transcript.add_message(ConversationMessage("user", "after", "user"))
+    transcript.close()
+    assert [m.content for m in load_messages(transcript.path)] == ["sys", "new", "after"]
+    assert all(json.loads(line)["type"] for line in transcript.path.read_text().splitlines())
+
+
+def test_find_transcript_latest_and_by_prefix(tmp_path: Path) -> None:
+    first = Transcript.create(tmp_path)
+    first.add_message(ConversationMessage("user", "first task", "user"))
+    first.close()
+    second = Transcript.create(tmp_path)
+    second.close()
+    infos = list_transcripts(tmp_path)
+    assert len(infos) == 2
+    assert find_transcript(tmp_path, first.id[-6:] if False else first.id) == first.path
+    assert find_transcript(tmp_path) in (first.path, second.path)
+    assert next(i for i in infos if i.id == first.id).title == "first task"
+    with pytest.raises(TranscriptError):
+        find_transcript(tmp_path / "none")
+    with pytest.raises(TranscriptError, match="no conversation matches"):
+        find_transcript(tmp_path, "zzz")
