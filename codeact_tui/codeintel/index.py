@@ -9,6 +9,7 @@ share the in-memory state and a warm refresh costs one walk with `stat`.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,7 @@ class ProjectIndex:
             if self._cache is not None:
                 try:
                     self._cache.store(changed, removed)
-                except Exception:  # noqa: BLE001 - a read-only or full disk must not break the map
+                except (sqlite3.Error, OSError):  # a read-only or full disk must not break the map
                     pass
             return IndexSnapshot(files=files, parsed=parsed)
 
@@ -149,7 +150,7 @@ class ProjectIndex:
                 if self._cache is not None:
                     try:
                         self._cache.store({rel: entry})
-                    except Exception:  # noqa: BLE001 - caching is best effort
+                    except (sqlite3.Error, OSError):  # caching is best effort
                         pass
             return entry.symbols
 
