@@ -10,6 +10,7 @@ transcript as it happens, so a failing turn leaves it intact.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import threading
 import time
@@ -120,6 +121,10 @@ class Agent:
     def options(self) -> AgentOptions:
         """The loop's options."""
         return self._options
+
+    def set_approve_mode(self, mode: ApproveMode) -> None:
+        """Change the approval mode; it applies from the next proposed action."""
+        self._options = dataclasses.replace(self._options, approve=mode)
 
     async def prepare(self) -> ModelInfo:
         """Check the model and pin its context window (done by the first turn if not before).

@@ -369,3 +369,13 @@ def test_empty_reply_fails(project: Path, prompts: PromptLibrary, reply: str) ->
     agent, _, _ = make_agent(ScriptedModel([reply]), project, prompts)
     events = run_turn(agent, "x")
     assert isinstance(events[-1], ev.TurnFailed) and "empty" in events[-1].message
+
+
+def test_approve_mode_can_change_between_turns(project: Path, prompts: PromptLibrary) -> None:
+    model = ScriptedModel(["<execute>print(1)</execute>", "<execute>print(2)</execute>", "<solution>ok</solution>"])
+    agent, executor, _ = make_agent(model, project, prompts, approve="plan")
+    assert isinstance(run_turn(agent, "plan")[-1], ev.TurnFinished)
+    agent.set_approve_mode("auto")
+    assert agent.options.approve == "auto"
+    run_turn(agent, "now do it")
+    assert executor.codes == ["print(2)"]
