@@ -25,8 +25,10 @@ MAX_ITERATIONS = 40
 TOLERANCE = 1e-4
 """Stop when the scores move less than this in total (L1): plenty for an ordering."""
 
-PUSH_EPSILON = 1e-6
-"""Forward push stops spreading a file's leftover score below this (per file)."""
+PUSH_EPSILON = 1e-5
+"""Forward push spreads a file's leftover score only while it exceeds this times the file's
+out-degree: the total work is then bounded by about 1 / (PUSH_EPSILON * (1 - DAMPING)) edge
+visits, whatever the graph."""
 
 MAX_DEFINERS = 40
 """Names defined in more files than this (`main`, `new`, `get`) link nothing: too generic."""
@@ -139,26 +141,59 @@ def global_rank(graph: ReferenceGraph, initial: list[float] | None = None) -> li
     return rank
 
 
-def personal_rank(graph: ReferenceGraph, source: int, epsilon: float = PUSH_EPSILON) -> dict[int, float]:
-    """PageRank teleporting only to `source`, by forward push: it touches only the files near
-    the source, so ranking for a mention costs little even in a large project."""
-    estimate: dict[int, float] = defaultdict(float)
-    residual: dict[int, float] = {source: 1.0}
-    queue = [source]
+def personal_rank(
+    graph: ReferenceGraph, teleport: Mapping[int, float], epsilon: float = PUSH_EPSILON
+) -> dict[int, float]:
+    """PageRank teleporting only to the given files (weights summing to at most 1), leaky form.
+
+    Uses forward push, which touches only the files near the sources, when that is cheaper
+    than power iteration over the whole graph; on small, dense graphs it iterates instead.
+    """
     edges = graph.edges
+    total_edges = sum(map(len, edges))
+    push_bound = sum(teleport.values()) / (epsilon * (1.0 - DAMPING))
+    if total_edges * MAX_ITERATIONS < push_bound:
+        return _personal_by_iteration(graph, teleport)
+    estimate: dict[int, float] = defaultdict(float)
+    residual: dict[int, float] = dict(teleport)
+    queue = list(teleport)
     while queue:
         node = queue.pop()
         mass = residual.pop(node, 0.0)
-        if mass < epsilon:
+        if mass <= 0.0:
             continue
         estimate[node] += (1.0 - DAMPING) * mass
         flow = DAMPING * mass
         for dst, share in edges[node]:
             before = residual.get(dst, 0.0)
             after = residual[dst] = before + flow * share
-            if before < epsilon <= after:
+            threshold = epsilon * max(1, len(edges[dst]))
+            if before < threshold <= after:
                 queue.append(dst)
     return estimate
+
+
+def _personal_by_iteration(graph: ReferenceGraph, teleport: Mapping[int, float]) -> dict[int, float]:
+    """`personal_rank` by power iteration: x = (1-d)·t + d·M·x."""
+    count = len(graph.files)
+    base = [0.0] * count
+    for node, weight in teleport.items():
+        base[node] = (1.0 - DAMPING) * weight
+    rank = list(base)
+    edges = graph.edges
+    for _ in range(MAX_ITERATIONS):
+        nxt = list(base)
+        for src in range(count):
+            mass = rank[src]
+            if mass and edges[src]:
+                flow = DAMPING * mass
+                for dst, share in edges[src]:
+                    nxt[dst] += flow * share
+        delta = sum(map(abs, map(operator.sub, nxt, rank)))
+        rank = nxt
+        if delta < TOLERANCE:
+            break
+    return {node: value for node, value in enumerate(rank) if value}
 
 
 def personalization(
@@ -212,10 +247,10 @@ def rank_project(
     )
     base = global_scores if global_scores is not None else global_rank(graph)
     scores = [uniform_share * s for s in base]
-    for rel, weight in boosted.items():
-        if rel in number:
-            for node, value in personal_rank(graph, number[rel]).items():
-                scores[node] += weight * value
+    teleport = {number[rel]: weight for rel, weight in boosted.items() if rel in number}
+    if teleport:
+        for node, value in personal_rank(graph, teleport).items():
+            scores[node] += value
     total = sum(scores) or 1.0
     scores = [s / total for s in scores]
 
