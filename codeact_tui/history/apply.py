@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from .gitcmd import Git, decode_path
@@ -29,10 +28,8 @@ class ApplyRefused(Exception):
         self.blocked = blocked
 
 
-@dataclass(frozen=True)
-class _Plan:
-    deletions: list[TreeChange]
-    writes: list[TreeChange]
+TEMP_PREFIX = b".codeact-tmp-"
+"""Name prefix of files being written (excluded from snapshots, removed by crash recovery)."""
 
 
 def _umask() -> int:
@@ -49,56 +46,73 @@ def _umask() -> int:
     return mask
 
 
-def apply_state(git: Git, project: Path, current: TreeState, target: TreeState) -> None:
-    """Change the files on disk from `current` (what is there now) to `target`.
+class ApplyPlan:
+    """A checked change of the files on disk from one state to another, ready to run."""
 
-    Raises:
-        ApplyRefused: an untracked or ignored file or folder is in the way; nothing was written.
-    """
-    root = os.fsencode(project)
-    changes = diff_trees(git, current.tree, target.tree)
-    plan = _Plan(
-        deletions=[c for c in changes if c.new is None],
-        writes=[c for c in changes if c.new is not None],
-    )
-    _preflight(root, plan, current, target)
-    blobs = read_blobs(git, [c.new.sha for c in plan.writes if c.new is not None and c.new.mode != MODE_GITLINK])
-    mask = _umask()
-    for change in sorted(plan.deletions, key=lambda c: c.path, reverse=True):
-        _remove(os.path.join(root, change.path))
-    for change in plan.deletions:
-        _prune_parents(root, change.path, keep=target)
-    for change in plan.writes:
-        assert change.new is not None
-        path = os.path.join(root, change.path)
-        _make_parents(root, change.path)
-        if change.new.mode == MODE_GITLINK:
-            os.makedirs(path, exist_ok=True)
-        elif change.new.mode == MODE_LINK:
-            if os.path.lexists(path):
-                _remove(path)
-            os.symlink(blobs[change.new.sha], path)
-        else:
-            _write_file(path, blobs[change.new.sha], change.new.mode == MODE_EXEC, mask)
-    for d in set(current.empty_dirs) - set(target.empty_dirs):
-        path = os.path.join(root, os.fsencode(d))
-        try:
-            os.rmdir(path)
-        except OSError:
-            continue
-        _prune_parents(root, os.fsencode(d), keep=target)
-    for d in target.empty_dirs:
-        path = os.path.join(root, os.fsencode(d))
-        if not os.path.isdir(path):
-            _make_parents(root, os.fsencode(d) + b"/x")
+    def __init__(self, git: Git, project: Path, current: TreeState, target: TreeState) -> None:
+        """Compute and check the change (nothing is written).
+
+        Raises:
+            ApplyRefused: an untracked or ignored file or folder is in the way.
+        """
+        self.git = git
+        self.root = os.fsencode(project)
+        self.current = current
+        self.target = target
+        changes = diff_trees(git, current.tree, target.tree)
+        self.deletions = [c for c in changes if c.new is None]
+        self.writes = [c for c in changes if c.new is not None]
+        _preflight(self.root, self.deletions, self.writes, current)
+
+    @property
+    def write_paths(self) -> list[str]:
+        """The project-relative paths the plan writes (for crash clean-up of temp files)."""
+        return [decode_path(c.path) for c in self.writes]
+
+    def run(self) -> None:
+        """Write the change: deletions first, then files and links, then empty folders."""
+        root, target = self.root, self.target
+        blobs = read_blobs(self.git, [c.new.sha for c in self.writes if c.new is not None and c.new.mode != MODE_GITLINK])
+        mask = _umask()
+        for change in sorted(self.deletions, key=lambda c: c.path, reverse=True):
+            _remove(os.path.join(root, change.path))
+        for change in self.deletions:
+            _prune_parents(root, change.path, keep=target)
+        for change in self.writes:
+            assert change.new is not None
+            path = os.path.join(root, change.path)
+            _make_parents(root, change.path)
+            if change.new.mode == MODE_GITLINK:
+                os.makedirs(path, exist_ok=True)
+            elif change.new.mode == MODE_LINK:
+                if os.path.lexists(path):
+                    _remove(path)
+                os.symlink(blobs[change.new.sha], path)
+            else:
+                _write_file(path, blobs[change.new.sha], change.new.mode == MODE_EXEC, mask)
+        for d in set(self.current.empty_dirs) - set(target.empty_dirs):
+            try:
+                os.rmdir(os.path.join(root, os.fsencode(d)))
+            except OSError:
+                continue
+            _prune_parents(root, os.fsencode(d), keep=target)
+        for d in target.empty_dirs:
+            if not os.path.isdir(os.path.join(root, os.fsencode(d))):
+                _make_parents(root, os.fsencode(d) + b"/x")
 
 
-def _preflight(root: bytes, plan: _Plan, current: TreeState, target: TreeState) -> None:
+def temp_path(root: bytes, rel: bytes, pid: int) -> bytes:
+    """Where `_write_file` stages the new content of `rel` before renaming it into place."""
+    directory, name = os.path.split(os.path.join(root, rel))
+    return os.path.join(directory, TEMP_PREFIX + name[:64] + b"-" + str(pid).encode())
+
+
+def _preflight(root: bytes, deletions: list[TreeChange], writes: list[TreeChange], current: TreeState) -> None:
     """Refuse when writing the plan would overwrite something the history does not hold."""
-    deleted = {c.path for c in plan.deletions}
+    deleted = {c.path for c in deletions}
     large = {os.fsencode(f.path) for f in current.large_files}
     blocked: list[tuple[str, str]] = []
-    for change in plan.writes:
+    for change in writes:
         path = os.path.join(root, change.path)
         if change.old is None or change.path in deleted:
             if change.path in large:
@@ -178,7 +192,7 @@ def _write_file(path: bytes, data: bytes, executable: bool, umask: int) -> None:
             _remove(path)
         perms = (0o777 if executable else 0o666) & ~umask
     directory, name = os.path.split(path)
-    tmp = os.path.join(directory, b".codeact-tmp-" + name[:64] + b"-" + str(os.getpid()).encode())
+    tmp = os.path.join(directory, TEMP_PREFIX + name[:64] + b"-" + str(os.getpid()).encode())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:

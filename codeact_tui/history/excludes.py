@@ -29,6 +29,7 @@ BUILTIN_PATTERNS: tuple[str, ...] = (
     ".ipynb_checkpoints/",
     ".import_linter_cache/",
     ".DS_Store",
+    ".codeact-tmp-*",
 )
 """gitignore patterns every snapshot leaves out."""
 

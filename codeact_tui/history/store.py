@@ -16,10 +16,10 @@ Every snapshot is a parentless commit whose tree is the project; refs
 from __future__ import annotations
 
 import os
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -29,9 +29,10 @@ from .. import paths
 from ..config import HistorySettings
 from ..core.ports import EntryKind, FileChange, HistoryEntry
 from . import excludes
-from .apply import ApplyRefused, apply_state
-from .errors import HistoryError, UnknownEntry
-from .gitcmd import Git, decode_path, split_z
+from .apply import ApplyPlan, ApplyRefused, temp_path
+from .changes import changes_between, untracked_between, user_summary
+from .errors import HistoryBusy, HistoryError, UnknownEntry
+from .gitcmd import Git
 from .journal import Journal
 from .locking import StoreLock, read_json, write_json_atomic
 from .merge import Conflict, inverse_merge
@@ -89,8 +90,12 @@ class HistoryStore:
         self._pending_path = store_dir / "pending.json"
         self._snapshotter = Snapshotter(self.git, project, settings.max_file_size_mib * 1024 * 1024)
         self._ticket: ActionTicket | None = None
+        self._action_thread: int | None = None
         self._closed = False
         self._snapshots: dict[str, Snapshot] = {}
+        # In-process: one operation at a time, and none while an action runs (other threads wait).
+        self._mutex = threading.RLock()
+        self._idle = threading.Condition(self._mutex)
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -110,12 +115,23 @@ class HistoryStore:
         store_dir = paths.project_data_dir(project) / "history"
         store_dir.mkdir(parents=True, exist_ok=True)
         store = cls(project, store_dir, settings or HistorySettings())
-        with store._locked():
+        initialized = cls.exists(project)
+        try:
+            # If another process is busy with the store it is alive and consistent: reading needs
+            # no lock, and recovery runs when we first write.
+            store._lock.acquire(0.0 if initialized else store.settings.lock_timeout_s)
+        except HistoryBusy:
+            if initialized:
+                return store
+            raise
+        try:
             store._init_repo()
-            store._recover()
+            store._recover(full=True)
             if store._head() is None:
                 # The baseline: outside changes from now on are told apart from the starting tree.
                 store._set_head(store._snapshot())
+        finally:
+            store._lock.release()
         return store
 
     @staticmethod
@@ -151,12 +167,15 @@ class HistoryStore:
 
     def close(self) -> None:
         """Release the lock. An unfinished action stays pending and is recorded on next open."""
-        if self._closed:
-            return
-        self._closed = True
-        self._ticket = None
-        while self._lock.held:
-            self._lock.release()
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            self._ticket = None
+            self._action_thread = None
+            while self._lock.held:
+                self._lock.release()
+            self._idle.notify_all()
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -168,14 +187,38 @@ class HistoryStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the store lock for one operation (re-entrant)."""
+        """Hold the store for one operation: this object's mutex and the cross-process lock."""
+        with self._mutex:
+            self._acquire()
+            try:
+                yield
+            finally:
+                self._lock.release()
+
+    def _acquire(self) -> None:
+        """Take the file lock (call with the mutex held); after a fresh take, repair any crash."""
         if self._closed:
             raise HistoryError("the history store is closed")
+        self._wait_for_action_end()
+        fresh = not self._lock.held
         self._lock.acquire(self.settings.lock_timeout_s)
-        try:
-            yield
-        finally:
-            self._lock.release()
+        if fresh:
+            try:
+                self._recover(full=False)
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def _wait_for_action_end(self) -> None:
+        """Wait (up to the lock timeout) while another thread's action is under way."""
+        if self._ticket is None:
+            return
+        if self._action_thread == threading.get_ident():
+            raise HistoryError("an action is already under way; finish it first")
+        if not self._idle.wait_for(lambda: self._ticket is None or self._closed, self.settings.lock_timeout_s):
+            raise HistoryBusy("an action is running in this session; try again when it has finished")
+        if self._closed:
+            raise HistoryError("the history store is closed")
 
     def _init_repo(self) -> None:
         """Create the shadow repository once; refresh the built-in excludes every open."""
@@ -197,36 +240,58 @@ class HistoryStore:
         # Highest-priority attributes: store bytes as they are, whatever `.gitattributes` says.
         _write_if_changed(self.git_dir / "info" / "attributes", excludes.ATTRIBUTES_TEXT)
 
-    def _clear_stale_git_locks(self) -> None:
-        """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live)."""
-        candidates = [self.store_dir / "index.lock", self.git_dir / "packed-refs.lock", self.git_dir / "HEAD.lock"]
+    def _clear_stale_git_locks(self, full: bool) -> None:
+        """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live).
+
+        The quick pass covers what one of our transactions can leave; the full pass (on open)
+        sweeps every ref lock.
+        """
+        candidates = [
+            self.store_dir / "index.lock",
+            self.git_dir / "packed-refs.lock",
+            self.git_dir / "HEAD.lock",
+            self.git_dir / (HEAD_REF + ".lock"),
+        ]
+        next_id = self._next_id()
+        for entry_id in (next_id - 1, next_id):
+            for side in ("before", "after"):
+                candidates.append(self.git_dir / (ENTRY_REF.format(id=entry_id, side=side) + ".lock"))
         for path in candidates:
             path.unlink(missing_ok=True)
-        refs = self.git_dir / "refs"
-        if refs.is_dir():
-            for lock in refs.rglob("*.lock"):
-                lock.unlink(missing_ok=True)
-        for tmp in self.store_dir.glob("tmp-index*"):
-            tmp.unlink(missing_ok=True)
+        if full:
+            refs = self.git_dir / "refs"
+            if refs.is_dir():
+                for lock in refs.rglob("*.lock"):
+                    lock.unlink(missing_ok=True)
+            for tmp in self.store_dir.glob("tmp-index*"):
+                tmp.unlink(missing_ok=True)
 
     # --- crash recovery -----------------------------------------------------------------------
 
-    def _recover(self) -> None:
+    def _recover(self, full: bool) -> None:
         """Bring the store back to a consistent state after a crash (called under the lock)."""
-        self._clear_stale_git_locks()
+        self._clear_stale_git_locks(full)
         entries = self.journal.entries()
         if entries:
             last = entries[-1]
             head = self._read_ref(HEAD_REF)
             if head != last.after or self._read_ref(ENTRY_REF.format(id=last.id, side="after")) != last.after:
-                self._update_refs(last)
-        pending = read_json(self._pending_path)
-        if isinstance(pending, dict):
-            self._recover_pending(pending, entries)
+                self._update_refs(last)  # killed between appending the entry and moving its refs
+        if self._ticket is None and self._pending_path.exists():
+            pending = read_json(self._pending_path)
+            if isinstance(pending, dict):
+                self._recover_pending(pending, entries)
             self._pending_path.unlink(missing_ok=True)
 
     def _recover_pending(self, pending: dict[str, Any], entries: list[HistoryEntry]) -> None:
         """Record what an interrupted action or undo did before its process died."""
+        root = os.fsencode(self.project)
+        pid = int(pending.get("pid", 0))
+        for rel in pending.get("writes", ()):
+            try:
+                os.unlink(temp_path(root, os.fsencode(rel), pid))
+            except OSError:
+                pass
         entry_id = int(pending.get("entry_id", 0))
         if any(e.id >= entry_id for e in entries):
             return  # it was recorded; only the marker's removal was missed
@@ -248,7 +313,8 @@ class HistoryStore:
             target=pending.get("target"),
         )
 
-    def _write_pending(self, ticket: ActionTicket) -> None:
+    def _write_pending(self, ticket: ActionTicket, writes: list[str] | None = None) -> None:
+        """Atomically note what is under way, so a crash can be recorded on the next start."""
         write_json_atomic(
             self._pending_path,
             {
@@ -260,6 +326,7 @@ class HistoryStore:
                 "started": ticket.started,
                 "target": ticket.target,
                 "pid": os.getpid(),
+                "writes": writes or [],
             },
         )
 
@@ -268,40 +335,47 @@ class HistoryStore:
     def begin_action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> ActionTicket:
         """Snapshot the tree before an action; outside changes are first recorded as `user`.
 
-        Holds the store lock until `finish_action` (or `close`).
+        Holds the store lock until `finish_action` (or `close`); other threads of this process
+        and other processes wait for it (up to `lock_timeout_s`) before they write.
 
         Raises:
-            HistoryError: an action is already under way in this store, or git failed.
-            HistoryBusy: another process holds the lock.
+            HistoryError: this thread already has an action under way, or git failed.
+            HistoryBusy: another process or thread kept the store busy too long.
         """
-        if self._ticket is not None and not self._ticket.finished:
-            raise HistoryError("an action is already under way; finish it first")
-        self._lock_for_action()
-        try:
-            before = self.sync()
-            ticket = ActionTicket(kind, _one_line(summary), turn_id, before, self._next_id(), now_iso())
-            self._write_pending(ticket)
-        except BaseException:
-            self._lock.release()
-            raise
-        self._ticket = ticket
-        return ticket
+        with self._mutex:
+            self._acquire()
+            try:
+                before = self.sync()
+                ticket = ActionTicket(kind, _one_line(summary), turn_id, before, self._next_id(), now_iso())
+                self._write_pending(ticket)
+            except BaseException:
+                self._lock.release()
+                raise
+            self._ticket = ticket
+            self._action_thread = threading.get_ident()
+            return ticket
 
     def finish_action(self, ticket: Any) -> HistoryEntry | None:
-        """Snapshot the tree after the action; the new entry, or None if nothing changed."""
-        if not isinstance(ticket, ActionTicket) or ticket is not self._ticket or ticket.finished:
-            raise HistoryError("this action was not begun by this store or was already finished")
-        try:
-            after = self._snapshot()
-            entry = None
-            if after.state != ticket.before.state:
-                entry = self._record(ticket.kind, ticket.summary, ticket.before, after, ticket.turn_id, ticket.target)
-            self._pending_path.unlink(missing_ok=True)
-            return entry
-        finally:
-            ticket.finished = True
-            self._ticket = None
-            self._lock.release()
+        """Snapshot the tree after the action; the new entry, or None if nothing changed.
+
+        May be called from another thread than `begin_action` (e.g. after `asyncio.to_thread`).
+        """
+        with self._mutex:
+            if not isinstance(ticket, ActionTicket) or ticket is not self._ticket or ticket.finished:
+                raise HistoryError("this action was not begun by this store or was already finished")
+            try:
+                after = self._snapshot()
+                entry = None
+                if after.state != ticket.before.state:
+                    entry = self._record(ticket.kind, ticket.summary, ticket.before, after, ticket.turn_id, ticket.target)
+                self._pending_path.unlink(missing_ok=True)
+                return entry
+            finally:
+                ticket.finished = True
+                self._ticket = None
+                self._action_thread = None
+                self._lock.release()
+                self._idle.notify_all()
 
     @contextmanager
     def action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> Iterator[ActionTicket]:
@@ -341,13 +415,8 @@ class HistoryStore:
             if head is None:
                 self._set_head(current)
             elif current.state != head.state:
-                self._record("user", _user_summary(self._changes(head, current)), head, current)
+                self._record("user", user_summary(self._changes(head, current)), head, current)
             return current
-
-    def _lock_for_action(self) -> None:
-        if self._closed:
-            raise HistoryError("the history store is closed")
-        self._lock.acquire(self.settings.lock_timeout_s)
 
     # --- diff ---------------------------------------------------------------------------------
 
@@ -497,12 +566,9 @@ class HistoryStore:
             else:
                 note = f"nothing to change: the changes of #{target_id} are no longer in the project"
             return UndoResult(True, note, target=shown)
-        ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
-        self._write_pending(ticket)
         try:
-            apply_state(self.git, self.project, current.state, wanted)
+            plan = ApplyPlan(self.git, self.project, current.state, wanted)
         except ApplyRefused as refused:
-            self._pending_path.unlink(missing_ok=True)
             return UndoResult(
                 False,
                 f"refused: {len(refused.blocked)} path(s) hold files the history does not have; "
@@ -510,6 +576,9 @@ class HistoryStore:
                 target=shown,
                 conflicts=tuple(Conflict(path, reason) for path, reason in refused.blocked),
             )
+        ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
+        self._write_pending(ticket, plan.write_paths)
+        plan.run()
         after = self._snapshot(current)
         entry = None
         if after.state != current.state:
@@ -611,7 +680,7 @@ class HistoryStore:
             after=after.commit,
             turn_id=turn_id,
             target=target,
-            untracked=_untracked(before.state, after.state),
+            untracked=untracked_between(before.state, after.state),
         )
         self.journal.append(entry)  # the log first: recovery re-creates refs from it
         self._update_refs(entry)
@@ -622,55 +691,6 @@ class HistoryStore:
     def _changes(self, before: Snapshot, after: Snapshot) -> list[FileChange]:
         """The files (and empty folders, and large untracked files) that differ."""
         return changes_between(self.git, before.state, after.state)
-
-
-def changes_between(git: Git, a: TreeState, b: TreeState) -> list[FileChange]:
-    """What changed from state `a` to state `b`, as FileChange records sorted by path."""
-    changes: list[FileChange] = []
-    if a.tree != b.tree:
-        out = git.out("diff-tree", "-r", "-z", "-M", "--name-status", "--no-ext-diff", a.tree, b.tree)
-        parts = split_z(out)
-        i = 0
-        while i < len(parts):
-            status = parts[i].decode("ascii")
-            if status[0] in "RC":
-                old, new = decode_path(parts[i + 1]), decode_path(parts[i + 2])
-                changes.append(FileChange(new, "renamed" if status[0] == "R" else "added", old if status[0] == "R" else None))
-                i += 3
-                continue
-            path = decode_path(parts[i + 1])
-            kind = {"A": "added", "D": "deleted"}.get(status[0], "modified")
-            changes.append(FileChange(path, kind))  # type: ignore[arg-type]
-            i += 2
-    old_dirs, new_dirs = set(a.empty_dirs), set(b.empty_dirs)
-    changes += [FileChange(d + "/", "added") for d in new_dirs - old_dirs]
-    changes += [FileChange(d + "/", "deleted") for d in old_dirs - new_dirs]
-    old_large = {f.path: f for f in a.large_files}
-    new_large = {f.path: f for f in b.large_files}
-    for path in new_large.keys() - old_large.keys():
-        changes.append(FileChange(path, "added"))
-    for path in old_large.keys() - new_large.keys():
-        changes.append(FileChange(path, "deleted"))
-    for path in new_large.keys() & old_large.keys():
-        if new_large[path] != old_large[path]:
-            changes.append(FileChange(path, "modified"))
-    # A file that moved between "large" and "in the tree" shows twice; keep one record.
-    seen: dict[str, FileChange] = {}
-    for change in changes:
-        if change.path in seen and seen[change.path].change != change.change:
-            seen[change.path] = FileChange(change.path, "modified")
-        else:
-            seen.setdefault(change.path, change)
-    return sorted(seen.values(), key=lambda c: c.path)
-
-
-def _untracked(a: TreeState, b: TreeState) -> tuple[str, ...]:
-    """Large files the change touched and unreadable files: what undo cannot restore."""
-    old = {f.path: f for f in a.large_files}
-    touched = {f.path for f in b.large_files if old.get(f.path) != f}
-    touched |= old.keys() - {f.path for f in b.large_files}
-    touched |= set(b.unreadable)
-    return tuple(sorted(touched))
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -696,12 +716,3 @@ def _one_line(text: str) -> str:
     """The first line of `text`, trimmed to a reasonable length."""
     line = (text.strip().splitlines() or [""])[0].strip()
     return line if len(line) <= 200 else line[:199] + "…"
-
-
-def _user_summary(changes: list[FileChange]) -> str:
-    """A one-line summary for changes made outside codeact-tui."""
-    if not changes:
-        return "changes made outside codeact-tui"
-    if len(changes) == 1:
-        return f"outside change: {changes[0].change} {changes[0].path}"
-    return f"outside changes: {len(changes)} files"

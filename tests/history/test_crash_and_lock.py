@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -64,11 +66,13 @@ def test_kill_mid_undo_leaves_an_undoable_entry(project: Path) -> None:
         from codeact_tui.history import HistoryStore, apply
         real = apply._write_file
         calls = []
-        def dying(*args, **kwargs):
+        def dying(path, data, executable, umask):
             calls.append(1)
-            if len(calls) == 2:
+            if len(calls) == 2:  # die with the second file half-written to its temp name
+                with open(apply.temp_path(b"", path, os.getpid()), "wb") as fh:
+                    fh.write(data[:1])
                 os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args, **kwargs)
+            return real(path, data, executable, umask)
         apply._write_file = dying
         store = HistoryStore.open(Path(sys.argv[1]))
         store.undo()
@@ -82,6 +86,7 @@ def test_kill_mid_undo_leaves_an_undoable_entry(project: Path) -> None:
         assert store.undo(last.id).ok
         assert tree_bytes(project) == after_two
         assert not (store.store_dir / "pending.json").exists()
+        assert not [p for p in project.iterdir() if p.name.startswith(".codeact-tmp-")]
 
 
 def test_leftover_git_locks_and_a_torn_log_line_are_repaired(project: Path) -> None:
@@ -117,12 +122,46 @@ def test_refs_lost_after_the_log_was_written_are_restored(project: Path) -> None
 def test_a_second_store_waits_then_reports_busy(project: Path) -> None:
     with HistoryStore.open(project) as first:
         ticket = first.begin_action("agent", "long action")
-        second = HistoryStore.open.__func__  # type: ignore[attr-defined]
-        with pytest.raises(HistoryBusy, match="another codeact-tui process"):
-            second(HistoryStore, project, HistorySettings(lock_timeout_s=0.2))
-        first.finish_action(ticket)
+        # Opening and reading need no lock; writing waits, then says who is busy.
+        with HistoryStore.open(project, HistorySettings(lock_timeout_s=0.2)) as second:
+            assert second.entries() == []
+            with pytest.raises(HistoryBusy, match="another codeact-tui process"):
+                second.undo()
+            with pytest.raises(HistoryBusy):
+                second.begin_action("manual", "also")
+        (project / "a.txt").write_text("from the action\n")
+        assert first.finish_action(ticket) is not None
     with HistoryStore.open(project, HistorySettings(lock_timeout_s=0.2)) as other:
-        assert other.entries() == []
+        assert [e.summary for e in other.entries()] == ["long action"]
+        assert other.undo().ok
+
+
+def test_another_thread_waits_for_the_running_action(store: HistoryStore, project: Path) -> None:
+    act(store, {"a.txt": "1\n"})
+    ticket = store.begin_action("agent", "slow")
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(store.undo()))
+    worker.start()
+    time.sleep(0.3)
+    assert results == []  # still waiting for the action
+    (project / "b.txt").write_text("written by the action\n")
+    store.finish_action(ticket)
+    worker.join(10)
+    assert len(results) == 1
+    undo = results[0]
+    assert undo.ok and undo.target.summary == "slow"  # type: ignore[attr-defined]
+    assert not (project / "b.txt").exists()
+
+
+def test_finish_from_another_thread(store: HistoryStore, project: Path) -> None:
+    ticket = store.begin_action("agent", "threaded")
+    (project / "t.txt").write_text("t\n")
+    out: list[object] = []
+    worker = threading.Thread(target=lambda: out.append(store.finish_action(ticket)))
+    worker.start()
+    worker.join(10)
+    assert out and out[0] is not None
+    assert act(store, {"u.txt": "u\n"}) is not None
 
 
 def test_reads_need_no_lock(project: Path) -> None:
