@@ -101,7 +101,8 @@ class Agent:
         self._budget: ContextBudget | None = None
         self._turns = sum(1 for m in earlier if m.kind == "user")
         self._interrupted = False
-        self._generation: asyncio.Task[None] | None = None
+        self._generation: asyncio.Task[Any] | None = None
+        """The model request (or load) in flight, which `interrupt` cancels."""
         self._executing = False
         self._approval: asyncio.Future[ev.Approval] | None = None
 
@@ -164,6 +165,9 @@ class Agent:
             async with aclosing(self._ensure_model(turn_id)) as loading:
                 async for event in loading:
                     yield event
+                    if isinstance(event, ev.TurnFailed):
+                        self._record_turn(event)
+                        return
             for step in range(1, self._options.max_turns + 1):
                 steps = step
                 async with aclosing(self._step(turn_id, step)) as step_events:
@@ -190,10 +194,28 @@ class Agent:
 
     async def _ensure_model(self, turn_id: str) -> AsyncIterator[ev.TurnEvent]:
         info = await self.prepare()
-        if not await self._model.is_loaded():
-            yield ev.ModelLoading(turn_id, info.name)
-            load_s = await self._model.load()
-            yield ev.ModelLoaded(turn_id, info.name, load_s)
+        if await self._model.is_loaded():
+            return
+        yield ev.ModelLoading(turn_id, info.name)
+        # A task, so that `interrupt` can cancel a load that takes minutes.
+        self._generation = asyncio.create_task(self._load())
+        try:
+            load_s = await self._generation
+        finally:
+            self._generation = None
+        if load_s is None:
+            yield ev.TurnFailed(turn_id, "interrupted", "interrupted while the model was loading", 0)
+            return
+        yield ev.ModelLoaded(turn_id, info.name, load_s)
+
+    async def _load(self) -> float | None:
+        """Load the model; None when `interrupt` cancelled it."""
+        try:
+            return await self._model.load()
+        except asyncio.CancelledError:
+            if self._interrupted:
+                return None
+            raise
 
     async def _step(self, turn_id: str, step: int) -> AsyncIterator[ev.TurnEvent]:
         assert self._budget is not None

@@ -379,3 +379,21 @@ def test_approve_mode_can_change_between_turns(project: Path, prompts: PromptLib
     assert agent.options.approve == "auto"
     run_turn(agent, "now do it")
     assert executor.codes == ["print(2)"]
+
+
+def test_interrupt_while_the_model_loads(project: Path, prompts: PromptLibrary) -> None:
+    class SlowLoad(ScriptedModel):
+        async def load(self) -> float:
+            await asyncio.sleep(30)
+            return 30.0
+
+    model = SlowLoad(["<solution>x</solution>"], loaded=False)
+    agent, _, _ = make_agent(model, project, prompts)
+
+    def on_event(event: ev.Event) -> None:
+        if isinstance(event, ev.ModelLoading):
+            asyncio.get_running_loop().call_later(0.05, agent.interrupt)
+
+    events = asyncio.run(asyncio.wait_for(collect(agent, "go", on_event), 10))
+    assert kinds(events) == ["turn_started", "model_loading", "turn_failed"]
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "interrupted" and "loading" in events[-1].message
