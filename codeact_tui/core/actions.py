@@ -124,6 +124,24 @@ def _parse_solution(text: str, start: int) -> ParsedReply:
     )
 
 
+_THINK_OPEN = "<think>"
+_THINK_CLOSE = "</think>"
+
+
+def thinking_end(text: str) -> int:
+    """Where the model's reasoning (`<think>…</think>`, emitted by reasoning models) ends: 0
+    without any, -1 while a block is still open. Actions inside reasoning are not actions."""
+    end = 0
+    at = text.find(_THINK_OPEN)
+    while at >= 0:
+        close = text.find(_THINK_CLOSE, at)
+        if close < 0:
+            return -1
+        end = close + len(_THINK_CLOSE)
+        at = text.find(_THINK_OPEN, end)
+    return end
+
+
 def find_tag(text: str, tag: str, start: int = 0) -> int:
     """The first position of `tag` that is not a mention in inline code (`` `<execute>` ``)."""
     at = text.find(tag, start)
@@ -138,6 +156,10 @@ def parse_reply(text: str) -> ParsedReply:
     The earliest of `<execute>`, `<solution>` and a fenced python block wins (a tag written
     inside inline code is a mention, not a tag); without any, the reply is a plain answer.
     """
+    thought = thinking_end(text)
+    if thought != 0:
+        # Reasoning is not kept in the conversation, and nothing in it runs.
+        text = "" if thought < 0 else text[thought:].lstrip()
     execute_at = find_tag(text, EXECUTE_OPEN)
     solution_at = find_tag(text, SOLUTION_OPEN)
     fence = _FENCE_OPEN.search(text)
@@ -162,11 +184,14 @@ def action_complete(text: str) -> int:
     Lets the agent stop reading a stream as soon as the first action is closed, even when a
     server ignores the stop sequence.
     """
-    start = find_tag(text, EXECUTE_OPEN)
+    thought = thinking_end(text)
+    if thought < 0:
+        return -1
+    start = find_tag(text, EXECUTE_OPEN, thought)
     if start < 0:
         return -1
-    solution_at = find_tag(text, SOLUTION_OPEN)
-    fence = _FENCE_OPEN.search(text)
+    solution_at = find_tag(text, SOLUTION_OPEN, thought)
+    fence = _FENCE_OPEN.search(text, thought)
     if 0 <= solution_at < start or (fence is not None and fence.start() < start):
         return -1
     end = text.find(EXECUTE_CLOSE, start + len(EXECUTE_OPEN))

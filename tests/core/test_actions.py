@@ -118,3 +118,16 @@ def test_tag_in_inline_code_is_a_mention() -> None:
 def test_execute_wrapping_a_fence_is_one_action() -> None:
     parsed = parse_reply("<execute>\n```python\nprint(7)\n```\n</execute>")
     assert parsed.code == "print(7)" and not parsed.fenced
+
+
+def test_reasoning_is_dropped_and_never_runs() -> None:
+    reply = "<think>Maybe <execute>rm()</execute>? No.</think>\nReady.\n<execute>print('real')</execute>"
+    parsed = parse_reply(reply)
+    assert parsed.code == "print('real')" and "<think>" not in parsed.text
+    assert reply[: action_complete(reply)].endswith("print('real')</execute>")
+
+
+def test_open_reasoning_is_not_an_action() -> None:
+    reply = "<think>I could <execute>print(1)</execute>"
+    assert action_complete(reply) == -1
+    assert parse_reply(reply).kind == "reply" and parse_reply(reply).text == ""
