@@ -75,6 +75,8 @@ class ApplyPlan:
         blobs = read_blobs(self.git, [c.new.sha for c in self.writes if c.new is not None and c.new.mode != MODE_GITLINK])
         mask = _umask()
         for change in sorted(self.deletions, key=lambda c: c.path, reverse=True):
+            if change.old is not None and change.old.mode == MODE_GITLINK:
+                continue  # a nested repository: its files were never ours to remove
             _remove(os.path.join(root, change.path))
         for change in self.deletions:
             _prune_parents(root, change.path, keep=target)

@@ -28,6 +28,9 @@ def changes_between(git: Git, a: TreeState, b: TreeState) -> list[FileChange]:
     old_dirs, new_dirs = set(a.empty_dirs), set(b.empty_dirs)
     changes += [FileChange(d + "/", "added") for d in new_dirs - old_dirs]
     changes += [FileChange(d + "/", "deleted") for d in old_dirs - new_dirs]
+    old_repos, new_repos = set(a.nested_repos), set(b.nested_repos)
+    changes += [FileChange(d + "/", "added") for d in new_repos - old_repos]
+    changes += [FileChange(d + "/", "deleted") for d in old_repos - new_repos]
     old_large = {f.path: f for f in a.large_files}
     new_large = {f.path: f for f in b.large_files}
     for path in new_large.keys() - old_large.keys():
@@ -48,11 +51,13 @@ def changes_between(git: Git, a: TreeState, b: TreeState) -> list[FileChange]:
 
 
 def untracked_between(a: TreeState, b: TreeState) -> tuple[str, ...]:
-    """Large files the change touched and unreadable files: what undo cannot restore."""
+    """What undo cannot restore: large files the change touched, unreadable files, and nested
+    repositories that appeared or went away."""
     old = {f.path: f for f in a.large_files}
     touched = {f.path for f in b.large_files if old.get(f.path) != f}
     touched |= old.keys() - {f.path for f in b.large_files}
     touched |= set(b.unreadable)
+    touched |= {d + "/" for d in set(a.nested_repos) ^ set(b.nested_repos)}
     return tuple(sorted(touched))
 
 

@@ -22,6 +22,7 @@ AUTHOR_EMAIL = "codeact-tui@localhost"
 # `-c` options given on every call. They win over any config file, the store's own included.
 _CONFIG: tuple[tuple[str, str], ...] = (
     ("core.hooksPath", "/dev/null"),
+    ("core.attributesFile", "/dev/null"),
     ("core.fsmonitor", "false"),
     ("core.autocrlf", "false"),
     ("core.safecrlf", "false"),

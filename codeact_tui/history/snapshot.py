@@ -42,6 +42,8 @@ class TreeState:
     """Project-relative directories that held nothing (sorted)."""
     large_files: tuple[LargeFile, ...] = ()
     """Untracked files above the size limit, not in `tree` (sorted by path)."""
+    nested_repos: tuple[str, ...] = ()
+    """Folders that are git repositories of their own: left to their own history."""
     unreadable: tuple[str, ...] = field(default=(), compare=False)
     """Files git could not read (permissions); not in `tree`."""
 
@@ -51,6 +53,7 @@ class TreeState:
             "v": 1,
             "empty_dirs": list(self.empty_dirs),
             "large_files": [[f.path, f.size, f.mtime_ns] for f in self.large_files],
+            "nested_repos": list(self.nested_repos),
         }
         return f"{SNAPSHOT_SUBJECT}\n\n{json.dumps(meta, sort_keys=True)}\n"
 
@@ -69,6 +72,7 @@ class TreeState:
             tree=tree,
             empty_dirs=tuple(meta.get("empty_dirs", ())),
             large_files=tuple(LargeFile(p, int(s), int(m)) for p, s, m in meta.get("large_files", ())),
+            nested_repos=tuple(meta.get("nested_repos", ())),
         )
 
 
@@ -94,13 +98,13 @@ class Snapshotter:
 
     def take(self) -> TreeState:
         """Snapshot the project as it is on disk now (writes only the shadow store)."""
-        large = self._large_untracked()
+        large, nested = self._left_out()
         args = ["add", "--all", "--ignore-errors"]
         env = None
         stdin = None
-        if large:
-            # Literal exclude pathspecs keep the large files out without escaping their names.
-            specs = ["."] + [f":(exclude,literal){f.path}" for f in large]
+        if large or nested:
+            # Literal exclude pathspecs keep them out without escaping their names.
+            specs = ["."] + [f":(exclude,literal){p}" for p in [f.path for f in large] + nested]
             args += ["--pathspec-from-file=-", "--pathspec-file-nul"]
             stdin = encode_paths(specs)
             env = {"GIT_LITERAL_PATHSPECS": "0"}
@@ -119,14 +123,22 @@ class Snapshotter:
             tree=tree,
             empty_dirs=tuple(self._empty_dirs()),
             large_files=tuple(large),
+            nested_repos=tuple(nested),
             unreadable=tuple(sorted(set(unreadable))),
         )
 
-    def _large_untracked(self) -> list[LargeFile]:
-        """Untracked, not ignored files above the size limit."""
+    def _left_out(self) -> tuple[list[LargeFile], list[str]]:
+        """Untracked, not ignored files above the size limit, and nested repositories.
+
+        Git lists a folder holding its own `.git` as one `path/` entry.
+        """
         out = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
         large: list[LargeFile] = []
+        nested: list[str] = []
         for raw in split_z(out):
+            if raw.endswith(b"/"):
+                nested.append(decode_path(raw.rstrip(b"/")))
+                continue
             try:
                 st = os.lstat(os.path.join(os.fsencode(self.project), raw))
             except OSError:
@@ -134,7 +146,7 @@ class Snapshotter:
             if stat.S_ISREG(st.st_mode) and st.st_size > self.max_file_size:
                 large.append(LargeFile(decode_path(raw), st.st_size, st.st_mtime_ns))
         large.sort(key=lambda f: f.path)
-        return large
+        return large, sorted(nested)
 
     def _empty_dirs(self) -> list[str]:
         """Leaf directories with nothing in them (git cannot store those)."""

@@ -578,14 +578,23 @@ class HistoryStore:
             )
         ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
         self._write_pending(ticket, plan.write_paths)
-        plan.run()
+        failure: OSError | None = None
+        try:
+            plan.run()
+        except OSError as exc:  # e.g. a file changed under us; record what was done so far
+            failure = exc
         after = self._snapshot(current)
         entry = None
         if after.state != current.state:
             entry = self._record(kind, ticket.summary, current, after, target=target_id)
         self._pending_path.unlink(missing_ok=True)
         warnings: list[str] = []
-        if after.state.tree != wanted.tree:
+        if failure is not None:
+            warnings.append(
+                f"stopped part-way: {failure}; what was changed is recorded"
+                + (f" as entry #{entry.id} and can be undone" if entry else "")
+            )
+        elif after.state.tree != wanted.tree:
             differing = changes_between(self.git, wanted, after.state)
             names = ", ".join(c.path for c in differing[:5]) or "unknown files"
             warnings.append(f"the project differs from the expected result in: {names}")

@@ -109,3 +109,21 @@ def test_nested_repositories_are_not_entered(store: HistoryStore, project: Path)
     act(store, {"top.txt": "t\n"})
     assert fingerprint(sub / ".git") == before
     assert tree_bytes(project)["top.txt"] == b"t\n"
+
+
+def test_undo_around_a_nested_repository_leaves_it_alone(store: HistoryStore, project: Path) -> None:
+    ticket = store.begin_action("agent", "clone a library")
+    sub = project / "lib"
+    sub.mkdir()
+    _git(sub, "init", "-q")
+    (sub / "code.py").write_text("x = 1\n")
+    _git(sub, "add", ".")
+    _git(sub, "commit", "-q", "-m", "lib")
+    (project / "main.py").write_text("import lib\n")
+    entry = store.finish_action(ticket)
+    assert entry is not None and entry.untracked == ("lib/",)
+    assert "lib/code.py" not in store.git.out("ls-tree", "-r", "--name-only", entry.after).decode()
+    result = store.undo()
+    assert result.ok, result
+    assert not (project / "main.py").exists()
+    assert (sub / "code.py").read_text() == "x = 1\n"  # never ours to delete
