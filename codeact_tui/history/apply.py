@@ -74,6 +74,7 @@ class ApplyPlan:
         root, target = self.root, self.target
         blobs = read_blobs(self.git, [c.new.sha for c in self.writes if c.new is not None and c.new.mode != MODE_GITLINK])
         mask = _umask()
+        recorded = {os.fsencode(path): perms for path, perms in target.modes}
         for change in sorted(self.deletions, key=lambda c: c.path, reverse=True):
             if change.old is not None and change.old.mode == MODE_GITLINK:
                 continue  # a nested repository: its files were never ours to remove
@@ -91,7 +92,7 @@ class ApplyPlan:
                     _remove(path)
                 os.symlink(blobs[change.new.sha], path)
             else:
-                _write_file(path, blobs[change.new.sha], change.new.mode == MODE_EXEC, mask)
+                _write_file(path, blobs[change.new.sha], change.new.mode == MODE_EXEC, mask, recorded.get(change.path))
         for d in set(self.current.empty_dirs) - set(target.empty_dirs):
             try:
                 os.rmdir(os.path.join(root, os.fsencode(d)))
@@ -180,19 +181,23 @@ def _make_parents(root: bytes, rel: bytes) -> None:
         os.makedirs(os.path.join(root, parent), exist_ok=True)
 
 
-def _write_file(path: bytes, data: bytes, executable: bool, umask: int) -> None:
-    """Write a regular file atomically, keeping its permission bits but the executable bit."""
+def _write_file(path: bytes, data: bytes, executable: bool, umask: int, recorded: int | None = None) -> None:
+    """Write a regular file atomically.
+
+    An existing file keeps its permission bits (only the executable bit follows the target); a
+    new one gets the bits the snapshot recorded for it, else the usual ones for the umask.
+    """
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISREG(st.st_mode):
         perms = stat.S_IMODE(st.st_mode)
-        perms = perms | ((perms & 0o444) >> 2) if executable else perms & ~0o111
     else:
         if st is not None:
             _remove(path)
-        perms = (0o777 if executable else 0o666) & ~umask
+        perms = recorded if recorded is not None else 0o666 & ~umask
+    perms = perms | ((perms & 0o444) >> 2) if executable else perms & ~0o111
     directory, name = os.path.split(path)
     tmp = os.path.join(directory, TEMP_PREFIX + name[:64] + b"-" + str(os.getpid()).encode())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)

@@ -114,7 +114,18 @@ def inverse_merge(git: Git, base: TreeState, ours: TreeState, theirs: TreeState,
     added_dirs = set(theirs.empty_dirs) - set(base.empty_dirs)
     empty_dirs = (set(ours.empty_dirs) - removed_dirs) | added_dirs
     empty_dirs = {d for d in empty_dirs if os.fsencode(d) not in files_dirs and os.fsencode(d) not in result_files}
-    return MergeResult(TreeState(tree, tuple(sorted(empty_dirs)), ours.large_files), ())
+    modes = dict(ours.modes)
+    theirs_modes = dict(theirs.modes)
+    for raw, blob in updates.items():
+        path = decode_path(raw)
+        if blob is None:
+            modes.pop(path, None)
+        elif path in theirs_modes:
+            modes[path] = theirs_modes[path]
+    return MergeResult(
+        TreeState(tree, tuple(sorted(empty_dirs)), ours.large_files, ours.nested_repos, tuple(sorted(modes.items()))),
+        (),
+    )
 
 
 def _reason(a: Blob | None, b: Blob | None, c: Blob | None) -> str:

@@ -20,6 +20,7 @@ from .gitcmd import Git, decode_path, encode_paths, split_z
 
 SNAPSHOT_SUBJECT = "codeact-tui snapshot"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+USUAL_PERMS = (0o644, 0o755)
 _WALK_BUDGET = 5000  # entries visited per untracked folder when looking for empty directories
 
 
@@ -44,6 +45,9 @@ class TreeState:
     """Untracked files above the size limit, not in `tree` (sorted by path)."""
     nested_repos: tuple[str, ...] = ()
     """Folders that are git repositories of their own: left to their own history."""
+    modes: tuple[tuple[str, int], ...] = ()
+    """Permission bits of files whose bits are not the usual 0644/0755 (say 0600), so a file
+    that undo or restore re-creates gets them back. Read when a file's content changes."""
     unreadable: tuple[str, ...] = field(default=(), compare=False)
     """Files git could not read (permissions); not in `tree`."""
 
@@ -54,6 +58,7 @@ class TreeState:
             "empty_dirs": list(self.empty_dirs),
             "large_files": [[f.path, f.size, f.mtime_ns] for f in self.large_files],
             "nested_repos": list(self.nested_repos),
+            "modes": [[path, perms] for path, perms in self.modes],
         }
         return f"{SNAPSHOT_SUBJECT}\n\n{json.dumps(meta, sort_keys=True)}\n"
 
@@ -73,6 +78,7 @@ class TreeState:
             empty_dirs=tuple(meta.get("empty_dirs", ())),
             large_files=tuple(LargeFile(p, int(s), int(m)) for p, s, m in meta.get("large_files", ())),
             nested_repos=tuple(meta.get("nested_repos", ())),
+            modes=tuple((p, int(m)) for p, m in meta.get("modes", ())),
         )
 
 
@@ -96,8 +102,11 @@ class Snapshotter:
         self.project = project
         self.max_file_size = max_file_size
 
-    def take(self) -> TreeState:
-        """Snapshot the project as it is on disk now (writes only the shadow store)."""
+    def take(self, previous: TreeState | None = None) -> TreeState:
+        """Snapshot the project as it is on disk now (writes only the shadow store).
+
+        `previous` (the last snapshot) lets permission bits be read only for changed files.
+        """
         large, nested = self._left_out()
         args = ["add", "--all", "--ignore-errors"]
         env = None
@@ -124,6 +133,7 @@ class Snapshotter:
             empty_dirs=tuple(self._empty_dirs()),
             large_files=tuple(large),
             nested_repos=tuple(nested),
+            modes=self._modes(tree, previous),
             unreadable=tuple(sorted(set(unreadable))),
         )
 
@@ -147,6 +157,31 @@ class Snapshotter:
                 large.append(LargeFile(decode_path(raw), st.st_size, st.st_mtime_ns))
         large.sort(key=lambda f: f.path)
         return large, sorted(nested)
+
+    def _modes(self, tree: str, previous: TreeState | None) -> tuple[tuple[str, int], ...]:
+        """Unusual permission bits: of every file on the first snapshot, else of changed files."""
+        if previous is None:
+            known: dict[str, int] = {}
+            paths = split_z(self.git.out("ls-files", "-z"))
+        else:
+            known = dict(previous.modes)
+            if previous.tree == tree:
+                return previous.modes
+            paths = split_z(self.git.out("diff-tree", "-r", "-z", "--name-only", "--no-renames", previous.tree, tree))
+        root = os.fsencode(self.project)
+        for raw in paths:
+            path = decode_path(raw)
+            try:
+                st = os.lstat(os.path.join(root, raw))
+            except OSError:
+                known.pop(path, None)
+                continue
+            perms = stat.S_IMODE(st.st_mode)
+            if stat.S_ISREG(st.st_mode) and perms not in USUAL_PERMS:
+                known[path] = perms
+            else:
+                known.pop(path, None)
+        return tuple(sorted(known.items()))
 
     def _empty_dirs(self) -> list[str]:
         """Leaf directories with nothing in them (git cannot store those)."""

@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -522,7 +522,7 @@ class HistoryStore:
             commit = self._point(entry_id)
             snap = self._load_snapshot(commit)
             assert snap is not None
-            wanted = TreeState(snap.state.tree, snap.state.empty_dirs, current.state.large_files)
+            wanted = replace(snap.state, large_files=current.state.large_files, nested_repos=current.state.nested_repos)
             label = f"#{entry_id}" if entry_id else "the start"
             summary = f"restore to {label}" + (f": {target_entry.summary}" if target_entry else "")
             return self._apply(
@@ -608,14 +608,14 @@ class HistoryStore:
     def _snapshot(self, head: Snapshot | None = None) -> Snapshot:
         """Snapshot the tree; reuses the head commit when nothing changed."""
         self._write_excludes()  # a virtualenv may have appeared since the last snapshot
-        state = self._snapshotter.take()
         if head is None:
             head = self._head()
+        state = self._snapshotter.take(head.state if head is not None else None)
         if head is not None and head.state == state:
             return Snapshot(head.commit, state)
         commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))
         snap = Snapshot(commit, state)
-        self._snapshots[commit] = Snapshot(commit, TreeState(state.tree, state.empty_dirs, state.large_files))
+        self._snapshots[commit] = Snapshot(commit, replace(state, unreadable=()))
         return snap
 
     def _head(self) -> Snapshot | None:

@@ -66,13 +66,13 @@ def test_kill_mid_undo_leaves_an_undoable_entry(project: Path) -> None:
         from codeact_tui.history import HistoryStore, apply
         real = apply._write_file
         calls = []
-        def dying(path, data, executable, umask):
+        def dying(path, data, *rest):
             calls.append(1)
             if len(calls) == 2:  # die with the second file half-written to its temp name
                 with open(apply.temp_path(b"", path, os.getpid()), "wb") as fh:
                     fh.write(data[:1])
                 os.kill(os.getpid(), signal.SIGKILL)
-            return real(path, data, executable, umask)
+            return real(path, data, *rest)
         apply._write_file = dying
         store = HistoryStore.open(Path(sys.argv[1]))
         store.undo()

@@ -143,3 +143,31 @@ def test_unreadable_file_is_reported_not_fatal(store: HistoryStore, project: Pat
     locked.chmod(0)
     entry = store.finish_action(ticket)
     assert entry is not None and "locked.txt" in entry.untracked
+
+
+def test_permission_bits_of_a_deleted_file_come_back(store: HistoryStore, project: Path) -> None:
+    secret = project / ".env"
+    secret.write_text("TOKEN=1\n")
+    secret.chmod(0o600)
+    tool = project / "tool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o700)
+    _roundtrip(store, lambda: (secret.unlink(), tool.unlink()))
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(tool.stat().st_mode) == 0o700
+
+
+def test_permission_bits_of_a_file_created_later_are_recorded(store: HistoryStore, project: Path) -> None:
+    def create() -> None:
+        (project / "key.pem").write_text("k\n")
+        (project / "key.pem").chmod(0o400)
+
+    ticket = store.begin_action("agent", "create key")
+    create()
+    store.finish_action(ticket)
+    ticket = store.begin_action("agent", "delete key")
+    (project / "key.pem").chmod(0o600)
+    (project / "key.pem").unlink()
+    store.finish_action(ticket)
+    assert store.undo().ok
+    assert stat.S_IMODE((project / "key.pem").stat().st_mode) == 0o400
