@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def register(subparsers: Any) -> None:
     _path_arg(p)
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
     p.add_argument("--files", action="store_true", help="list every changed file under each entry")
+    p.add_argument("-n", "--last", type=int, metavar="N", help="show only the newest N entries")
     p.add_argument("--prune", action="store_true", help="drop entries older than [history] keep_days")
     p.set_defaults(handler=cmd_history)
 
@@ -110,6 +112,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
             return OK
         entries = store.entries()
         undone = reverted_ids(entries)
+        if args.last is not None:
+            entries = entries[-args.last :] if args.last > 0 else []
         if args.json:
             data = [{**entry_to_json(e), "undone": e.id in undone} for e in entries]
             _write(json.dumps(data, indent=2) + "\n")
@@ -128,8 +132,16 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return _with_store(args, settings, body)
 
 
+def _local_time(iso: str) -> str:
+    """An entry's UTC time as local wall-clock time, to the second."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
 def _entry_line(entry: HistoryEntry, undone: bool) -> str:
-    when = entry.time.replace("T", " ")[:19]
+    when = _local_time(entry.time)
     files = f"{len(entry.files)} file" + ("" if len(entry.files) == 1 else "s")
     notes = []
     if entry.target is not None:

@@ -31,6 +31,12 @@ def test_history_lists_entries_newest_last(recorded: Path, capsys: pytest.Captur
     assert "added    b.txt" in out
 
 
+def test_history_last_n(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "--path", str(recorded), "-n", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "edit a, add b" in out and "write a" not in out
+
+
 def test_history_json(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["history", "--path", str(recorded), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
