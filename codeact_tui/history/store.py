@@ -57,6 +57,8 @@ class ActionTicket:
     started: str
     target: int | None = None
     finished: bool = field(default=False, compare=False)
+    entry: HistoryEntry | None = field(default=None, compare=False)
+    """Set by `HistoryStore.action` when the block ends: the recorded entry, or None."""
 
 
 def now_iso() -> str:
@@ -387,7 +389,7 @@ class HistoryStore:
         try:
             yield ticket
         finally:
-            ticket.entry = self.finish_action(ticket)  # type: ignore[attr-defined]
+            ticket.entry = self.finish_action(ticket)
 
     def entries(self) -> list[HistoryEntry]:
         """All entries, oldest first (reads the log; needs no lock)."""
