@@ -54,8 +54,13 @@ class MergeResult:
     conflicts: tuple[Conflict, ...]
 
 
-def inverse_merge(git: Git, base: TreeState, ours: TreeState, theirs: TreeState, scratch_dir: Path) -> MergeResult:
-    """Merge the change `base` → `theirs` into `ours` (see the module docstring)."""
+def inverse_merge(
+    git: Git, base: TreeState, ours: TreeState, theirs: TreeState, scratch_dir: Path, ours_index: Path | None = None
+) -> MergeResult:
+    """Merge the change `base` → `theirs` into `ours` (see the module docstring).
+
+    `ours_index`, if given, is an index file holding `ours` (used to build the result fast).
+    """
     changes = diff_trees(git, base.tree, theirs.tree)
     ours_files = list_tree(git, ours.tree) if changes else {}
     updates: dict[bytes, Blob | None] = {}
@@ -106,14 +111,15 @@ def inverse_merge(git: Git, base: TreeState, ours: TreeState, theirs: TreeState,
         return MergeResult(None, (Conflict(decode_path(clash), "a file and a folder of that name would both be needed"),))
     index = scratch_dir / f"tmp-index-{os.getpid()}"
     try:
-        tree = build_tree(git, ours.tree, updates, str(index)) if updates else ours.tree
+        tree = build_tree(git, ours.tree, updates, str(index), ours_index) if updates else ours.tree
     finally:
         index.unlink(missing_ok=True)
-    files_dirs = _dirs_of(result_files)
     removed_dirs = set(base.empty_dirs) - set(theirs.empty_dirs)
     added_dirs = set(theirs.empty_dirs) - set(base.empty_dirs)
     empty_dirs = (set(ours.empty_dirs) - removed_dirs) | added_dirs
-    empty_dirs = {d for d in empty_dirs if os.fsencode(d) not in files_dirs and os.fsencode(d) not in result_files}
+    if empty_dirs:  # a folder that now holds a file is no longer empty
+        files_dirs = _dirs_of(result_files)
+        empty_dirs = {d for d in empty_dirs if os.fsencode(d) not in files_dirs and os.fsencode(d) not in result_files}
     modes = dict(ours.modes)
     theirs_modes = dict(theirs.modes)
     for raw, blob in updates.items():

@@ -538,7 +538,7 @@ class HistoryStore:
         before = self._load_snapshot(self._require(entry.before, entry.id))
         after = self._load_snapshot(self._require(entry.after, entry.id))
         assert before is not None and after is not None
-        merged = inverse_merge(self.git, after.state, current.state, before.state, self.store_dir)
+        merged = inverse_merge(self.git, after.state, current.state, before.state, self.store_dir, self.git.index_file)
         verb = "undo" if kind == "undo" else "redo"
         if merged.state is None:
             return UndoResult(
