@@ -696,7 +696,10 @@ class HistoryStore:
         self.journal.append(entry)  # the log first: recovery re-creates refs from it
         self._update_refs(entry)
         if entry.id % GC_EVERY == 0:
+            # Keep the store compact: pack loose objects when git thinks it is time, and pack
+            # the two refs every entry adds (thousands of tiny files otherwise).
             self.git.run("gc", "--auto", "--quiet", check=False)
+            self.git.run("pack-refs", "--all", "--prune", check=False)
         return entry
 
     def _changes(self, before: Snapshot, after: Snapshot) -> list[FileChange]:

@@ -199,3 +199,11 @@ def test_two_processes_acting_at_once_do_not_corrupt_the_store(project: Path) ->
         for earlier, later in zip(entries, entries[1:]):
             assert earlier.after == later.before
         assert act(store, {}) is None
+
+
+def test_packed_refs_still_resolve(store: HistoryStore, project: Path) -> None:
+    first = act(store, {"a.txt": "1\n"})
+    store.git.run("pack-refs", "--all", "--prune")
+    assert first is not None and "+1" in store.diff(first.id)
+    assert act(store, {}) is None  # the packed head is still the last state
+    assert store.undo().ok

@@ -125,3 +125,29 @@ def test_open_refuses_a_file(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(HistoryError):
         HistoryStore.open(tmp_path / "f")
+
+
+def test_undo_refuses_to_overwrite_a_large_untracked_file(project: Path) -> None:
+    with HistoryStore.open(project, HistorySettings(max_file_size_mib=1)) as store:
+        act(store, {"model.bin": b"small\n"})
+        act(store, {"model.bin": None})
+        big = b"\2" * (1024 * 1024 + 1)
+        (project / "model.bin").write_bytes(big)  # now too large to snapshot
+        result = store.undo()  # would re-create the small file over the large one
+        assert not result.ok and result.conflicts[0].path == "model.bin"
+        assert "large untracked file" in result.conflicts[0].reason
+        assert (project / "model.bin").read_bytes() == big
+
+
+def test_temp_files_of_an_interrupted_write_are_never_snapshotted(store: HistoryStore, project: Path) -> None:
+    entry = act(store, {".codeact-tmp-a.txt-123": "half", "a.txt": "whole"})
+    assert entry is not None and [f.path for f in entry.files] == ["a.txt"]
+
+
+def test_outside_changes_while_closed_are_recorded_on_next_use(project: Path) -> None:
+    with HistoryStore.open(project) as store:
+        act(store, {"a.txt": "1\n"})
+    (project / "a.txt").write_text("edited in an editor while codeact-tui was not running\n")
+    with HistoryStore.open(project) as store:
+        act(store, {"b.txt": "b\n"})
+        assert [e.kind for e in store.entries()] == ["agent", "user", "agent"]
