@@ -1,9 +1,10 @@
 """Make the project on disk go from one snapshot state to another, touching only what differs.
 
 Git's own checkout would replace every changed file with a fresh one (losing e.g. a 0600
-mode), so the store writes files itself: each file atomically (temp file + rename) with its
-current permission bits kept and only the executable bit taken from the target; symlinks
-recreated; emptied folders removed; recorded empty folders recreated. A preflight check runs
+mode), so the store writes files itself: each file atomically (temp file + rename); a changed
+file keeps its permission bits (the executable bit follows the target), a re-created one gets
+the bits its snapshot recorded; symlinks recreated; emptied folders removed; recorded empty
+folders recreated. Nothing is ever written through a symlinked folder. A preflight check runs
 first and refuses — before anything is written — when an untracked or ignored file is in the
 way, because overwriting it would lose data the history does not hold.
 """
@@ -117,14 +118,15 @@ def _preflight(root: bytes, deletions: list[TreeChange], writes: list[TreeChange
     blocked: list[tuple[str, str]] = []
     for change in writes:
         path = os.path.join(root, change.path)
-        if change.old is None or change.path in deleted:
+        if change.old is None:  # a path the current snapshot does not have
             if change.path in large:
                 blocked.append((decode_path(change.path), "a large untracked file is in the way"))
             elif os.path.isdir(path) and not os.path.islink(path):
                 stray = _untracked_under(root, change.path, deleted)
                 if stray:
-                    blocked.append((decode_path(change.path), f"the folder there holds files the history does not have ({decode_path(stray)})"))
-            elif os.path.lexists(path) and change.path not in deleted:
+                    where = decode_path(stray)
+                    blocked.append((decode_path(change.path), f"the folder there holds files the history does not have ({where})"))
+            elif os.path.lexists(path):
                 blocked.append((decode_path(change.path), "an untracked or ignored file is in the way"))
         parts = change.path.split(b"/")
         for i in range(1, len(parts)):
@@ -149,10 +151,11 @@ def _untracked_under(root: bytes, rel: bytes, deleted: set[bytes]) -> bytes | No
 
 
 def _remove(path: bytes) -> None:
-    """Delete a file or symlink (a folder only if empty)."""
+    """Delete a file or symlink, or a folder that holds only empty folders (nothing else)."""
     try:
         if os.path.isdir(path) and not os.path.islink(path):
-            os.rmdir(path)
+            for dirpath, _dirnames, _filenames in os.walk(path, topdown=False):
+                os.rmdir(dirpath)  # fails (and stops) if anything but empty folders is inside
         else:
             os.unlink(path)
     except FileNotFoundError:

@@ -171,3 +171,15 @@ def test_permission_bits_of_a_file_created_later_are_recorded(store: HistoryStor
     store.finish_action(ticket)
     assert store.undo().ok
     assert stat.S_IMODE((project / "key.pem").stat().st_mode) == 0o400
+
+
+def test_a_folder_of_empty_folders_can_become_a_file_again(store: HistoryStore, project: Path) -> None:
+    (project / "slot").write_text("file\n")
+
+    def change() -> None:
+        (project / "slot").unlink()
+        (project / "slot" / "a" / "b").mkdir(parents=True)
+
+    _roundtrip(store, change)
+    assert (project / "slot").read_text() == "file\n"
+    assert store.redo().ok and (project / "slot" / "a" / "b").is_dir()
