@@ -108,15 +108,25 @@ class HistoryStore:
         The first open snapshots the project as the baseline (on a large tree, a second or two).
 
         Raises:
-            HistoryError: `project` is not a directory, or git is missing or failing.
-            HistoryBusy: another process kept the store locked past `lock_timeout_s`.
+            HistoryError: `project` is not a directory, the data folder is not writable, or git
+                is missing or failing.
+            HistoryBusy: the store is being created by another process that kept it locked
+                past `lock_timeout_s` (an existing store opens at once, even while busy).
         """
         project = Path(os.path.realpath(project))
         if not project.is_dir():
             raise HistoryError(f"{project} is not a directory")
         store_dir = paths.project_data_dir(project) / "history"
-        store_dir.mkdir(parents=True, exist_ok=True)
-        store = cls(project, store_dir, settings or HistorySettings())
+        try:
+            store_dir.mkdir(parents=True, exist_ok=True)
+            return cls._open(project, store_dir, settings or HistorySettings())
+        except OSError as exc:
+            raise HistoryError(f"cannot use the history store in {store_dir}: {exc.strerror or exc}") from None
+
+    @classmethod
+    def _open(cls, project: Path, store_dir: Path, settings: HistorySettings) -> HistoryStore:
+        """Create the repository if needed, repair what a crash left, take the baseline."""
+        store = cls(project, store_dir, settings)
         initialized = cls.exists(project)
         try:
             # If another process is busy with the store it is alive and consistent: reading needs
