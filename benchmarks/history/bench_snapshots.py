@@ -83,6 +83,8 @@ def measure(files: int, repeat: int, work: Path, with_raw: bool) -> dict[str, fl
     holder: list[HistoryStore] = []
     result["first_snapshot"] = timed(lambda: holder.append(HistoryStore.open(tree, settings)))
     store = holder[0]
+    result["store_bytes_first"] = _du(store.store_dir)
+    result["tree_bytes"] = _du(tree)
 
     def touch(i: int) -> None:
         # Three disjoint thirds of the tree: snapshots (i < 1000), actions, raw git.
@@ -122,9 +124,16 @@ def measure(files: int, repeat: int, work: Path, with_raw: bool) -> dict[str, fl
     agent_ids = [e.id for e in store.entries() if e.kind == "agent"]
     older = agent_ids[len(agent_ids) // 2]
     result["undo_older"] = timed(lambda: store.undo(older))
+    result["entries"] = len(store.entries())
+    result["store_bytes_end"] = _du(store.store_dir)
     store.close()
     shutil.rmtree(tree, ignore_errors=True)
     return result
+
+
+def _du(path: Path) -> float:
+    """Bytes used by the files under `path` (apparent sizes)."""
+    return float(sum(p.lstat().st_size for p in path.rglob("*") if p.is_file()))
 
 
 def machine() -> dict[str, str]:
@@ -184,6 +193,8 @@ def render(info: dict[str, str], big: dict[str, float], growth: dict[int, dict[s
         f"| whole action (snapshot before + after, entry recorded) | {ms(big['action'])} |",
         f"| undo of the last action (alternating with redo) | {ms(big['undo_last'])} |",
         f"| undo of an older action (three-way, later work kept) | {ms(big['undo_older'])} |",
+        f"| store size after the first snapshot (tree: {big['tree_bytes'] / 2**20:.1f} MiB) | {big['store_bytes_first'] / 2**20:.1f} MiB |",
+        f"| store size after {big['entries']:.0f} one-file entries | {big['store_bytes_end'] / 2**20:.1f} MiB |",
         "",
         "## Growth from 10 to 10,000 files",
         "",

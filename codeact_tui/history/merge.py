@@ -135,14 +135,14 @@ def inverse_merge(
 
 
 def _reason(a: Blob | None, b: Blob | None, c: Blob | None) -> str:
-    """Words for a path that cannot be merged."""
+    """Words for a path that cannot be merged (a: after the entry, b: before it, c: now)."""
     if c is None:
-        return "it was deleted later" if a is not None else "it was deleted later"
+        return "it was deleted later"
     if a is None:
-        return "it was created again later" if b is not None else "it was changed later"
+        return "the entry deleted it, and it was created again later"
     if b is None:
-        return "it was changed after the entry created it"
-    return "it was changed later and is not a plain text file"
+        return "the entry created it, and it was changed later (removing it would lose that)"
+    return "it was changed later and is not a plain text file (a link, or its type changed)"
 
 
 def _merge_mode(base: str, theirs: str, ours: str) -> str | None:
