@@ -16,8 +16,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand module in `codeact_tui.commands` registered."""
     parser = argparse.ArgumentParser(
         prog="codeact-tui",
+        usage="codeact-tui [PATH] [--model M] [--backend B] [--host URL] [--continue | --resume [ID]]\n"
+        "       codeact-tui COMMAND ...",
         description="A terminal pair-programmer: a local model acts by writing Python that runs "
-        "in a WebAssembly sandbox inside your project; every action can be diffed and undone.",
+        "in a WebAssembly sandbox inside your project; every action can be diffed and undone. "
+        "Without a command it opens the terminal app in PATH (default: the current folder); "
+        "`codeact-tui app --help` lists the app's options.",
     )
     parser.add_argument("--version", action="version", version=f"codeact-tui {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -26,13 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    from .ui.launch import register as register_app  # textual is imported only on launch
+
+    register_app(subparsers)
     return parser
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _with_app_default(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`codeact-tui [PATH] [options]` means `codeact-tui app [PATH] [options]`."""
+    if argv and (argv[0] in ("-h", "--help", "--version") or argv[0] in _subcommand_names(parser)):
+        return argv
+    return ["app", *argv]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (0 ok, 2 usage or setup error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_with_app_default(parser, list(sys.argv[1:] if argv is None else argv)))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

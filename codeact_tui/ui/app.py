@@ -1,0 +1,162 @@
+"""The Textual application: themes, the command palette, clipboard and editor, and the factory
+shared by the CLI and the tests (`make_app`)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..config import Settings
+from .session import AppServices, Session
+from .themes import DEFAULT_THEME, load_themes
+
+
+class CodeActApp(App[None]):
+    """codeact-tui: a local model pair-programs by writing Python in a sandbox."""
+
+    TITLE = "codeact-tui"
+    BINDINGS = [Binding("f1", "help", "Help", show=False)]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, session: Session, *, theme: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self._wanted_theme = theme or os.environ.get("CODEACT_TUI_THEME") or DEFAULT_THEME
+        self.theme_problems: list[str] = []
+        self.pick_conversation_at_start = False
+        """Open the conversation picker once the app is up (`--resume` without an id)."""
+
+    def on_mount(self) -> None:
+        themes, self.theme_problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.theme = self._wanted_theme if self._wanted_theme in self.available_themes else DEFAULT_THEME
+        from .screens.main import MainScreen
+
+        self.push_screen(MainScreen(self.session))
+        for problem in self.theme_problems:
+            self.notify(f"theme skipped: {problem}", severity="warning")
+        if self.pick_conversation_at_start:
+            self.call_after_refresh(self.action_resume)
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+    @property
+    def main_screen(self) -> Screen[None] | None:
+        """The main screen, wherever the user is."""
+        from .screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the key bindings."""
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_next_theme(self) -> None:
+        """Switch to the next of our themes (and the user's)."""
+        ours = [name for name in self.available_themes if name.startswith("codeact") or name not in _BUILTIN_THEMES]
+        names = ours or list(self.available_themes)
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"Theme: {self.theme}")
+
+    def action_copy_answer(self) -> None:
+        """Copy the newest answer to the clipboard."""
+        screen = self.main_screen
+        answer = screen.last_answer() if screen is not None else None  # type: ignore[attr-defined]
+        if not answer:
+            self.notify("No answer to copy yet.")
+            return
+        self.copy_to_clipboard(answer)
+        self.notify("Answer copied to the clipboard.")
+
+    def open_in_editor(self, relative: str) -> None:
+        """Open a project file in `$VISUAL`/`$EDITOR` (the app is suspended meanwhile)."""
+        path = (self.session.project / relative).resolve()
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.copy_to_clipboard(str(path))
+            self.notify(f"Set $EDITOR to open files here. Its path is copied: {path}", severity="warning", timeout=8)
+            return
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except Exception as exc:  # SuspendNotSupported in tests and some terminals
+            self.notify(f"could not open {relative}: {exc}", severity="error")
+
+    # --- the command palette ----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.main_screen
+        if main is None:
+            return
+
+        def run(action: str) -> object:
+            return lambda: main.run_action(action)  # type: ignore[union-attr]
+
+        yield SystemCommand("History", "Review every change: diffs, undo, redo, restore (Ctrl+R)", run("history"))
+        yield SystemCommand("Undo last action", "Open the history at the newest change to undo it (u)", run("history"))
+        yield SystemCommand("Models", "Pick a model or pull one with progress (Ctrl+O)", run("models"))
+        yield SystemCommand("Retry model connection", "Check the model server again (F5)", run("retry_model"))
+        yield SystemCommand("Interrupt", "Stop generating or the running action; twice stops hard (Esc)", run("interrupt"))
+        yield SystemCommand("New conversation", "Start over; the old conversation stays resumable (Ctrl+N)", run("new_conversation"))
+        yield SystemCommand("Resume a conversation", "Continue an earlier conversation of this project", self.action_resume)
+        yield SystemCommand("Copy last answer", "Copy the newest answer to the clipboard", self.action_copy_answer)
+        yield SystemCommand("Next theme", "Cycle through the themes (Ctrl+T)", self.action_next_theme)
+        yield SystemCommand("Key bindings", "Show the help screen (F1)", self.action_help)
+        approve = self.session.settings.agent.approve
+        if approve == "ask" and self.session.always_approve:
+            yield SystemCommand("Ask before each action again", "Stop approving actions automatically", self._ask_again)
+
+    def _ask_again(self) -> None:
+        self.session.always_approve = False
+        self.notify("Actions will ask for approval again.")
+
+    def action_resume(self) -> None:
+        """Pick an earlier conversation to continue."""
+        from .screens.resume import ResumeScreen
+
+        def chosen(conversation: str | None) -> None:
+            main = self.main_screen
+            if conversation and main is not None:
+                main.resume(conversation)  # type: ignore[attr-defined]
+
+        self.push_screen(ResumeScreen(self.session.conversations_dir), chosen)
+
+
+_BUILTIN_THEMES = frozenset(
+    {"textual-dark", "textual-light", "nord", "gruvbox", "catppuccin-mocha", "dracula", "tokyo-night", "monokai",
+     "flexoki", "catppuccin-latte", "solarized-light", "textual-ansi", "rose-pine", "rose-pine-moon", "rose-pine-dawn",
+     "atom-one-dark", "atom-one-light", "catppuccin-frappe", "catppuccin-macchiato", "solarized-dark"}
+)
+
+
+def make_app(
+    project: Path,
+    settings: Settings,
+    *,
+    services: AppServices | None = None,
+    resume: str | None = None,
+    theme: str | None = None,
+) -> CodeActApp:
+    """The app for one project (the CLI and the tests build it the same way)."""
+    session = Session(project=Path(project).resolve(), settings=settings, services=services or AppServices(), resume=resume)
+    session.load_resume()
+    return CodeActApp(session, theme=theme)

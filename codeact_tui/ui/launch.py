@@ -1,0 +1,72 @@
+"""`codeact-tui [PATH]`: the app's command-line options and its launch (textual is imported
+only when the app really starts, so the other subcommands stay quick)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+
+
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the app launch (shared by `codeact-tui [PATH]` and `codeact-tui app`)."""
+    parser.add_argument("path", nargs="?", type=Path, default=Path("."), help="the project folder (default: the current one)")
+    parser.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
+    parser.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
+    parser.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
+    parser.add_argument("--approve", choices=["auto", "ask", "plan"], help="run actions at once, ask before each, or only propose them")
+    parser.add_argument("--continue", dest="continue_", action="store_true", help="continue this project's latest conversation")
+    parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="pick an earlier conversation to continue (or give its id)")
+    parser.add_argument("--theme", help="the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)")
+
+
+def register(subparsers: Any) -> None:
+    """Add `app` (what `codeact-tui [PATH]` runs) to the CLI."""
+    p = subparsers.add_parser(
+        "app",
+        help="open the terminal app (the default: `codeact-tui [PATH]`)",
+        description="Open the terminal app in a project: ask for changes, watch the model act in "
+        "the sandbox, review every diff and undo it. F1 in the app lists the keys.",
+    )
+    add_app_arguments(p)
+    p.set_defaults(handler=cmd_app)
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Launch the app; returns the exit status."""
+    project: Path = args.path
+    if not project.is_dir():
+        print(f"codeact-tui: {project} is not a folder; pass a project folder", file=sys.stderr)
+        return 2
+    model_changes = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
+    agent_changes = {"approve": args.approve} if args.approve else {}
+    settings = dataclasses.replace(
+        settings,
+        model=dataclasses.replace(settings.model, **model_changes),
+        agent=dataclasses.replace(settings.agent, **agent_changes),
+    )
+    from ..core.transcript import TranscriptError
+    from .app import make_app
+
+    resume: str | None = None
+    pick = False
+    if args.continue_:
+        resume = "latest"
+    elif args.resume is not None:
+        resume = args.resume or None
+        pick = not args.resume
+    try:
+        app = make_app(project, settings, resume=resume, theme=args.theme)
+    except TranscriptError as exc:
+        if args.continue_ and "no stored conversations" in str(exc):
+            app = make_app(project, settings, theme=args.theme)
+        else:
+            print(f"codeact-tui: {exc}", file=sys.stderr)
+            return 2
+    app.pick_conversation_at_start = pick
+    app.run()
+    return int(app.return_code or 0)

@@ -1,0 +1,64 @@
+"""The help screen: every key binding, and how a turn works."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# codeact-tui — keys
+
+| Where | Key | What it does |
+|---|---|---|
+| anywhere | **Ctrl+P** | command palette (every action, searchable) |
+| anywhere | **F1** | this help |
+| anywhere | **Ctrl+Q** | quit |
+| main | **Enter** | send the prompt · **Ctrl+J** / Shift+Enter new line |
+| main | **Up / Down** | recall earlier prompts (on the first / last line) |
+| main | **!code** | run Python directly in the sandbox (a *manual* action, recorded) |
+| main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard |
+| main | **Ctrl+R** | history: diffs, undo, redo, restore |
+| main | **Ctrl+O** | models: pick one, or pull one with progress |
+| main | **F5** | check the model server again |
+| main | **Ctrl+N** | new conversation |
+| main | **Ctrl+T** | next theme |
+| main | **Alt+Up / Alt+Down**, Tab | move between transcript cards · **Ctrl+L** back to the prompt |
+| action card | **Enter** | fold / unfold long output |
+| action card | **d** | open its diff in the history · **e** open the changed file in `$EDITOR` |
+| card | **y** | copy code / answer / message · **o** copy output |
+| history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
+| history | **u / r / s** | undo this entry · redo the last undo · restore to here (all ask first) |
+| history | **[ / ]** | one file at a time · **t** go to the turn · **e** open file · **y** copy diff |
+| approval | **y / n / a / Esc** | run · skip (with a reason) · always · stop the turn; **e** edit, **Ctrl+S** run edited |
+
+# How it works
+
+You ask; the model answers by writing Python that runs in a WebAssembly sandbox inside this
+project (no network, no processes, only the project folder). Every action is snapshotted before
+and after it runs, so its diff can be reviewed and undone — even one in the middle, keeping
+later work. The same is available from the shell: `codeact-tui history`, `diff`, `undo`.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Key bindings at a glance."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    HelpScreen > VerticalScroll { width: 100; max-width: 96%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,f1", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss()

@@ -1,0 +1,334 @@
+"""The history view: a timeline of entries, a syntax-coloured diff per entry and per file, and
+undo / redo / restore with confirmation; refused changes show their conflicts."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...core.ports import HistoryEntry
+from .. import messages as m
+from ..highlight import highlight
+from ..session import Session
+from ..widgets.action_card import change_text
+from .confirm import ConfirmScreen
+
+MAX_DIFF_LINES = 6000
+"""Diff lines rendered at once (a very large diff is cut with a note)."""
+KIND_STYLE = {"agent": "cyan", "manual": "yellow", "user": "magenta", "undo": "red", "redo": "green", "restore": "blue"}
+
+
+def entry_label(entry: HistoryEntry, undone: bool) -> Text:
+    """One timeline row: id, kind, time, summary, file count."""
+    when = entry.time.replace("T", " ")[11:19]
+    files = f"{len(entry.files)} file" + ("" if len(entry.files) == 1 else "s")
+    text = Text.assemble(
+        (f"#{entry.id:<3} ", "bold"),
+        (f"{entry.kind:<7} ", KIND_STYLE.get(entry.kind, "")),
+        (f"{when}  ", "dim"),
+        entry.summary,
+        (f"  [{files}]", "dim"),
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+    if undone:
+        text.append("  undone", style="italic red")
+        text.stylize("strike", 0, len(text) - 8)
+    return text
+
+
+def conflict_text(result: object) -> Text:
+    """The conflicts of a refused undo/redo/restore: file, why, and each overlapping hunk."""
+    out = Text()
+    out.append(f"{getattr(result, 'message', '')}\n", style="bold red")
+    for conflict in getattr(result, "conflicts", ()):
+        out.append(f"\n{conflict.path}", style="bold")
+        out.append(f" — {conflict.reason}\n")
+        for hunk in conflict.hunks:
+            out.append(f"  at line {hunk.line}, the file now has:\n", style="dim")
+            for line in hunk.current.splitlines() or [""]:
+                out.append(f"    │ {line}\n", style="yellow")
+            out.append("  the change wants:\n", style="dim")
+            for line in hunk.wanted.splitlines() or [""]:
+                out.append(f"    │ {line}\n", style="green")
+    for warning in getattr(result, "warnings", ()):
+        out.append(f"\nwarning: {warning}\n", style="yellow")
+    return out
+
+
+class HistoryScreen(Screen[None]):
+    """Review what every action changed, and take changes back."""
+
+    CSS_PATH = "history.tcss"
+    BINDINGS = [
+        Binding("escape,q", "close", "Back"),
+        Binding("u", "undo", "Undo entry"),
+        Binding("r", "redo", "Redo"),
+        Binding("s", "restore", "Restore to here"),
+        Binding("right_square_bracket", "file(1)", "Next file"),
+        Binding("left_square_bracket", "file(-1)", "Prev file"),
+        Binding("t", "turn", "Go to turn"),
+        Binding("e", "open_file", "Open file"),
+        Binding("y", "copy_diff", "Copy diff", show=False),
+        Binding("tab", "switch_focus", "Timeline/diff", show=False),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, session: Session, *, select: int | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.select = select
+        self.entries: list[HistoryEntry] = []
+        self.undone: set[int] = set()
+        self.file_index = -1
+        """-1: all files of the entry; else the index of the one file shown."""
+        self.diff_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(" History  ·  every change to the project, newest first", id="title")
+        with Horizontal(id="body"):
+            yield OptionList(id="timeline")
+            with Vertical(id="detail"):
+                yield Static(id="entry-info")
+                with VerticalScroll(id="diff-scroll"):
+                    yield Static(id="conflicts")
+                    yield Static(id="diff")
+        yield Footer()
+
+    @property
+    def history(self):  # type: ignore[no-untyped-def]
+        """The HistoryStore."""
+        return self.session.history
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline", OptionList).border_title = "Timeline"
+        self.query_one("#diff-scroll").border_title = "Diff"
+        self.reload()
+
+    def on_history_changed(self, message: m.HistoryChanged) -> None:
+        self.reload()
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="history-load", exit_on_error=False)
+    async def reload(self) -> None:
+        """Read the entries (in a thread: the log is a file) and fill the timeline."""
+        from ...history.selection import reverted_ids
+
+        entries = await asyncio.to_thread(self.history.entries)
+        self.entries = entries
+        self.undone = set(reverted_ids(entries))
+        timeline = self.query_one("#timeline", OptionList)
+        current = self.current_entry()
+        wanted = self.select if self.select is not None else (current.id if current else None)
+        self.select = None
+        timeline.clear_options()
+        if not entries:
+            self.query_one("#entry-info", Static).update("No history yet: every action (and every change you make between actions) will appear here.")
+            self.query_one("#diff", Static).update("")
+            return
+        timeline.add_options([Option(entry_label(e, e.id in self.undone), id=str(e.id)) for e in reversed(entries)])
+        index = 0
+        if wanted is not None:
+            for i, entry in enumerate(reversed(entries)):
+                if entry.id == wanted:
+                    index = i
+        timeline.highlighted = index
+        timeline.focus()
+        self.show_entry()
+
+    def current_entry(self) -> HistoryEntry | None:
+        """The highlighted entry."""
+        timeline = self.query_one("#timeline", OptionList)
+        if timeline.highlighted is None or timeline.option_count == 0:
+            return None
+        option = timeline.get_option_at_index(timeline.highlighted)
+        for entry in self.entries:
+            if str(entry.id) == option.id:
+                return entry
+        return None
+
+    @on(OptionList.OptionHighlighted, "#timeline")
+    def _highlighted(self) -> None:
+        self.file_index = -1
+        self.show_entry()
+
+    @on(OptionList.OptionSelected, "#timeline")
+    def _selected(self) -> None:
+        self.query_one("#diff-scroll").focus()
+
+    def show_entry(self) -> None:
+        """Show the highlighted entry's details and load its diff."""
+        entry = self.current_entry()
+        if entry is None:
+            return
+        self.query_one("#conflicts", Static).update("")
+        self.query_one("#conflicts", Static).remove_class("-shown")
+        info = Text()
+        info.append(f"#{entry.id} {entry.kind}", style=f"bold {KIND_STYLE.get(entry.kind, '')}")
+        info.append(f"  {entry.time.replace('T', ' ')[:19]} UTC\n", style="dim")
+        info.append(entry.summary + "\n")
+        if entry.target is not None:
+            info.append(f"acts on #{entry.target}\n", style="dim")
+        if entry.id in self.undone:
+            info.append("this change is undone (r redoes the newest undo)\n", style="italic red")
+        for index, change in enumerate(entry.files):
+            marker = "▸ " if index == self.file_index else "  "
+            info.append(marker + change_text(change) + "\n", style="bold" if index == self.file_index else "")
+        if entry.untracked:
+            info.append(f"not snapshotted (too large): {', '.join(entry.untracked)}\n", style="yellow")
+        info.append("u undo · r redo · s restore to here · [ ] one file · t go to turn · e open · Esc back", style="dim")
+        self.query_one("#entry-info", Static).update(info)
+        path = entry.files[self.file_index].path if 0 <= self.file_index < len(entry.files) else None
+        self.load_diff(entry.id, path)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def load_diff(self, entry_id: int, path: str | None) -> None:
+        """Read one entry's diff in a thread."""
+        try:
+            text = await asyncio.to_thread(self.history.diff, entry_id, [path] if path else None)
+        except Exception as exc:
+            text = f"# the diff could not be read: {exc}"
+        self.post_message(m.DiffLoaded(entry_id, path, text))
+
+    def on_diff_loaded(self, message: m.DiffLoaded) -> None:
+        entry = self.current_entry()
+        if entry is None or entry.id != message.entry_id:
+            return
+        self.diff_text = message.text
+        lines = message.text.splitlines()
+        shown = "\n".join(lines[:MAX_DIFF_LINES])
+        renderables: list[object] = []
+        if not message.text.strip():
+            renderables.append(Text("no differences in the files' text (a mode change, an empty folder, or nothing at all)", style="dim"))
+        else:
+            dark = self.app.current_theme.dark
+            renderables.append(highlight(shown, "diff", dark=dark))
+            if len(lines) > MAX_DIFF_LINES:
+                renderables.append(Text(f"… {len(lines) - MAX_DIFF_LINES} more lines (y copies the whole diff)", style="dim"))
+        self.query_one("#diff", Static).update(Group(*renderables))
+        self.query_one("#diff-scroll").scroll_home(animate=False)
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        """Back to the transcript."""
+        self.dismiss()
+
+    def action_switch_focus(self) -> None:
+        """Move between the timeline and the diff."""
+        timeline = self.query_one("#timeline", OptionList)
+        (self.query_one("#diff-scroll") if timeline.has_focus else timeline).focus()
+
+    def action_reload(self) -> None:
+        """Read the history again."""
+        self.reload()
+
+    def action_file(self, step: int) -> None:
+        """Show one file of the entry at a time (cycling back to all files)."""
+        entry = self.current_entry()
+        if entry is None or not entry.files:
+            return
+        count = len(entry.files)
+        self.file_index = (self.file_index + 1 + step) % (count + 1) - 1
+        self.show_entry()
+
+    def _confirm(self, title: str, detail: str, verb: str, run: object) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_history(verb, run)
+
+        self.app.push_screen(ConfirmScreen(title, detail, yes=verb.capitalize()), answered)
+
+    def action_undo(self) -> None:
+        """Take back the highlighted entry, keeping later work (asks first)."""
+        entry = self.current_entry()
+        if entry is None:
+            return
+        files = ", ".join(c.path for c in entry.files[:4]) + (" …" if len(entry.files) > 4 else "")
+        self._confirm(
+            f"Undo #{entry.id}: {entry.summary}?",
+            f"Files: {files or 'none'}. Later changes are kept; if they overlap, nothing is changed and the conflicts are shown.",
+            "undo",
+            lambda: self.history.undo(entry.id),
+        )
+
+    def action_redo(self) -> None:
+        """Take back the newest undo that is in effect (asks first)."""
+        self._confirm("Redo the newest undo?", "Brings back the change the last undo took away, keeping later work.", "redo", self.history.redo)
+
+    def action_restore(self) -> None:
+        """Make the project equal to the state after the highlighted entry (asks first)."""
+        entry = self.current_entry()
+        if entry is None:
+            return
+        self._confirm(
+            f"Restore the project to after #{entry.id}?",
+            "Every file becomes what it was after this entry. Nothing is lost: the restore is itself an entry you can undo.",
+            "restore",
+            lambda: self.history.restore(entry.id),
+        )
+
+    @work(exclusive=True, group="history-op", exit_on_error=False)
+    async def change_history(self, verb: str, run: object) -> None:
+        """Run an undo, redo or restore in a thread and report it."""
+        try:
+            result = await asyncio.to_thread(run)  # type: ignore[arg-type]
+        except Exception as exc:
+            self.notify(f"{verb} failed: {exc}", severity="error", timeout=8)
+            return
+        self.post_message(m.HistoryOpDone(verb, result))
+
+    def on_history_op_done(self, message: m.HistoryOpDone) -> None:
+        result = message.result
+        if result.ok and not result.conflicts:
+            self.notify(result.message, title=message.verb.capitalize(), timeout=6)
+            for warning in result.warnings:
+                self.notify(warning, severity="warning")
+            self.select = result.entry.id if result.entry is not None else None
+            self.reload()
+            return
+        conflicts = self.query_one("#conflicts", Static)
+        conflicts.update(conflict_text(result))
+        conflicts.add_class("-shown")
+        self.query_one("#diff-scroll").scroll_home(animate=False)
+        self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
+
+    def action_turn(self) -> None:
+        """Back to the transcript, at the card of this entry's turn."""
+        entry = self.current_entry()
+        if entry is None or not entry.turn_id:
+            self.notify("This entry belongs to no conversation turn.")
+            return
+        turn_id = entry.turn_id
+        self.dismiss()
+        show_turn = getattr(self.app.screen, "show_turn", None)
+        if show_turn is not None:
+            self.app.call_later(show_turn, turn_id)
+
+    def action_open_file(self) -> None:
+        """Open the shown (or first) file of the entry in $EDITOR."""
+        entry = self.current_entry()
+        if entry is None or not entry.files:
+            return
+        change = entry.files[self.file_index if self.file_index >= 0 else 0]
+        if change.change == "deleted":
+            self.notify(f"{change.path} was deleted by this entry.")
+            return
+        open_file = getattr(self.app, "open_in_editor", None)
+        if open_file is not None:
+            open_file(change.path)
+
+    def action_copy_diff(self) -> None:
+        """Copy the diff shown."""
+        self.app.copy_to_clipboard(self.diff_text)
+        self.notify("Diff copied to the clipboard.")

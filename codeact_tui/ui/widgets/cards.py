@@ -1,0 +1,199 @@
+"""Transcript entries other than actions: the user's message, the model's streamed reply, the
+final answer, notices, and the setup card shown when no model server answers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from ..reply_filter import ProseFilter
+
+
+class UserMessage(Static, can_focus=True):
+    """What the user asked."""
+
+    DEFAULT_CSS = """
+    UserMessage {
+        height: auto;
+        margin: 1 0 1 0;
+        padding: 0 1;
+        border-left: thick $primary;
+        background: $boost;
+        color: $text;
+    }
+    UserMessage:focus { background: $primary 20%; }
+    UserMessage.-manual { border-left: thick $warning; }
+    """
+    BINDINGS = [Binding("y", "copy", "Copy")]
+
+    def __init__(self, text: str, *, manual: bool = False, turn_id: str | None = None) -> None:
+        super().__init__(Text(("! " if manual else "") + text), classes="-manual" if manual else "")
+        self.text = text
+        self.turn_id = turn_id
+
+    def action_copy(self) -> None:
+        """Copy the message."""
+        self.app.copy_to_clipboard(self.text)
+        self.app.notify("Message copied to the clipboard.")
+
+
+class AssistantReply(Markdown, can_focus=True):
+    """The model's prose, streamed through `Markdown.get_stream` (code goes to action cards)."""
+
+    DEFAULT_CSS = """
+    AssistantReply {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        background: transparent;
+    }
+    AssistantReply:focus { background: $boost; }
+    AssistantReply.-final { border-left: thick $success; background: $success 8%; }
+    AssistantReply.-empty { display: none; }
+    AssistantReply MarkdownParagraph:last-child { margin-bottom: 0; }
+    """
+    BINDINGS = [Binding("y", "copy", "Copy")]
+
+    def __init__(self) -> None:
+        super().__init__("", classes="-empty")
+        self.text = ""
+        self._filter = ProseFilter()
+        self._stream: MarkdownStream | None = None
+
+    async def feed(self, delta: str) -> None:
+        """Add streamed text (only the prose part is shown)."""
+        prose = self._filter.feed(delta)
+        if prose:
+            await self._write(prose)
+
+    async def _write(self, prose: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        if not self.text and not prose.strip():
+            return
+        self.text += prose
+        self.remove_class("-empty")
+        await self._stream.write(prose)
+
+    async def finish(self) -> None:
+        """The reply ended: write what was held back and stop the stream."""
+        rest = self._filter.flush()
+        if rest:
+            await self._write(rest)
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    def action_copy(self) -> None:
+        """Copy the reply's text."""
+        self.app.copy_to_clipboard(self.text)
+        self.app.notify("Reply copied to the clipboard.")
+
+
+class AnswerCard(Vertical, can_focus=True):
+    """The final answer of a turn, standing out from the rest."""
+
+    DEFAULT_CSS = """
+    AnswerCard {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        border: heavy $success;
+        border-title-color: $success;
+        border-title-style: bold;
+        background: $success 8%;
+    }
+    AnswerCard:focus { border: heavy $primary; }
+    AnswerCard > Markdown { height: auto; background: transparent; margin: 0; padding: 0; }
+    AnswerCard MarkdownParagraph:last-child { margin-bottom: 0; }
+    """
+    BINDINGS = [Binding("y", "copy", "Copy answer")]
+
+    def __init__(self, answer: str, *, title: str = "Answer") -> None:
+        super().__init__()
+        self.answer = answer
+        self.border_title = title
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Markdown(self.answer)
+
+    def action_copy(self) -> None:
+        """Copy the answer."""
+        self.app.copy_to_clipboard(self.answer)
+        self.app.notify("Answer copied to the clipboard.")
+
+
+class Notice(Static):
+    """A one-line note in the transcript: an error, an interrupt, a loaded model."""
+
+    DEFAULT_CSS = """
+    Notice { height: auto; margin: 0 0 1 0; padding: 0 1; color: $text-muted; }
+    Notice.-error { color: $error; border-left: thick $error; }
+    Notice.-warning { color: $warning; border-left: thick $warning; }
+    Notice.-success { color: $success; }
+    """
+
+    def __init__(self, text: str, *, severity: str = "info") -> None:
+        super().__init__(Text(text), classes=f"-{severity}")
+
+
+def setup_fix(message: str, backend: str, model: str, host: str) -> list[str]:
+    """The exact steps that make the model usable, for the failure in `message`."""
+    lowered = message.lower()
+    if "cannot reach" in lowered or "connect" in lowered:
+        if backend == "ollama":
+            return [
+                "Start Ollama:            ollama serve",
+                f"Then pull a model:       ollama pull {model or 'qwen2.5-coder:7b'}",
+                "Or use another server:   codeact-tui --backend openai --host http://127.0.0.1:8080 --model NAME",
+                f"Server now:              {host or 'OLLAMA_HOST or http://127.0.0.1:11434'}",
+            ]
+        return [
+            f"Start your OpenAI-compatible server at {host or 'the configured host'}",
+            "Or use Ollama:           codeact-tui --backend ollama --model NAME",
+        ]
+    if "not installed" in lowered or "not found" in lowered:
+        return [f"Pull it:                 ollama pull {model}", "Or press Ctrl+O to pick an installed model or pull one with progress"]
+    if "no model chosen" in lowered:
+        return [
+            "Press Ctrl+O to pick an installed model (or pull one)",
+            "Or start with:           codeact-tui --model NAME",
+            "Or set it for good:      [model] model = \"NAME\" in config.toml",
+        ]
+    return ["Check [model] in config.toml, or pass --backend / --host / --model"]
+
+
+class SetupCard(Vertical):
+    """No model is usable: what went wrong and the exact fix. The sandbox and history still work."""
+
+    DEFAULT_CSS = """
+    SetupCard {
+        height: auto;
+        margin: 1 0 1 0;
+        padding: 0 2;
+        border: round $warning;
+        border-title-color: $warning;
+        border-title-style: bold;
+        background: $warning 6%;
+    }
+    SetupCard > #problem { height: auto; margin-bottom: 1; }
+    SetupCard > #fix { height: auto; color: $text; }
+    SetupCard > #keys { height: auto; margin-top: 1; color: $text-muted; }
+    """
+
+    def __init__(self, message: str, fix: list[str]) -> None:
+        super().__init__(id="setup-card")
+        self.message = message
+        self.fix = fix
+        self.border_title = "Model setup needed"
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Text(self.message), id="problem")
+        yield Static(Text("\n".join(self.fix), style="bold"), id="fix")
+        yield Static(
+            "Ctrl+O pick or pull a model · F5 retry · meanwhile !code runs Python in the sandbox and Ctrl+R opens the history",
+            id="keys",
+        )

@@ -1,0 +1,94 @@
+"""The status bar (model, activity, speed, context, sandbox, approvals) and the one-time
+sandbox compile progress line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class StatusBar(Static):
+    """One line at the bottom: what the app is doing and with what."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    model: reactive[str] = reactive("no model")
+    activity: reactive[str] = reactive("idle")
+    tokens_per_s: reactive[float | None] = reactive(None)
+    context_used: reactive[int] = reactive(0)
+    context_window: reactive[int] = reactive(0)
+    sandbox: reactive[str] = reactive("starting")
+    approvals: reactive[int] = reactive(0)
+    approve_mode: reactive[str] = reactive("auto")
+    _frame: reactive[int] = reactive(0)
+
+    def on_mount(self) -> None:
+        self.set_interval(0.12, self._spin)
+
+    def _spin(self) -> None:
+        if self.activity != "idle" or self.sandbox == "compiling":
+            self._frame = (self._frame + 1) % len(SPINNER)
+
+    def render(self) -> Text:
+        busy = self.activity != "idle"
+        parts: list[Text] = [Text(self.model, style="bold")]
+        activity = Text(f"{SPINNER[self._frame]} {self.activity}" if busy else "● idle", style="bold" if busy else "")
+        parts.append(activity)
+        if self.tokens_per_s:
+            parts.append(Text(f"{self.tokens_per_s:.0f} tok/s"))
+        if self.context_window:
+            share = self.context_used / self.context_window
+            style = "red" if share > 0.9 else "yellow" if share > 0.7 else ""
+            parts.append(Text(f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})", style=style))
+        sandbox_style = {"ready": "green", "compiling": "yellow", "failed": "red", "busy": "cyan"}.get(self.sandbox, "")
+        parts.append(Text(f"sandbox {self.sandbox}", style=sandbox_style))
+        parts.append(Text(f"approve {self.approve_mode}"))
+        if self.approvals:
+            parts.append(Text(f"{self.approvals} approval waiting", style="bold yellow"))
+        return Text(" │ ", style="dim").join(parts)
+
+
+def _k(tokens: int) -> str:
+    return f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
+
+
+class SandboxProgress(Horizontal):
+    """Shown only during the first-ever sandbox compile; the rest of the app stays usable."""
+
+    DEFAULT_CSS = """
+    SandboxProgress {
+        height: 1;
+        background: $warning 15%;
+        padding: 0 1;
+        display: none;
+    }
+    SandboxProgress.-active { display: block; }
+    SandboxProgress > Static { width: 1fr; }
+    SandboxProgress > ProgressBar { width: 30; }
+    """
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="sandbox-label")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False)
+
+    def show(self, elapsed_s: float) -> None:
+        """Show the elapsed time of the compile (about a minute, once per installation)."""
+        self.add_class("-active")
+        self.query_one("#sandbox-label", Static).update(
+            f"Preparing the sandbox — one time only, about a minute: {elapsed_s:.0f}s (you can type meanwhile)"
+        )
+
+    def hide(self) -> None:
+        """The compile ended."""
+        self.remove_class("-active")
