@@ -44,10 +44,10 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield editor
             yield Input(placeholder="Why skip it? (optional, told to the model)", id="reason")
             with Horizontal(id="buttons"):
-                yield Button("Run  [y]", id="run", variant="success")
-                yield Button("Skip  [n]", id="skip", variant="warning")
-                yield Button("Always  [a]", id="always", variant="primary")
-                yield Button("Stop turn  [Esc]", id="stop", variant="error")
+                yield Button("Run (y)", id="run", variant="success")
+                yield Button("Skip (n)", id="skip", variant="warning")
+                yield Button("Always (a)", id="always", variant="primary")
+                yield Button("Stop turn (Esc)", id="stop", variant="error")
             yield Static("e edit the code · Ctrl+S run the edited code · Tab moves", id="hint")
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before changing files; Enter/y confirms, Esc/n cancels."""
 
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; background: $background 60%; }
     ConfirmScreen > Vertical {
@@ -40,8 +41,8 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.detail:
                 yield Static(self.detail, id="detail")
             with Horizontal():
-                yield Button(f"{self.yes}  [y]", id="yes", variant="primary")
-                yield Button("Cancel  [n]", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="primary")
+                yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -46,6 +46,7 @@ later work. The same is available from the shell: `codeact-tui history`, `diff`,
 class HelpScreen(ModalScreen[None]):
     """Key bindings at a glance."""
 
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background 60%; }
     HelpScreen > VerticalScroll { width: 100; max-width: 96%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual import on, work
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,7 +26,7 @@ from .. import messages as m
 from ..bridge import to_message
 from ..session import Session
 from ..widgets.action_card import ActionCard
-from ..widgets.cards import AnswerCard, AssistantReply, Notice, SetupCard, UserMessage, setup_fix
+from ..widgets.cards import AnswerCard, AssistantReply, Notice, SetupCard, UserMessage, Welcome, setup_fix
 from ..widgets.prompt import PromptInput
 from ..widgets.status import SandboxProgress, StatusBar
 
@@ -67,7 +68,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         project = self.session.project
-        yield Static(f" codeact-tui  ·  {_short(project)}", id="title")
+        yield Static(Text(f" codeact-tui  ·  {_short(project)}"), id="title")
         yield VerticalScroll(id="transcript")
         yield PromptInput(id="prompt")
         yield SandboxProgress(id="sandbox-progress")
@@ -88,6 +89,8 @@ class MainScreen(Screen[None]):
         self.transcript.anchor()
         self.status.approve_mode = self.session.settings.agent.approve
         self.status.model = self._model_label()
+        if not self.session.earlier_records:
+            self.transcript.mount(Welcome(self.session.project))
         self._redraw_earlier()
         self.start_services()
 
@@ -261,12 +264,13 @@ class MainScreen(Screen[None]):
                 widget.turn_id = message.turn_id
                 break
 
-    async def on_model_loading_started(self, message: m.ModelLoadingStarted) -> None:
-        self.status.activity = f"loading {message.model}"
-        await self.add(Notice(f"Loading {message.model} into memory (the first request can take a while)…"))
+    def on_model_loading_started(self, message: m.ModelLoadingStarted) -> None:
+        self.status.activity = f"loading {message.model} into memory (first request only)"
 
     async def on_model_loading_done(self, message: m.ModelLoadingDone) -> None:
-        await self.add(Notice(f"{message.model} loaded in {message.seconds:.1f}s", severity="success"))
+        self.status.activity = "generating"
+        if message.seconds >= 1.0:  # worth remembering: why the first answer took longer
+            await self.add(Notice(f"{message.model} loaded into memory in {message.seconds:.1f}s", severity="success"))
 
     async def on_reply_started(self, message: m.ReplyStarted) -> None:
         self.status.activity = "generating"

@@ -59,8 +59,8 @@ class ModelScreen(ModalScreen[str | None]):
         self.reload()
 
     @work(exclusive=True, group="models", exit_on_error=False)
-    async def reload(self) -> None:
-        """Ask the server for its models."""
+    async def reload(self, note: str | None = None) -> None:
+        """Ask the server for its models (`note` is shown instead of the count)."""
         status = self.query_one("#pull-status", Static)
         options = self.query_one("#models", OptionList)
         status.update("Listing models…")
@@ -75,7 +75,7 @@ class ModelScreen(ModalScreen[str | None]):
         if choices:
             options.highlighted = 0
             options.focus()
-            status.update(f"{len(choices)} installed")
+            status.update(Text(note, style="green") if note else Text(f"{len(choices)} installed"))
         else:
             status.update("No models installed yet: type a name below and press Enter to pull one.")
             self.query_one("#pull", Input).focus()
@@ -107,6 +107,5 @@ class ModelScreen(ModalScreen[str | None]):
             return
         finally:
             bar.display = False
-        status.update(Text(f"{name} is installed.", style="green"))
         self.query_one("#pull", Input).value = ""
-        self.reload()
+        self.reload(note=f"{name} is installed: Enter on it uses it.")

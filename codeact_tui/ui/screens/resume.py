@@ -19,6 +19,7 @@ from ...core.transcript import list_transcripts
 class ResumeScreen(ModalScreen[str | None]):
     """The stored conversations, newest first; Enter continues one."""
 
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     ResumeScreen { align: center middle; background: $background 60%; }
     ResumeScreen > Vertical { width: 90; max-width: 95%; height: auto; max-height: 80%; padding: 1 2; border: thick $primary; background: $surface; }

@@ -126,6 +126,32 @@ class AnswerCard(Vertical, can_focus=True):
         self.app.notify("Answer copied to the clipboard.")
 
 
+class Welcome(Static):
+    """The first thing in a new conversation: where we are and what to type."""
+
+    DEFAULT_CSS = """
+    Welcome { height: auto; margin: 1 0 1 0; padding: 1 2; border: round $primary 50%; color: $text-muted; }
+    """
+
+    def __init__(self, project: object) -> None:
+        text = Text()
+        text.append("Pair-programming in ", style="")
+        text.append(str(project), style="bold")
+        text.append(
+            "\nAsk for a change and watch the model act: it writes Python that runs in a sandbox inside "
+            "this folder, and every action is snapshotted so you can review its diff and undo it.\n\n"
+        )
+        for key, what in (
+            ("Enter", "send · Ctrl+J new line · Up recalls earlier prompts"),
+            ("!code", "run Python yourself in the sandbox (recorded like an action)"),
+            ("Esc", "interrupt · Ctrl+R history and undo · Ctrl+O models · F1 all keys · Ctrl+P commands"),
+        ):
+            text.append(f"{key:>6}  ", style="bold")
+            text.append(what + "\n")
+        text.rstrip()
+        super().__init__(text)
+
+
 class Notice(Static):
     """A one-line note in the transcript: an error, an interrupt, a loaded model."""
 

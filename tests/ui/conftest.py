@@ -1,0 +1,84 @@
+"""Fixtures for the app's Pilot tests: a project, the fake Ollama server, and an app factory
+that uses the same `make_app` as the CLI with only the executor swapped when asked."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from codeact_tui.config import Settings
+from codeact_tui.ui.app import CodeActApp, make_app
+from codeact_tui.ui.session import AppServices
+from tests.fakes.executor import InProcessExecutor
+from tests.fakes.ollama_server import FakeOllama
+
+WRITE_REPLY = (
+    "I'll fix `calc.py`.\n\n<execute>\nsrc = open('calc.py').read().replace('a - b', 'a + b')\n"
+    "open('calc.py', 'w').write(src)\nprint('fixed')\n</execute>"
+)
+ANSWER_REPLY = "Done.\n<solution>`add` now adds.</solution>"
+BROKEN = "def add(a, b):\n    return a - b\n"
+FIXED = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "calc.py").write_text(BROKEN)
+    return root
+
+
+@pytest.fixture
+def fake_ollama() -> Iterator[FakeOllama]:
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        yield server
+
+
+def settings_for(host: str, *, model: str = "codeact:7b", approve: str = "auto") -> Settings:
+    """Settings that talk to `host` with a small repo map (fast)."""
+    base = Settings()
+    return dataclasses.replace(
+        base,
+        model=dataclasses.replace(base.model, host=host, model=model, connect_timeout_s=2.0),
+        agent=dataclasses.replace(base.agent, approve=approve),  # type: ignore[arg-type]
+        codeintel=dataclasses.replace(base.codeintel, disk_cache=False),
+    )
+
+
+AppFactory = Callable[..., CodeActApp]
+
+
+@pytest.fixture
+def app_factory(project: Path) -> AppFactory:
+    """Build the app like the CLI does; `sandbox=False` swaps in the in-process executor."""
+
+    def build(settings: Settings, *, sandbox: bool = False, executor: object | None = None, root: Path | None = None) -> CodeActApp:
+        services = AppServices()
+        if not sandbox:
+            chosen = executor
+            services = dataclasses.replace(
+                services,
+                make_executor=lambda p, s: chosen if chosen is not None else InProcessExecutor(p),
+                sandbox_is_warm=lambda: True,
+            )
+        return make_app(root or project, settings, services=services)
+
+    return build
+
+
+async def settle(pilot: object, app: CodeActApp) -> None:
+    """Let workers finish and messages drain (no sleeps)."""
+    for _ in range(3):
+        await pilot.pause()  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests run on asyncio (through anyio's pytest plugin, which httpx brings)."""
+    return "asyncio"

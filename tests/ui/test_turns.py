@@ -1,0 +1,261 @@
+"""Pilot tests: whole turns against the fake Ollama server (in-process executor: fast)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList, Static
+
+from codeact_tui.ui import messages as m
+from codeact_tui.ui.screens.approval import ApprovalScreen
+from codeact_tui.ui.screens.history import HistoryScreen
+from codeact_tui.ui.screens.main import MainScreen
+from codeact_tui.ui.widgets.action_card import ActionCard
+from codeact_tui.ui.widgets.cards import AnswerCard, AssistantReply, Notice, SetupCard, UserMessage
+from codeact_tui.ui.widgets.prompt import PromptInput
+from tests.fakes.executor import InProcessExecutor
+from tests.fakes.ollama_server import FakeOllama, free_port
+
+from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, settings_for, settle
+
+
+pytestmark = pytest.mark.anyio
+
+
+def _record_messages(app: object, seen: list[str]) -> None:
+    """Record the names of the UI messages the main screen handles."""
+    original = MainScreen._on_message
+
+    async def spy(self: MainScreen, message: object) -> None:
+        seen.append(type(message).__name__)
+        await original(self, message)  # type: ignore[arg-type]
+
+    MainScreen._on_message = spy  # type: ignore[method-assign]
+    app._restore_spy = lambda: setattr(MainScreen, "_on_message", original)  # type: ignore[attr-defined]
+
+
+async def _ask(pilot: object, text: str) -> None:
+    for key in text:
+        await pilot.press(key if key != " " else "space")  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+
+
+async def test_a_turn_streams_acts_records_and_answers(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    seen: list[str] = []
+    _record_messages(app, seen)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "fix add")
+            await settle(pilot, app)
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            kinds = [type(w).__name__ for w in screen.transcript.children]
+            assert kinds[-5:] == ["UserMessage", "AssistantReply", "ActionCard", "AssistantReply", "AnswerCard"]
+            card = screen.query_one(ActionCard)
+            assert card.state == "done" and card.entry is not None and card.entry.id == 1
+            assert "fixed" in card.output_text()
+            assert [c.path for c in card.entry.files] == ["calc.py"]
+            reply = screen.query(AssistantReply).first()
+            assert reply.text.strip() == "I'll fix `calc.py`."  # prose only: the code went to the card
+            assert screen.query_one(AnswerCard).answer == "`add` now adds."
+            assert screen.status.activity == "idle" and screen.status.context_window > 0
+            assert isinstance(app.focused, PromptInput)
+    finally:
+        app._restore_spy()  # type: ignore[attr-defined]
+    assert (project / "calc.py").read_text() == FIXED
+    ours = {name for name in vars(m) if isinstance(getattr(m, name), type)}
+    flow = [name for name in seen if name in ours and name not in ("ReplyDelta", "ActionOutput")]
+    start = flow.index("TurnBegan")
+    assert flow[start:start + 12] == [
+        "TurnBegan", "ModelLoadingStarted", "ModelLoadingDone", "ContextUsed", "ReplyStarted", "ReplyDone",
+        "ActionProposed", "ActionStarted", "ActionEnded", "ActionRecorded", "ContextUsed", "ReplyStarted",
+    ]
+    assert flow[-3:] == ["ReplyDone", "TurnAnswered", "TurnOver"]
+    assert "ReplyDelta" in seen
+
+
+async def test_undo_from_the_history_view_restores_the_file(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await _ask(pilot, "fix add")
+        await settle(pilot, app)
+        assert (project / "calc.py").read_text() == FIXED
+        await pilot.press("alt+up")  # the answer card
+        await pilot.press("alt+up", "alt+up")  # the action card
+        assert isinstance(app.focused, ActionCard)
+        await pilot.press("d")  # its diff, in the history view
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        assert history.current_entry() is not None and history.current_entry().id == 1
+        assert "+    return a + b" in history.diff_text
+        await pilot.press("u")
+        await pilot.press("y")  # confirm
+        await settle(pilot, app)
+        assert (project / "calc.py").read_text() == BROKEN
+        assert [e.kind for e in history.entries] == ["agent", "undo"]
+        assert history.current_entry().kind == "undo"
+        await pilot.press("r", "y")  # redo
+        await settle(pilot, app)
+        assert (project / "calc.py").read_text() == FIXED
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_undo_refused_shows_the_conflict(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await _ask(pilot, "fix add")
+        await settle(pilot, app)
+        (project / "calc.py").write_text("def add(a, b):\n    return b + a  # mine\n")  # later work on the same line
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await pilot.press("u", "y")
+        await settle(pilot, app)
+        conflicts = history.query_one("#conflicts", Static)
+        assert conflicts.has_class("-shown")
+        shown = str(conflicts.render())
+        assert "calc.py" in shown and "return b + a  # mine" in shown
+        assert (project / "calc.py").read_text().endswith("# mine\n")  # nothing written
+
+
+async def test_manual_action_runs_without_a_model(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        card = screen.query_one(SetupCard)
+        assert "cannot reach" in card.message and any("ollama serve" in line for line in card.fix)
+        await _ask(pilot, "!open('new.txt','w').write('hi'); print(6*7)")
+        await settle(pilot, app)
+        manual = screen.query_one(ActionCard)
+        assert manual.manual and manual.state == "done" and "42" in manual.output_text()
+        assert manual.entry is not None and manual.entry.kind == "manual"
+        assert (project / "new.txt").read_text() == "hi"
+        messages = screen.query(UserMessage)
+        assert messages.last().has_class("-manual")
+
+
+async def test_setup_card_for_a_missing_model_then_picking_one(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    app = app_factory(settings_for(fake_ollama.url, model="nope:1b"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        card = app.screen.query_one(SetupCard)
+        assert "ollama pull nope:1b" in "\n".join(card.fix)
+        await pilot.press("ctrl+o")
+        await settle(pilot, app)
+        picker = app.screen
+        options = picker.query_one("#models", OptionList)
+        assert options.option_count == 1 and options.get_option_at_index(0).id == "codeact:7b"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MainScreen)
+        assert not app.screen.query(SetupCard)
+        assert app.screen.status.model == "ollama:codeact:7b"
+
+
+async def test_model_picker_pulls_with_progress(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+o")
+        await settle(pilot, app)
+        picker = app.screen
+        await pilot.click("#pull")
+        for key in "tiny:1b":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert "tiny:1b is installed" in str(picker.query_one("#pull-status", Static).render())
+        assert any(path == "/api/pull" for _, path, _ in fake_ollama.requests)
+        await pilot.press("escape")
+
+
+async def test_ask_mode_approval_resolves_the_future(app_factory: AppFactory, project: Path) -> None:
+    skip_then_answer = [WRITE_REPLY, WRITE_REPLY, ANSWER_REPLY]
+    with FakeOllama(replies=skip_then_answer) as server:
+        app = app_factory(settings_for(server.url, approve="ask"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "fix add")
+            for _ in range(200):
+                if isinstance(app.screen, ApprovalScreen):
+                    break
+                await pilot.pause()
+            assert isinstance(app.screen, ApprovalScreen)
+            assert app.screen_stack[0] is not None
+            await pilot.press("n")  # skip: the model is told and proposes again
+            for _ in range(200):
+                if isinstance(app.screen, ApprovalScreen):
+                    break
+                await pilot.pause()
+            assert isinstance(app.screen, ApprovalScreen)
+            assert (project / "calc.py").read_text() == BROKEN
+            await pilot.press("y")
+            await settle(pilot, app)
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            states = [c.state for c in main.query(ActionCard)]
+            assert states == ["skipped", "done"]
+            assert (project / "calc.py").read_text() == FIXED
+            assert main.status.approvals == 0
+
+
+async def test_escape_interrupts_a_running_action(app_factory: AppFactory, project: Path) -> None:
+    executor = InProcessExecutor(project)
+    executor.hang = True
+    with FakeOllama(replies=[WRITE_REPLY]) as server:
+        app = app_factory(settings_for(server.url), executor=executor)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "fix add")
+            for _ in range(200):
+                cards = app.screen.query(ActionCard)
+                if cards and cards.first().state == "running":
+                    break
+                await pilot.pause()
+            assert app.screen.query_one(ActionCard).state == "running"
+            executor.interrupt = lambda: executor._stop.set()  # type: ignore[method-assign]
+            await pilot.press("escape")
+            await settle(pilot, app)
+            main = app.screen
+            assert main.query_one(ActionCard).state == "stopped"
+            assert any("Stopped" in str(n.render()) for n in main.query(Notice))
+            assert not main.busy
+
+
+async def test_prompt_recall_and_multiline(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        prompt = app.screen.query_one(PromptInput)
+        await _ask(pilot, "!print(1)")
+        await settle(pilot, app)
+        await pilot.press("a", "ctrl+j", "b")
+        assert prompt.text == "a\nb"
+        prompt.load_text("")
+        await pilot.press("up")
+        assert prompt.text == "!print(1)"
+        await pilot.press("down")
+        assert prompt.text == ""
+
+
+async def test_submitting_during_a_turn_keeps_the_text(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.busy = True
+        screen.post_message(m.UserSubmitted("later please"))
+        await pilot.pause()
+        assert screen.query_one(PromptInput).text == "later please"
