@@ -214,8 +214,8 @@ def render(info: dict[str, str], big: dict[str, float], growth: dict[int, dict[s
         "  runs two. On large trees the cost is dominated by git's stat of every file, so the ratio",
         "  stays near 1; on tiny trees process start-up dominates and the ratio is larger in",
         "  relative terms but a few milliseconds in absolute ones.",
-        "- The first snapshot does what git's first `add -A` does, hashing every file once (1.1–1.6×
-  raw git's first commit across our runs, the extra being the listings and the permission scan).",
+        "- The first snapshot does what git's first `add -A` does, hashing every file once (1.1–1.6×",
+        "  raw git's first commit across our runs, the extra being the listings and the permission scan).",
         "- Undo = a snapshot before (recording outside changes), the three-way merge, the writes,",
         "  and a verifying snapshot after.",
         "- The machine is shared (2 cores); repeated runs vary by about ±30 %, more under load.",
