@@ -42,6 +42,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "interrupt", "Interrupt", priority=True),
+        Binding("ctrl+c", "interrupt_turn", "Interrupt", show=False, priority=True),
         Binding("ctrl+r", "history", "History", priority=True),
         Binding("ctrl+o", "models", "Models", priority=True),
         Binding("f1", "app.help", "Help"),
@@ -199,6 +200,8 @@ class MainScreen(Screen[None]):
             return
         self.busy = True
         self._interrupts = 0
+        for welcome in self.query(Welcome):
+            await welcome.remove()
         await self.add(UserMessage(message.text, manual=message.manual))
         if message.manual:
             card = ActionCard(message.text, step=MANUAL_STEP, turn_id=None, manual=True, theme_dark=self.app.current_theme.dark)
@@ -385,6 +388,16 @@ class MainScreen(Screen[None]):
             self.query_one(PromptInput).focus()
 
     # --- actions ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Ctrl+C interrupts only while something runs; otherwise it copies as usual.
+        if action == "interrupt_turn":
+            return self.busy
+        return True
+
+    def action_interrupt_turn(self) -> None:
+        """Ctrl+C while a turn runs: the same as Esc."""
+        self.action_interrupt()
 
     def action_interrupt(self) -> None:
         """Esc: stop generation or the running action — softly first, then hard."""

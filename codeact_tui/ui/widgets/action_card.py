@@ -75,6 +75,9 @@ class ActionCard(Vertical, can_focus=True):
         Binding("e", "open_file", "Open file"),
     ]
 
+    clock = staticmethod(time.monotonic)
+    """Where elapsed time comes from (snapshot tests freeze it)."""
+
     state: reactive[str] = reactive("proposed")
     expanded: reactive[bool] = reactive(False)
 
@@ -120,7 +123,7 @@ class ActionCard(Vertical, can_focus=True):
         """The action started running."""
         if code is not None:
             self.set_code(code)
-        self._started = time.monotonic()
+        self._started = self.clock()
         self.state = "running"
 
     def add_output(self, stream: StreamName, text: str) -> None:
@@ -131,7 +134,7 @@ class ActionCard(Vertical, can_focus=True):
     def finish(self, result: ExecutionResult) -> None:
         """The action ended: show the authoritative output and the exit status."""
         self.result = result
-        self._ended = time.monotonic()
+        self._ended = self.clock()
         self._chunks = [("stdout", result.stdout)] if result.stdout else []
         if result.stderr:
             self._chunks.append(("stderr", result.stderr))
@@ -189,7 +192,7 @@ class ActionCard(Vertical, can_focus=True):
             return self.result.duration_s
         if self._started is None:
             return None
-        return (self._ended or time.monotonic()) - self._started
+        return (self._ended or self.clock()) - self._started
 
     def _tick(self) -> None:
         if self.state == "running":

@@ -1,0 +1,129 @@
+"""A small set of SVG snapshots at a fixed size (update with `pytest --snapshot-update`).
+
+What moves with time is frozen: elapsed time, the spinner, history timestamps; the project sits
+at a fixed path so prompts (and so token counts) are the same on every run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codeact_tui.ui.screens.approval import ApprovalScreen
+from codeact_tui.ui.widgets.action_card import ActionCard
+from codeact_tui.ui.widgets.prompt import PromptInput
+from codeact_tui.ui.widgets.status import StatusBar
+from tests.fakes.executor import InProcessExecutor
+from tests.fakes.ollama_server import FakeOllama
+
+from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for
+
+SIZE = (100, 30)
+DEMO = Path("/tmp/codeact-tui-snapshots/demo")
+
+
+@pytest.fixture
+def demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    shutil.rmtree(DEMO, ignore_errors=True)
+    DEMO.mkdir(parents=True)
+    (DEMO / "calc.py").write_text(BROKEN)
+    monkeypatch.setattr(ActionCard, "clock", staticmethod(lambda: 100.0))
+    monkeypatch.setattr(StatusBar, "_spin", lambda self: None)
+    monkeypatch.setattr("codeact_tui.history.store.now_iso", lambda: "2026-11-25T09:30:00.000Z")
+    yield DEMO
+    shutil.rmtree(DEMO, ignore_errors=True)
+
+
+async def _until(pilot: Any, condition: Any) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("the app never reached the expected state")
+
+
+async def _type(pilot: Any, text: str) -> None:
+    app = pilot.app
+    prompt = app.screen.query_one(PromptInput)
+    prompt.cursor_blink = False
+    for key in text:
+        await pilot.press(key if key != " " else "space")
+    await pilot.press("enter")
+
+
+async def _ready(pilot: Any) -> None:
+    app = pilot.app
+    await _until(pilot, lambda: app.screen.query(StatusBar) and app.screen.query_one(StatusBar).sandbox == "ready")
+    await app.workers.wait_for_complete()
+    app.screen.query_one(PromptInput).cursor_blink = False
+
+
+def test_main_screen_mid_turn(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    executor = InProcessExecutor(demo)
+    executor.hang = True
+    with FakeOllama(replies=[WRITE_REPLY]) as server:
+        app = app_factory(settings_for(server.url), executor=executor, root=demo)
+
+        async def run_before(pilot: Any) -> None:
+            await _ready(pilot)
+            await _type(pilot, "fix add in calc.py")
+            await _until(pilot, lambda: app.screen.query(ActionCard) and app.screen.query_one(ActionCard).state == "running")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_history_with_a_diff(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        app = app_factory(settings_for(server.url), root=demo)
+
+        async def run_before(pilot: Any) -> None:
+            await _ready(pilot)
+            await _type(pilot, "fix add")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_approval_modal(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    with FakeOllama(replies=[WRITE_REPLY]) as server:
+        app = app_factory(settings_for(server.url, approve="ask"), root=demo)
+
+        async def run_before(pilot: Any) -> None:
+            await _ready(pilot)
+            await _type(pilot, "fix add")
+            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_setup_card_without_a_model_server(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    app = app_factory(settings_for("http://127.0.0.1:9"), root=demo)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_ready)
+
+
+def test_light_theme_after_a_turn(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        app = app_factory(settings_for(server.url), root=demo)
+        app._wanted_theme = "codeact-light"
+
+        async def run_before(pilot: Any) -> None:
+            await _ready(pilot)
+            await _type(pilot, "fix add")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

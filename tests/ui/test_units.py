@@ -1,0 +1,117 @@
+"""Fast checks of the app's pure parts: the prose filter, the event bridge, themes, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from codeact_tui import cli
+from codeact_tui.core import events as ev
+from codeact_tui.core.ports import ExecutionResult, GenerationStats
+from codeact_tui.ui import messages as m
+from codeact_tui.ui.bridge import to_message
+from codeact_tui.ui.reply_filter import ProseFilter
+from codeact_tui.ui.themes import load_themes, theme_from_file, user_theme_dir
+from codeact_tui.ui.widgets.cards import setup_fix
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 100])
+def test_prose_filter_hides_tags_whatever_the_chunking(cut: int) -> None:
+    reply = "Look at **this** < that.\n<execute>\nprint(1)\n</execute>"
+    flt = ProseFilter()
+    shown = "".join(flt.feed(reply[i : i + cut]) for i in range(0, len(reply), cut)) + flt.flush()
+    assert shown == "Look at **this** < that.\n"
+    assert flt.stopped
+
+
+def test_prose_filter_flushes_a_held_back_partial_tag() -> None:
+    flt = ProseFilter()
+    assert flt.feed("a <sol") == "a "
+    assert flt.flush() == "<sol"
+
+
+def test_every_shown_core_event_has_a_ui_message() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        future = loop.create_future()
+        result = ExecutionResult("out", "", "ok")
+        samples = [
+            ev.TurnStarted("t", "hi"), ev.ModelLoading("t", "m"), ev.ModelLoaded("t", "m", 1.0),
+            ev.GenerationStarted("t", 1), ev.TextDelta("t", 1, "x"), ev.AssistantMessage("t", 1, "x", GenerationStats()),
+            ev.CodeProposed("t", 1, "c"), ev.ApprovalRequested("t", 1, "c", future), ev.ActionSkipped("t", 1, "r"),
+            ev.ExecutionStarted("t", 1, "c"), ev.ExecutionOutput("t", 1, "stdout", "o"), ev.ExecutionFinished("t", 1, result),
+            ev.SnapshotTaken("t", 1, None), ev.ContextUsage("t", 1, 2), ev.ContextCompacted("t", 3, 2, 1, 0),
+            ev.TurnFinished("t", "solution", "a", 1), ev.TurnFailed("t", "model", "why", 1),
+        ]
+        converted = [to_message(e) for e in samples]
+        assert all(c is not None for c in converted)
+        approval = converted[7]
+        assert isinstance(approval, m.ApprovalNeeded) and approval.future is future
+        assert to_message(ev.ObservationAdded("t", 1, "obs")) is None
+    finally:
+        loop.close()
+
+
+def test_shipped_themes_load_and_user_themes_add_or_replace(tmp_path: Path) -> None:
+    themes, problems = load_themes()
+    names = {t.name for t in themes}
+    assert {"codeact-dark", "codeact-light"} <= names and not problems
+    assert {t.name: t.dark for t in themes}["codeact-light"] is False
+    folder = user_theme_dir()
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\ndark = false\n')
+    (folder / "broken.toml").write_text("primary = [")
+    themes, problems = load_themes()
+    assert "mine" in {t.name for t in themes}
+    assert len(problems) == 1 and "broken.toml" in problems[0]
+
+
+def test_theme_file_needs_a_primary_colour(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('name = "x"\n')
+    with pytest.raises(ValueError, match="primary"):
+        theme_from_file(path)
+
+
+def test_setup_fix_names_the_exact_commands() -> None:
+    unreachable = setup_fix("cannot reach Ollama at http://127.0.0.1:1: is it running?", "ollama", "qwen:7b", "http://127.0.0.1:1")
+    assert unreachable[0].endswith("ollama serve") and "ollama pull qwen:7b" in unreachable[1]
+    missing = setup_fix("the model 'x' is not installed on the Ollama server", "ollama", "x", "")
+    assert "ollama pull x" in missing[0]
+    assert "Ctrl+O" in setup_fix("no model chosen: pass --model", "ollama", "", "")[0]
+
+
+def test_cli_treats_a_path_or_options_as_app_launch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    parser = cli.build_parser()
+    assert cli._with_app_default(parser, []) == ["app"]
+    assert cli._with_app_default(parser, [str(tmp_path), "--model", "m"]) == ["app", str(tmp_path), "--model", "m"]
+    assert cli._with_app_default(parser, ["--continue"]) == ["app", "--continue"]
+    assert cli._with_app_default(parser, ["history"]) == ["history"]
+    assert cli._with_app_default(parser, ["--help"]) == ["--help"]
+    launched: dict[str, object] = {}
+
+    def fake_launch(args: object, settings: object) -> int:
+        launched.update(vars(args))
+        return 0
+
+    monkeypatch.setattr("codeact_tui.ui.launch.cmd_app", fake_launch)
+    parser = cli.build_parser()
+    args = parser.parse_args(cli._with_app_default(parser, [str(tmp_path), "--backend", "openai", "--resume"]))
+    assert args.path == tmp_path and args.backend == "openai" and args.resume == ""
+
+
+def test_cli_app_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([str(tmp_path / "missing")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_messages_document_every_field() -> None:
+    source = Path(m.__file__).read_text()
+    for name, value in vars(m).items():
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == m.__name__:
+            for field in dataclasses.fields(value):
+                assert f"    {field.name}:" in source
+    assert source.count('"""') >= 2 * len([v for v in vars(m).values() if isinstance(v, type) and v.__module__ == m.__name__])
