@@ -146,6 +146,22 @@ class CodeIntelSettings:
 
 
 @dataclass(frozen=True)
+class UISettings:
+    """The terminal app."""
+
+    theme: str = "codeact-dark"
+    """The theme: `codeact-dark`, `codeact-light`, a Textual theme, or one of your own TOML
+    theme files in the config folder's `themes/`."""
+
+    editor: str = ""
+    """The command that opens a changed file (the path is appended); empty uses $VISUAL, then
+    $EDITOR."""
+
+    output_fold_lines: int = 12
+    """Lines of an action's output shown while it is folded (Enter on the card shows all)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, one section per part of the program."""
 
@@ -154,6 +170,7 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     codeintel: CodeIntelSettings = field(default_factory=CodeIntelSettings)
+    ui: UISettings = field(default_factory=UISettings)
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

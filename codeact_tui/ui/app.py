@@ -28,7 +28,7 @@ class CodeActApp(App[None]):
     def __init__(self, session: Session, *, theme: str | None = None) -> None:
         super().__init__()
         self.session = session
-        self._wanted_theme = theme or os.environ.get("CODEACT_TUI_THEME") or DEFAULT_THEME
+        self._wanted_theme = theme or session.settings.ui.theme or DEFAULT_THEME
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
@@ -37,7 +37,11 @@ class CodeActApp(App[None]):
         themes, self.theme_problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
-        self.theme = self._wanted_theme if self._wanted_theme in self.available_themes else DEFAULT_THEME
+        if self._wanted_theme in self.available_themes:
+            self.theme = self._wanted_theme
+        else:
+            self.theme = DEFAULT_THEME
+            self.theme_problems.append(f"there is no theme {self._wanted_theme!r}; using {DEFAULT_THEME}")
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen(self.session))
@@ -89,10 +93,10 @@ class CodeActApp(App[None]):
     def open_in_editor(self, relative: str) -> None:
         """Open a project file in `$VISUAL`/`$EDITOR` (the app is suspended meanwhile)."""
         path = (self.session.project / relative).resolve()
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        editor = self.session.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
-            self.notify(f"Set $EDITOR to open files here. Its path is copied: {path}", severity="warning", timeout=8)
+            self.notify(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}", severity="warning", timeout=8)
             return
         try:
             with self.suspend():

@@ -115,3 +115,13 @@ def test_messages_document_every_field() -> None:
             for field in dataclasses.fields(value):
                 assert f"    {field.name}:" in source
     assert source.count('"""') >= 2 * len([v for v in vars(m).values() if isinstance(v, type) and v.__module__ == m.__name__])
+
+
+def test_ui_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    from codeact_tui.config import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text('[ui]\ntheme = "codeact-light"\noutput_fold_lines = 5\n')
+    settings = load_settings(path, env={"CODEACT_TUI_UI_EDITOR": "nano -w"})
+    assert settings.ui.theme == "codeact-light" and settings.ui.output_fold_lines == 5
+    assert settings.ui.editor == "nano -w"

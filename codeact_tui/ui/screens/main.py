@@ -204,7 +204,7 @@ class MainScreen(Screen[None]):
             await welcome.remove()
         await self.add(UserMessage(message.text, manual=message.manual))
         if message.manual:
-            card = ActionCard(message.text, step=MANUAL_STEP, turn_id=None, manual=True, theme_dark=self.app.current_theme.dark)
+            card = self._card(message.text, MANUAL_STEP, manual=True)
             self._cards = {MANUAL_STEP: card}
             await self.add(card)
             self.run_manual(message.text)
@@ -290,8 +290,18 @@ class MainScreen(Screen[None]):
         if message.stats.tokens_per_s:
             self.status.tokens_per_s = message.stats.tokens_per_s
 
+    def _card(self, code: str, step: int, *, manual: bool = False) -> ActionCard:
+        return ActionCard(
+            code,
+            step=step,
+            turn_id=None if manual else self.turn_id,
+            manual=manual,
+            theme_dark=self.app.current_theme.dark,
+            fold_lines=self.session.settings.ui.output_fold_lines,
+        )
+
     async def on_action_proposed(self, message: m.ActionProposed) -> None:
-        card = ActionCard(message.code, step=message.step, turn_id=self.turn_id, theme_dark=self.app.current_theme.dark)
+        card = self._card(message.code, message.step)
         self._cards[message.step] = card
         await self.add(card)
 

@@ -81,8 +81,11 @@ class ActionCard(Vertical, can_focus=True):
     state: reactive[str] = reactive("proposed")
     expanded: reactive[bool] = reactive(False)
 
-    def __init__(self, code: str, *, step: int, turn_id: str | None, manual: bool = False, theme_dark: bool = True) -> None:
+    def __init__(
+        self, code: str, *, step: int, turn_id: str | None, manual: bool = False, theme_dark: bool = True, fold_lines: int = FOLDED_LINES
+    ) -> None:
         super().__init__()
+        self.fold_lines = max(1, fold_lines)
         self.code = code
         self.step = step
         self.turn_id = turn_id
@@ -229,7 +232,7 @@ class ActionCard(Vertical, can_focus=True):
         while lines and lines[-1][0] == "":
             lines.pop()
         total = len(lines)
-        limit = MAX_SHOWN_LINES if self.expanded else FOLDED_LINES
+        limit = MAX_SHOWN_LINES if self.expanded else self.fold_lines
         shown = lines[-limit:] if total > limit else lines
         out = Text(no_wrap=False)
         if total > len(shown):
