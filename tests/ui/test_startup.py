@@ -1,0 +1,86 @@
+"""Start-up: the one-time sandbox compile shows progress while the app stays usable;
+conversations can be continued."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from pathlib import Path
+
+import pytest
+
+from codeact_tui.ui.app import make_app
+from codeact_tui.ui.screens.history import HistoryScreen
+from codeact_tui.ui.screens.main import MainScreen
+from codeact_tui.ui.screens.resume import ResumeScreen
+from codeact_tui.ui.session import AppServices
+from codeact_tui.ui.widgets.cards import AnswerCard, UserMessage
+from codeact_tui.ui.widgets.status import SandboxProgress
+from tests.fakes.executor import InProcessExecutor
+from tests.fakes.ollama_server import FakeOllama
+
+from .conftest import ANSWER_REPLY, WRITE_REPLY, settings_for, settle
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_first_compile_shows_progress_and_the_app_stays_usable(project: Path) -> None:
+    release = threading.Event()
+    reported = threading.Event()
+
+    def slow_warm(on_progress: object) -> float:
+        on_progress(3.0)  # type: ignore[operator]
+        reported.set()
+        release.wait(30)
+        return 61.0
+
+    services = dataclasses.replace(
+        AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: False, warm_sandbox=slow_warm
+    )
+    with FakeOllama() as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            for _ in range(400):
+                if reported.is_set() and main.query_one(SandboxProgress).has_class("-active"):
+                    break
+                await pilot.pause()
+            progress = main.query_one(SandboxProgress)
+            assert progress.has_class("-active") and "3s" in str(progress.query_one("#sandbox-label").render())
+            assert main.status.sandbox == "compiling"
+            await pilot.press("ctrl+r")  # usable meanwhile: the history opens
+            for _ in range(100):
+                if isinstance(app.screen, HistoryScreen):
+                    break
+                await pilot.pause()
+            assert isinstance(app.screen, HistoryScreen)
+            await pilot.press("escape")
+            release.set()
+            await settle(pilot, app)
+            assert not progress.has_class("-active") and main.status.sandbox == "ready"
+
+
+async def test_continue_redraws_the_last_conversation(project: Path) -> None:
+    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY, "<solution>again</solution>"]) as server:
+        first = make_app(project, settings_for(server.url), services=services)
+        async with first.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, first)
+            for key in "fix":
+                await pilot.press(key)
+            await pilot.press("enter")
+            await settle(pilot, first)
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, again)
+            main = again.screen
+            assert [w.text for w in main.query(UserMessage)] == ["fix"]
+            assert main.query_one(AnswerCard).answer == "`add` now adds."
+            assert again.session.agent is not None
+            assert [msg.content for msg in again.session.agent.messages if msg.kind == "user"] == ["fix"]
+            again.action_resume()
+            await pilot.pause()
+            assert isinstance(again.screen, ResumeScreen)
+            await pilot.press("escape")
