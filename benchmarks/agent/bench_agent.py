@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fakes.ollama_server import FakeOllama  # noqa: E402
+
 from codeact_tui.config import ModelSettings  # noqa: E402
 from codeact_tui.core import events as ev  # noqa: E402
 from codeact_tui.core.agent import Agent  # noqa: E402
@@ -40,7 +42,6 @@ from codeact_tui.core.transcript import Transcript  # noqa: E402
 from codeact_tui.llm.ollama import OllamaChatModel  # noqa: E402
 from codeact_tui.llm.scripted import ScriptedModel  # noqa: E402
 from codeact_tui.resources import resource_dir  # noqa: E402
-from fakes.ollama_server import FakeOllama  # noqa: E402
 
 TURN = [
     "Let me look at the data first.\n<execute>\nimport json\nrows = json.load(open('data.json'))\nprint(len(rows), rows[:3])\n</execute>",

@@ -14,7 +14,7 @@ import dataclasses
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -153,7 +153,7 @@ class Agent:
         if self._approval is not None and not self._approval.done():
             self._approval.set_result(ev.Approval("stop", reason="interrupted"))
 
-    async def run_turn(self, user_text: str) -> AsyncIterator[ev.TurnEvent]:
+    async def run_turn(self, user_text: str) -> AsyncGenerator[ev.TurnEvent, None]:
         """Run one user turn and yield its events; the last one is TurnFinished or TurnFailed."""
         self._turns += 1
         self._interrupted = False
@@ -192,7 +192,7 @@ class Agent:
 
     # --- one step ---------------------------------------------------------------------------
 
-    async def _ensure_model(self, turn_id: str) -> AsyncIterator[ev.TurnEvent]:
+    async def _ensure_model(self, turn_id: str) -> AsyncGenerator[ev.TurnEvent, None]:
         info = await self.prepare()
         if await self._model.is_loaded():
             return
@@ -217,7 +217,7 @@ class Agent:
                 return None
             raise
 
-    async def _step(self, turn_id: str, step: int) -> AsyncIterator[ev.TurnEvent]:
+    async def _step(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         assert self._budget is not None
         async with aclosing(self._fit_context(turn_id, step)) as fitting:
             async for event in fitting:
@@ -257,11 +257,11 @@ class Agent:
         if self._options.approve == "ask":
             approval: ev.Approval | None = None
             async with aclosing(self._ask(turn_id, step, code)) as asking:
-                async for event in asking:
-                    if isinstance(event, ev.Approval):
-                        approval = event
+                async for asked in asking:
+                    if isinstance(asked, ev.Approval):
+                        approval = asked
                     else:
-                        yield event
+                        yield asked
             assert approval is not None
             if approval.decision == "stop":
                 yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
@@ -277,7 +277,7 @@ class Agent:
             async for event in executing:
                 yield event
 
-    async def _fit_context(self, turn_id: str, step: int) -> AsyncIterator[ev.TurnEvent]:
+    async def _fit_context(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         assert self._budget is not None
         budget = self._budget
         if budget.needs_compaction(self._messages):
@@ -298,7 +298,7 @@ class Agent:
                 step,
             )
 
-    async def _generate(self, reply: list[str]) -> AsyncIterator[TextChunk | GenerationDone]:
+    async def _generate(self, reply: list[str]) -> AsyncGenerator[TextChunk | GenerationDone, None]:
         """Stream one reply through a task (so `interrupt` can cancel it and close the stream);
         stop reading as soon as the first action is complete."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -365,7 +365,7 @@ class Agent:
                 )
             )
 
-    async def _ask(self, turn_id: str, step: int, code: str) -> AsyncIterator[ev.TurnEvent | ev.Approval]:
+    async def _ask(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ev.Approval, None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ev.Approval] = loop.create_future()
         self._approval = future
@@ -377,7 +377,7 @@ class Agent:
         finally:
             self._approval = None
 
-    async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncIterator[ev.TurnEvent]:
+    async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
         ticket = None
         if self._history is not None:
             try:
@@ -428,7 +428,7 @@ class Agent:
         if self._interrupted:
             yield ev.TurnFailed(turn_id, "interrupted", "the action was interrupted", step)
 
-    async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncIterator[ev.TurnEvent | ExecutionResult | str]:
+    async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | str, None]:
         """Run the code in a task, turning live output into events as it arrives."""
         loop = asyncio.get_running_loop()
         loop_thread = threading.get_ident()

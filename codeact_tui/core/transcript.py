@@ -20,9 +20,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from .context import ConversationMessage
+from .context import ConversationMessage, MessageKind
 
 FORMAT_VERSION = 1
 SUFFIX = ".jsonl"
@@ -140,7 +140,7 @@ def _message(record: dict[str, Any]) -> ConversationMessage | None:
         return None
     if kind not in ("system", "user", "assistant", "observation", "note"):
         kind = "user" if role == "user" else role
-    return ConversationMessage(role, content, kind, record.get("turn_id"), bool(record.get("compacted", False)))
+    return ConversationMessage(role, content, cast(MessageKind, kind), record.get("turn_id"), bool(record.get("compacted", False)))
 
 
 def load_messages(path: Path) -> list[ConversationMessage]:

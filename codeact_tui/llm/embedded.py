@@ -129,7 +129,7 @@ class EmbeddedChatModel:
         cancelled = threading.Event()
         llm = self._llm
         payload = [{"role": m.role, "content": m.content} for m in messages]
-        counts = {"completion": 0, "prompt": None}
+        counts: dict[str, int] = {"completion": 0, "prompt": 0}
         finish: list[str | None] = [None]
 
         def work() -> None:
@@ -157,7 +157,7 @@ class EmbeddedChatModel:
                         close = getattr(chunks, "close", None)
                         if close is not None:
                             close()
-                    counts["prompt"] = max(int(getattr(llm, "n_tokens", 0)) - counts["completion"], 0) or None
+                    counts["prompt"] = max(int(getattr(llm, "n_tokens", 0)) - counts["completion"], 0)
                 except BaseException as exc:  # handed to the event loop
                     loop.call_soon_threadsafe(queue.put_nowait, exc)
                 finally:
@@ -180,7 +180,7 @@ class EmbeddedChatModel:
         completion = counts["completion"] or None
         yield GenerationDone(
             GenerationStats(
-                prompt_tokens=counts["prompt"],
+                prompt_tokens=counts["prompt"] or None,
                 completion_tokens=completion,
                 time_to_first_token_s=None if first is None else first - started,
                 tokens_per_s=(completion / (now - first)) if completion and first is not None and now > first else None,

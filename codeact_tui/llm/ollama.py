@@ -168,12 +168,18 @@ class OllamaServer:
         except Exception as exc:
             raise self.error(exc, f"pulling {model}") from exc
         finally:
-            if stream is not None:
-                await stream.aclose()
+            await _close(stream)
 
     async def close(self) -> None:
         """Close the connection pool."""
         await self.client.close()
+
+
+async def _close(stream: object) -> None:
+    """Close a client stream (an async generator) so its HTTP response is released."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def context_length(show: ollama.ShowResponse) -> int | None:
@@ -295,8 +301,7 @@ class OllamaChatModel:
         except Exception as exc:
             raise self.server.error(exc, "streaming a reply", self.name) from exc
         finally:
-            if stream is not None:
-                await stream.aclose()
+            await _close(stream)
         if final is None:
             raise self.server.error(httpx.RemoteProtocolError("the stream ended without its final line"), "streaming a reply")
         yield GenerationDone(self._stats(final, started, first))
