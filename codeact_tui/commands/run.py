@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .. import paths
 from ..config import ModelSettings, Settings
@@ -130,7 +130,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     p.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
     p.add_argument("--max-turns", type=int, metavar="N", help="the most model replies before giving up (default: [agent] max_turns)")
-    p.add_argument("--approve", choices=["auto", "plan"], help="auto runs every action; plan shows the first action and runs nothing")
+    p.add_argument(
+        "--approve",
+        choices=["auto", "ask", "plan"],
+        help="auto runs every action; ask asks on the terminal before each; plan shows the first action and runs nothing",
+    )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--json", action="store_true", help="print one JSON object per event instead of a transcript")
     p.set_defaults(handler=cmd_run)
@@ -227,10 +231,46 @@ async def run_task(
             transcript.close()
 
 
+APPROVAL_PROMPT = "Run this action? [Y]es / [n]o, skip it / [s]top the turn: "
+
+
+def parse_approval(answer: str) -> ev.Approval | None:
+    """The decision a typed answer means, or None when it means nothing."""
+    word = answer.strip().lower()
+    if word in ("", "y", "yes", "r", "run"):
+        return ev.Approval("run")
+    if word in ("n", "no", "skip"):
+        return ev.Approval("skip", reason="The user declined.")
+    if word in ("s", "stop", "q", "quit"):
+        return ev.Approval("stop")
+    return None
+
+
+async def ask_on_terminal(future: asyncio.Future[ev.Approval], stream_in: TextIO, stream_err: TextIO) -> None:
+    """Resolve an approval from lines typed on `stream_in` (read without blocking the loop,
+    so Ctrl-C, which resolves the future itself, still works)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    fd = stream_in.fileno()
+    loop.add_reader(fd, lambda: lines.put_nowait(stream_in.readline() or "stop\n"))
+    try:
+        while not future.done():
+            stream_err.write(APPROVAL_PROMPT)
+            stream_err.flush()
+            line = await lines.get()
+            approval = parse_approval(line)
+            if approval is not None and not future.done():
+                future.set_result(approval)
+    finally:
+        loop.remove_reader(fd)
+
+
 async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) -> int:
-    """Consume the turn; Ctrl-C interrupts it (a second Ctrl-C stops an action hard)."""
+    """Consume the turn; Ctrl-C interrupts it (a second Ctrl-C stops an action hard). In `ask`
+    mode each action waits for an answer typed on the terminal."""
     loop = asyncio.get_running_loop()
     interrupted = False
+    asking: set[asyncio.Task[None]] = set()
 
     def on_sigint() -> None:
         nonlocal interrupted
@@ -246,11 +286,15 @@ async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) ->
     try:
         async for event in agent.run_turn(task):
             render(event)
-            if isinstance(event, ev.TurnFinished):
+            if isinstance(event, ev.ApprovalRequested):
+                asking.add(asyncio.create_task(ask_on_terminal(event.future, sys.stdin, sys.stderr)))
+            elif isinstance(event, ev.TurnFinished):
                 status = ANSWERED
             elif isinstance(event, ev.TurnFailed):
                 status = SETUP_ERROR if event.kind == "setup" else INTERRUPTED if event.kind == "interrupted" and interrupted else FAILED
     finally:
+        for waiting in asking:
+            waiting.cancel()
         if installed:
             loop.remove_signal_handler(signal.SIGINT)
     return status
@@ -270,6 +314,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings, services: RunServices 
         print("codeact-tui run: the task is empty", file=sys.stderr)
         return SETUP_ERROR
     settings = apply_overrides(args, settings)
+    if settings.agent.approve == "ask" and (args.json or not sys.stdin.isatty() or args.task == "-"):
+        print(
+            "codeact-tui run: approve = ask needs answers typed on a terminal; "
+            "use --approve auto or --approve plan here",
+            file=sys.stderr,
+        )
+        return SETUP_ERROR
     render: Callable[[ev.Event], None] = (
         JsonLinesRenderer(sys.stdout) if args.json else TranscriptRenderer(sys.stdout, sys.stderr)
     )

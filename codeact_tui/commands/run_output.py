@@ -74,6 +74,8 @@ class TranscriptRenderer:
         elif isinstance(event, ev.CodeProposed):
             if event.fenced:
                 self._status("· (a fenced code block was taken as the action)")
+        elif isinstance(event, ev.ApprovalRequested):
+            self._status(f"── action {event.step} waits for your approval ──")
         elif isinstance(event, ev.ExecutionStarted):
             self._status(f"── running action {event.step} ──")
         elif isinstance(event, ev.ExecutionOutput):

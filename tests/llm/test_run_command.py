@@ -156,3 +156,31 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert run("x", "--path", str(tmp_path / "missing")) == 2
     assert run("x", "--path", str(tmp_path), "--max-turns", "0") == 2
     assert run("  ", "--path", str(tmp_path)) == 2
+
+
+def test_ask_mode_needs_a_terminal(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("x", "--path", str(project), "--approve", "ask") == 2  # pytest's stdin is no terminal
+    assert "needs answers typed on a terminal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("typed", "decision"), [("\n", "run"), ("y\n", "run"), ("maybe\nno\n", "skip"), ("s\n", "stop"), ("", "stop")]
+)
+def test_terminal_approval_answers(typed: str, decision: str) -> None:
+    import asyncio
+    import io
+    import os
+
+    from codeact_tui.core import events as ev
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, typed.encode())
+    os.close(write_fd)
+
+    async def go() -> ev.Approval:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        with os.fdopen(read_fd) as stream_in:
+            await asyncio.wait_for(run_cmd.ask_on_terminal(future, stream_in, io.StringIO()), 5)
+        return future.result()
+
+    assert asyncio.run(go()).decision == decision
