@@ -33,6 +33,7 @@ class TurnStarted(Event):
     """A user turn began."""
 
     user_text: str
+    """What the user asked."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ModelLoading(Event):
     """The model is being loaded into memory (may take seconds to minutes); not generating yet."""
 
     model: str
+    """The model's name."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ModelLoaded(Event):
     """The model is in memory."""
 
     model: str
+    """The model's name."""
     load_s: float
     """Seconds the load took."""
 
@@ -64,7 +67,9 @@ class TextDelta(Event):
     """A piece of the model's reply as it streams."""
 
     step: int
+    """Which model reply of this turn it belongs to."""
     text: str
+    """The new text (reasoning and tags included, as the model wrote it)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,11 @@ class AssistantMessage(Event):
     """The model's complete reply (closing tag restored, text after the first action dropped)."""
 
     step: int
+    """Which model reply of this turn it is."""
     text: str
+    """The reply as kept in the conversation."""
     stats: GenerationStats
+    """Token counts, time to first token, speed."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,9 @@ class CodeProposed(Event):
     """The reply contains a code action."""
 
     step: int
+    """Which model reply proposed it."""
     code: str
+    """The code to run."""
     repaired: bool = False
     """A lost closing tag or fence was restored."""
     fenced: bool = False
@@ -105,7 +115,9 @@ class ApprovalRequested(Event):
     """In `ask` mode: resolve `future` with an `Approval`; the turn waits for it."""
 
     step: int
+    """Which model reply proposed the action."""
     code: str
+    """The code that would run."""
     future: asyncio.Future[Approval] = field(compare=False, repr=False)
 
 
@@ -114,7 +126,9 @@ class ActionSkipped(Event):
     """The user declined the action."""
 
     step: int
+    """Which model reply proposed it."""
     reason: str
+    """Why, as told to the model."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,9 @@ class ExecutionStarted(Event):
     """The action started running in the sandbox."""
 
     step: int
+    """Which model reply proposed it."""
     code: str
+    """The code that runs (the user's edit, if any)."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +146,11 @@ class ExecutionOutput(Event):
     """Live output of the running action (a preview; the result is authoritative)."""
 
     step: int
+    """Which model reply proposed the action."""
     stream: StreamName
+    """`stdout` or `stderr`."""
     text: str
+    """A chunk of output."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,9 @@ class ExecutionFinished(Event):
     """The action ended."""
 
     step: int
+    """Which model reply proposed it."""
     result: ExecutionResult
+    """How it ended: output, status, changed files."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +168,9 @@ class SnapshotTaken(Event):
     """The history recorded the action (`entry` is None when it changed no file)."""
 
     step: int
+    """Which model reply proposed the action."""
     entry: HistoryEntry | None
+    """The `agent` entry, linked to this turn: diff and undo it by its id."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +178,9 @@ class ObservationAdded(Event):
     """The observation that goes back to the model."""
 
     step: int
+    """Which model reply proposed the action."""
     text: str
+    """The observation as the model reads it."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +188,9 @@ class ContextUsage(Event):
     """How full the context window is before the next request."""
 
     used_tokens: int
+    """Tokens the conversation uses (server counts where known, else estimated)."""
     window: int
+    """The session's context window."""
 
     @property
     def fraction(self) -> float:
@@ -176,7 +203,9 @@ class ContextCompacted(Event):
     """Old messages were shortened to stay within the window."""
 
     before_tokens: int
+    """Tokens before compaction."""
     after_tokens: int
+    """Tokens after."""
     shortened: int
     """Messages whose output was shortened."""
     removed: int
@@ -188,8 +217,11 @@ class TurnFinished(Event):
     """The turn ended with an answer (or, in plan mode, a proposed action)."""
 
     reason: FinishReason
+    """`solution` (tagged answer), `reply` (text without code), `plan` (action not run)."""
     answer: str
+    """The answer text, or the proposed code in plan mode."""
     steps: int
+    """Model replies this turn took."""
 
 
 @dataclass(frozen=True)
@@ -197,8 +229,12 @@ class TurnFailed(Event):
     """The turn ended without an answer; `message` says why and, when known, what to do."""
 
     kind: FailureKind
+    """`setup` (server or model unusable), `model` (a request failed), `executor`, `history`,
+    `limit` (turn limit or context window), `interrupted`."""
     message: str
+    """What happened and what to do about it."""
     steps: int
+    """Model replies before it ended."""
 
 
 TurnEvent = (

