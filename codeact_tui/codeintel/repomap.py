@@ -36,6 +36,11 @@ RECENT_FILES = 10
 RECENT_GAP_NS = 60 * 1_000_000_000
 """A file counts as recently edited only if it changed this long after most of the tree."""
 
+CANDIDATE_FILES_MIN = 64
+TOKENS_PER_FILE = 12
+"""Definitions are scored only in the best `budget / TOKENS_PER_FILE` files (at least
+`CANDIDATE_FILES_MIN`): a file shown in the map costs at least that many tokens."""
+
 _WORDS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./\\-]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -121,8 +126,14 @@ def _parents(definitions: tuple[Definition, ...]) -> list[int]:
     return parents
 
 
-def render(items: list[_Item], snapshot: IndexSnapshot, files_total: int) -> tuple[str, int, int]:
+def render(
+    items: list[_Item],
+    snapshot: IndexSnapshot,
+    files_total: int,
+    parents_cache: dict[str, list[int]] | None = None,
+) -> tuple[str, int, int]:
     """The map text for the chosen items; returns (text, files shown, definition lines)."""
+    parents_cache = {} if parents_cache is None else parents_cache
     chosen: dict[str, set[str]] = {}
     for item in items:
         names = chosen.setdefault(item.rel, set())
@@ -136,7 +147,9 @@ def render(items: list[_Item], snapshot: IndexSnapshot, files_total: int) -> tup
             lines.append(rel)
             continue
         lines.append(f"{rel}:")
-        parents = _parents(definitions)
+        parents = parents_cache.get(rel)
+        if parents is None:
+            parents = parents_cache[rel] = _parents(definitions)
         keep: set[int] = set()
         for i, d in enumerate(definitions):
             if d.name in names:
@@ -204,7 +217,7 @@ def _ranked_items(
         mentioned_names=mentioned_names,
         recent=recently_edited(files, recent),
         global_scores=state.global_scores,
-        candidates=limit,
+        candidates=max(CANDIDATE_FILES_MIN, limit // TOKENS_PER_FILE),
     )
     boost = 1.0 + max(ranking.definitions.values(), default=0.0) + max(ranking.files.values(), default=0.0)
     items = [
@@ -230,9 +243,10 @@ def fit_to_budget(
     total = len(snapshot.files)
     best = RepoMap("", 0, 0, total, 0)
     low, high = 1, min(len(items), max(token_budget, 0))
+    parents: dict[str, list[int]] = {}
     while low <= high:
         middle = (low + high) // 2
-        text, shown, definitions = render(items[:middle], snapshot, total)
+        text, shown, definitions = render(items[:middle], snapshot, total, parents)
         tokens = count_tokens(text)
         if tokens <= token_budget:
             best = RepoMap(text, tokens, shown, total, definitions)
