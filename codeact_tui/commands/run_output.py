@@ -69,6 +69,8 @@ class TranscriptRenderer:
                 parts.append(f"first token {stats.time_to_first_token_s:.2f}s")
             if stats.tokens_per_s:
                 parts.append(f"{stats.tokens_per_s:.1f} tokens/s")
+            if stats.load_s >= 0.5:
+                parts.append(f"the server spent {stats.load_s:.1f}s loading the model")
             if parts:
                 self._write(f"· {', '.join(parts)}\n", self.err)
         elif isinstance(event, ev.CodeProposed):
