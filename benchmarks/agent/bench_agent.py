@@ -36,6 +36,7 @@ from fakes.ollama_server import FakeOllama  # noqa: E402
 from codeact_tui.config import ModelSettings  # noqa: E402
 from codeact_tui.core import events as ev  # noqa: E402
 from codeact_tui.core.agent import Agent  # noqa: E402
+from codeact_tui.core.context import estimate_tokens  # noqa: E402
 from codeact_tui.core.ports import ExecutionResult, OutputCallback  # noqa: E402
 from codeact_tui.core.prompts import PromptLibrary, build_system_prompt  # noqa: E402
 from codeact_tui.core.transcript import Transcript  # noqa: E402
@@ -157,10 +158,12 @@ async def real_model(turns: int) -> dict[str, Any] | None:
                 load_s = event.load_s
             elif isinstance(event, ev.AssistantMessage):
                 stats.append(event.stats)
+    prompt_tokens = model.count_tokens(_system_prompt(prompts))  # the model's tokenizer, while loaded
     await model.close()
     return {
         "model": gguf.name,
-        "system_prompt_tokens": model.count_tokens(_system_prompt(prompts)),
+        "system_prompt_tokens": prompt_tokens,
+        "system_prompt_estimate": estimate_tokens(_system_prompt(prompts)),
         "load_s": load_s,
         "replies": len(stats),
         "first_ttft_s": stats[0].time_to_first_token_s,
@@ -218,7 +221,8 @@ def main() -> int:
           f"{r['ms_per_request_over_http']:.1f} ms per request over HTTP")
     real = results["real_model"]
     if real is not None:
-        print(f"\nReal model {real['model']}: system prompt {real['system_prompt_tokens']} tokens, load {real['load_s']:.2f} s, "
+        print(f"\nReal model {real['model']}: system prompt {real['system_prompt_tokens']} tokens "
+              f"(estimate {real['system_prompt_estimate']}), load {real['load_s']:.2f} s, "
               f"{real['replies']} replies, first reply's time to first token {real['first_ttft_s']:.2f} s, "
               f"median {real['median_ttft_s']:.2f} s, median {real['median_tokens_per_s']:.1f} tokens/s")
     elif args.real_model:
