@@ -224,6 +224,9 @@ class Agent:
                 yield event
                 if isinstance(event, ev.TurnFailed):
                     return
+        if self._interrupted:  # between two steps: do not start another request
+            yield ev.TurnFailed(turn_id, "interrupted", "interrupted before the next model reply", step - 1)
+            return
         yield ev.GenerationStarted(turn_id, step)
         reply: list[str] = []
         stats = GenerationStats()

@@ -397,3 +397,17 @@ def test_interrupt_while_the_model_loads(project: Path, prompts: PromptLibrary) 
     events = asyncio.run(asyncio.wait_for(collect(agent, "go", on_event), 10))
     assert kinds(events) == ["turn_started", "model_loading", "turn_failed"]
     assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "interrupted" and "loading" in events[-1].message
+
+
+def test_interrupt_between_steps_sends_no_further_request(project: Path, prompts: PromptLibrary) -> None:
+    model = ScriptedModel(["<execute>print(1)</execute>", "<solution>never</solution>"])
+    agent, _, _ = make_agent(model, project, prompts)
+
+    def on_event(event: ev.Event) -> None:
+        if isinstance(event, ev.ContextUsage) and len(model.requests) == 1:
+            agent.interrupt()
+
+    events = asyncio.run(collect(agent, "go", on_event))
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "interrupted"
+    assert "before the next model reply" in events[-1].message
+    assert len(model.requests) == 1
