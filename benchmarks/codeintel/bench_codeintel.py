@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate_tree import generate  # noqa: E402
+from generate_tree import generate
 
 # Runs in a child process: one cold map, then warm variants and the tools, in-process.
 HOST_PROBE = r"""

@@ -41,11 +41,15 @@ DEFAULT_IGNORES = (
 
 # Suffixes that are binary by nature: skipped without opening them.
 BINARY_SUFFIXES = frozenset(
-    ".png .jpg .jpeg .gif .bmp .ico .webp .tif .tiff .psd .pdf .zip .gz .tgz .bz2 .xz .zst "
-    ".7z .rar .jar .war .whl .egg .so .dylib .dll .exe .o .a .lib .obj .class .pyc .pyo .wasm "
-    ".cwasm .bin .dat .db .sqlite .sqlite3 .parquet .feather .npy .npz .pkl .pickle .h5 .onnx "
-    ".pt .pth .safetensors .gguf .mp3 .mp4 .wav .ogg .flac .mov .avi .mkv .webm .ttf .otf "
-    ".woff .woff2 .eot".split()
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".psd", ".pdf",
+        ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".jar", ".war", ".whl", ".egg",
+        ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".lib", ".obj", ".class", ".pyc", ".pyo",
+        ".wasm", ".cwasm", ".bin", ".dat", ".db", ".sqlite", ".sqlite3", ".parquet", ".feather",
+        ".npy", ".npz", ".pkl", ".pickle", ".h5", ".onnx", ".pt", ".pth", ".safetensors", ".gguf",
+        ".mp3", ".mp4", ".wav", ".ogg", ".flac", ".mov", ".avi", ".mkv", ".webm", ".ttf", ".otf",
+        ".woff", ".woff2", ".eot",
+    }
 )
 
 _SNIFF_BYTES = 8192
@@ -76,11 +80,11 @@ class _Spec:
 
     def __init__(self, spec: GitIgnoreSpec) -> None:
         self.spec = spec
-        parts = [
-            f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(')})"
-            for p in spec.patterns
-            if getattr(p, "include", None) is not None and getattr(p, "regex", None) is not None
-        ]
+        parts: list[str] = []
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if getattr(pattern, "include", None) is not None and regex is not None:
+                parts.append(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})")
         self.any_match = re.compile("|".join(parts)) if parts else None
 
     def check(self, path: str) -> bool | None:
@@ -191,10 +195,11 @@ class Walker:
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
         self._listings: dict[str, _Listing] = {}
-        self._root_key: tuple[object, ...] | None = None
+        self._root_key: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
         self._root_rules: IgnoreRules | None = None
 
     def _rules_at_root(self) -> IgnoreRules:
+        """The root rules; when the root .gitignore or info/exclude changed, every listing goes."""
         root = str(self.project)
         key = (_ignore_file_stat(root), _stat_key(root + "/.git/info/exclude"))
         if key != self._root_key or self._root_rules is None:
@@ -207,6 +212,7 @@ class Walker:
 
     def _list(self, folder: str, folder_rel: str, parent_rules: IgnoreRules, mtime_ns: int,
               ignore_file: tuple[int, int] | None, old: _Listing | None) -> _Listing:
+        """List one folder afresh, applying ignores (its own .gitignore included)."""
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
         rules = parent_rules
@@ -225,9 +231,12 @@ class Walker:
                 if entry.is_dir():
                     if entry.name != ".git" and not rules.ignored(rel, True):
                         folders.append(entry.name)
-                elif entry.is_file() and not rules.ignored(rel, False):
-                    if os.path.splitext(entry.name)[1].lower() not in BINARY_SUFFIXES:
-                        files.append(entry.name)
+                elif (
+                    entry.is_file()
+                    and os.path.splitext(entry.name)[1].lower() not in BINARY_SUFFIXES
+                    and not rules.ignored(rel, False)
+                ):
+                    files.append(entry.name)
             except OSError:
                 continue
         # Changed just now: it may change again within the same timestamp tick, so list it

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import CachedFile, SymbolCache, cache_file, content_hash, open_cache
-from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, SourceFile, Walker, looks_binary, racy
+from .files import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_FILES,
+    SourceFile,
+    Walker,
+    looks_binary,
+    racy,
+)
 from .languages import language_for
 from .symbols import BINARY, FileSymbols, extract
 

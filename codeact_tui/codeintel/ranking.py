@@ -254,8 +254,9 @@ def rank_project(
     total = sum(scores) or 1.0
     scores = [s / total for s in scores]
 
+    chosen: list[int]
     if candidates is None or candidates >= len(files):
-        chosen = range(len(files))
+        chosen = list(range(len(files)))
     else:
         best = heapq.nlargest(candidates, range(len(files)), key=scores.__getitem__)
         chosen = sorted(set(best) | {number[f] for f in boosted if f in number})

@@ -13,10 +13,10 @@ walk with `stat`; only changed files are parsed again), ranks files and definiti
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections.abc import Callable, Iterable
-import heapq
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple

@@ -11,7 +11,12 @@ from typing import Any
 
 from tree_sitter import Node, QueryCursor
 
-from .languages import GrammarUnavailable, definitions_query, parser_for, references_query
+from .languages import (
+    GrammarUnavailable,
+    definitions_query,
+    parser_for,
+    references_query,
+)
 
 SIGNATURE_MAX_CHARS = 200
 """Signatures longer than this are cut (with "…"): a map line must stay a line."""

@@ -36,7 +36,9 @@ def register(subparsers: Any) -> None:
 
 def run_map(args: argparse.Namespace, settings: Settings) -> int:
     """Print the map; 2 when the folder or the budget is invalid."""
-    from ..codeintel.repomap import build_repo_map  # tree-sitter loads only for this command
+    from ..codeintel.repomap import (
+        build_repo_map,  # tree-sitter loads only for this command
+    )
 
     project: Path = args.path
     if not project.is_dir():
