@@ -377,3 +377,15 @@ def check(answer: str) -> None:
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         correct = bool(task.check_answer(answer))
     _emit({"correct": correct})
+
+
+def reparse(generation: str) -> None:
+    """The post-processed reply and its extra reminder, without running anything (used after an
+    action ran past the deadline and the session had to be reloaded)."""
+    task = _state["task"]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        reply = _state["postprocess"](generation)
+        parsed = task.parse_generation(reply)
+    extra = parsed.get("extra_info") or ""
+    _emit({"reply": reply, "extra": ("\n*Extra reminder: " + extra) if extra else ""})

@@ -1,0 +1,234 @@
+"""One episode per task, in either mode.
+
+- faithful: the paper's loop (`main.py` `run_task`): one user message, at most `max_turns` model
+  replies, each handed to the benchmark's own harness in the sandbox; a wrong answer is told so
+  and the episode continues.
+- native: our own agent loop (`core.agent.Agent`) with the task's tools as globals of the
+  sandbox session; its final answer goes through the same checker, and a wrong one is answered
+  with the same message, within the same turn budget.
+
+A model server failure makes the episode an `error` (not a failure), so `--resume` reruns it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core import events as ev
+from ..core.agent import Agent, AgentOptions
+from ..core.ports import ChatMessage, ChatModel, ExecutionResult, ModelError, TextChunk
+from ..core.prompts import PromptLibrary, build_system_prompt
+from .catalog import TaskInfo
+from .guest_task import CodeRunner, GuestError, GuestTask
+from .lenient import lenient_match
+from .records import EpisodeRecord
+
+INCORRECT = (
+    "Your answer is incorrect. Please try again. Note that you should ONLY output the answer "
+    "(e.g., single number), without any other text."
+)
+
+
+@dataclass(frozen=True)
+class EpisodeConfig:
+    """What every episode of a run shares."""
+
+    mode: str
+    """`faithful` or `native`."""
+    action: str
+    """`code`, `json` or `text`."""
+    model_name: str
+    max_turns: int = 10
+    action_timeout_s: float = 30.0
+
+
+class _Answers:
+    """Answers given during an episode, with both verdicts."""
+
+    def __init__(self, task: TaskInfo) -> None:
+        self.task = task
+        self.items: list[dict[str, object]] = []
+
+    def add(self, text: str, turn: int, faithful: bool) -> None:
+        self.items.append({"turn": turn, "text": text, "faithful": faithful, "lenient": faithful or lenient_match(text, self.task.expected_repr)})
+
+    def lenient(self, turns: int) -> tuple[bool, int]:
+        for item in self.items:
+            if item["lenient"]:
+                return True, int(item["turn"])  # type: ignore[call-overload]
+        return False, turns
+
+
+async def complete(model: ChatModel, messages: Sequence[ChatMessage]) -> str:
+    """One whole reply (no stop sequences, as in the original harness)."""
+    parts: list[str] = []
+    async with aclosing(model.stream(messages)) as stream:  # type: ignore[type-var]
+        async for item in stream:
+            if isinstance(item, TextChunk):
+                parts.append(item.text)
+    return "".join(parts)
+
+
+def _record(task: TaskInfo, config: EpisodeConfig, **fields: object) -> EpisodeRecord:
+    return EpisodeRecord(
+        task_id=task.task_id,
+        domain=task.domain,
+        mode=config.mode,
+        action=config.action if config.mode == "faithful" else "code",
+        model=config.model_name,
+        expected=task.expected_repr,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def run_faithful(task: TaskInfo, model: ChatModel, runner: CodeRunner, config: EpisodeConfig) -> EpisodeRecord:
+    """The paper's loop on one task (see the module docstring)."""
+    started = time.monotonic()
+    guest = GuestTask(runner, task.task_id, config.action, action_timeout_s=config.action_timeout_s)
+    messages: list[ChatMessage] = []
+    answers = _Answers(task)
+    turns, correct, end_reason = 0, False, "limit"
+    try:
+        await runner.start()
+        messages.append(ChatMessage("user", await guest.load()))
+        while not correct and turns < config.max_turns:
+            generation = await complete(model, messages)
+            result = await guest.turn(generation)
+            messages.append(ChatMessage("assistant", result.reply))
+            turns += 1
+            if result.kind == "answer" and result.answer is not None:
+                answers.add(result.answer, turns, result.correct)
+            correct = result.correct
+            if correct:
+                break
+            if result.feedback is not None:
+                messages.append(ChatMessage("user", result.feedback))
+    except (ModelError, GuestError) as exc:
+        kind = "model" if isinstance(exc, ModelError) else "sandbox"
+        return _record(
+            task, config, outcome="error", turns=turns, end_reason=kind, error=f"{kind}: {exc}",
+            answers=answers.items, session_resets=guest.session_resets,
+            duration_s=time.monotonic() - started, messages=_plain(messages),
+        )
+    finally:
+        await runner.close()
+    if correct:
+        end_reason = "correct"
+    lenient, lenient_turns = answers.lenient(turns)
+    return _record(
+        task, config, outcome="correct" if correct else "incorrect", turns=turns, end_reason=end_reason,
+        lenient_correct=lenient or correct, lenient_turns=lenient_turns if lenient else turns,
+        answers=answers.items, session_resets=guest.session_resets,
+        duration_s=time.monotonic() - started, messages=_plain(messages),
+    )
+
+
+def _plain(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+# --- native mode ------------------------------------------------------------------------------
+
+
+def native_prompt(task: TaskInfo) -> str:
+    """The task for our own loop: the same tools (already defined in the session) and the same
+    instruction; the answer in `<solution>`."""
+    lines = ["These Python functions are already defined in your session; call them from your code:"]
+    for index, tool in enumerate(task.tools, 1):
+        lines.append(f"[{index}] {tool.name}: {tool.description.strip()}")
+        lines.append(f"    Signature: {tool.signature}")
+    lines += [
+        "",
+        f"Task: {task.instruction.strip()}",
+        "",
+        "When you are done, reply with ONLY the final answer between <solution> and </solution> "
+        "(e.g. <solution>42</solution>), without any other text inside the tags.",
+    ]
+    return "\n".join(lines)
+
+
+class _ReloadingRunner:
+    """The executor for native mode: when an action resets the session (deadline), the task
+    and its tools are loaded again before the agent goes on."""
+
+    def __init__(self, runner: CodeRunner, guest: GuestTask) -> None:
+        self._runner = runner
+        self._guest = guest
+
+    async def run(self, code: str, *, on_output: object = None, deadline_s: float | None = None) -> ExecutionResult:
+        result = await self._runner.run(code, on_output=on_output, deadline_s=deadline_s)
+        if result.state_reset:
+            await self._guest.recover()
+        return result
+
+    def interrupt(self) -> None:
+        interrupt = getattr(self._runner, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+    async def close(self) -> None:
+        pass
+
+
+async def run_native(task: TaskInfo, model: ChatModel, runner: CodeRunner, config: EpisodeConfig, prompts: PromptLibrary, workdir: Path) -> EpisodeRecord:
+    """Our own agent loop on one task (see the module docstring)."""
+    started = time.monotonic()
+    guest = GuestTask(runner, task.task_id, "code", action_timeout_s=config.action_timeout_s)
+    answers = _Answers(task)
+    turns, correct, end_reason, agent = 0, False, "limit", None
+    try:
+        await runner.start()
+        await guest.load()
+        await guest.expose_tools()
+        system = build_system_prompt(prompts, project=workdir, instructions_file="", code_tools=False)
+        executor = _ReloadingRunner(runner, guest)
+        text = native_prompt(task)
+        while not correct and turns < config.max_turns:
+            options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s)
+            agent = Agent(
+                model=model, executor=executor, history=None, prompts=prompts, system_prompt=system,
+                options=options, resume=agent.messages if agent is not None else (),
+            )
+            final: ev.TurnFinished | ev.TurnFailed | None = None
+            async with aclosing(agent.run_turn(text)) as events:
+                async for event in events:
+                    if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
+                        final = event
+            assert final is not None
+            turns += final.steps
+            if isinstance(final, ev.TurnFailed):
+                if final.kind in ("model", "setup", "executor"):
+                    raise GuestError(final.message) if final.kind == "executor" else ModelError(final.message)
+                end_reason = "context_limit" if "context window" in final.message else "limit"
+                break
+            correct = await guest.check(final.answer)
+            answers.add(final.answer, turns, correct)
+            text = INCORRECT
+    except (ModelError, GuestError) as exc:
+        kind = "model" if isinstance(exc, ModelError) else "sandbox"
+        return _record(
+            task, config, outcome="error", turns=turns, end_reason=kind, error=f"{kind}: {exc}",
+            answers=answers.items, session_resets=guest.session_resets, duration_s=time.monotonic() - started,
+            messages=_conversation(agent),
+        )
+    finally:
+        await runner.close()
+    if correct:
+        end_reason = "correct"
+    lenient, lenient_turns = answers.lenient(turns)
+    return _record(
+        task, config, outcome="correct" if correct else "incorrect", turns=turns, end_reason=end_reason,
+        lenient_correct=lenient or correct, lenient_turns=lenient_turns if lenient else turns,
+        answers=answers.items, session_resets=guest.session_resets, duration_s=time.monotonic() - started,
+        messages=_conversation(agent),
+    )
+
+
+def _conversation(agent: Agent | None) -> list[dict[str, str]]:
+    if agent is None:
+        return []
+    return [{"role": m.role, "content": m.content} for m in agent.messages]
