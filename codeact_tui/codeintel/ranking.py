@@ -86,10 +86,18 @@ def build_graph(symbols: Mapping[str, FileSymbols]) -> ReferenceGraph:
     for rel, syms in symbols.items():
         for d in syms.definitions:
             definers[d.name].add(rel)
-    targets_of: dict[str, tuple[list[int], float]] = {}
-    for name, where in definers.items():
-        if len(where) <= MAX_DEFINERS:
-            targets_of[name] = ([number[rel] for rel in where], name_weight(name, len(where)))
+    # (target nodes, weight) per name, made when a name is first met as a reference.
+    targets_of: dict[str, tuple[list[int], float] | None] = {}
+
+    def targets_for(name: str) -> tuple[list[int], float] | None:
+        if name in targets_of:
+            return targets_of[name]
+        where = definers.get(name)
+        found = None
+        if where is not None and len(where) <= MAX_DEFINERS:
+            found = ([number[rel] for rel in where], name_weight(name, len(where)))
+        targets_of[name] = found
+        return found
 
     edges: list[list[tuple[int, float]]] = []
     inflows: list[list[tuple[int, str, float]]] = [[] for _ in files]
@@ -97,7 +105,7 @@ def build_graph(symbols: Mapping[str, FileSymbols]) -> ReferenceGraph:
         weights: dict[int, float] = defaultdict(float)
         by_name: list[tuple[int, str, float]] = []
         for name, lines in symbols[rel].references.items():
-            found = targets_of.get(name)
+            found = targets_for(name)
             if found is None:
                 continue
             targets, weight = found

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from ..config import CodeIntelSettings
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES
 from .index import IndexedFile, IndexSnapshot, index_for
 from .ranking import ReferenceGraph, build_graph, global_rank, rank_project
@@ -303,3 +304,29 @@ def build_repo_map(
         _memo.clear()  # one entry per process is enough: the loop asks again each turn
         _memo[key] = result
     return result
+
+
+def repo_map_from_settings(
+    project: Path,
+    settings: CodeIntelSettings,
+    *,
+    mentioned: Iterable[str] = (),
+    recent: Iterable[str] = (),
+    count_tokens: Callable[[str], int] = estimate_tokens,
+    token_budget: int | None = None,
+) -> RepoMap:
+    """`build_repo_map` with the limits of the `[codeintel]` settings (what the agent loop and
+    `codeact-tui map` call). A budget of 0 (`map_tokens = 0`) gives an empty map."""
+    budget = settings.map_tokens if token_budget is None else token_budget
+    if budget <= 0:
+        return RepoMap("", 0, 0, 0, 0)
+    return build_repo_map(
+        project,
+        token_budget=budget,
+        mentioned=mentioned,
+        recent=recent,
+        count_tokens=count_tokens,
+        max_file_bytes=settings.max_file_kib * 1024,
+        max_files=settings.max_files,
+        disk_cache=settings.disk_cache,
+    )

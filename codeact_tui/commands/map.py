@@ -36,9 +36,8 @@ def register(subparsers: Any) -> None:
 
 def run_map(args: argparse.Namespace, settings: Settings) -> int:
     """Print the map; 2 when the folder or the budget is invalid."""
-    from ..codeintel.repomap import (
-        build_repo_map,  # tree-sitter loads only for this command
-    )
+    # Imported here: tree-sitter and the grammars load only for this command.
+    from ..codeintel.repomap import repo_map_from_settings
 
     project: Path = args.path
     if not project.is_dir():
@@ -49,13 +48,8 @@ def run_map(args: argparse.Namespace, settings: Settings) -> int:
         print("codeact-tui map: --tokens must be at least 1", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    repo_map = build_repo_map(
-        project,
-        token_budget=budget,
-        mentioned=args.mention,
-        max_file_bytes=settings.codeintel.max_file_kib * 1024,
-        max_files=settings.codeintel.max_files,
-        disk_cache=settings.codeintel.disk_cache,
+    repo_map = repo_map_from_settings(
+        project, settings.codeintel, mentioned=args.mention, token_budget=budget
     )
     elapsed = time.perf_counter() - started
     sys.stdout.write(repo_map.text)

@@ -144,3 +144,14 @@ def test_resolve_mentions_understands_paths_and_names(polyglot: Path) -> None:
     )
     assert mentioned_files == {"py/shop/cart.py", "py/shop/pricing.py"}
     assert names == {"Invoice", "render"}
+
+
+def test_repo_map_from_settings(polyglot: Path) -> None:
+    from codeact_tui.codeintel.repomap import repo_map_from_settings
+    from codeact_tui.config import CodeIntelSettings
+
+    assert repo_map_from_settings(polyglot, CodeIntelSettings(map_tokens=0)).text == ""
+    small = repo_map_from_settings(polyglot, CodeIntelSettings(map_tokens=60))
+    assert 0 < small.tokens <= 60
+    tiny_files = repo_map_from_settings(polyglot, CodeIntelSettings(max_file_kib=0, disk_cache=False))
+    assert tiny_files.files_total == 0
