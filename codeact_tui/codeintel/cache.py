@@ -20,7 +20,7 @@ from .. import paths
 from .languages import LANGUAGES
 from .symbols import FileSymbols
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 """Bump when extraction output changes (queries, signature rules): old caches are dropped."""
 
 

@@ -121,6 +121,34 @@ def _bare_name(node: Node) -> Node:
     return node
 
 
+def _owner(source: bytes, node: Node, name_node: Node) -> str:
+    """The type a method belongs to when the syntax says so outside any enclosing block:
+    a Go receiver (`func (l *Ledger) Record`) or a C++ scope (`Circle::area`)."""
+    receiver = node.child_by_field_name("receiver") if node.type == "method_declaration" else None
+    if receiver is not None:
+        for child in _descendants(receiver):
+            if child.type == "type_identifier":
+                return _text(source, child.start_byte, child.end_byte)
+        return ""
+    qualified = name_node.parent
+    if qualified is not None and qualified.type == "qualified_identifier":
+        scope = qualified.child_by_field_name("scope")
+        if scope is not None:
+            return _text(source, scope.start_byte, scope.end_byte).rsplit("::", 1)[-1]
+    return ""
+
+
+def _descendants(node: Node) -> list[Node]:
+    """Every node below `node`, depth-first (receivers are tiny)."""
+    out: list[Node] = []
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        out.append(child)
+        stack.extend(reversed(child.children))
+    return out
+
+
 def _signature(source: bytes, node: Node) -> str:
     """The definition's header on one line: its text up to the body, whitespace collapsed."""
     end = node.end_byte
@@ -156,7 +184,7 @@ def extract(source: bytes, language: str | None) -> FileSymbols:
         return FileSymbols(language=None)
     root = parser.parse(source).root_node
 
-    found: dict[tuple[int, int], tuple[str, str, Node]] = {}
+    found: dict[tuple[int, int], tuple[str, str, Node, str]] = {}
     name_sites: set[int] = set()
     for _pattern, captures in QueryCursor(def_query).matches(root):
         names = captures.get("name")
@@ -174,13 +202,13 @@ def extract(source: bytes, language: str | None) -> FileSymbols:
             key = (node.start_byte, node.end_byte)
             # The first pattern to claim a node wins; prototypes lose to anything else.
             if key not in found or found[key][1] == "prototype":
-                found[key] = (name, kind, node)
+                found[key] = (name, kind, node, _owner(source, node, name_node))
             name_sites.add(name_node.start_byte)
 
     ordered = sorted(found.items(), key=lambda item: (item[0][0], -item[0][1]))
     definitions: list[Definition] = []
     stack: list[tuple[int, int, str, str]] = []  # (start, end, name, kind) of open definitions
-    for (start, end), (name, kind, node) in ordered:
+    for (start, end), (name, kind, node, owner) in ordered:
         while stack and not (stack[-1][0] <= start and end <= stack[-1][1]):
             stack.pop()
         parent_name, parent_kind = (stack[-1][2], stack[-1][3]) if stack else ("", "")
@@ -188,6 +216,8 @@ def extract(source: bytes, language: str | None) -> FileSymbols:
             continue  # `typedef struct s {...} s;` is one definition, not two
         if kind == "function" and parent_kind in _CLASS_KINDS:
             kind = "method"
+        if owner:  # `func (l *Ledger) Record`, `double Circle::area()`: a method of its type
+            parent_name, kind = owner, ("constructor" if owner == name else "method")
         definitions.append(
             Definition(
                 name=name,
