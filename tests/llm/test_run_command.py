@@ -184,3 +184,18 @@ def test_terminal_approval_answers(typed: str, decision: str) -> None:
         return future.result()
 
     assert asyncio.run(go()).decision == decision
+
+
+def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    models = [ScriptedModel([f"<solution>{answer}</solution>"]) for answer in ("a", "b", "c")]
+    monkeypatch.setattr(
+        run_cmd, "SERVICES", run_cmd.RunServices(make_model=lambda s: models.pop(0), open_workspace=Workspace(), repo_map=lambda p, s, b: None)
+    )
+    assert run("first conversation", "--path", str(project)) == 0
+    conversations = paths.project_data_dir(project) / "conversations"
+    (first,) = conversations.glob("*.jsonl")
+    assert run("second conversation", "--path", str(project)) == 0
+    third = models[0]
+    assert run("back to the first", "--path", str(project), "--resume", first.stem) == 0
+    sent = [m.content for m in third.requests[0]]
+    assert "first conversation" in sent and "second conversation" not in sent
