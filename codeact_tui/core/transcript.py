@@ -157,7 +157,7 @@ def load_messages(path: Path) -> list[ConversationMessage]:
 
 
 def list_transcripts(directory: Path) -> list[TranscriptInfo]:
-    """Stored conversations of a folder, newest first."""
+    """Stored conversations of a folder, the most recently active first."""
     if not directory.is_dir():
         return []
     infos: list[TranscriptInfo] = []
@@ -170,12 +170,14 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
                 title = str(record.get("content", "")).strip().splitlines()[0][:80] if record.get("content") else ""
                 break
         infos.append(TranscriptInfo(path.name.removesuffix(SUFFIX), path, created, title))
-    infos.sort(key=lambda info: (info.id, os.path.getmtime(info.path)), reverse=True)
+    # Most recently active first (a resumed conversation is the latest again); ids break ties.
+    infos.sort(key=lambda info: (os.stat(info.path).st_mtime_ns, info.id), reverse=True)
     return infos
 
 
 def find_transcript(directory: Path, which: str = "latest") -> Path:
-    """The file of a stored conversation: `latest`, or an id (or unique id prefix)."""
+    """The file of a stored conversation: `latest` (the most recently active), or an id (or a
+    unique id prefix)."""
     infos = list_transcripts(directory)
     if not infos:
         raise TranscriptError(f"no stored conversations in {directory}")

@@ -210,3 +210,18 @@ def test_find_transcript_latest_and_by_prefix(tmp_path: Path) -> None:
         find_transcript(tmp_path / "none")
     with pytest.raises(TranscriptError, match="no conversation matches"):
         find_transcript(tmp_path, "zzz")
+
+
+def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:
+    import os
+
+    older = Transcript.create(tmp_path)
+    older.close()
+    newer = Transcript.create(tmp_path)
+    newer.close()
+    os.utime(older.path, ns=(1, 1))
+    assert find_transcript(tmp_path) == newer.path
+    resumed = Transcript.open(older.path)
+    resumed.add_message(ConversationMessage("user", "again", "user"))
+    resumed.close()
+    assert find_transcript(tmp_path) == older.path
