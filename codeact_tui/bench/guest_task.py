@@ -104,7 +104,7 @@ class GuestTask:
 
     async def turn(self, generation: str) -> TurnResult:
         """Hand one raw model reply to the benchmark's harness (parse, act, check)."""
-        result = await self._runner.run(f"m3_guest.turn({generation!r})", deadline_s=self.action_timeout_s + 5)
+        result = await self._runner.run(f"m3_guest.turn({generation!r})", deadline_s=self.action_timeout_s + 2)
         if result.status == "stopped" and result.stopped_by == "deadline":
             return await self._timed_out(generation)
         payload = parse_payload(result)
