@@ -127,3 +127,29 @@ def test_server_down_is_setup_error() -> None:
 def test_resolve_base_url() -> None:
     assert resolve_base_url("") == "http://127.0.0.1:8080"
     assert resolve_base_url("localhost:1234/v1/") == "http://localhost:1234"
+
+
+def test_over_real_http_stream_cut_and_cancel() -> None:
+    from fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI(replies=["Hello from llama-server.", "x" * 400, "cut here, please", "after"]) as server:
+        model = OpenAICompatChatModel(ModelSettings(backend="openai", host=server.url + "/v1", request_timeout_s=10))
+
+        async def go() -> list[str]:
+            info = await model.prepare()
+            assert info.name == "local.gguf" and info.context_window == 8192 and info.trained_context == 32768
+            texts = [(await collect(model))[0]]
+            stream = model.stream(MESSAGES)
+            async for _ in stream:
+                break
+            await stream.aclose()  # cancel mid-reply
+            server.cut_after = 1
+            with pytest.raises(ModelStreamError, match="broke|ended early"):
+                await collect(model)
+            texts.append((await collect(model))[0])
+            await model.close()
+            return texts
+
+        texts = asyncio.run(go())
+    assert texts == ["Hello from llama-server.", "after"]
+    assert all(body["max_tokens"] == 2048 and body["model"] == "local.gguf" for body in server.bodies)
