@@ -102,7 +102,8 @@ def render_text(scores: list[Score], header: dict[str, Any], paper: PaperResults
             if not placed and overall.success_pct >= success:
                 lines.append(f"{ours[0]:<36} {ours[1]:>7.1f}% {ours[2]:>6.2f}")
                 placed = True
-            lines.append(f"{model:<36} {success:>7.1f}% {turns if turns is not None else float('nan'):>6.2f}")
+            shown = "—" if turns is None else f"{turns:.2f}"
+            lines.append(f"{model:<36} {success:>7.1f}% {shown:>6}")
         if not placed:
             lines.append(f"{ours[0]:<36} {ours[1]:>7.1f}% {ours[2]:>6.2f}")
         if overall.tasks != 82:

@@ -174,3 +174,24 @@ def test_source_that_is_not_the_benchmark(fake_ollama: FakeOllama, tmp_path: Pat
     assert bench(fake_ollama, tmp_path / "x.jsonl", "--mode", "native", "--action", "json") == 2
     assert fake_ollama.chat_requests() == []
     assert FIXTURE.is_dir()
+
+
+def test_episodes_run_concurrently_each_in_its_own_session(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = ["Action:\nprint(click())\nEnd Action"] * 4
+    out = tmp_path / "c.jsonl"
+    assert bench(fake_ollama, out, "--tasks", "counter", "--concurrency", "2", "--max-turns", "2") == 0
+    found = records(out)
+    assert len(found) == 2 and {r["outcome"] for r in found.values()} == {"incorrect"}
+    assert {r["turns"] for r in found.values()} == {2}
+    for record in found.values():
+        observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
+        assert observations == ["1", "2"]  # a fresh tool state per task, kept between its actions
+
+
+def test_native_episode_with_a_failing_server_is_an_error(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.faults = [Fault("cut_mid_stream", after_chunks=1)]
+    fake_ollama.replies = ["<solution>3</solution>"]
+    out = tmp_path / "e.jsonl"
+    assert bench(fake_ollama, out, "--mode", "native", "--tasks", "three_clicks") == 1
+    record = records(out)["counter/three_clicks"]
+    assert record["outcome"] == "error" and record["error"].startswith("model:")
