@@ -84,3 +84,23 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.pause()
             assert isinstance(again.screen, ResumeScreen)
             await pilot.press("escape")
+
+
+async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codeact_tui.ui.screens import main as main_module
+    from codeact_tui.ui.widgets.cards import EarlierNote, Notice
+
+    monkeypatch.setattr(main_module, "KEEP_ENTRIES", 10)
+    monkeypatch.setattr(main_module, "TRIM_BATCH", 5)
+    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        for n in range(30):
+            await main.add(Notice(f"note {n}"))
+        entries = [w for w in main.transcript.children if not isinstance(w, EarlierNote)]
+        assert len(entries) <= 15
+        assert str(entries[-1].render()) == "note 29"
+        note = main.query_one(EarlierNote)
+        assert f"{main.hidden_entries} earlier entries" in str(note.render())

@@ -8,6 +8,8 @@ update the widgets on the event loop.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -26,12 +28,16 @@ from .. import messages as m
 from ..bridge import to_message
 from ..session import Session
 from ..widgets.action_card import ActionCard
-from ..widgets.cards import AnswerCard, AssistantReply, Notice, SetupCard, UserMessage, Welcome, setup_fix
+from ..widgets.cards import AnswerCard, AssistantReply, EarlierNote, Notice, SetupCard, UserMessage, Welcome, setup_fix
 from ..widgets.prompt import PromptInput
 from ..widgets.status import SandboxProgress, StatusBar
 
 MANUAL_STEP = 0
 """The step number manual actions use in messages."""
+KEEP_ENTRIES = 240
+"""Transcript entries kept on screen; older ones leave it in batches (layout cost grows with
+the number of widgets). They stay in the conversation file and in the history view."""
+TRIM_BATCH = 60
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +70,8 @@ class MainScreen(Screen[None]):
         self._interrupts = 0
         self._pending_approvals = 0
         self._manual_running = False
+        self.hidden_entries = 0
+        """Older transcript entries no longer on screen."""
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -100,9 +108,26 @@ class MainScreen(Screen[None]):
         return f"{model.backend}:{model.model or '(none)'}"
 
     async def add(self, widget: Widget) -> Widget:
-        """Append a widget to the transcript."""
+        """Append a widget to the transcript (dropping the oldest entries past the limit)."""
         await self.transcript.mount(widget)
+        await self._trim()
         return widget
+
+    async def _trim(self) -> None:
+        children = [w for w in self.transcript.children if not isinstance(w, EarlierNote)]
+        if len(children) <= KEEP_ENTRIES + TRIM_BATCH:
+            return
+        old = children[: len(children) - KEEP_ENTRIES]
+        old = [w for w in old if w is not self._reply and w not in self._cards.values()]
+        self.hidden_entries += len(old)
+        await self.transcript.remove_children(old)
+        notes = self.transcript.query(EarlierNote)
+        if notes:
+            notes.first().show(self.hidden_entries)
+        else:
+            note = EarlierNote()
+            await self.transcript.mount(note, before=0)
+            note.show(self.hidden_entries)
 
     def _redraw_earlier(self) -> None:
         """Show the resumed conversation's user messages, answers and actions (compactly)."""
@@ -228,10 +253,17 @@ class MainScreen(Screen[None]):
                 self.post_message(m.ModelReady(info))
             agent = self.session.agent
             assert agent is not None
-            async for event in agent.run_turn(text):
-                message = to_message(event)
-                if message is not None:
-                    self.post_message(message)
+            deltas = DeltaBatcher(self.post_message)
+            try:
+                async for event in agent.run_turn(text):
+                    message = to_message(event)
+                    if isinstance(message, m.ReplyDelta):
+                        deltas.add(message)
+                    elif message is not None:
+                        deltas.flush()
+                        self.post_message(message)
+            finally:
+                deltas.flush()
         except Exception as exc:  # never leave the prompt locked
             self.post_message(m.TurnStopped("executor", f"{type(exc).__name__}: {exc}"))
         finally:
@@ -541,6 +573,45 @@ class MainScreen(Screen[None]):
             if isinstance(widget, AssistantReply) and widget.has_class("-final"):
                 return widget.text
         return None
+
+
+class DeltaBatcher:
+    """Coalesces streamed text into at most one message per frame's worth of time.
+
+    A fast model sends hundreds of small deltas a second; one message (and one Markdown append)
+    each would cost more than drawing. Text is held at most `interval_s`, and a pending batch is
+    flushed by a timer so a pause in the stream never hides text.
+    """
+
+    def __init__(self, post: Callable[[m.ReplyDelta], object], interval_s: float = 1 / 30) -> None:
+        self._post = post
+        self._interval_s = interval_s
+        self._parts: list[str] = []
+        self._step = 0
+        self._last = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, delta: m.ReplyDelta) -> None:
+        """Queue a delta; post the batch when the interval has passed."""
+        if self._parts and delta.step != self._step:
+            self.flush()
+        self._step = delta.step
+        self._parts.append(delta.text)
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval_s, self.flush)
+
+    def flush(self) -> None:
+        """Post what is queued (before any other message, and at the end)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._parts:
+            self._post(m.ReplyDelta(self._step, "".join(self._parts)))
+            self._parts = []
+            self._last = time.monotonic()
 
 
 def _short(path: Path) -> str:

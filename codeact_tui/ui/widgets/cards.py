@@ -46,14 +46,13 @@ class AssistantReply(Markdown, can_focus=True):
     DEFAULT_CSS = """
     AssistantReply {
         height: auto;
-        margin: 0 0 1 0;
+        margin: 0;
         padding: 0 1;
         background: transparent;
     }
     AssistantReply:focus { background: $boost; }
     AssistantReply.-final { border-left: thick $success; background: $success 8%; }
     AssistantReply.-empty { display: none; }
-    AssistantReply MarkdownParagraph:last-child { margin-bottom: 0; }
     """
     BINDINGS = [Binding("y", "copy", "Copy")]
 
@@ -150,6 +149,18 @@ class Welcome(Static):
             text.append(what + "\n")
         text.rstrip()
         super().__init__(text)
+
+
+class EarlierNote(Static):
+    """At the top of a long transcript: how many older entries left the screen, and where they are."""
+
+    DEFAULT_CSS = """
+    EarlierNote { height: auto; color: $text-muted; text-style: italic; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def show(self, count: int) -> None:
+        """Say how many entries are hidden."""
+        self.update(Text(f"… {count} earlier entries are off screen (kept in the conversation; Ctrl+R shows every change)"))
 
 
 class Notice(Static):
