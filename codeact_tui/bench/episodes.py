@@ -145,8 +145,10 @@ def native_prompt(task: TaskInfo) -> str:
         "",
         f"Task: {task.instruction.strip()}",
         "",
-        "When you are done, reply with ONLY the final answer between <solution> and </solution> "
-        "(e.g. <solution>42</solution>), without any other text inside the tags.",
+        (
+            "When you are done, reply with ONLY the final answer between <solution> and </solution> "
+            "(e.g. <solution>42</solution>), without any other text inside the tags."
+        ),
     ]
     return "\n".join(lines)
 

@@ -6,13 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from m3_helpers import FIXTURE
 
 from codeact_tui.bench.lenient import lenient_match
 from codeact_tui.bench.records import EpisodeRecord, RecordFile, read_records
 from codeact_tui.bench.report import render_text, report_json, score
-from codeact_tui.bench.source import SourceError, find_benchmark, load_paper_results, paper_rows
-
-from m3_helpers import FIXTURE
+from codeact_tui.bench.source import (
+    SourceError,
+    find_benchmark,
+    load_paper_results,
+    paper_rows,
+)
 
 
 @pytest.mark.parametrize(

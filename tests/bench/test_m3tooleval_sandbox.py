@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes.ollama_server import Fault, FakeOllama
+from fakes.ollama_server import FakeOllama, Fault
 from m3_helpers import FIXTURE, bench, records, user_messages
 
 pytestmark = pytest.mark.sandbox

@@ -120,13 +120,13 @@ class MiniShell:
             tree = ast.parse(raw_cell, filename=filename, mode="exec")
         except (SyntaxError, ValueError) as exc:
             print(_format_syntax_error(exc, count))
-            return None
+            return
         body, last = tree.body, None
         if body and isinstance(body[-1], ast.Expr) and not raw_cell.rstrip().endswith(";"):
-            body, last = body[:-1], ast.Expression(body[-1].value)
+            body, last = body[:-1], ast.Expression(body[-1].value)  # type: ignore[attr-defined]
         try:
             if body:
-                exec(compile(ast.Module(body=body, type_ignores=[]), filename, "exec"), self.user_ns)
+                exec(compile(ast.Module(body=body, type_ignores=[]), filename, "exec"), self.user_ns)  # noqa: S102 - the cell
             if last is not None:
                 value = eval(compile(last, filename, "eval"), self.user_ns)
                 if value is not None:
@@ -139,7 +139,7 @@ class MiniShell:
             if isinstance(exc, KeyboardInterrupt) and _host_interrupt():
                 raise
             print(_format_exception(exc, count))
-        return None
+        return
 
     def reset(self) -> None:
         pass
@@ -214,16 +214,22 @@ class _NoSignal:
 
 def _install_stand_ins() -> None:
     tqdm = types.ModuleType("tqdm")
-    tqdm.tqdm = _Tqdm
-    sys.modules.setdefault("tqdm", tqdm)
     ipython = types.ModuleType("IPython")
     core = types.ModuleType("IPython.core")
     shell = types.ModuleType("IPython.core.interactiveshell")
-    shell.InteractiveShell = MiniShell
     utils = types.ModuleType("IPython.utils")
     uio = types.ModuleType("IPython.utils.io")
-    uio.capture_output = capture_output
-    ipython.core, core.interactiveshell, ipython.utils, utils.io = core, shell, utils, uio
+    for module, attribute, value in (
+        (tqdm, "tqdm", _Tqdm),
+        (shell, "InteractiveShell", MiniShell),
+        (uio, "capture_output", capture_output),
+        (ipython, "core", core),
+        (core, "interactiveshell", shell),
+        (ipython, "utils", utils),
+        (utils, "io", uio),
+    ):
+        setattr(module, attribute, value)
+    sys.modules.setdefault("tqdm", tqdm)
     for name, module in (
         ("IPython", ipython),
         ("IPython.core", core),
@@ -244,14 +250,13 @@ def _import_benchmark():
     builtins.sum = py311_sum
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            import tasks  # noqa: F401  (the benchmark's package, from the checkout)
-            import tasks.base as base
+            import tasks  # type: ignore[import-not-found]  # noqa: F401
+            from tasks import base  # the benchmark's package, from the checkout
     finally:
         builtins.sum = _ORIGINAL_SUM
     for name, module in list(sys.modules.items()):
-        if name == "tasks" or name.startswith("tasks."):
-            if isinstance(module, types.ModuleType) and name != "tasks.base":
-                module.__dict__.setdefault("sum", py311_sum)
+        if (name == "tasks" or name.startswith("tasks.")) and isinstance(module, types.ModuleType):
+            module.__dict__.setdefault("sum", py311_sum)
     repl = sys.modules.get("tasks.repl")
     if repl is not None:
         repl.signal = _NoSignal
@@ -306,7 +311,7 @@ def _load_postprocess(base):
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "postprocess_fn":
             namespace: dict = {"re": __import__("re")}
-            exec(compile(ast.Module(body=[node], type_ignores=[]), main_py, "exec"), namespace)
+            exec(compile(ast.Module(body=[node], type_ignores=[]), main_py, "exec"), namespace)  # noqa: S102
             return namespace["postprocess_fn"]
     raise RuntimeError(f"{main_py} has no postprocess_fn")
 
