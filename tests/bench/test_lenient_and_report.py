@@ -97,3 +97,25 @@ def test_scores_per_domain_and_overall_exclude_errors(tmp_path: Path) -> None:
     with open(tmp_path / "r.jsonl", "a") as handle:
         handle.write('{"torn": ')
     assert set(read_records(tmp_path / "r.jsonl")) == {"a/1", "a/2", "b/1", "b/2"}
+
+
+def test_unreachable_server_is_a_setup_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fakes.ollama_server import free_port
+
+    from codeact_tui import cli
+
+    status = cli.main(
+        ["bench", "m3tooleval", "--source", str(FIXTURE), "--host", f"http://127.0.0.1:{free_port()}",
+         "--model", "codeact:7b", "--out", str(tmp_path / "r.jsonl")]
+    )
+    assert status == 2
+    assert "codeact-tui bench m3tooleval:" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_resume_needs_an_existing_records_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from codeact_tui import cli
+
+    status = cli.main(["bench", "m3tooleval", "--source", str(FIXTURE), "--model", "m", "--out", str(tmp_path / "none.jsonl"), "--resume"])
+    assert status == 2
+    assert "no records file" in capsys.readouterr().err
