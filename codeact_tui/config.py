@@ -144,6 +144,9 @@ class CodeIntelSettings:
     disk_cache: bool = True
     """Keep parsed symbols in the user cache folder between runs, so a warm map is fast."""
 
+    map_parse_budget_s: float = 10.0
+    """Seconds one map may spend parsing new files; the rest are parsed on later turns (0: no limit)."""
+
 
 @dataclass(frozen=True)
 class UISettings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from .files import (
     racy,
 )
 from .languages import language_for
-from .symbols import BINARY, FileSymbols, extract
+from .symbols import BINARY, EMPTY, FileSymbols, extract
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,17 @@ class IndexSnapshot:
     Attributes:
         files: Indexed files by project-relative path.
         parsed: How many files this refresh had to parse (0 when all came from the cache).
+        pending: Files left unread because the refresh ran out of time; they are listed with
+            no symbols and read by a later refresh.
     """
 
     files: dict[str, IndexedFile]
     parsed: int = 0
+    pending: frozenset[str] = frozenset()
 
     def fingerprint(self) -> int:
-        """A value that changes whenever a file is added, removed or modified."""
-        return hash(tuple((f.rel, f.size, f.mtime_ns) for f in self.files.values()))
+        """A value that changes whenever a file is added, removed, modified or parsed."""
+        return hash((tuple((f.rel, f.size, f.mtime_ns) for f in self.files.values()), self.pending))
 
 
 def read_symbols(path: Path, rel: str, previous: CachedFile | None) -> tuple[CachedFile, bool] | None:
@@ -101,8 +105,15 @@ class ProjectIndex:
             self._entries = self._cache.load_all() if self._cache is not None else {}
         return self._entries
 
-    def refresh(self) -> IndexSnapshot:
-        """Walk the project, update changed files, persist the changes, return a snapshot."""
+    def refresh(self, time_budget_s: float | None = None) -> IndexSnapshot:
+        """Walk the project, update changed files, persist the changes, return a snapshot.
+
+        Args:
+            time_budget_s: Stop reading new or changed files after this many seconds (the
+                first map of a huge project); those left are `pending`. None reads them all.
+        """
+        deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
+        pending: set[str] = set()
         with self._lock:
             entries = self._load()
             changed: dict[str, CachedFile] = {}
@@ -113,6 +124,12 @@ class ProjectIndex:
                 walked.add(found.rel)
                 entry = entries.get(found.rel)
                 if entry is None or entry.mtime_ns != found.mtime_ns or entry.size != found.size:
+                    if deadline is not None and time.monotonic() > deadline:
+                        # Out of time: list it (with its old symbols, if any) and read it later.
+                        pending.add(found.rel)
+                        stale = entry.symbols if entry is not None and not entry.symbols.binary else EMPTY
+                        files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, stale)
+                        continue
                     result = read_symbols(self.project / found.rel, found.rel, entry)
                     if result is None:
                         continue
@@ -129,7 +146,7 @@ class ProjectIndex:
                     self._cache.store(changed, removed)
                 except (sqlite3.Error, OSError):  # a read-only or full disk must not break the map
                     pass
-            return IndexSnapshot(files=files, parsed=parsed)
+            return IndexSnapshot(files=files, parsed=parsed, pending=frozenset(pending))
 
     def list_files(self) -> list[SourceFile]:
         """The project's files as `refresh()` sees them, without reading any."""

@@ -13,6 +13,7 @@ walk with `stat`; only changed files are parsed again), ranks files and definiti
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import re
 import threading
@@ -56,6 +57,8 @@ class RepoMap:
         files_shown: Files named in the map.
         files_total: Text files in the project (after ignores).
         definitions_shown: Definition lines in the map.
+        files_pending: Files not parsed yet because the parse budget ran out (listed without
+            symbols this time; a later call parses them).
     """
 
     text: str
@@ -63,6 +66,7 @@ class RepoMap:
     files_shown: int
     files_total: int
     definitions_shown: int
+    files_pending: int = 0
 
 
 class _Item(NamedTuple):
@@ -271,6 +275,7 @@ def build_repo_map(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
     disk_cache: bool = True,
+    parse_budget_s: float | None = None,
 ) -> RepoMap:
     """Build the repo map of a project, ranked for the current conversation.
 
@@ -285,12 +290,15 @@ def build_repo_map(
         max_file_bytes: Larger files are skipped.
         max_files: The walk stops after this many files.
         disk_cache: Keep parsed symbols in the user cache folder between runs.
+        parse_budget_s: The most seconds to spend reading new or changed files; files left
+            over are listed without symbols and parsed by the next call (so the first map of
+            a huge project comes quickly and improves turn by turn). None parses everything.
 
     Returns:
         The map; an empty text when the budget is too small or the project has no files.
     """
     index = index_for(project, max_file_bytes=max_file_bytes, max_files=max_files, disk_cache=disk_cache)
-    snapshot = index.refresh()
+    snapshot = index.refresh(parse_budget_s)
     mentioned = tuple(mentioned)
     recent = tuple(recent)
     key = (index.project, snapshot.fingerprint(), mentioned, recent, token_budget, count_tokens)
@@ -300,6 +308,8 @@ def build_repo_map(
         return cached
     items = _ranked_items(index.project, snapshot, mentioned, recent, max(token_budget, 0))
     result = fit_to_budget(items, snapshot, token_budget, count_tokens)
+    if snapshot.pending:
+        result = dataclasses.replace(result, files_pending=len(snapshot.pending))
     with _memo_lock:
         _memo.clear()  # one entry per process is enough: the loop asks again each turn
         _memo[key] = result
@@ -329,4 +339,5 @@ def repo_map_from_settings(
         max_file_bytes=settings.max_file_kib * 1024,
         max_files=settings.max_files,
         disk_cache=settings.disk_cache,
+        parse_budget_s=settings.map_parse_budget_s if settings.map_parse_budget_s > 0 else None,
     )

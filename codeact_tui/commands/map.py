@@ -53,6 +53,12 @@ def run_map(args: argparse.Namespace, settings: Settings) -> int:
     )
     elapsed = time.perf_counter() - started
     sys.stdout.write(repo_map.text)
+    if repo_map.files_pending:
+        print(
+            f"codeact-tui map: {repo_map.files_pending} files are not parsed yet "
+            "(codeintel.map_parse_budget_s); run again for a fuller map",
+            file=sys.stderr,
+        )
     if not repo_map.text:
         print("codeact-tui map: no files to map (or the budget is too small)", file=sys.stderr)
     if args.stats:

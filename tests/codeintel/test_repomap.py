@@ -155,3 +155,23 @@ def test_repo_map_from_settings(polyglot: Path) -> None:
     assert 0 < small.tokens <= 60
     tiny_files = repo_map_from_settings(polyglot, CodeIntelSettings(max_file_kib=0, disk_cache=False))
     assert tiny_files.files_total == 0
+
+
+def test_parse_budget_lists_unparsed_files_and_catches_up(polyglot: Path) -> None:
+    first = build_repo_map(polyglot, token_budget=4000, parse_budget_s=0.0)
+    assert first.files_pending == first.files_total == 17
+    assert "def apply_discount" not in first.text  # listed, not yet parsed
+    assert "py/shop/pricing.py" in first.text
+    second = build_repo_map(polyglot, token_budget=4000, parse_budget_s=60.0)
+    assert second.files_pending == 0
+    assert "def apply_discount" in second.text
+
+
+def test_parse_budget_keeps_old_symbols_of_changed_files(polyglot: Path) -> None:
+    build_repo_map(polyglot, token_budget=4000)
+    write(polyglot, "py/shop/pricing.py", "def apply_discount(amount: float) -> float:\n    return amount\n")
+    stale = build_repo_map(polyglot, token_budget=4000, parse_budget_s=0.0)
+    assert stale.files_pending == 1
+    assert "def apply_discount(amount: float, code: str | None) -> float" in stale.text
+    fresh = build_repo_map(polyglot, token_budget=4000)
+    assert "def apply_discount(amount: float) -> float" in fresh.text
