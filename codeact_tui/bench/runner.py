@@ -111,12 +111,20 @@ async def run_benchmark(
     async def episode(task: TaskInfo) -> None:
         async with gate:
             workdir = Path(tempfile.mkdtemp(prefix="m3tooleval-"))
+            started = time.monotonic()
             try:
                 runner = make_runner(workdir, plan.benchmark)
                 if plan.config.mode == "native":
                     record = await run_native(task, model, runner, plan.config, prompts, workdir)
                 else:
                     record = await run_faithful(task, model, runner, plan.config)
+            except Exception as exc:  # noqa: BLE001 - one broken episode (a sandbox that would not start) is an error record
+                record = EpisodeRecord(
+                    task_id=task.task_id, domain=task.domain, mode=plan.config.mode, action=_action(plan.config),
+                    model=plan.config.model_name, outcome="error", turns=0, end_reason="sandbox",
+                    expected=task.expected_repr, error=f"sandbox: {type(exc).__name__}: {exc}",
+                    duration_s=time.monotonic() - started,
+                )
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
             out.append(record)

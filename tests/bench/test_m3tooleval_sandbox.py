@@ -195,3 +195,37 @@ def test_native_episode_with_a_failing_server_is_an_error(fake_ollama: FakeOllam
     assert bench(fake_ollama, out, "--mode", "native", "--tasks", "three_clicks") == 1
     record = records(out)["counter/three_clicks"]
     assert record["outcome"] == "error" and record["error"].startswith("model:")
+
+
+def test_an_episode_whose_sandbox_fails_is_an_error_record(tmp_path: Path) -> None:
+    import asyncio
+
+    from codeact_tui.bench.episodes import EpisodeConfig
+    from codeact_tui.bench.runner import (
+        BenchPlan,
+        default_runner_factory,
+        run_benchmark,
+    )
+    from codeact_tui.bench.source import find_benchmark
+    from codeact_tui.config import SandboxSettings
+    from codeact_tui.llm.scripted import ScriptedModel
+
+    real = default_runner_factory(SandboxSettings())
+    calls: list[Path] = []
+
+    def flaky(project: Path, benchmark: Path) -> object:
+        calls.append(project)
+        if len(calls) == 2:  # the first episode (after the catalog)
+            raise RuntimeError("no sandbox today")
+        return real(project, benchmark)
+
+    plan = BenchPlan(
+        benchmark=find_benchmark(FIXTURE),
+        config=EpisodeConfig(mode="faithful", action="code", model_name="scripted"),
+        out=tmp_path / "f.jsonl",
+        pattern="counter",
+    )
+    run = asyncio.run(run_benchmark(plan, ScriptedModel(["Answer: 0"]), flaky))  # type: ignore[arg-type]
+    assert [r.outcome for r in run.records] == ["error", "correct"]  # "0" passes for 0.999… (int truncation)
+    assert run.records[0].error == "sandbox: RuntimeError: no sandbox today"
+    assert run.errors == 1
