@@ -240,8 +240,8 @@ async def test_prompt_recall_and_multiline(app_factory: AppFactory, project: Pat
         prompt = app.screen.query_one(PromptInput)
         await _ask(pilot, "!print(1)")
         await settle(pilot, app)
-        await pilot.press("a", "ctrl+j", "b")
-        assert prompt.text == "a\nb"
+        await pilot.press("a", "ctrl+j", "b", "ctrl+j", "c")
+        assert prompt.text == "a\nb\nc" and prompt.cursor_location == (2, 1)
         prompt.load_text("")
         await pilot.press("up")
         assert prompt.text == "!print(1)"

@@ -56,9 +56,17 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         """Insert a line break."""
-        self.insert("\n")
+        start, end = self.selection
+        self.replace("\n", start, end, maintain_selection_offset=False)
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key in ("ctrl+j", "shift+enter"):
+            # Handled here, not only by the binding, so it stays in order with typed text
+            # that arrives in the same burst.
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
