@@ -13,7 +13,7 @@ A model server failure makes the episode an `error` (not a failure), so `--resum
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +85,13 @@ def _record(task: TaskInfo, config: EpisodeConfig, **fields: object) -> EpisodeR
     )
 
 
-async def run_faithful(task: TaskInfo, model: ChatModel, runner: CodeRunner, config: EpisodeConfig) -> EpisodeRecord:
+TurnCallback = Callable[[str, int], None]
+"""Told (task id, turns so far) after every model reply, for progress."""
+
+
+async def run_faithful(
+    task: TaskInfo, model: ChatModel, runner: CodeRunner, config: EpisodeConfig, on_turn: TurnCallback | None = None
+) -> EpisodeRecord:
     """The paper's loop on one task (see the module docstring)."""
     started = time.monotonic()
     guest = GuestTask(runner, task.task_id, config.action, action_timeout_s=config.action_timeout_s)
@@ -100,6 +106,8 @@ async def run_faithful(task: TaskInfo, model: ChatModel, runner: CodeRunner, con
             result = await guest.turn(generation)
             messages.append(ChatMessage("assistant", result.reply))
             turns += 1
+            if on_turn is not None:
+                on_turn(task.task_id, turns)
             if result.kind == "answer" and result.answer is not None:
                 answers.add(result.answer, turns, result.correct)
             correct = result.correct
@@ -176,7 +184,15 @@ class _ReloadingRunner:
         pass
 
 
-async def run_native(task: TaskInfo, model: ChatModel, runner: CodeRunner, config: EpisodeConfig, prompts: PromptLibrary, workdir: Path) -> EpisodeRecord:
+async def run_native(
+    task: TaskInfo,
+    model: ChatModel,
+    runner: CodeRunner,
+    config: EpisodeConfig,
+    prompts: PromptLibrary,
+    workdir: Path,
+    on_turn: TurnCallback | None = None,
+) -> EpisodeRecord:
     """Our own agent loop on one task (see the module docstring)."""
     started = time.monotonic()
     guest = GuestTask(runner, task.task_id, "code", action_timeout_s=config.action_timeout_s)
@@ -200,6 +216,8 @@ async def run_native(task: TaskInfo, model: ChatModel, runner: CodeRunner, confi
                 async for event in events:
                     if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
                         final = event
+                    elif isinstance(event, ev.AssistantMessage) and on_turn is not None:
+                        on_turn(task.task_id, turns + event.step)
             assert final is not None
             turns += final.steps
             if isinstance(final, ev.TurnFailed):

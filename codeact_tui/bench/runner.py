@@ -61,6 +61,12 @@ class Progress:
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
 
+    def turn(self, task_id: str, turns: int) -> None:
+        """A status line on a terminal (rewritten in place) after every model reply."""
+        if self.stream.isatty():
+            status = f"  {task_id}: {turns} turn(s) so far, {time.monotonic() - self.started:.0f}s"
+            print(f"\r{status[:120]:<120}", end="", file=self.stream, flush=True)
+
     def finished(self, record: EpisodeRecord) -> None:
         self.done += 1
         self.correct += record.outcome == "correct"
@@ -70,7 +76,7 @@ class Progress:
         detail = f" ({record.error})" if record.outcome == "error" else ""
         bar = "#" * (20 * self.done // max(self.total, 1))
         print(
-            f"[{bar:<20}] {self.done:>{width}}/{self.total} {record.task_id}: {verdict} after "
+            ("\r" + " " * 120 + "\r" if self.stream.isatty() else "") + f"[{bar:<20}] {self.done:>{width}}/{self.total} {record.task_id}: {verdict} after "
             f"{record.turns} turn(s), {record.duration_s:.1f}s{detail} — {self.correct} correct, "
             f"{self.errors} error(s), {time.monotonic() - self.started:.0f}s",
             file=self.stream,
@@ -115,9 +121,9 @@ async def run_benchmark(
             try:
                 runner = make_runner(workdir, plan.benchmark)
                 if plan.config.mode == "native":
-                    record = await run_native(task, model, runner, plan.config, prompts, workdir)
+                    record = await run_native(task, model, runner, plan.config, prompts, workdir, progress.turn)
                 else:
-                    record = await run_faithful(task, model, runner, plan.config)
+                    record = await run_faithful(task, model, runner, plan.config, progress.turn)
             except Exception as exc:  # noqa: BLE001 - one broken episode (a sandbox that would not start) is an error record
                 record = EpisodeRecord(
                     task_id=task.task_id, domain=task.domain, mode=plan.config.mode, action=_action(plan.config),
