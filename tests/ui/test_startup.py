@@ -104,3 +104,38 @@ async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Pat
         assert str(entries[-1].render()) == "note 29"
         note = main.query_one(EarlierNote)
         assert f"{main.hidden_entries} earlier entries" in str(note.render())
+
+
+async def test_palette_lists_every_action_and_help_opens(project: Path) -> None:
+    from codeact_tui.ui.screens.help import HelpScreen
+
+    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"History", "Models", "Interrupt", "New conversation", "Resume a conversation", "Copy last answer",
+                "Next theme", "Key bindings", "Retry model connection"} <= titles
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        before = app.theme
+        await pilot.press("ctrl+t")
+        assert app.theme != before and app.theme in {"codeact-dark", "codeact-light"}
+
+
+async def test_open_in_editor_runs_the_configured_command(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr("codeact_tui.ui.app.subprocess.run", lambda args, check: calls.append(args))
+    settings = settings_for("http://127.0.0.1:9")
+    settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, editor="myedit --wait"))
+    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    app = make_app(project, settings, services=services)
+    monkeypatch.setattr(type(app), "suspend", lambda self: contextlib.nullcontext())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.open_in_editor("calc.py")
+    assert calls == [["myedit", "--wait", str(project.resolve() / "calc.py")]]
