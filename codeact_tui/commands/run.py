@@ -24,7 +24,12 @@ from ..core import events as ev
 from ..core.agent import Agent, AgentOptions
 from ..core.ports import ChatModel, Executor, History, ModelSetupError
 from ..core.prompts import PromptLibrary, build_system_prompt
-from ..core.transcript import Transcript, TranscriptError, find_transcript, load_messages
+from ..core.transcript import (
+    Transcript,
+    TranscriptError,
+    find_transcript,
+    load_messages,
+)
 from ..resources import resource_dir
 from .run_output import JsonLinesRenderer, TranscriptRenderer
 
@@ -42,8 +47,9 @@ WorkspaceOpener = Callable[[Path, Settings, bool], AbstractAsyncContextManager[W
 @asynccontextmanager
 async def open_sandbox_workspace(project: Path, settings: Settings, execute: bool) -> AsyncIterator[Workspace]:
     """The real sandbox and history store of a project (the sandbox only when actions run)."""
-    from ..executor import SandboxExecutor, SandboxUnavailable
+    from ..executor import SandboxUnavailable
     from ..history import HistoryError, HistoryStore
+    from ..wiring import build_executor
 
     try:
         history = HistoryStore.open(project, settings.history)
@@ -57,7 +63,7 @@ async def open_sandbox_workspace(project: Path, settings: Settings, execute: boo
 
         try:
             ensure_warm_sandbox(quiet=not sys.stderr.isatty())
-            executor = SandboxExecutor(project, settings.sandbox, extra_tools=_code_tools(project, settings))
+            executor = build_executor(project, settings)
             await executor.start()
         except SandboxUnavailable as exc:
             raise SetupError(str(exc)) from None
@@ -65,16 +71,6 @@ async def open_sandbox_workspace(project: Path, settings: Settings, execute: boo
             yield executor, history
         finally:
             await executor.close()
-
-
-def _code_tools(project: Path, settings: Settings) -> list[Callable[..., Any]]:
-    """The code-intelligence tools guest code may call (`from host import tools`)."""
-    try:
-        from ..codeintel.host_tools import make_host_tools
-        from ..executor import GUEST_PROJECT
-    except ImportError:
-        return []
-    return make_host_tools(project, settings=settings.codeintel, guest_root=GUEST_PROJECT)
 
 
 def _make_model(settings: ModelSettings) -> ChatModel:
@@ -152,19 +148,11 @@ def apply_overrides(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def _default_repo_map(project: Path, settings: Settings, budget: int) -> str | None:
+    from ..codeintel.repomap import repo_map_from_settings
+
     try:
-        from ..codeintel.repomap import build_repo_map
-    except ImportError:
-        return None
-    try:
-        return build_repo_map(
-            project,
-            token_budget=budget,
-            max_file_bytes=settings.codeintel.max_file_kib * 1024,
-            max_files=settings.codeintel.max_files,
-            disk_cache=settings.codeintel.disk_cache,
-        ).text
-    except Exception:  # the map is a help, never a reason not to run
+        return repo_map_from_settings(project, settings.codeintel, token_budget=budget).text
+    except Exception:  # noqa: BLE001 - the map is a help, never a reason not to run
         return None
 
 
