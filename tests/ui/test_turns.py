@@ -100,9 +100,12 @@ async def test_undo_from_the_history_view_restores_the_file(app_factory: AppFact
         assert (project / "calc.py").read_text() == BROKEN
         assert [e.kind for e in history.entries] == ["agent", "undo"]
         assert history.current_entry().kind == "undo"
+        card = app.screen_stack[-2].query_one(ActionCard)
+        assert card.undone  # the transcript shows it
         await pilot.press("r", "y")  # redo
         await settle(pilot, app)
         assert (project / "calc.py").read_text() == FIXED
+        assert not card.undone
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 

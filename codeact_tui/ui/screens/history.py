@@ -296,6 +296,9 @@ class HistoryScreen(Screen[None]):
                 self.notify(warning, severity="warning")
             self.select = result.entry.id if result.entry is not None else None
             self.reload()
+            main = getattr(self.app, "main_screen", None)
+            if main is not None:
+                main.post_message(m.HistoryChanged())
             return
         conflicts = self.query_one("#conflicts", Static)
         conflicts.update(conflict_text(result))

@@ -394,7 +394,20 @@ class MainScreen(Screen[None]):
         if card is not None:
             card.record(message.entry)
         if message.entry is not None:
-            self.app.post_message(m.HistoryChanged())
+            self.post_message(m.HistoryChanged())
+
+    @work(exclusive=True, group="undone", exit_on_error=False)
+    async def on_history_changed(self, message: m.HistoryChanged) -> None:
+        """Mark the cards whose changes are undone now (and unmark redone ones)."""
+        history = self.session.history
+        if history is None:
+            return
+        from ...history.selection import reverted_ids
+
+        undone = set(reverted_ids(await asyncio.to_thread(history.entries)))
+        for card in self.query(ActionCard):
+            if card.entry is not None:
+                card.set_undone(card.entry.id in undone)
 
     def on_context_used(self, message: m.ContextUsed) -> None:
         self.status.context_used = message.used_tokens

@@ -53,6 +53,8 @@ class ActionCard(Vertical, can_focus=True):
     ActionCard.-running { border: round $accent; }
     ActionCard.-failed { border: round $error; }
     ActionCard.-stopped { border: round $warning; }
+    ActionCard.-undone { opacity: 70%; }
+    ActionCard.-undone > #code { text-style: strike; }
     ActionCard > #header { color: $text-muted; }
     ActionCard.-running > #header { color: $accent; }
     ActionCard.-done > #header { color: $success; }
@@ -93,6 +95,8 @@ class ActionCard(Vertical, can_focus=True):
         self.result: ExecutionResult | None = None
         self.entry: HistoryEntry | None = None
         self.recorded = False
+        self.undone = False
+        """True while its history entry is undone."""
         self._chunks: list[tuple[StreamName, str]] = []
         self._output_dirty = False
         self._started: float | None = None
@@ -160,6 +164,13 @@ class ActionCard(Vertical, can_focus=True):
             self._render_files(entry.files)
         self._render_header()
 
+    def set_undone(self, undone: bool) -> None:
+        """Its change was undone (or redone) from the history."""
+        if undone != self.undone:
+            self.undone = undone
+            self.set_class(undone, "-undone")
+            self._render_header()
+
     def skip(self, reason: str) -> None:
         """The user declined it."""
         self.state = "skipped"
@@ -219,6 +230,8 @@ class ActionCard(Vertical, can_focus=True):
                 header.append(f"  · exit {self.result.exit_code}", style="dim")
         if self.entry is not None:
             header.append(f"  · history #{self.entry.id}", style="dim")
+            if self.undone:
+                header.append("  · undone", style="bold italic")
         self.query_one("#header", Static).update(header)
 
     def _output_text(self) -> tuple[Text, int]:
