@@ -125,3 +125,12 @@ def test_ui_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> N
     settings = load_settings(path, env={"CODEACT_TUI_UI_EDITOR": "nano -w"})
     assert settings.ui.theme == "codeact-light" and settings.ui.output_fold_lines == 5
     assert settings.ui.editor == "nano -w"
+
+
+def test_the_cli_imports_textual_only_when_the_app_starts() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from codeact_tui import cli; cli.build_parser(); print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

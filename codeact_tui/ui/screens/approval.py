@@ -51,6 +51,7 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Static("e edit the code · Ctrl+S run the edited code · Tab moves", id="hint")
 
     def on_mount(self) -> None:
+        self.query_one("#code", TextArea).theme = "vscode_dark" if self.app.current_theme.dark else "github_light"
         self.query_one("#run", Button).focus()
 
     def _edited(self) -> str | None:
