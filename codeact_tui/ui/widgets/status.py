@@ -41,6 +41,7 @@ class StatusBar(Static):
             self._frame = (self._frame + 1) % len(SPINNER)
 
     def render(self) -> Text:
+        narrow = self.size.width < 90
         busy = self.activity != "idle"
         parts: list[Text] = [Text(self.model, style="bold")]
         activity = Text(f"{SPINNER[self._frame]} {self.activity}" if busy else "● idle", style="bold" if busy else "")
@@ -50,10 +51,12 @@ class StatusBar(Static):
         if self.context_window:
             share = self.context_used / self.context_window
             style = "red" if share > 0.9 else "yellow" if share > 0.7 else ""
-            parts.append(Text(f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})", style=style))
+            label = f"ctx {share:.0%}" if narrow else f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})"
+            parts.append(Text(label, style=style))
         sandbox_style = {"ready": "green", "compiling": "yellow", "failed": "red", "busy": "cyan"}.get(self.sandbox, "")
         parts.append(Text(f"sandbox {self.sandbox}", style=sandbox_style))
-        parts.append(Text(f"approve {self.approve_mode}"))
+        if not narrow or self.approve_mode != "auto":
+            parts.append(Text(f"approve {self.approve_mode}"))
         if self.approvals:
             parts.append(Text(f"{self.approvals} approval waiting", style="bold yellow"))
         return Text(" │ ", style="dim").join(parts)
