@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,10 +122,8 @@ def _long_transcript_widgets(actions: int) -> list[object]:
     for n in range(actions):
         widgets.append(UserMessage(f"request number {n}: please print forty lines"))
         card = ActionCard("for i in range(40):\n    print('line', i)\n", step=1, turn_id=f"t/{n}")
-        card.result = ExecutionResult(output, "", "ok", changed_files=(FileChange("out.txt", "modified"),), duration_s=0.01)
-        card._chunks = [("stdout", output)]
-        card.state = "done"
-        card.entry = HistoryEntry(n + 1, "agent", "2026-11-25T09:00:00Z", "print lines", (FileChange("out.txt", "modified"),))
+        card.finish(ExecutionResult(output, "", "ok", changed_files=(FileChange("out.txt", "modified"),), duration_s=0.01))
+        card.record(HistoryEntry(n + 1, "agent", "2026-11-25T09:00:00Z", "print lines", (FileChange("out.txt", "modified"),)))
         widgets.append(card)
         widgets.append(AnswerCard("Done: printed forty lines."))
     return widgets
@@ -252,8 +249,7 @@ async def _session(turns: int) -> dict[str, float]:
         replies += [ACTION, ANSWER]
     model = ScriptedModel(replies, chunk_size=64)
     app = make_app(_project(), Settings(), services=_services(model))
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
+    rss_before = _rss_mib()
     async with app.run_test(size=(120, 36)) as pilot:
         await app.workers.wait_for_complete()
         started = time.perf_counter()
@@ -265,20 +261,28 @@ async def _session(turns: int) -> dict[str, float]:
             await pilot.pause()
         elapsed = time.perf_counter() - started
         gc.collect()
-        current, peak = tracemalloc.get_traced_memory()
+        rss_after = _rss_mib()
+        objects = len(gc.get_objects())
         widgets = len(app.screen.query("*"))
-    tracemalloc.stop()
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        entries = len(app.screen.transcript.children)  # type: ignore[attr-defined]
     return {
         "turns": turns,
         "actions": turns,
         "session_wall_s": round(elapsed, 1),
+        "transcript_entries_on_screen": entries,
         "widgets": widgets,
-        "python_heap_after_mib": round(current / 2**20, 1),
-        "python_heap_peak_mib": round(peak / 2**20, 1),
-        "max_rss_before_mib": round(rss_before / 1024, 1),
-        "max_rss_after_mib": round(rss_after / 1024, 1),
+        "gc_objects": objects,
+        "rss_after_startup_mib": rss_before,
+        "rss_after_session_mib": rss_after,
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _rss_mib() -> float:
+    """The resident set size now, in MiB (Linux /proc)."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
 def bench_memory(turns: int = 300) -> dict[str, float]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from rich.console import Group, RenderableType
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.timer import Timer
+from textual.widget import Widget
 
 from ...core.ports import ExecutionResult, FileChange, HistoryEntry, StreamName
 from ..highlight import highlight
@@ -38,8 +39,12 @@ def change_text(change: FileChange) -> str:
     return f"{mark} {change.old_path} → {change.path}" if change.old_path else f"{mark} {change.path}"
 
 
-class ActionCard(Vertical, can_focus=True):
-    """One code action (agent or manual) and how it went."""
+class ActionCard(Widget, can_focus=True):
+    """One code action (agent or manual) and how it went.
+
+    One widget that renders its parts as one group: a transcript holds hundreds of these, and
+    layout costs grow with the number of widgets.
+    """
 
     DEFAULT_CSS = """
     ActionCard {
@@ -54,19 +59,6 @@ class ActionCard(Vertical, can_focus=True):
     ActionCard.-failed { border: round $error; }
     ActionCard.-stopped { border: round $warning; }
     ActionCard.-undone { opacity: 70%; }
-    ActionCard.-undone > #code { text-style: strike; }
-    ActionCard > #header { color: $text-muted; }
-    ActionCard.-running > #header { color: $accent; }
-    ActionCard.-done > #header { color: $success; }
-    ActionCard.-failed > #header { color: $error; }
-    ActionCard.-stopped > #header, ActionCard.-waiting > #header { color: $warning; }
-    ActionCard > #code { height: auto; max-height: 30; overflow-y: auto; }
-    ActionCard > #output { height: auto; margin-top: 1; color: $text; display: none; }
-    ActionCard.-has-output > #output { display: block; }
-    ActionCard > #files { height: auto; color: $text-muted; display: none; margin-top: 1; }
-    ActionCard.-has-files > #files { display: block; }
-    ActionCard > #notes { height: auto; color: $warning; display: none; }
-    ActionCard.-has-notes > #notes { display: block; }
     """
 
     BINDINGS = [
@@ -102,18 +94,11 @@ class ActionCard(Vertical, can_focus=True):
         self._started: float | None = None
         self._ended: float | None = None
         self._notes: list[str] = []
+        self._files: tuple[FileChange, ...] = ()
         self._theme_dark = theme_dark
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="header")
-        yield Static(self._syntax(), id="code")
-        yield Static(id="output")
-        yield Static(id="files")
-        yield Static(id="notes")
-
-    def on_mount(self) -> None:
-        self._render_header()
-        self.set_interval(0.2, self._tick)
+        self._code_text = self._syntax()
+        self._output_cache: tuple[Text, int] = (Text(), 0)
+        self._ticker: Timer | None = None
 
     def _syntax(self) -> Text:
         return highlight(self.code.rstrip("\n") or " ", "python", dark=self._theme_dark)
@@ -124,22 +109,28 @@ class ActionCard(Vertical, can_focus=True):
         """Show the code actually run (it may have been edited in the approval modal)."""
         if code != self.code:
             self.code = code
-            self.query_one("#code", Static).update(self._syntax())
+            self._code_text = self._syntax()
+            self.refresh(layout=True)
 
     def begin(self, code: str | None = None) -> None:
-        """The action started running."""
+        """The action started running (elapsed time and output refresh five times a second)."""
         if code is not None:
             self.set_code(code)
         self._started = self.clock()
         self.state = "running"
+        if self._ticker is None:
+            self._ticker = self.set_interval(0.2, self._tick)
 
     def add_output(self, stream: StreamName, text: str) -> None:
-        """Live output arrived (rendered at most five times a second)."""
+        """Live output arrived (rendered at the next tick)."""
         self._chunks.append((stream, text))
         self._output_dirty = True
 
     def finish(self, result: ExecutionResult) -> None:
         """The action ended: show the authoritative output and the exit status."""
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         self.result = result
         self._ended = self.clock()
         self._chunks = [("stdout", result.stdout)] if result.stdout else []
@@ -150,33 +141,32 @@ class ActionCard(Vertical, can_focus=True):
         if result.state_reset:
             self._notes.append("the Python session was reset: its variables are gone; files written so far stay (undo them from the history)")
         self._notes.extend(result.warnings)
-        self.state = {"ok": "done", "error": "failed"}.get(result.status, "stopped")
+        self._files = result.changed_files
         self._output_dirty = True
-        self._render_output()
-        self._render_files(result.changed_files)
-        self._render_notes()
+        self.state = {"ok": "done", "error": "failed"}.get(result.status, "stopped")
+        self.refresh(layout=True)
 
     def record(self, entry: HistoryEntry | None) -> None:
         """The history recorded it (entry None: no file changed)."""
         self.entry = entry
         self.recorded = True
         if entry is not None:
-            self._render_files(entry.files)
-        self._render_header()
+            self._files = entry.files
+        self.refresh(layout=True)
 
     def set_undone(self, undone: bool) -> None:
         """Its change was undone (or redone) from the history."""
         if undone != self.undone:
             self.undone = undone
             self.set_class(undone, "-undone")
-            self._render_header()
+            self.refresh()
 
     def skip(self, reason: str) -> None:
         """The user declined it."""
         self.state = "skipped"
         if reason:
             self._notes.append(f"skipped: {reason}")
-            self._render_notes()
+            self.refresh(layout=True)
 
     def wait_for_approval(self) -> None:
         """The approval modal is open for it."""
@@ -186,18 +176,20 @@ class ActionCard(Vertical, can_focus=True):
         """The turn ended before the action ran."""
         if self.state in ("proposed", "waiting"):
             self.state = "skipped"
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
 
     # --- rendering ------------------------------------------------------------------------------
 
     def watch_state(self, old: str, new: str) -> None:
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
-        if self.is_mounted:
-            self._render_header()
+        self.refresh()
 
     def watch_expanded(self) -> None:
-        if self.is_mounted:
-            self._render_output()
+        self._output_dirty = True
+        self.refresh(layout=True)
 
     @property
     def elapsed(self) -> float | None:
@@ -209,16 +201,23 @@ class ActionCard(Vertical, can_focus=True):
         return (self._ended or self.clock()) - self._started
 
     def _tick(self) -> None:
-        if self.state == "running":
-            self._render_header()
-        if self._output_dirty:
-            self._render_output()
+        self.refresh(layout=self._output_dirty)
 
-    def _render_header(self) -> None:
+    def _state_colour(self) -> str | None:
+        theme = self.app.current_theme
+        return {
+            "running": theme.accent,
+            "done": theme.success,
+            "failed": theme.error,
+            "stopped": theme.warning,
+            "waiting": theme.warning,
+        }.get(self.state)
+
+    def _header(self) -> Text:
         icon, label = STATE_LOOK[self.state]
         title = "manual action" if self.manual else f"action {self.step}"
-        header = Text(f"{icon} ", style="bold")
-        header.append(title, style="bold")
+        header = Text(style=self._state_colour() or "")
+        header.append(f"{icon} {title}", style="bold")
         header.append(f"  {label}")
         elapsed = self.elapsed
         if elapsed is not None:
@@ -232,22 +231,24 @@ class ActionCard(Vertical, can_focus=True):
             header.append(f"  · history #{self.entry.id}", style="dim")
             if self.undone:
                 header.append("  · undone", style="bold italic")
-        self.query_one("#header", Static).update(header)
+        return header
 
     def _output_text(self) -> tuple[Text, int]:
+        if not self._output_dirty:
+            return self._output_cache
+        self._output_dirty = False
         lines: list[tuple[str, StreamName]] = []
         for stream, text in self._chunks:
             parts = text.split("\n")
-            if lines and not lines[-1][0].endswith("\n") and lines[-1][1] == stream:
-                first = parts.pop(0)
-                lines[-1] = (lines[-1][0] + first, stream)
+            if lines and lines[-1][1] == stream:
+                lines[-1] = (lines[-1][0] + parts.pop(0), stream)
             lines.extend((part, stream) for part in parts)
         while lines and lines[-1][0] == "":
             lines.pop()
         total = len(lines)
         limit = MAX_SHOWN_LINES if self.expanded else self.fold_lines
         shown = lines[-limit:] if total > limit else lines
-        out = Text(no_wrap=False)
+        out = Text()
         if total > len(shown):
             hint = "Enter folds" if self.expanded else "Enter shows all"
             out.append(f"… {total - len(shown)} earlier lines ({total} in all; {hint})\n", style="dim italic")
@@ -255,26 +256,21 @@ class ActionCard(Vertical, can_focus=True):
             out.append(line, style="red" if stream == "stderr" else "")
             if index < len(shown) - 1:
                 out.append("\n")
-        return out, total
+        self._output_cache = (out, total)
+        return self._output_cache
 
-    def _render_output(self) -> None:
-        self._output_dirty = False
-        text, total = self._output_text()
-        self.set_class(total > 0, "-has-output")
-        self.query_one("#output", Static).update(text)
-
-    def _render_files(self, files: tuple[FileChange, ...]) -> None:
-        if not files:
-            return
-        shown = "  ".join(change_text(c) for c in files[:8])
-        more = f"  … and {len(files) - 8} more" if len(files) > 8 else ""
-        hint = "   (d diff · e open)" if self.entry is not None or files else ""
-        self.query_one("#files", Static).update(Text(f"changed: {shown}{more}{hint}"))
-        self.add_class("-has-files")
-
-    def _render_notes(self) -> None:
-        self.set_class(bool(self._notes), "-has-notes")
-        self.query_one("#notes", Static).update("\n".join(f"! {note}" for note in self._notes))
+    def render(self) -> RenderableType:
+        parts: list[RenderableType] = [self._header(), self._code_text]
+        output, total = self._output_text()
+        if total:
+            parts += [Text(), output]
+        if self._files:
+            shown = "  ".join(change_text(c) for c in self._files[:8])
+            more = f"  … and {len(self._files) - 8} more" if len(self._files) > 8 else ""
+            parts += [Text(), Text(f"changed: {shown}{more}   (d diff · e open)", style="dim")]
+        if self._notes:
+            parts.append(Text("\n".join(f"! {note}" for note in self._notes), style=self.app.current_theme.warning or "yellow"))
+        return Group(*parts)
 
     # --- actions ----------------------------------------------------------------------------
 
