@@ -34,10 +34,10 @@ from ..widgets.status import SandboxProgress, StatusBar
 
 MANUAL_STEP = 0
 """The step number manual actions use in messages."""
-KEEP_ENTRIES = 240
+KEEP_ENTRIES = 120
 """Transcript entries kept on screen; older ones leave it in batches (layout cost grows with
 the number of widgets). They stay in the conversation file and in the history view."""
-TRIM_BATCH = 60
+TRIM_BATCH = 30
 
 
 class MainScreen(Screen[None]):
@@ -420,9 +420,9 @@ class MainScreen(Screen[None]):
         if message.reason == "reply" and self._reply is not None and self._reply.text.strip():
             self._reply.add_class("-final")
         elif message.reason == "plan":
-            await self.add(AnswerCard(f"```python\n{message.answer}\n```", title="Proposed action (plan mode: nothing ran)"))
+            await self.add(AnswerCard(f"```python\n{message.answer}\n```", title="Proposed action (plan mode: nothing ran)", dark=self.app.current_theme.dark))
         elif message.answer.strip():
-            await self.add(AnswerCard(message.answer))
+            await self.add(AnswerCard(message.answer, dark=self.app.current_theme.dark))
 
     async def on_turn_stopped(self, message: m.TurnStopped) -> None:
         if message.kind == "setup":

@@ -8,6 +8,7 @@ import time
 from rich.text import Text
 from rich.console import Group, RenderableType
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -99,6 +100,9 @@ class ActionCard(Widget, can_focus=True):
         self._code_text = self._syntax()
         self._output_cache: tuple[Text, int] = (Text(), 0)
         self._ticker: Timer | None = None
+        self._version = 0
+        """Bumped whenever the rendered height may change (it keys the height cache)."""
+        self._height_cache: tuple[tuple[int, int], int] | None = None
 
     def _syntax(self) -> Text:
         return highlight(self.code.rstrip("\n") or " ", "python", dark=self._theme_dark)
@@ -110,7 +114,7 @@ class ActionCard(Widget, can_focus=True):
         if code != self.code:
             self.code = code
             self._code_text = self._syntax()
-            self.refresh(layout=True)
+            self._relayout()
 
     def begin(self, code: str | None = None) -> None:
         """The action started running (elapsed time and output refresh five times a second)."""
@@ -144,7 +148,7 @@ class ActionCard(Widget, can_focus=True):
         self._files = result.changed_files
         self._output_dirty = True
         self.state = {"ok": "done", "error": "failed"}.get(result.status, "stopped")
-        self.refresh(layout=True)
+        self._relayout()
 
     def record(self, entry: HistoryEntry | None) -> None:
         """The history recorded it (entry None: no file changed)."""
@@ -152,7 +156,7 @@ class ActionCard(Widget, can_focus=True):
         self.recorded = True
         if entry is not None:
             self._files = entry.files
-        self.refresh(layout=True)
+        self._relayout()
 
     def set_undone(self, undone: bool) -> None:
         """Its change was undone (or redone) from the history."""
@@ -166,7 +170,7 @@ class ActionCard(Widget, can_focus=True):
         self.state = "skipped"
         if reason:
             self._notes.append(f"skipped: {reason}")
-            self.refresh(layout=True)
+            self._relayout()
 
     def wait_for_approval(self) -> None:
         """The approval modal is open for it."""
@@ -185,11 +189,11 @@ class ActionCard(Widget, can_focus=True):
     def watch_state(self, old: str, new: str) -> None:
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
-        self.refresh()
+        self._relayout()
 
     def watch_expanded(self) -> None:
         self._output_dirty = True
-        self.refresh(layout=True)
+        self._relayout()
 
     @property
     def elapsed(self) -> float | None:
@@ -201,7 +205,24 @@ class ActionCard(Widget, can_focus=True):
         return (self._ended or self.clock()) - self._started
 
     def _tick(self) -> None:
-        self.refresh(layout=self._output_dirty)
+        if self._output_dirty:
+            self._relayout()
+        else:
+            self.refresh()
+
+    def _relayout(self) -> None:
+        self._version += 1
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Measured once per content change and width: measuring renders the whole card, and a
+        long transcript is laid out again on every frame while a reply streams."""
+        key = (width, self._version)
+        if self._height_cache is not None and self._height_cache[0] == key:
+            return self._height_cache[1]
+        height = super().get_content_height(container, viewport, width)
+        self._height_cache = (key, height)
+        return height
 
     def _state_colour(self) -> str | None:
         theme = self.app.current_theme

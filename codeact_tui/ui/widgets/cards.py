@@ -3,7 +3,12 @@ final answer, notices, and the setup card shown when no model server answers."""
 
 from __future__ import annotations
 
+from rich.console import Console
+from rich.markdown import Markdown as RichMarkdown
+from rich.style import Style as RichStyle
 from rich.text import Text
+from rich.theme import Theme as RichTheme
+from textual.geometry import Size
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
@@ -12,7 +17,53 @@ from textual.widgets.markdown import MarkdownStream
 from ..reply_filter import ProseFilter
 
 
-class UserMessage(Static, can_focus=True):
+class FixedContent:
+    """For widgets whose content never changes: measure the height once per width.
+
+    A long transcript is laid out again on every frame while a reply streams; measuring means
+    rendering, so finished entries remember their height.
+    """
+
+    _height_by_width: dict[int, int]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        cache = self.__dict__.setdefault("_height_by_width", {})
+        if width not in cache:
+            cache[width] = super().get_content_height(container, viewport, width)  # type: ignore[misc]
+        return cache[width]
+
+
+def markdown_text(markdown: str, *, dark: bool = True) -> Text:
+    """Markdown rendered once into styled text (paragraphs rewrap to any width): one cheap
+    widget instead of a widget per block, for answers that never change."""
+    console = Console(
+        width=_MARKDOWN_WIDTH,
+        theme=RichTheme({"markdown.code": "bold", "markdown.code_block": "none"}),
+        color_system="truecolor",
+        force_terminal=True,
+    )
+    rendered = RichMarkdown(markdown, code_theme="ansi_dark" if dark else "ansi_light", inline_code_theme="ansi_dark" if dark else "ansi_light")
+    lines = console.render_lines(rendered, console.options, pad=False)
+    text = Text()
+    for index, line in enumerate(lines):
+        row = Text()
+        for segment in line:
+            if not segment.control:
+                style = segment.style
+                # No painted backgrounds: the card's own colour shows through.
+                row.append(segment.text, RichStyle(color=style.color, bold=style.bold, italic=style.italic, underline=style.underline, strike=style.strike) if style else None)
+        row.rstrip()
+        if index:
+            text.append("\n")
+        text.append_text(row)
+    text.rstrip()
+    return text
+
+
+_MARKDOWN_WIDTH = 400
+
+
+class UserMessage(FixedContent, Static, can_focus=True):
     """What the user asked."""
 
     DEFAULT_CSS = """
@@ -92,7 +143,7 @@ class AssistantReply(Markdown, can_focus=True):
         self.app.notify("Reply copied to the clipboard.")
 
 
-class AnswerCard(Vertical, can_focus=True):
+class AnswerCard(FixedContent, Static, can_focus=True):
     """The final answer of a turn, standing out from the rest."""
 
     DEFAULT_CSS = """
@@ -106,18 +157,13 @@ class AnswerCard(Vertical, can_focus=True):
         background: $success 8%;
     }
     AnswerCard:focus { border: heavy $primary; }
-    AnswerCard > Markdown { height: auto; background: transparent; margin: 0; padding: 0; }
-    AnswerCard MarkdownParagraph:last-child { margin-bottom: 0; }
     """
     BINDINGS = [Binding("y", "copy", "Copy answer")]
 
-    def __init__(self, answer: str, *, title: str = "Answer") -> None:
-        super().__init__()
+    def __init__(self, answer: str, *, title: str = "Answer", dark: bool = True) -> None:
+        super().__init__(markdown_text(answer, dark=dark))
         self.answer = answer
         self.border_title = title
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Markdown(self.answer)
 
     def action_copy(self) -> None:
         """Copy the answer."""
@@ -125,7 +171,7 @@ class AnswerCard(Vertical, can_focus=True):
         self.app.notify("Answer copied to the clipboard.")
 
 
-class Welcome(Static):
+class Welcome(FixedContent, Static):
     """The first thing in a new conversation: where we are and what to type."""
 
     DEFAULT_CSS = """
@@ -163,7 +209,7 @@ class EarlierNote(Static):
         self.update(Text(f"… {count} earlier entries are off screen (kept in the conversation; Ctrl+R shows every change)"))
 
 
-class Notice(Static):
+class Notice(FixedContent, Static):
     """A one-line note in the transcript: an error, an interrupt, a loaded model."""
 
     DEFAULT_CSS = """
