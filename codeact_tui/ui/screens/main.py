@@ -143,7 +143,12 @@ class MainScreen(Screen[None]):
                 card.state = {"ok": "done", "error": "failed"}.get(str(record.get("status")), "stopped")
                 widgets.append(card)
             elif record.get("type") == "turn" and record.get("outcome") == "finished" and record.get("answer"):
-                widgets.append(AnswerCard(str(record["answer"])))
+                widgets.append(AnswerCard(str(record["answer"]), dark=self.app.current_theme.dark))
+        if len(widgets) > KEEP_ENTRIES:
+            self.hidden_entries = len(widgets) - KEEP_ENTRIES
+            note = EarlierNote()
+            note.show(self.hidden_entries)
+            widgets = [note, *widgets[-KEEP_ENTRIES:]]
         self.transcript.mount_all(widgets)
 
     # --- start-up: history, sandbox, model ------------------------------------------------------
