@@ -101,7 +101,14 @@ class MainScreen(Screen[None]):
         if not self.session.earlier_records:
             self.transcript.mount(Welcome(self.session.project))
         self._redraw_earlier()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.start_services()
+
+    def _theme_changed(self, theme: object) -> None:
+        """Re-colour code for a light or dark theme."""
+        dark = bool(getattr(theme, "dark", True))
+        for card in self.query(ActionCard):
+            card.set_dark(dark)
 
     def _model_label(self) -> str:
         model = self.session.settings.model

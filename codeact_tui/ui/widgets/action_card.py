@@ -116,6 +116,13 @@ class ActionCard(Widget, can_focus=True):
             self._code_text = self._syntax()
             self._relayout()
 
+    def set_dark(self, dark: bool) -> None:
+        """Colour the code for a dark or a light theme."""
+        if dark != self._theme_dark:
+            self._theme_dark = dark
+            self._code_text = self._syntax()
+            self.refresh()
+
     def begin(self, code: str | None = None) -> None:
         """The action started running (elapsed time and output refresh five times a second)."""
         if code is not None:
