@@ -262,3 +262,58 @@ async def test_submitting_during_a_turn_keeps_the_text(app_factory: AppFactory, 
         screen.post_message(m.UserSubmitted("later please"))
         await pilot.pause()
         assert screen.query_one(PromptInput).text == "later please"
+
+
+async def test_a_plain_reply_is_the_answer_and_stands_out(app_factory: AppFactory, project: Path) -> None:
+    with FakeOllama(replies=["Nothing to change: `add` is fine as it is."]) as server:
+        app = app_factory(settings_for(server.url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "is add ok?")
+            await settle(pilot, app)
+            reply = app.screen.query(AssistantReply).last()
+            assert reply.has_class("-final") and "Nothing to change" in reply.text
+            assert app.screen.last_answer() == reply.text
+
+
+class _StubbornExecutor(InProcessExecutor):
+    """Ignores the first (soft) interrupt; the second (hard) one stops it, resetting the state."""
+
+    async def run(self, code: str, *, on_output=None, deadline_s=None):  # type: ignore[no-untyped-def, override]
+        from codeact_tui.core.ports import ExecutionResult
+
+        self._stop.clear()
+        if on_output is not None:
+            on_output("stdout", "spinning\n")
+        await self._stop.wait()
+        return ExecutionResult("spinning\n", "", "stopped", None, "interrupt", state_reset=True)
+
+    def interrupt(self) -> None:
+        self.interrupts += 1
+        if self.interrupts >= 2:
+            self._stop.set()
+
+
+async def test_escape_twice_stops_an_action_hard(app_factory: AppFactory, project: Path) -> None:
+    executor = _StubbornExecutor(project)
+    with FakeOllama(replies=[WRITE_REPLY]) as server:
+        app = app_factory(settings_for(server.url), executor=executor)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "fix add")
+            for _ in range(200):
+                cards = app.screen.query(ActionCard)
+                if cards and cards.first().state == "running":
+                    break
+                await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            main = app.screen
+            assert main.busy and main.status.activity == "interrupting"
+            await pilot.press("escape")
+            await settle(pilot, app)
+            card = main.query_one(ActionCard)
+            assert executor.interrupts == 2 and card.state == "stopped"
+            assert card.result is not None and card.result.state_reset
+            assert any("reset" in note for note in card._notes)
+            assert not main.busy
