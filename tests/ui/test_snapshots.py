@@ -71,7 +71,7 @@ def test_main_screen_mid_turn(snap_compare: Any, app_factory: AppFactory, demo: 
         async def run_before(pilot: Any) -> None:
             await _ready(pilot)
             await _type(pilot, "fix add in calc.py")
-            await _until(pilot, lambda: app.screen.query(ActionCard) and app.screen.query_one(ActionCard).state == "running")
+            await _until(pilot, lambda: app.screen.query(ActionCard) and "working" in app.screen.query_one(ActionCard).output_text())
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -134,8 +134,11 @@ class ActionCard(Widget, can_focus=True):
 
     def add_output(self, stream: StreamName, text: str) -> None:
         """Live output arrived (rendered at the next tick)."""
+        first = not self._chunks
         self._chunks.append((stream, text))
         self._output_dirty = True
+        if first:  # the output section appears now; later output shows at the next tick
+            self._relayout()
 
     def finish(self, result: ExecutionResult) -> None:
         """The action ended: show the authoritative output and the exit status."""
