@@ -4,6 +4,7 @@ undo / redo / restore with confirmation; refused changes show their conflicts.""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 from rich.console import Group
 from rich.text import Text
@@ -29,7 +30,9 @@ KIND_STYLE = {"agent": "cyan", "manual": "yellow", "user": "magenta", "undo": "r
 
 def entry_label(entry: HistoryEntry, undone: bool) -> Text:
     """One timeline row: id, kind, time, summary, file count."""
-    when = entry.time.replace("T", " ")[11:19]
+    stamp = entry.time.replace("T", " ")
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    when = stamp[11:19] if stamp.startswith(today) else f"{stamp[5:10]} {stamp[11:16]}"
     files = f"{len(entry.files)} file" + ("" if len(entry.files) == 1 else "s")
     text = Text.assemble(
         (f"#{entry.id:<3} ", "bold"),
