@@ -6,6 +6,7 @@ at a fixed path so prompts (and so token counts) are the same on every run.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,10 @@ from typing import Any
 
 import pytest
 
+from codeact_tui.core.ports import GenerationStats
+from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
+from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.widgets.action_card import ActionCard
 from codeact_tui.ui.widgets.prompt import PromptInput
 from codeact_tui.ui.widgets.status import StatusBar
@@ -34,6 +38,18 @@ def demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(ActionCard, "clock", staticmethod(lambda: 100.0))
     monkeypatch.setattr(StatusBar, "_spin", lambda self: None)
     monkeypatch.setattr("codeact_tui.history.store.now_iso", lambda: "2026-11-25T09:30:00.000Z")
+    # Numbers that come from other parts' text (prompt templates, the fake server's timings) are
+    # pinned, so those parts can change without touching these pictures.
+    original_done = MainScreen.on_reply_done
+
+    async def reply_done(self: MainScreen, message: m.ReplyDone) -> None:
+        await original_done(self, dataclasses.replace(message, stats=GenerationStats(tokens_per_s=42.0)))
+
+    def context_used(self: MainScreen, message: m.ContextUsed) -> None:
+        self.status.context_used, self.status.context_window = 1234, 16384
+
+    monkeypatch.setattr(MainScreen, "on_reply_done", reply_done)
+    monkeypatch.setattr(MainScreen, "on_context_used", context_used)
     yield DEMO
     shutil.rmtree(DEMO, ignore_errors=True)
 
