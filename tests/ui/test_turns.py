@@ -317,3 +317,28 @@ async def test_escape_twice_stops_an_action_hard(app_factory: AppFactory, projec
             assert card.result is not None and card.result.state_reset
             assert any("reset" in note for note in card._notes)
             assert not main.busy
+
+
+async def test_undo_last_from_the_palette_and_its_conflicts(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await _ask(pilot, "fix add")
+        await settle(pilot, app)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        (project / "calc.py").write_text("def add(a, b):\n    return b + a  # mine\n")
+        main.action_undo_last()
+        await pilot.press("y")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen)  # refused: the conflicts are shown
+        assert history.query_one("#conflicts", Static).has_class("-shown")
+        assert "# mine" in str(history.query_one("#conflicts", Static).render())
+        await pilot.press("escape")
+        (project / "calc.py").write_text(FIXED)
+        main.action_undo_last()
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert (project / "calc.py").read_text() == BROKEN
+        assert main.query_one(ActionCard).undone

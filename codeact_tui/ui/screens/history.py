@@ -86,15 +86,18 @@ class HistoryScreen(Screen[None]):
         Binding("f5", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, session: Session, *, select: int | None = None) -> None:
+    def __init__(self, session: Session, *, select: int | None = None, refused: tuple[str, object] | None = None) -> None:
         super().__init__()
         self.session = session
         self.select = select
+        self._refused = refused
+        """An undo or redo refused elsewhere, whose conflicts to show once the timeline is up."""
         self.entries: list[HistoryEntry] = []
         self.undone: set[int] = set()
         self.file_index = -1
         """-1: all files of the entry; else the index of the one file shown."""
         self.diff_text = ""
+        self._shown_id: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(" History  ·  every change to the project, newest first", id="title")
@@ -148,6 +151,10 @@ class HistoryScreen(Screen[None]):
         timeline.highlighted = index
         timeline.focus()
         self.show_entry()
+        if self._refused is not None:
+            verb, result = self._refused
+            self._refused = None
+            self._show_conflicts(verb, result)
 
     def current_entry(self) -> HistoryEntry | None:
         """The highlighted entry."""
@@ -174,8 +181,10 @@ class HistoryScreen(Screen[None]):
         entry = self.current_entry()
         if entry is None:
             return
-        self.query_one("#conflicts", Static).update("")
-        self.query_one("#conflicts", Static).remove_class("-shown")
+        if entry.id != self._shown_id:  # conflicts belong to the entry they were shown with
+            self._shown_id = entry.id
+            self.query_one("#conflicts", Static).update("")
+            self.query_one("#conflicts", Static).remove_class("-shown")
         info = Text()
         info.append(f"#{entry.id} {entry.kind}", style=f"bold {KIND_STYLE.get(entry.kind, '')}")
         info.append(f"  {entry.time.replace('T', ' ')[:19]} UTC\n", style="dim")
@@ -303,11 +312,15 @@ class HistoryScreen(Screen[None]):
             if main is not None:
                 main.post_message(m.HistoryChanged())
             return
+        self._show_conflicts(message.verb, result)
+        self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
+
+    def _show_conflicts(self, verb: str, result: object) -> None:
+        """Show why an undo, redo or restore was refused: each file, region and reason."""
         conflicts = self.query_one("#conflicts", Static)
         conflicts.update(conflict_text(result))
         conflicts.add_class("-shown")
         self.query_one("#diff-scroll").scroll_home(animate=False)
-        self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
 
     def action_turn(self) -> None:
         """Back to the transcript, at the card of this entry's turn."""

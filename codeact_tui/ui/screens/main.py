@@ -498,6 +498,51 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(HistoryScreen(self.session, select=entry_id))
 
+    def action_undo_last(self) -> None:
+        """Undo the newest agent or manual action still in effect (asks first)."""
+        self._history_op("undo", "Undo the last action?", "Takes back the newest action that is still in effect, keeping later work.")
+
+    def action_redo_last(self) -> None:
+        """Redo the newest undo (asks first)."""
+        self._history_op("redo", "Redo the last undo?", "Brings back the change the last undo took away, keeping later work.")
+
+    def _history_op(self, verb: str, title: str, detail: str) -> None:
+        history = self.session.history
+        if history is None:
+            self.notify(f"No history: {self.session.history_error or 'it is still opening'}", severity="warning")
+            return
+        from .confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_history(verb)
+
+        self.app.push_screen(ConfirmScreen(title, detail, yes=verb.capitalize()), answered)
+
+    @work(exclusive=True, group="history-op", exit_on_error=False)
+    async def change_history(self, verb: str) -> None:
+        """Run the undo or redo in a thread; a refusal opens the history with its conflicts."""
+        history = self.session.history
+        run = history.undo if verb == "undo" else history.redo
+        try:
+            result = await asyncio.to_thread(run)
+        except Exception as exc:
+            self.notify(f"{verb} failed: {exc}", severity="error", timeout=8)
+            return
+        self.post_message(m.HistoryOpDone(verb, result))
+
+    def on_history_op_done(self, message: m.HistoryOpDone) -> None:
+        result = message.result
+        if result.ok and not result.conflicts:
+            self.notify(result.message, title=message.verb.capitalize(), timeout=6)
+            self.post_message(m.HistoryChanged())
+            return
+        self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
+        if result.conflicts and result.target is not None:
+            from .history import HistoryScreen
+
+            self.app.push_screen(HistoryScreen(self.session, select=result.target.id, refused=(message.verb, result)))
+
     def on_show_entry(self, message: m.ShowEntry) -> None:
         self.open_history(message.entry_id)
 
