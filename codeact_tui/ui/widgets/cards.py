@@ -243,6 +243,8 @@ def setup_fix(message: str, backend: str, model: str, host: str) -> list[str]:
     if "no model chosen" in lowered:
         return [
             "Press Ctrl+O to pick an installed model (or pull one)",
+            "Ollama not running?      ollama serve",
+            "No model yet?            ollama pull qwen2.5-coder:7b",
             "Or start with:           codeact-tui --model NAME",
             "Or set it for good:      [model] model = \"NAME\" in config.toml",
         ]
