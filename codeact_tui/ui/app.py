@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -112,7 +112,7 @@ class CodeActApp(App[None]):
         if main is None:
             return
 
-        def run(action: str) -> object:
+        def run(action: str) -> Callable[[], object]:
             return lambda: main.run_action(action)  # type: ignore[union-attr]
 
         yield SystemCommand("History", "Review every change: diffs, undo, redo, restore (Ctrl+R)", run("history"))

@@ -30,7 +30,7 @@ def theme_from_file(path: Path) -> Theme:
     colours = {key: str(data[key]) for key in COLOUR_FIELDS if key in data}
     variables = {str(k): str(v) for k, v in (data.get("variables") or {}).items()}
     try:
-        return Theme(name=str(data.get("name") or path.stem), dark=bool(data.get("dark", True)), variables=variables, **colours)
+        return Theme(name=str(data.get("name") or path.stem), dark=bool(data.get("dark", True)), variables=variables, **colours)  # type: ignore[arg-type]
     except Exception as exc:
         raise ValueError(f"{path}: {exc}") from None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -219,7 +220,7 @@ class HistoryScreen(Screen[None]):
         self.diff_text = message.text
         lines = message.text.splitlines()
         shown = "\n".join(lines[:MAX_DIFF_LINES])
-        renderables: list[object] = []
+        renderables: list[RenderableType] = []
         if not message.text.strip():
             renderables.append(Text("no differences in the files' text (a mode change, an empty folder, or nothing at all)", style="dim"))
         else:
@@ -294,7 +295,7 @@ class HistoryScreen(Screen[None]):
     async def change_history(self, verb: str, run: object) -> None:
         """Run an undo, redo or restore in a thread and report it."""
         try:
-            result = await asyncio.to_thread(run)  # type: ignore[arg-type]
+            result: Any = await asyncio.to_thread(run)  # type: ignore[arg-type]
         except Exception as exc:
             self.notify(f"{verb} failed: {exc}", severity="error", timeout=8)
             return

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from ...core.events import Approval
 from ...core.manual import run_manual_action
-from ...core.ports import ModelSetupError
+from ...core.ports import ModelSetupError, StreamName
 from .. import messages as m
 from ..bridge import to_message
 from ..session import Session
@@ -177,7 +177,11 @@ class MainScreen(Screen[None]):
         try:
             if not await asyncio.to_thread(services.sandbox_is_warm):
                 self.post_message(m.SandboxWarming(0.0))
-                took = await asyncio.to_thread(services.warm_sandbox, lambda s: self.post_message(m.SandboxWarming(s)))
+
+                def progress(elapsed_s: float) -> None:  # called from the compile's helper thread
+                    self.post_message(m.SandboxWarming(elapsed_s))
+
+                took = await asyncio.to_thread(services.warm_sandbox, progress)
             await self.session.executor.start()
         except Exception as exc:
             self.session.executor.fail(str(exc))
@@ -285,13 +289,17 @@ class MainScreen(Screen[None]):
     async def run_manual(self, code: str) -> None:
         """Run `!code` in the sandbox as a manual action, recorded in the history."""
         self._manual_running = True
+
+        def on_output(stream: StreamName, text: str) -> None:  # may be called from the sandbox's thread
+            self.post_message(m.ActionOutput(MANUAL_STEP, stream, text))
+
         try:
             self.post_message(m.ActionStarted(MANUAL_STEP, code))
             outcome = await run_manual_action(
                 self.session.executor,
                 self.session.history,
                 code,
-                on_output=lambda stream, text: self.post_message(m.ActionOutput(MANUAL_STEP, stream, text)),
+                on_output=on_output,
                 deadline_s=self.session.settings.sandbox.deadline_s,
             )
             self.post_message(m.ActionEnded(MANUAL_STEP, outcome.result))

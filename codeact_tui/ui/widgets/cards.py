@@ -8,6 +8,7 @@ from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style as RichStyle
 from rich.text import Text
 from rich.theme import Theme as RichTheme
+from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -275,7 +276,7 @@ class SetupCard(Vertical):
         self.fix = fix
         self.border_title = "Model setup needed"
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Text(self.message), id="problem")
         yield Static(Text("\n".join(self.fix), style="bold"), id="fix")
         yield Static(

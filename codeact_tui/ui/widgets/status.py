@@ -4,6 +4,7 @@ sandbox compile progress line."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
@@ -81,7 +82,7 @@ class SandboxProgress(Horizontal):
     SandboxProgress > ProgressBar { width: 30; }
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="sandbox-label")
         yield ProgressBar(total=None, show_eta=False, show_percentage=False)
 
