@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "app",
         help="open the terminal app (the default: `codeact-tui [PATH]`)",
+        usage="codeact-tui [app] [PATH] [--model M] [--backend B] [--host URL] [--approve MODE]\n"
+        "                         [--continue | --resume [ID]] [--theme NAME]",
         description="Open the terminal app in a project: ask for changes, watch the model act in "
         "the sandbox, review every diff and undo it. F1 in the app lists the keys.",
     )
