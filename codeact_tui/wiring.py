@@ -1,15 +1,35 @@
-"""Composition helpers shared by the CLI commands and the app: build services from settings."""
+"""Composition helpers shared by the CLI commands and the app: build services from settings.
+
+Imports of the adapters happen inside the functions, so importing this module (every command
+does, at start-up) stays cheap.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .codeintel.host_tools import make_host_tools
 from .config import Settings
-from .executor import GUEST_PROJECT, SandboxExecutor
+
+if TYPE_CHECKING:
+    from .executor import SandboxExecutor
+
+
+def repo_map_text(project: Path, settings: Settings, budget: int) -> str | None:
+    """The repo map for the system prompt, or None when it cannot be built (it is a help,
+    never a reason not to start)."""
+    from .codeintel.repomap import repo_map_from_settings
+
+    try:
+        return repo_map_from_settings(project, settings.codeintel, token_budget=budget).text
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def build_executor(project: Path, settings: Settings) -> SandboxExecutor:
     """The project's sandbox, with the code-intelligence tools offered to guest code."""
+    from .codeintel.host_tools import make_host_tools
+    from .executor import GUEST_PROJECT, SandboxExecutor
+
     tools = make_host_tools(project, settings=settings.codeintel, guest_root=GUEST_PROJECT)
     return SandboxExecutor(project, settings.sandbox, extra_tools=tools)

@@ -31,6 +31,7 @@ from ..core.transcript import (
     load_messages,
 )
 from ..resources import resource_dir
+from ..wiring import repo_map_text
 from .run_output import JsonLinesRenderer, TranscriptRenderer
 
 ANSWERED, FAILED, SETUP_ERROR, INTERRUPTED = 0, 1, 2, 130
@@ -147,15 +148,6 @@ def apply_overrides(args: argparse.Namespace, settings: Settings) -> Settings:
     )
 
 
-def _default_repo_map(project: Path, settings: Settings, budget: int) -> str | None:
-    from ..codeintel.repomap import repo_map_from_settings
-
-    try:
-        return repo_map_from_settings(project, settings.codeintel, token_budget=budget).text
-    except Exception:  # noqa: BLE001 - the map is a help, never a reason not to run
-        return None
-
-
 async def run_task(
     task: str,
     project: Path,
@@ -184,7 +176,7 @@ async def run_task(
         except ModelSetupError as exc:
             raise SetupError(str(exc)) from None
         budget = min(settings.codeintel.map_tokens, info.context_window // 8)
-        make_map = services.repo_map or _default_repo_map
+        make_map = services.repo_map or repo_map_text
         repo_map = make_map(project, settings, budget) if budget > 0 else None
         prompts = PromptLibrary(resource_dir("prompts"))
         system_prompt = build_system_prompt(

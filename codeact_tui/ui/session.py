@@ -23,7 +23,6 @@ from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 
-
 # --- the default, real services -------------------------------------------------------------
 
 
@@ -40,9 +39,9 @@ def _open_history(project: Path, settings: Settings) -> Any:
 
 
 def _make_executor(project: Path, settings: Settings) -> Executor:
-    from ..executor import SandboxExecutor
+    from ..wiring import build_executor
 
-    return SandboxExecutor(project, settings.sandbox)
+    return build_executor(project, settings)
 
 
 def _sandbox_is_warm() -> bool:
@@ -61,9 +60,9 @@ def _warm_sandbox(on_progress: Callable[[float], None]) -> float:
 
 
 def _repo_map(project: Path, settings: Settings, budget: int) -> str | None:
-    from ..commands.run import _default_repo_map
+    from ..wiring import repo_map_text
 
-    return _default_repo_map(project, settings, budget)
+    return repo_map_text(project, settings, budget)
 
 
 @dataclass(frozen=True)
@@ -262,7 +261,11 @@ class Session:
         repo_map = await asyncio.to_thread(self.services.repo_map, self.project, self.settings, budget) if budget > 0 else None
         prompts = PromptLibrary(resource_dir("prompts"))
         system_prompt = build_system_prompt(
-            prompts, project=self.project, instructions_file=self.settings.agent.instructions_file, repo_map=repo_map
+            prompts,
+            project=self.project,
+            instructions_file=self.settings.agent.instructions_file,
+            repo_map=repo_map,
+            code_tools=self.settings.agent.approve != "plan",
         )
         if self.transcript is None:
             self.transcript = Transcript.create(
