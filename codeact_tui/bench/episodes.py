@@ -85,6 +85,34 @@ def _record(task: TaskInfo, config: EpisodeConfig, **fields: object) -> EpisodeR
     )
 
 
+def _error_record(
+    task: TaskInfo, config: EpisodeConfig, exc: Exception, *, turns: int, answers: _Answers,
+    guest: GuestTask, started: float, messages: list[dict[str, str]],
+) -> EpisodeRecord:
+    """An episode a model or sandbox failure cut short: an error, not a failure."""
+    kind = "model" if isinstance(exc, ModelError) else "sandbox"
+    return _record(
+        task, config, outcome="error", turns=turns, end_reason=kind, error=f"{kind}: {exc}",
+        answers=answers.items, session_resets=guest.session_resets,
+        duration_s=time.monotonic() - started, messages=messages,
+    )
+
+
+def _outcome_record(
+    task: TaskInfo, config: EpisodeConfig, *, correct: bool, end_reason: str, turns: int, answers: _Answers,
+    guest: GuestTask, started: float, messages: list[dict[str, str]],
+) -> EpisodeRecord:
+    """An episode that ran to its end: correct or incorrect, with the lenient verdict beside it."""
+    lenient, lenient_turns = answers.lenient(turns)
+    return _record(
+        task, config, outcome="correct" if correct else "incorrect", turns=turns,
+        end_reason="correct" if correct else end_reason,
+        lenient_correct=lenient or correct, lenient_turns=lenient_turns if lenient else turns,
+        answers=answers.items, session_resets=guest.session_resets,
+        duration_s=time.monotonic() - started, messages=messages,
+    )
+
+
 TurnCallback = Callable[[str, int], None]
 """Told (task id, turns so far) after every model reply, for progress."""
 
@@ -116,22 +144,14 @@ async def run_faithful(
             if result.feedback is not None:
                 messages.append(ChatMessage("user", result.feedback))
     except (ModelError, GuestError) as exc:
-        kind = "model" if isinstance(exc, ModelError) else "sandbox"
-        return _record(
-            task, config, outcome="error", turns=turns, end_reason=kind, error=f"{kind}: {exc}",
-            answers=answers.items, session_resets=guest.session_resets,
-            duration_s=time.monotonic() - started, messages=_plain(messages),
+        return _error_record(
+            task, config, exc, turns=turns, answers=answers, guest=guest, started=started, messages=_plain(messages)
         )
     finally:
         await runner.close()
-    if correct:
-        end_reason = "correct"
-    lenient, lenient_turns = answers.lenient(turns)
-    return _record(
-        task, config, outcome="correct" if correct else "incorrect", turns=turns, end_reason=end_reason,
-        lenient_correct=lenient or correct, lenient_turns=lenient_turns if lenient else turns,
-        answers=answers.items, session_resets=guest.session_resets,
-        duration_s=time.monotonic() - started, messages=_plain(messages),
+    return _outcome_record(
+        task, config, correct=correct, end_reason=end_reason, turns=turns, answers=answers, guest=guest,
+        started=started, messages=_plain(messages),
     )
 
 
@@ -229,22 +249,15 @@ async def run_native(
             answers.add(final.answer, turns, correct)
             text = INCORRECT
     except (ModelError, GuestError) as exc:
-        kind = "model" if isinstance(exc, ModelError) else "sandbox"
-        return _record(
-            task, config, outcome="error", turns=turns, end_reason=kind, error=f"{kind}: {exc}",
-            answers=answers.items, session_resets=guest.session_resets, duration_s=time.monotonic() - started,
+        return _error_record(
+            task, config, exc, turns=turns, answers=answers, guest=guest, started=started,
             messages=_conversation(agent),
         )
     finally:
         await runner.close()
-    if correct:
-        end_reason = "correct"
-    lenient, lenient_turns = answers.lenient(turns)
-    return _record(
-        task, config, outcome="correct" if correct else "incorrect", turns=turns, end_reason=end_reason,
-        lenient_correct=lenient or correct, lenient_turns=lenient_turns if lenient else turns,
-        answers=answers.items, session_resets=guest.session_resets, duration_s=time.monotonic() - started,
-        messages=_conversation(agent),
+    return _outcome_record(
+        task, config, correct=correct, end_reason=end_reason, turns=turns, answers=answers, guest=guest,
+        started=started, messages=_conversation(agent),
     )
 
 
