@@ -91,10 +91,11 @@ def check_settings() -> tuple[Check, Settings | None]:
 
 
 def check_model_server(settings: Settings) -> Check:
-    """Whether the configured model server answers (Ollama: its local models)."""
+    """Whether the configured model backend is usable: Ollama lists its models; the other
+    backends run their own `prepare()` check (server reachable, model or GGUF file present)."""
     model = settings.model
     if model.backend != "ollama":
-        return Check("model server", "warn", f"backend {model.backend!r} is not checked by doctor yet", "try `codeact-tui run` with it")
+        return _check_other_backend(settings)
     from ..llm.ollama import OllamaServer
 
     async def probe() -> list[Any]:
@@ -112,6 +113,24 @@ def check_model_server(settings: Settings) -> Check:
         return Check("model server", "warn", "Ollama is running but has no models", "pull one, e.g. `codeact-tui pull qwen2.5-coder:7b`")
     names = ", ".join(m.name for m in models[:5])
     return Check("model server", "ok", f"Ollama has {len(models)} model(s): {names}")
+
+
+def _check_other_backend(settings: Settings) -> Check:
+    from ..llm.factory import make_chat_model
+
+    async def probe() -> str:
+        chat = make_chat_model(settings.model)
+        try:
+            info = await asyncio.wait_for(chat.prepare(), timeout=settings.model.connect_timeout_s + 5)
+            return f"{info.backend}: {info.name}, context window {info.context_window} tokens"
+        finally:
+            await chat.close()
+
+    name = f"model ({settings.model.backend})"
+    try:
+        return Check(name, "ok", asyncio.run(probe()))
+    except Exception as exc:
+        return Check(name, "warn", str(exc) or type(exc).__name__, "see `codeact-tui run --help` and the README's Models section")
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:

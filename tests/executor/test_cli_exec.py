@@ -122,3 +122,12 @@ def test_kill_9_mid_action_is_recorded_and_undoable(project: Path) -> None:
     undo = cli("undo", cwd=project)
     assert undo.returncode == 0, undo.stderr
     assert (project / "notes.txt").read_text() == "one\n" and not (project / "new.txt").exists()
+
+
+def test_doctor_checks_other_backends(project: Path) -> None:
+    missing_file = {"CODEACT_TUI_MODEL_BACKEND": "embedded", "CODEACT_TUI_MODEL_MODEL": str(project / "none.gguf")}
+    done = cli("doctor", "--json", cwd=project, env=missing_file)
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert done.returncode == 0
+    assert checks["model (embedded)"]["level"] == "warn"
+    assert "no GGUF model file at" in checks["model (embedded)"]["detail"]
