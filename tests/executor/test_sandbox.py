@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -84,25 +83,30 @@ def test_guest_helpers(project: Path) -> None:
 
 
 def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
-    chunks: list[tuple[float, str, str]] = []
+    """The host sees the first line while the action still runs: on seeing it, the host writes a
+    file that the action itself then finds (no clocks involved)."""
+    chunks: list[tuple[str, str]] = []
 
-    async def go() -> tuple[float, str]:
+    async def go() -> str:
         async with SandboxExecutor(project) as executor:
             def collect(stream: str, text: str) -> None:
-                chunks.append((time.monotonic(), stream, text))
+                chunks.append((stream, text))
+                if "first" in text:
+                    (project / "host-saw-it").write_text("yes")
 
             result = await executor.run(
-                "import sys, time\nprint('first')\ntime.sleep(1.5)\nprint('oops', file=sys.stderr)\nprint('last')",
+                "import os, sys, time\nprint('first')\n"
+                "for _ in range(300):\n    if os.path.exists('host-saw-it'):\n        break\n    time.sleep(0.1)\n"
+                "print('seen live' if os.path.exists('host-saw-it') else 'not seen')\n"
+                "print('oops', file=sys.stderr)",
                 on_output=collect,
             )
-            return time.monotonic(), result.stdout
+            return result.stdout
 
-    finished, stdout = asyncio.run(go())
-    assert stdout == "first\nlast\n"
-    streamed = {stream: "".join(t for _, s, t in chunks if s == stream) for stream in ("stdout", "stderr")}
-    assert streamed == {"stdout": "first\nlast\n", "stderr": "oops\n"}
-    first_seen = next(at for at, _, text in chunks if "first" in text)
-    assert finished - first_seen > 1.0, "the first line should arrive long before the action ends"
+    stdout = asyncio.run(go())
+    assert stdout == "first\nseen live\n"
+    streamed = {stream: "".join(t for s, t in chunks if s == stream) for stream in ("stdout", "stderr")}
+    assert streamed == {"stdout": "first\nseen live\n", "stderr": "oops\n"}
 
 
 def test_soft_interrupt_keeps_the_session(project: Path) -> None:
@@ -143,17 +147,17 @@ def test_busy_loop_is_stopped_hard_after_the_grace_period(project: Path) -> None
     assert after.status == "ok" and after.stdout == "False\n"
 
 
+@pytest.mark.timeout(120)
 def test_second_interrupt_stops_at_once(project: Path) -> None:
     def twice(executor: SandboxExecutor) -> None:
         executor.interrupt()
         executor.interrupt()
 
-    started = time.monotonic()
+    # With an hour of grace, only the second interrupt can end this loop (else the test times out).
     (stopped,) = run_actions(
-        project, ["while True:\n    pass"], settings=SandboxSettings(interrupt_grace_s=60), during=twice
+        project, ["while True:\n    pass"], settings=SandboxSettings(interrupt_grace_s=3600), during=twice
     )
     assert stopped.stopped_by == "interrupt" and stopped.state_reset
-    assert time.monotonic() - started < 30  # far below the 60 s grace period
 
 
 def test_deadline_stops_and_resets(project: Path) -> None:
