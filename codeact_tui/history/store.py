@@ -86,6 +86,7 @@ class HistoryStore:
             project,
             store_dir / "index",
             self._user_exclude if self._user_exclude.is_file() else Path(os.devnull),
+            timeout_s=settings.git_timeout_s,
         )
         self.journal = Journal(store_dir / "entries.jsonl")
         self._lock = StoreLock(store_dir / "lock")
