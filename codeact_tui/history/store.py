@@ -37,6 +37,7 @@ from .journal import Journal
 from .locking import StoreLock, read_json, write_json_atomic
 from .merge import Conflict, inverse_merge
 from .results import UndoResult
+from .rules import Rules, is_ignore_file, recorded_rules
 from .selection import default_undo_target, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
 
@@ -96,6 +97,8 @@ class HistoryStore:
         self._action_thread: int | None = None
         self._closed = False
         self._snapshots: dict[str, Snapshot] = {}
+        self._rules_cache: dict[tuple[str | None, str], Rules] = {}
+        self._builtin_excludes = ""
         # In-process: one operation at a time, and none while an action runs (other threads wait).
         self._mutex = threading.RLock()
         self._idle = threading.Condition(self._mutex)
@@ -242,16 +245,30 @@ class HistoryStore:
         self._write_excludes()
 
     def _write_excludes(self) -> None:
-        """Write `info/exclude`: built-ins, virtualenvs, and the store itself if inside the project."""
+        """Refresh the built-in excludes (virtualenvs, the store itself if inside the project)
+        and write `info/attributes`."""
         extra = excludes.find_virtualenvs(self.project)
         try:
             inside = self.store_dir.relative_to(self.project)
             extra.append(inside.as_posix())
         except ValueError:
             pass
-        _write_if_changed(self.git_dir / "info" / "exclude", excludes.exclude_file_text(self.project, extra))
+        self._builtin_excludes = excludes.exclude_file_text(self.project, extra)
         # Highest-priority attributes: store bytes as they are, whatever `.gitattributes` says.
         _write_if_changed(self.git_dir / "info" / "attributes", excludes.ATTRIBUTES_TEXT)
+
+    def _rules(self, recorded: Snapshot | None) -> Rules:
+        """The exclusion rules recorded in `recorded` (None: the ignore files on disk)."""
+        tree = recorded.state.tree if recorded is not None else None
+        key = (tree, self._builtin_excludes)
+        user = self._user_exclude if self._user_exclude.is_file() else None
+        if user is not None or tree is None:  # read afresh: not part of any recorded state
+            return recorded_rules(self.git, tree, self._builtin_excludes, user)
+        if key not in self._rules_cache:
+            if len(self._rules_cache) > 16:
+                self._rules_cache.clear()
+            self._rules_cache[key] = recorded_rules(self.git, tree, self._builtin_excludes, None)
+        return self._rules_cache[key]
 
     def _clear_stale_git_locks(self, full: bool) -> None:
         """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live).
@@ -312,7 +329,7 @@ class HistoryStore:
         before = self._load_snapshot(before_commit) if before_commit else None
         if before is None:
             return
-        after = self._snapshot()
+        after = self._snapshot(rules_from=before)
         if after.state == before.state:
             self._set_head(after)
             return
@@ -377,9 +394,10 @@ class HistoryStore:
             if not isinstance(ticket, ActionTicket) or ticket is not self._ticket or ticket.finished:
                 raise HistoryError("this action was not begun by this store or was already finished")
             try:
-                after = self._snapshot()
+                after = self._snapshot(rules_from=ticket.before)
                 entry = None
-                if after.state != ticket.before.state:
+                # A change to ignored files alone still makes an entry: it lists them as not snapshotted.
+                if after.state != ticket.before.state or untracked_between(ticket.before.state, after.state):
                     entry = self._record(ticket.kind, ticket.summary, ticket.before, after, ticket.turn_id, ticket.target)
                 self._pending_path.unlink(missing_ok=True)
                 return entry
@@ -618,12 +636,17 @@ class HistoryStore:
 
     # --- snapshots and refs -------------------------------------------------------------------
 
-    def _snapshot(self, head: Snapshot | None = None) -> Snapshot:
-        """Snapshot the tree; reuses the head commit when nothing changed."""
+    def _snapshot(self, head: Snapshot | None = None, rules_from: Snapshot | None = None) -> Snapshot:
+        """Snapshot the tree; reuses the head commit when nothing changed.
+
+        Untracked files are left out by the rules recorded in `rules_from` (default: `head`),
+        so an action's own change to an ignore file never hides files from its own entry.
+        """
         self._write_excludes()  # a virtualenv may have appeared since the last snapshot
         if head is None:
             head = self._head()
-        state = self._snapshotter.take(head.state if head is not None else None)
+        rules = self._rules(rules_from or head)
+        state = self._snapshotter.take(head.state if head is not None else None, rules, self.store_dir / "rules")
         if head is not None and head.state == state:
             return Snapshot(head.commit, state)
         commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))
@@ -692,12 +715,18 @@ class HistoryStore:
         target: int | None = None,
     ) -> HistoryEntry:
         """Append an entry for the change `before` → `after` and move the head (under the lock)."""
+        files = tuple(self._changes(before, after))
+        rule_files = [f.path for f in files if is_ignore_file(f.path) or (f.old_path and is_ignore_file(f.old_path))]
+        summary = _one_line(summary)
+        if rule_files:
+            # Shown with the entry: from the next snapshot on, these rules decide what is kept.
+            summary += f" (changes what the history leaves out: {', '.join(rule_files[:3])})"
         entry = HistoryEntry(
             id=self._next_id(),
             kind=kind,
             time=now_iso(),
-            summary=_one_line(summary),
-            files=tuple(self._changes(before, after)),
+            summary=summary,
+            files=files,
             before=before.commit,
             after=after.commit,
             turn_id=turn_id,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,83 @@ def test_git_missing_from_absolute_path_entries_is_a_clear_error(tmp_path: Path)
     with pytest.raises(HistoryError, match="git is not installed"):
         find_git(f"{os.pathsep}.{os.pathsep}{tmp_path}")
     assert not stat.S_ISDIR(os.stat(find_git()).st_mode)
+
+
+def _finishes_within(seconds: float, work: Callable[[], object]) -> object:
+    """Run `work` in a thread; fail the test if it is still running after `seconds`."""
+    box: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s (hung)"
+    if errors:
+        raise errors[0]
+    return box[0] if box else None
+
+
+SLOW_PATTERN = "a/**/" * 16 + "b\n"
+"""A gitignore line git takes minutes to match against a deep path."""
+
+
+def test_a_slow_ignore_pattern_written_by_an_action_cannot_hang_the_history(project: Path) -> None:
+    deep = project.joinpath(*["a"] * 40)
+    deep.mkdir(parents=True)
+    (deep / "f.txt").write_text("x")
+    with HistoryStore.open(project, HistorySettings(lock_timeout_s=2.0)) as store:
+        planted = act(store, {".gitignore": SLOW_PATTERN})
+        assert planted is not None
+
+        def later_work() -> object:
+            act(store, {"later.txt": "y"})
+            (deep / "g.txt").write_text("user file")
+            return store.undo(planted.id)
+
+        result = _finishes_within(30, later_work)
+    assert result.ok, result  # type: ignore[attr-defined]
+    assert not (project / ".gitignore").exists()
+
+
+def test_a_git_call_that_takes_too_long_is_stopped_with_a_clear_message(project: Path) -> None:
+    (project / "a.txt").write_text("x")
+    with pytest.raises(HistoryError, match="took longer than"):
+        HistoryStore.open(project, HistorySettings(git_timeout_s=0.0001))
+
+
+def test_an_action_cannot_hide_its_own_files_with_an_ignore_file(store: HistoryStore, project: Path) -> None:
+    entry = act(store, {".gitignore": "gen/\n*.secret\n", "gen/made.txt": "x", "notes.secret": "y"})
+    assert entry is not None
+    assert {f.path for f in entry.files} == {".gitignore", "gen/made.txt", "notes.secret"}
+    assert "changes what the history leaves out: .gitignore" in entry.summary
+    assert b"made.txt" in store.diff(entry.id).encode()
+    assert store.undo(entry.id).ok
+    assert sorted(p.name for p in project.iterdir()) == []
+
+
+def test_a_pyvenv_cfg_written_by_an_action_does_not_hide_later_user_files(store: HistoryStore, project: Path) -> None:
+    (project / "lib").mkdir()
+    (project / "lib" / "old.py").write_text("old\n")
+    planted = act(store, {"lib/pyvenv.cfg": "home = /usr\n"})
+    assert planted is not None, "an action that only writes pyvenv.cfg leaves an entry"
+    (project / "lib" / "important.py").write_text("user work\n")
+    wiped = act(store, {"lib/important.py": None})
+    assert wiped is not None and any(f.path == "lib/important.py" for f in wiped.files)
+    assert store.undo(wiped.id).ok
+    assert (project / "lib" / "important.py").read_text() == "user work\n"
+
+
+def test_changes_to_ignored_files_are_reported_as_not_snapshotted(store: HistoryStore, project: Path) -> None:
+    (project / ".gitignore").write_text("*.log\n")
+    store.sync()  # the rule is recorded; from now on it decides
+    (project / "debug.log").write_text("old\n")
+    store.sync()
+    entry = act(store, {"debug.log": "rewritten by the action\n"})
+    assert entry is not None, "a change to an ignored file alone still makes an entry"
+    assert entry.untracked == ("debug.log",)
