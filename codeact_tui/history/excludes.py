@@ -38,8 +38,14 @@ SKIP_DIR_NAMES = frozenset(p.rstrip("/") for p in BUILTIN_PATTERNS if p.endswith
 """Folder names never descended into when the store walks the tree itself."""
 
 
-ATTRIBUTES_TEXT = "# written by codeact-tui: snapshots keep bytes exactly\n* -text -eol -filter -ident -working-tree-encoding\n"
-"""The store's `info/attributes`: no line-ending conversion, filters or encodings, ever."""
+ATTRIBUTES_TEXT = (
+    "# written by codeact-tui: snapshots keep bytes exactly; the store decides text or binary\n"
+    "* -text -eol -filter -ident -working-tree-encoding !diff !merge\n"
+)
+"""The store's `info/attributes` (it outranks every `.gitattributes`): no line-ending
+conversion, filters or encodings, ever; `diff` and `merge` unset, so git looks at the content
+(a NUL byte means binary) instead of trusting a `-diff`, `binary` or driver line the project
+— or guest code — wrote."""
 
 
 def escape_pattern(path: str) -> str:

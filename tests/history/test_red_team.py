@@ -130,3 +130,14 @@ def test_changes_to_ignored_files_are_reported_as_not_snapshotted(store: History
     entry = act(store, {"debug.log": "rewritten by the action\n"})
     assert entry is not None, "a change to an ignored file alone still makes an entry"
     assert entry.untracked == ("debug.log",)
+
+
+def test_gitattributes_cannot_hide_changes_from_review(store: HistoryStore, project: Path) -> None:
+    entry = act(store, {".gitattributes": "* -diff\n*.py diff=evil binary\n", "app.py": "print('hidden change')\n"})
+    assert entry is not None
+    text = store.diff(entry.id)
+    assert "Binary files" not in text
+    assert "+print('hidden change')" in text
+    assert "+* -diff" in text
+    real_binary = act(store, {"blob.bin": b"\0\1\2binary"})
+    assert real_binary is not None and "Binary files" in store.diff(real_binary.id)
