@@ -4,13 +4,12 @@ and other tool folders skipped, symlinks not followed, binary and huge files lef
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathspec import GitIgnoreSpec
+from .linear import LinearSpec
 
 DEFAULT_MAX_FILE_BYTES = 512 * 1024
 """Files larger than this are not parsed or searched (generated bundles, data dumps)."""
@@ -75,29 +74,10 @@ def looks_binary(data: bytes) -> bool:
     return b"\0" in data[:_SNIFF_BYTES]
 
 
-class _Spec:
-    """One ignore file's patterns, with a combined regex that rules out most paths at once."""
-
-    def __init__(self, spec: GitIgnoreSpec) -> None:
-        self.spec = spec
-        parts: list[str] = []
-        for pattern in spec.patterns:
-            regex = getattr(pattern, "regex", None)
-            if getattr(pattern, "include", None) is not None and regex is not None:
-                parts.append(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})")
-        self.any_match = re.compile("|".join(parts)) if parts else None
-
-    def check(self, path: str) -> bool | None:
-        """True ignored, False re-included, None when no pattern speaks about the path."""
-        if self.any_match is None or self.any_match.match(path) is None:
-            return None
-        return self.spec.check_file(path).include
-
-
 class IgnoreRules:
     """The stack of ignore specs that apply inside one folder (deepest last)."""
 
-    def __init__(self, specs: tuple[tuple[str, _Spec], ...]) -> None:
+    def __init__(self, specs: tuple[tuple[str, LinearSpec], ...]) -> None:
         self._specs = specs
 
     def child(self, folder_rel: str, ignore_file: Path) -> IgnoreRules:
@@ -122,18 +102,21 @@ class IgnoreRules:
         return False
 
 
-def _read_ignore_file(path: Path) -> _Spec | None:
+def _read_ignore_file(path: Path) -> LinearSpec | None:
+    """The patterns of one ignore file (matched with RE2: a crafted line cannot hang the walk)."""
     try:
+        if not path.is_file():
+            return None  # a FIFO named .gitignore would block the read
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return _Spec(GitIgnoreSpec.from_lines(lines)) if lines else None
+    return LinearSpec(lines) if lines else None
 
 
 def root_rules(project: Path) -> IgnoreRules:
     """The rules at the project root: defaults, `.git/info/exclude`, then `.gitignore`."""
-    specs: list[tuple[str, _Spec]] = [("", _Spec(GitIgnoreSpec.from_lines(DEFAULT_IGNORES)))]
+    specs: list[tuple[str, LinearSpec]] = [("", LinearSpec(DEFAULT_IGNORES))]
     for candidate in (project / ".git" / "info" / "exclude", project / ".gitignore"):
         spec = _read_ignore_file(candidate)
         if spec is not None:
@@ -226,10 +209,10 @@ class Walker:
         for entry in entries:
             rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
             try:
-                if entry.is_symlink():
-                    continue
+                if entry.is_symlink() or entry.name.casefold() == ".git":
+                    continue  # a `.git` folder, or the `.git` file of a worktree or submodule
                 if entry.is_dir():
-                    if entry.name != ".git" and not rules.ignored(rel, True):
+                    if not rules.ignored(rel, True):
                         folders.append(entry.name)
                 elif (
                     entry.is_file()
