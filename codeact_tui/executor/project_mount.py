@@ -63,6 +63,8 @@ class ChangeRecorder:
     """Collects what one action did to the project, reduced to one change per path."""
 
     root: Path
+    log_path: Path | None = None
+    """If set, every path is appended here when first changed (for crash recovery)."""
     _existed: dict[str, bool] = field(default_factory=dict)
     _written: set[str] = field(default_factory=set)
     _renamed_from: dict[str, str] = field(default_factory=dict)
@@ -75,6 +77,17 @@ class ChangeRecorder:
         with self._lock:
             if key not in self._existed:
                 self._existed[key] = os.path.lexists(self.root / rel)
+                self._log(key)
+
+    def _log(self, key: str) -> None:
+        """Note a path in the touched log before it changes (best effort)."""
+        if self.log_path is None or "\n" in key:
+            return
+        try:
+            with open(self.log_path, "a", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write(key + "\n")
+        except OSError:
+            pass
 
     def wrote(self, rel: str, size: int) -> None:
         """A file's content was replaced."""
@@ -90,6 +103,7 @@ class ChangeRecorder:
             self._renamed_from[dst + suffix] = origin
             if dst + suffix not in self._existed:
                 self._existed[dst + suffix] = False
+                self._log(dst + suffix)
 
     def changes(self) -> tuple[FileChange, ...]:
         """The net effect on the project, sorted by path."""
@@ -115,12 +129,17 @@ class ChangeRecorder:
             return tuple(result[k] for k in sorted(result))
 
     def reset(self) -> None:
-        """Start a new action."""
+        """Start a new action (the touched log starts afresh, headed by the time)."""
         with self._lock:
             self._existed.clear()
             self._written.clear()
             self._renamed_from.clear()
             self.bytes_written = 0
+            if self.log_path is not None and self.log_path.parent.is_dir():
+                try:
+                    self.log_path.write_text(f"# started {time.time():.3f}\n", encoding="ascii")
+                except OSError:
+                    pass
 
 
 class ProjectFiles:

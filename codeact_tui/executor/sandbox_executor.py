@@ -88,7 +88,7 @@ class SandboxExecutor:
         self.cache_dir = cache_dir or compile_cache.cache_directory()
         self._extra_tools = list(extra_tools)
         self._import_dirs = [Path(d).resolve() for d in import_dirs]
-        self._recorder = ChangeRecorder(self.project)
+        self._recorder = ChangeRecorder(self.project, paths.touched_log(self.project))
         self._files = ProjectFiles(
             self.project,
             self._recorder,

@@ -70,6 +70,11 @@ class ApplyPlan:
         """The project-relative paths the plan writes (for crash clean-up of temp files)."""
         return [decode_path(c.path) for c in self.writes]
 
+    @property
+    def delete_paths(self) -> list[str]:
+        """The project-relative paths the plan deletes."""
+        return [decode_path(c.path) for c in self.deletions]
+
     def run(self) -> None:
         """Write the change: deletions first, then files and links, then empty folders."""
         root, target = self.root, self.target

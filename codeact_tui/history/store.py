@@ -32,7 +32,7 @@ from . import excludes
 from .apply import ApplyPlan, ApplyRefused, temp_path
 from .changes import changes_between, untracked_between, user_summary
 from .errors import HistoryBusy, HistoryError, UnknownEntry
-from .gitcmd import Git
+from .gitcmd import Git, decode_path
 from .journal import Journal
 from .locking import StoreLock, read_json, write_json_atomic
 from .merge import Conflict, inverse_merge
@@ -40,6 +40,7 @@ from .results import UndoResult
 from .rules import Rules, is_ignore_file, recorded_rules
 from .selection import default_undo_target, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
+from .trees import build_tree, diff_trees
 
 HEAD_REF = "refs/codeact/head"
 ENTRY_REF = "refs/codeact/entries/{id}/{side}"
@@ -333,7 +334,17 @@ class HistoryStore:
         if after.state == before.state:
             self._set_head(after)
             return
+        touched = self._touched_paths(pending)
         summary = f"{pending.get('summary', 'action')} (interrupted)"
+        if touched is None:
+            summary = f"{pending.get('summary', 'action')} (interrupted; may include changes made after the crash)"
+        else:
+            # Only what the action touched is its own; the rest (edits made between the crash
+            # and now) is left for the next sync, which records it as the user's.
+            after = self._partial(before, after, touched)
+            if after.state == before.state:
+                self._set_head(before)
+                return
         self._record(
             pending.get("kind", "agent"),
             summary,
@@ -343,7 +354,51 @@ class HistoryStore:
             target=pending.get("target"),
         )
 
-    def _write_pending(self, ticket: ActionTicket, writes: list[str] | None = None) -> None:
+    def _touched_paths(self, pending: dict[str, Any]) -> set[str] | None:
+        """The paths an interrupted action or undo is known to have changed, or None.
+
+        An undo, redo or restore lists its paths in the pending marker; a sandbox action's are
+        in the touched log the executor keeps (trusted only if it began after the action).
+        """
+        if pending.get("kind") in ("undo", "redo", "restore"):
+            return set(pending.get("writes", ())) | set(pending.get("deletes", ()))
+        log = paths.touched_log(self.project)
+        try:
+            lines = log.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        except OSError:
+            return None
+        if not lines or not lines[0].startswith("# started "):
+            return None
+        try:
+            log_started = float(lines[0].split()[-1])
+        except ValueError:
+            return None
+        if log_started + 1.0 < _parse_time(str(pending.get("started", ""))):
+            return None  # left by an earlier action
+        return {line for line in lines[1:] if line}
+
+    def _partial(self, before: Snapshot, after: Snapshot, touched: set[str]) -> Snapshot:
+        """`before` with the changes to `touched` paths (or under touched folders) from `after`."""
+        folders = tuple(t for t in touched if t.endswith("/"))
+
+        def mine(path: str) -> bool:
+            return path in touched or path.startswith(folders)
+
+        updates = {c.path: c.new for c in diff_trees(self.git, before.state.tree, after.state.tree) if mine(decode_path(c.path))}
+        index = self.store_dir / f"tmp-index-{os.getpid()}"
+        try:
+            tree = build_tree(self.git, before.state.tree, updates, str(index)) if updates else before.state.tree
+        finally:
+            index.unlink(missing_ok=True)
+        modes = dict(before.state.modes)
+        modes.update({p: m for p, m in after.state.modes if mine(p)})
+        for path in [p for p in modes if mine(p) and p not in dict(after.state.modes)]:
+            modes.pop(path)
+        state = replace(before.state, tree=tree, modes=tuple(sorted(modes.items())), unreadable=())
+        commit = self.git.line("commit-tree", tree, "-F", "-", input=state.message().encode("ascii"))
+        return Snapshot(commit, state)
+
+    def _write_pending(self, ticket: ActionTicket, writes: list[str] | None = None, deletes: list[str] | None = None) -> None:
         """Atomically note what is under way, so a crash can be recorded on the next start."""
         write_json_atomic(
             self._pending_path,
@@ -357,6 +412,7 @@ class HistoryStore:
                 "target": ticket.target,
                 "pid": os.getpid(),
                 "writes": writes or [],
+                "deletes": deletes or [],
             },
         )
 
@@ -608,7 +664,7 @@ class HistoryStore:
                 conflicts=tuple(Conflict(path, reason) for path, reason in refused.blocked),
             )
         ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
-        self._write_pending(ticket, plan.write_paths)
+        self._write_pending(ticket, plan.write_paths, plan.delete_paths)
         failure: OSError | None = None
         try:
             plan.run()

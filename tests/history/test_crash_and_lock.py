@@ -48,7 +48,9 @@ def test_kill_mid_action_is_recorded_on_next_open(project: Path) -> None:
     )
     with HistoryStore.open(project) as store:
         last = store.entries()[-1]
-        assert (last.kind, last.summary, last.turn_id) == ("agent", "doomed action (interrupted)", "t9")
+        # Written by hand, not through the sandbox: nothing says which paths were the action's.
+        assert (last.kind, last.turn_id) == ("agent", "t9")
+        assert last.summary == "doomed action (interrupted; may include changes made after the crash)"
         assert [f.path for f in last.files] == ["half.txt"]
         assert store.undo().ok
         assert tree_bytes(project) == {"a.txt": b"1\n"}

@@ -141,3 +141,44 @@ def test_gitattributes_cannot_hide_changes_from_review(store: HistoryStore, proj
     assert "+* -diff" in text
     real_binary = act(store, {"blob.bin": b"\0\1\2binary"})
     assert real_binary is not None and "Binary files" in store.diff(real_binary.id)
+
+
+@pytest.mark.sandbox
+def test_after_a_kill_only_what_the_action_touched_is_booked_to_it(project: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    with HistoryStore.open(project) as store:
+        act(store, {"a.txt": "1\n", "b.txt": "1\n"})
+    child = textwrap.dedent(
+        """
+        import asyncio, os, signal, sys
+        from pathlib import Path
+        from codeact_tui.executor import SandboxExecutor
+        from codeact_tui.history import HistoryStore
+        project = Path(sys.argv[1])
+        store = HistoryStore.open(project)
+        store.begin_action("agent", "doomed action")
+
+        async def run():
+            async with SandboxExecutor(project) as executor:
+                await executor.run("open('half.txt', 'w').write('partial')\\nopen('a.txt', 'w').write('agent\\\\n')")
+        asyncio.run(run())
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", child, str(project)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    # Between the crash and the next start, the user goes on working.
+    (project / "b.txt").write_text("user edit\n")
+    (project / "mine.txt").write_text("user file\n")
+    with HistoryStore.open(project) as store:
+        store.sync()
+        agent, user = store.entries()[-2:]
+        assert agent.summary == "doomed action (interrupted)"
+        assert sorted(f.path for f in agent.files) == ["a.txt", "half.txt"]
+        assert user.kind == "user" and sorted(f.path for f in user.files) == ["b.txt", "mine.txt"]
+        assert store.undo(agent.id).ok
+    assert (project / "b.txt").read_text() == "user edit\n" and (project / "mine.txt").exists()
+    assert (project / "a.txt").read_text() == "1\n" and not (project / "half.txt").exists()
