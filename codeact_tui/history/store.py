@@ -29,7 +29,7 @@ from .. import paths
 from ..config import HistorySettings
 from ..core.ports import EntryKind, FileChange, HistoryEntry
 from . import excludes
-from .apply import ApplyPlan, ApplyRefused, temp_path
+from .apply import ApplyPlan, ApplyRefused, ChangedMeanwhile, temp_path
 from .changes import changes_between, untracked_between, user_summary
 from .errors import HistoryBusy, HistoryError, UnknownEntry
 from .gitcmd import Git, decode_path
@@ -671,12 +671,20 @@ class HistoryStore:
         except OSError as exc:  # e.g. a file changed under us; record what was done so far
             failure = exc
         after = self._snapshot(current)
+        if failure is not None:
+            # Only what this wrote is the entry's; a file saved meanwhile stays the user's.
+            after = self._partial(current, after, set(getattr(plan, "done", [])))
         entry = None
         if after.state != current.state:
             entry = self._record(kind, ticket.summary, current, after, target=target_id)
         self._pending_path.unlink(missing_ok=True)
         warnings: list[str] = []
-        if failure is not None:
+        if isinstance(failure, ChangedMeanwhile):
+            warnings.append(
+                f"refused to go on: {failure}. "
+                + (f"What was changed before is entry #{entry.id} and can be undone." if entry else "Nothing was changed.")
+            )
+        elif failure is not None:
             warnings.append(
                 f"stopped part-way: {failure}; what was changed is recorded"
                 + (f" as entry #{entry.id} and can be undone" if entry else "")

@@ -182,3 +182,30 @@ def test_after_a_kill_only_what_the_action_touched_is_booked_to_it(project: Path
         assert store.undo(agent.id).ok
     assert (project / "b.txt").read_text() == "user edit\n" and (project / "mine.txt").exists()
     assert (project / "a.txt").read_text() == "1\n" and not (project / "half.txt").exists()
+
+
+def test_undo_never_overwrites_a_file_saved_while_it_runs(store: HistoryStore, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codeact_tui.history import apply
+
+    act(store, {"a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n"})
+    entry = act(store, {"a.txt": "agent a\n", "b.txt": "agent b\n", "c.txt": "agent c\n"})
+    assert entry is not None
+    real = apply._write_file
+    calls: list[bytes] = []
+
+    def slow_write(path: bytes, *rest: object) -> None:
+        calls.append(path)
+        if len(calls) == 1:  # the user saves c.txt while the undo is busy with a.txt
+            (project / "c.txt").write_text("user saved this\n")
+        real(path, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply, "_write_file", slow_write)
+    result = store.undo(entry.id)
+    assert not result.ok
+    assert (project / "c.txt").read_text() == "user saved this\n"
+    monkeypatch.setattr(apply, "_write_file", real)
+    store.sync()
+    last = store.entries()[-1]
+    assert last.kind == "user" and [f.path for f in last.files] == ["c.txt"], "the save is the user's entry"
+    undo = store.entries()[-2]
+    assert undo.kind == "undo" and "c.txt" not in [f.path for f in undo.files]
