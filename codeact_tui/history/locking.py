@@ -71,6 +71,46 @@ def _read_holder(fd: int) -> str:
         return ""
 
 
+def git_processes_using(git_dir: Path) -> list[int]:
+    """Pids of live processes started with `GIT_DIR` = `git_dir` (Linux `/proc`; elsewhere [])."""
+    wanted = b"GIT_DIR=" + os.fsencode(git_dir) + b"\0"
+    found: list[int] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as fh:
+                environ = fh.read() + b"\0"
+        except OSError:
+            continue
+        if b"\0" + wanted in b"\0" + environ:
+            found.append(int(name))
+    return found
+
+
+def wait_for_git_processes(git_dir: Path, timeout_s: float) -> None:
+    """Wait until no git process works on the store any more, so its lock files are stale.
+
+    Raises:
+        HistoryBusy: one is still running after `timeout_s`.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        live = git_processes_using(git_dir)
+        if not live:
+            return
+        if time.monotonic() >= deadline:
+            raise HistoryBusy(
+                f"a git process (pid {live[0]}) left by an earlier codeact-tui is still working on "
+                "this project's history; wait for it to finish (or end it) and try again"
+            )
+        time.sleep(0.05)
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers (and a crash) see the old file or the new one, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

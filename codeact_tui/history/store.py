@@ -34,7 +34,7 @@ from .changes import changes_between, untracked_between, user_summary
 from .errors import HistoryBusy, HistoryError, UnknownEntry
 from .gitcmd import Git, decode_path
 from .journal import Journal
-from .locking import StoreLock, read_json, write_json_atomic
+from .locking import StoreLock, read_json, wait_for_git_processes, write_json_atomic
 from .merge import Conflict, inverse_merge
 from .results import UndoResult
 from .rules import Rules, is_ignore_file, recorded_rules
@@ -287,13 +287,16 @@ class HistoryStore:
         for entry_id in (next_id - 1, next_id):
             for side in ("before", "after"):
                 candidates.append(self.git_dir / (ENTRY_REF.format(id=entry_id, side=side) + ".lock"))
-        for path in candidates:
+        found = [p for p in candidates if p.exists()]
+        refs = self.git_dir / "refs"
+        if full and refs.is_dir():
+            found += list(refs.rglob("*.lock"))
+        if found:
+            # A git started by a process that was killed can outlive it and still hold them.
+            wait_for_git_processes(self.git_dir, self.settings.git_timeout_s)
+        for path in found:
             path.unlink(missing_ok=True)
         if full:
-            refs = self.git_dir / "refs"
-            if refs.is_dir():
-                for lock in refs.rglob("*.lock"):
-                    lock.unlink(missing_ok=True)
             for tmp in self.store_dir.glob("tmp-index*"):
                 tmp.unlink(missing_ok=True)
 

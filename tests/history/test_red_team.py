@@ -209,3 +209,38 @@ def test_undo_never_overwrites_a_file_saved_while_it_runs(store: HistoryStore, p
     assert last.kind == "user" and [f.path for f in last.files] == ["c.txt"], "the save is the user's entry"
     undo = store.entries()[-2]
     assert undo.kind == "undo" and "c.txt" not in [f.path for f in undo.files]
+
+
+def test_the_next_start_leaves_the_lock_of_a_live_git_alone(project: Path) -> None:
+    import subprocess
+
+    with HistoryStore.open(project) as store:
+        act(store, {"a.txt": "1\n"})
+        git = store.git
+        blob = git.line("hash-object", "-w", "--stdin", input=b"late\n")
+    # A git started by a process that was then killed: it holds the index lock, still working.
+    survivor = subprocess.Popen(
+        [*git._prefix, "update-index", "--index-info"], env=git._env, cwd=project,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    lock = store.store_dir / "index.lock"
+    for _ in range(200):
+        if lock.exists():
+            break
+        threading.Event().wait(0.01)
+    assert lock.exists()
+
+    def finish_later() -> None:
+        threading.Event().wait(1.0)
+        assert survivor.stdin is not None
+        survivor.stdin.write(f"100644 {blob}\tlate.txt\n".encode())
+        survivor.stdin.close()
+
+    finisher = threading.Thread(target=finish_later, daemon=True)
+    finisher.start()
+    with HistoryStore.open(project, HistorySettings(lock_timeout_s=2.0)) as store:
+        act(store, {"b.txt": "2\n"})
+        finisher.join()
+        survivor.wait(timeout=30)
+        assert survivor.stderr is not None
+        assert survivor.returncode == 0, survivor.stderr.read()
