@@ -479,6 +479,28 @@ class HistoryStore:
         finally:
             ticket.entry = self.finish_action(ticket)
 
+    def store_size(self) -> int:
+        """Bytes the store takes on disk (objects, refs, index, log)."""
+        total = 0
+        for folder, _dirs, files in os.walk(self.store_dir):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_size
+                except OSError:
+                    continue
+        return total
+
+    def size_warning(self) -> str | None:
+        """A warning when the store has grown past `store_warn_mib`, saying how to shrink it."""
+        size = self.store_size()
+        if size <= self.settings.store_warn_mib << 20:
+            return None
+        return (
+            f"this project's history takes {size / (1 << 20):.0f} MiB (more than [history] "
+            f"store_warn_mib = {self.settings.store_warn_mib}); set [history] keep_days and run "
+            "`codeact-tui history --prune` to drop old entries and free their space"
+        )
+
     def entries(self) -> list[HistoryEntry]:
         """All entries, oldest first (reads the log; needs no lock)."""
         return self.journal.entries()
@@ -650,7 +672,10 @@ class HistoryStore:
         done: str,
     ) -> UndoResult:
         """Write `wanted` to disk (crash-safe: a pending marker first) and record the entry."""
+        left = _not_undoable(kind, shown)
         if wanted.tree == current.state.tree and wanted.empty_dirs == current.state.empty_dirs:
+            if left:
+                return UndoResult(False, f"could not {kind} #{target_id}: {left}", target=shown)
             if kind == "restore":
                 note = "nothing to change: the project already is in that state"
             else:
@@ -698,6 +723,8 @@ class HistoryStore:
             warnings.append(f"the project differs from the expected result in: {names}")
         if after.state.unreadable:
             warnings.append("unreadable files were left out: " + ", ".join(after.state.unreadable[:5]))
+        if left:
+            warnings.append(f"could not {kind} everything: {left}")
         message = done + (f" (entry #{entry.id}; undo it with `codeact-tui undo {entry.id}`)" if entry else "")
         return UndoResult(not warnings, message, entry=entry, target=shown, warnings=tuple(warnings))
 
@@ -823,6 +850,17 @@ def _write_if_changed(path: Path, text: str) -> None:
     except FileNotFoundError:
         pass
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+
+def _not_undoable(kind: EntryKind, shown: HistoryEntry | None) -> str:
+    """Words for what an undo or redo of `shown` cannot take back (files never snapshotted)."""
+    if kind not in ("undo", "redo") or shown is None or not shown.untracked:
+        return ""
+    names = ", ".join(shown.untracked[:5]) + (f" and {len(shown.untracked) - 5} more" if len(shown.untracked) > 5 else "")
+    return (
+        f"{names} {'was' if len(shown.untracked) == 1 else 'were'} not snapshotted (too large, "
+        "unreadable or ignored), so the history cannot bring back or remove them; change them by hand"
+    )
 
 
 def _parse_time(text: str) -> float:

@@ -244,3 +244,33 @@ def test_the_next_start_leaves_the_lock_of_a_live_git_alone(project: Path) -> No
         survivor.wait(timeout=30)
         assert survivor.stderr is not None
         assert survivor.returncode == 0, survivor.stderr.read()
+
+
+def test_undo_says_what_it_could_not_undo_and_fails(project: Path) -> None:
+    with HistoryStore.open(project, HistorySettings(max_file_size_mib=1)) as store:
+        entry = act(store, {"huge.bin": b"\1" * (1024 * 1024 + 1)})
+        assert entry is not None and entry.untracked == ("huge.bin",)
+        result = store.undo(entry.id)
+    assert not result.ok
+    assert "huge.bin" in result.message + " ".join(result.warnings)
+    assert (project / "huge.bin").exists()
+
+
+def _age_entries(store: HistoryStore, days: int) -> None:
+    """Make every entry look `days` old (as if recorded back then)."""
+    import dataclasses
+    from datetime import datetime, timedelta, timezone
+
+    then = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    store.journal.rewrite([dataclasses.replace(e, time=then) for e in store.entries()])
+
+
+def test_pruning_reclaims_space_and_the_store_size_is_reported(store: HistoryStore, project: Path) -> None:
+    for round_ in range(4):
+        act(store, {"data.bin": os.urandom(3 << 20) + bytes([round_])})
+    before = store.store_size()
+    assert before > 9 << 20
+    _age_entries(store, 30)
+    assert store.prune(keep_days=7) == 3
+    after = store.store_size()
+    assert after < before - (6 << 20), (before, after)
