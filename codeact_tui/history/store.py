@@ -481,23 +481,22 @@ class HistoryStore:
 
     def store_size(self) -> int:
         """Bytes the store takes on disk (objects, refs, index, log)."""
-        total = 0
-        for folder, _dirs, files in os.walk(self.store_dir):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(folder, name)).st_size
-                except OSError:
-                    continue
-        return total
+        return _folder_size(self.store_dir)
 
-    def size_warning(self) -> str | None:
-        """A warning when the store has grown past `store_warn_mib`, saying how to shrink it."""
-        size = self.store_size()
-        if size <= self.settings.store_warn_mib << 20:
+    @staticmethod
+    def size_report(project: Path, settings: HistorySettings) -> tuple[int, str | None] | None:
+        """(bytes, warning or None) of a project's store without opening it; None if it has none.
+
+        The warning, past `store_warn_mib`, says how to shrink the store.
+        """
+        if not HistoryStore.exists(project):
             return None
-        return (
+        size = _folder_size(paths.project_data_dir(Path(os.path.realpath(project))) / "history")
+        if size <= settings.store_warn_mib << 20:
+            return size, None
+        return size, (
             f"this project's history takes {size / (1 << 20):.0f} MiB (more than [history] "
-            f"store_warn_mib = {self.settings.store_warn_mib}); set [history] keep_days and run "
+            f"store_warn_mib = {settings.store_warn_mib}); set [history] keep_days and run "
             "`codeact-tui history --prune` to drop old entries and free their space"
         )
 
@@ -861,6 +860,18 @@ def _not_undoable(kind: EntryKind, shown: HistoryEntry | None) -> str:
         f"{names} {'was' if len(shown.untracked) == 1 else 'were'} not snapshotted (too large, "
         "unreadable or ignored), so the history cannot bring back or remove them; change them by hand"
     )
+
+
+def _folder_size(folder: Path) -> int:
+    """Bytes of the files under `folder`."""
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def _parse_time(text: str) -> float:

@@ -157,3 +157,27 @@ def test_the_deadline_holds_while_appending_to_a_file_and_growth_is_warned_live(
     assert result.status == "stopped" and result.stopped_by == "deadline"
     assert took < 3 + 8, f"the 3 s deadline overran to {took:.1f} s"
     assert any("has written" in text and "MiB" in text for text in live), "growth is reported while it happens"
+
+
+def test_the_cli_never_prints_guest_chosen_control_characters(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "codeact_tui", *args, "--path", str(tmp_path)],
+            capture_output=True, timeout=120, env=env,
+        )
+
+    evil = "\\x1b]0;pwned\\x07\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J"
+    code = f"open('name{evil}.txt', 'w').write('x')\nprint('out{evil}')\nimport sys; print('err{evil}', file=sys.stderr)\n# {evil}"
+    runs = [cli("exec", code), cli("history"), cli("history", "--files"), cli("undo")]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[3].returncode == 0, runs[3].stderr
+    for run in runs:
+        for stream in (run.stdout, run.stderr):
+            assert b"\x1b" not in stream and b"\x07" not in stream, stream
+    assert b"\\x1b]52" in runs[0].stdout  # shown, escaped

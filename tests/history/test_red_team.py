@@ -274,3 +274,6 @@ def test_pruning_reclaims_space_and_the_store_size_is_reported(store: HistorySto
     assert store.prune(keep_days=7) == 3
     after = store.store_size()
     assert after < before - (6 << 20), (before, after)
+    size, warning = HistoryStore.size_report(project, HistorySettings(store_warn_mib=1)) or (0, None)
+    assert size == after and warning is not None and "history --prune" in warning
+    assert HistoryStore.size_report(project, HistorySettings())[1] is None  # type: ignore[index]
