@@ -141,7 +141,7 @@ def _check_unchanged(root: bytes, change: TreeChange) -> None:
     old = change.old
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         if old is None or old.mode == MODE_GITLINK:
             return
         raise ChangedMeanwhile(f"{decode_path(change.path)} was deleted while this ran") from None

@@ -671,7 +671,7 @@ class HistoryStore:
         done: str,
     ) -> UndoResult:
         """Write `wanted` to disk (crash-safe: a pending marker first) and record the entry."""
-        left = _not_undoable(kind, shown)
+        left = _not_undoable(kind, shown, self._large_paths(shown))
         if wanted.tree == current.state.tree and wanted.empty_dirs == current.state.empty_dirs:
             if left:
                 return UndoResult(False, f"could not {kind} #{target_id}: {left}", target=shown)
@@ -835,6 +835,15 @@ class HistoryStore:
             self.git.run("pack-refs", "--all", "--prune", check=False)
         return entry
 
+    def _large_paths(self, entry: HistoryEntry | None) -> set[str]:
+        """The over-limit files an entry's two snapshots list."""
+        found: set[str] = set()
+        for commit in (entry.before, entry.after) if entry is not None and entry.untracked else ():
+            snap = self._load_snapshot(commit) if commit else None
+            if snap is not None:
+                found |= {f.path for f in snap.state.large_files}
+        return found
+
     def _changes(self, before: Snapshot, after: Snapshot) -> list[FileChange]:
         """The files (and empty folders, and large untracked files) that differ."""
         return changes_between(self.git, before.state, after.state)
@@ -851,14 +860,17 @@ def _write_if_changed(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
-def _not_undoable(kind: EntryKind, shown: HistoryEntry | None) -> str:
-    """Words for what an undo or redo of `shown` cannot take back (files never snapshotted)."""
-    if kind not in ("undo", "redo") or shown is None or not shown.untracked:
+def _not_undoable(kind: EntryKind, shown: HistoryEntry | None, large: set[str]) -> str:
+    """Words for what an undo or redo of `shown` cannot take back: the files above the size
+    limit it changed (`large`: those its snapshots list). Nested repositories and ignored
+    files are left alone by design and only listed with the entry."""
+    files = [p for p in (shown.untracked if shown is not None else ()) if p in large]
+    if kind not in ("undo", "redo") or not files:
         return ""
-    names = ", ".join(shown.untracked[:5]) + (f" and {len(shown.untracked) - 5} more" if len(shown.untracked) > 5 else "")
+    names = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
     return (
-        f"{names} {'was' if len(shown.untracked) == 1 else 'were'} not snapshotted (too large, "
-        "unreadable or ignored), so the history cannot bring back or remove them; change them by hand"
+        f"{names} {'was' if len(files) == 1 else 'were'} too large to snapshot, so the history "
+        "cannot bring back or remove them; change them by hand"
     )
 
 
