@@ -17,6 +17,9 @@ DEFAULT_MAX_FILE_BYTES = 512 * 1024
 DEFAULT_MAX_FILES = 100_000
 """The walk stops after this many files, so a mistaken root (a home folder) stays bounded."""
 
+DEFAULT_WALK_LIMIT_S = 60.0
+"""The walk stops after this many seconds (a slow disk, a huge tree) and says it did."""
+
 # Folders never worth reading, ignored even without a .gitignore (VCS metadata, caches,
 # dependency trees). A project's own .gitignore can re-include them with `!name/`.
 DEFAULT_IGNORES = (
@@ -173,10 +176,14 @@ class Walker:
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_files: int = DEFAULT_MAX_FILES,
+        time_limit_s: float | None = DEFAULT_WALK_LIMIT_S,
     ) -> None:
         self.project = project
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
+        self.time_limit_s = time_limit_s
+        self.timed_out = False
+        """Whether the last walk stopped at `time_limit_s` (its listing is incomplete)."""
         self._listings: dict[str, _Listing] = {}
         self._root_key: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
         self._root_rules: IgnoreRules | None = None
@@ -237,7 +244,12 @@ class Walker:
         root = str(self.project)
         stack: list[tuple[str, IgnoreRules]] = [("", self._rules_at_root())]
         seen: set[str] = set()
+        self.timed_out = False
+        stop_at = None if self.time_limit_s is None else time.monotonic() + self.time_limit_s
         while stack:
+            if stop_at is not None and time.monotonic() > stop_at:
+                self.timed_out = True
+                return
             folder_rel, parent_rules = stack.pop()
             folder = f"{root}/{folder_rel}" if folder_rel else root
             try:

@@ -77,3 +77,14 @@ def test_a_git_file_is_neither_listed_nor_searched(tmp_path: Path, name: str) ->
     write(tmp_path, "main.py", "print('hi')\n")
     assert [f.rel for f in walk(tmp_path)] == ["main.py"]
     assert _tools(tmp_path)["search"]("gitdir") == []
+
+
+def test_the_walk_stops_at_its_time_limit_and_says_so(tmp_path: Path) -> None:
+    from codeact_tui.codeintel.files import Walker
+
+    for n in range(30):
+        write(tmp_path, f"d{n}/f.py", "x = 1\n")
+    walker = Walker(tmp_path, time_limit_s=0.0)
+    assert list(walker.walk()) == [] and walker.timed_out
+    unlimited = Walker(tmp_path, time_limit_s=None)
+    assert len(list(unlimited.walk())) == 30 and not unlimited.timed_out
