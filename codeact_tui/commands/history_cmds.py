@@ -46,7 +46,11 @@ def register(subparsers: Any) -> None:
     _path_arg(p)
     p.set_defaults(handler=cmd_undo)
 
-    p = subparsers.add_parser("redo", help="take back the last undo")
+    p = subparsers.add_parser(
+        "redo",
+        help="take back the last undo (new work since drops it; name an older undone entry to redo it)",
+    )
+    p.add_argument("id", type=int, nargs="?", help="an undone entry (or its undo) to bring back, even past newer work")
     _path_arg(p)
     p.set_defaults(handler=cmd_redo)
 
@@ -210,8 +214,8 @@ def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_redo(args: argparse.Namespace, settings: Settings) -> int:
-    """Redo the last undone entry."""
-    return _with_store(args, settings, lambda store: _report(store.redo()))
+    """Redo the last undo, or the named one."""
+    return _with_store(args, settings, lambda store: _report(store.redo(args.id)))
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:

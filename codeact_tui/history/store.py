@@ -38,7 +38,7 @@ from .locking import StoreLock, read_json, wait_for_git_processes, write_json_at
 from .merge import Conflict, inverse_merge
 from .results import UndoResult
 from .rules import Rules, is_ignore_file, recorded_rules
-from .selection import default_undo_target, redo_target, reverted_ids
+from .selection import default_undo_target, named_redo_target, newest_new_work, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
 from .trees import build_tree, diff_trees
 
@@ -598,22 +598,49 @@ class HistoryStore:
                 "undo", target, target, current, f"undo #{target.id}: {target.summary}"
             )
 
-    def redo(self) -> UndoResult:
-        """Take back the newest undo that is still in effect, keeping later work.
+    def redo(self, entry_id: int | None = None) -> UndoResult:
+        """Take back an undo that is still in effect, keeping later work.
+
+        Without an id: the newest undo, unless new work (an action, your edit, a restore) came
+        after it — new work drops the redo stack. With an id (an undo entry, or an entry that an
+        undo took back): that undo, even past newer work; the message names what it redoes.
 
         Raises:
+            UnknownEntry: no such entry.
             HistoryBusy: another process holds the lock.
         """
         with self._locked():
             current = self.sync()
             entries = self.journal.entries()
-            undo = redo_target(entries)
-            if undo is None:
-                return UndoResult(False, "nothing to redo: no undo is in effect")
+            if entry_id is None:
+                undo = redo_target(entries)
+                if undo is None:
+                    work = newest_new_work(entries)
+                    older = [e for e in entries if e.kind == "undo" and e.id not in reverted_ids(entries)]
+                    if work is not None and older:
+                        return UndoResult(
+                            False,
+                            f"nothing to redo: new work (#{work.id}) came after the last undo. To bring "
+                            f"back an older undone entry, name it: `codeact-tui redo {older[-1].target}`",
+                        )
+                    return UndoResult(False, "nothing to redo: no undo is in effect")
+            else:
+                named = self.entry(entry_id)
+                undo = named_redo_target(entries, named.id)
+                if undo is None:
+                    return UndoResult(False, f"nothing to redo: #{named.id} is not undone", target=named)
             original = self.entry(undo.target) if undo.target is not None else undo
-            return self._revert(
-                "redo", undo, original, current, f"redo #{original.id}: {original.summary}"
-            )
+            result = self._revert("redo", undo, original, current, f"redo #{original.id}: {original.summary}")
+            if result.ok and result.entry is not None:
+                result = replace(result, message=f"{result.message}; brought back #{original.id} (taking back undo #{undo.id})")
+            return result
+
+    def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: nothing; the app greys it out)."""
+        undo = redo_target(self.journal.entries())
+        if undo is None or undo.target is None:
+            return None
+        return self.entry(undo.target)
 
     def restore(self, entry_id: int) -> UndoResult:
         """Make the tree equal to the state after entry `entry_id` (0: before the first entry).
