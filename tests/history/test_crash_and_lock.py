@@ -209,3 +209,34 @@ def test_packed_refs_still_resolve(store: HistoryStore, project: Path) -> None:
     assert first is not None and "+1" in store.diff(first.id)
     assert act(store, {}) is None  # the packed head is still the last state
     assert store.undo().ok
+
+
+def test_the_lock_names_its_holder_and_is_freed_when_the_holder_is_killed(project: Path) -> None:
+    import signal
+
+    HistoryStore.open(project).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(
+            """
+            import sys, time
+            from pathlib import Path
+            from codeact_tui.history import HistoryStore
+            store = HistoryStore.open(Path(sys.argv[1]))
+            store.begin_action("agent", "holds the lock")
+            print("holding", flush=True)
+            time.sleep(60)
+            """
+        ), str(project)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with HistoryStore.open(project, HistorySettings(lock_timeout_s=0.3)) as store:
+            with pytest.raises(HistoryBusy, match=f"pid {holder.pid}"):
+                store.sync()
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(10)
+            store.sync()  # the OS released the dead holder's lock
+    finally:
+        if holder.poll() is None:
+            holder.kill()
