@@ -26,6 +26,7 @@ def _plant_git(project: Path, marker: Path) -> None:
     fake.chmod(0o755)
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a shell script named git runs on POSIX only")
 @pytest.mark.parametrize("entry", ["", ".", "bin"])
 def test_a_git_in_the_project_never_runs_on_the_host(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str
@@ -144,6 +145,7 @@ def test_gitattributes_cannot_hide_changes_from_review(store: HistoryStore, proj
 
 
 @pytest.mark.sandbox
+@pytest.mark.skipif(os.name == "nt", reason="kill -9 (SIGKILL) is POSIX-only")
 def test_after_a_kill_only_what_the_action_touched_is_booked_to_it(project: Path) -> None:
     import subprocess
     import sys
@@ -211,6 +213,7 @@ def test_undo_never_overwrites_a_file_saved_while_it_runs(store: HistoryStore, p
     assert undo.kind == "undo" and "c.txt" not in [f.path for f in undo.files]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finding a live git needs Linux's /proc")
 def test_the_next_start_leaves_the_lock_of_a_live_git_alone(project: Path) -> None:
     import subprocess
 
