@@ -182,3 +182,19 @@ def test_the_cli_never_prints_guest_chosen_control_characters(tmp_path: Path) ->
         for stream in (run.stdout, run.stderr):
             assert b"\x1b" not in stream and b"\x07" not in stream, stream
     assert b"\\x1b]52" in runs[0].stdout  # shown, escaped
+
+
+def test_the_run_transcript_never_prints_control_characters() -> None:
+    import io
+
+    from codeact_tui.commands.run_output import TranscriptRenderer
+    from codeact_tui.core import events as ev
+
+    out, err = io.StringIO(), io.StringIO()
+    render = TranscriptRenderer(out, err)
+    render(ev.TextDelta("t", 1, "reply \x1b]52;c;ZXZpbA==\x07\n"))
+    render(ev.ExecutionOutput("t", 1, "stdout", "out \x1b[2J\n"))
+    render(ev.ExecutionOutput("t", 1, "stderr", "err \x1b]0;title\x07\n"))
+    for text in (out.getvalue(), err.getvalue()):
+        assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b]52" in out.getvalue()
