@@ -2,6 +2,7 @@
 
 from .mount_modes import ChangeSet, MountMode, OverlayChange
 from .preview import ApplyFailed, PreviewStale, render_diff
+from .snapshot_mount import SnapshotUnavailable
 from .sandbox_executor import GUEST_PROJECT, SandboxExecutor, SandboxUnavailable
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "PreviewStale",
     "SandboxExecutor",
     "SandboxUnavailable",
+    "SnapshotUnavailable",
     "render_diff",
 ]

@@ -28,6 +28,7 @@ from . import compile_cache
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
 from .preview import Applied, apply_change_set
 from .project_mount import ChangeRecorder, ProjectFiles
+from .snapshot_mount import SnapshotFiles
 
 GUEST_PROJECT = "/project"
 """Where the guest sees the project; it is also the guest's working directory."""
@@ -244,8 +245,15 @@ class SandboxExecutor:
         if mode == "snapshot" and snapshot is None:
             raise ValueError("snapshot mode needs the snapshot to serve")
         self._switch.provider = snapshot if mode == "snapshot" else self._files
-        self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else "snapshot")
+        self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else f"snapshot of history entry {snapshot.point}")
         self._mode = mode
+
+    def show_snapshot(self, history: Any, point: int) -> None:
+        """Serve the project as it was after history entry `point` (0: before the first),
+        read-only, for the following actions; `set_mount_mode("live")` returns to the project.
+        Raises `SnapshotUnavailable` for an unknown entry or a pruned snapshot."""
+        snapshot = SnapshotFiles(history, point, max_read_bytes=self.settings.memory_mib << 20)
+        self.set_mount_mode("snapshot", snapshot=snapshot)
 
     async def preview(
         self,

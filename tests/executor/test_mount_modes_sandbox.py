@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codeact_tui.config import HistorySettings
-from codeact_tui.executor import PreviewStale, SandboxExecutor, render_diff
+from codeact_tui.executor import PreviewStale, SandboxExecutor, SnapshotUnavailable, render_diff
 from codeact_tui.history import HistoryStore
 
 from .sandbox_helpers import tree_digest
@@ -157,3 +157,29 @@ def test_cli_preview_then_apply(project: Path) -> None:
     failing = cli("exec", "--preview", "--apply", "open('x.txt', 'w').write('x'); raise SystemExit(3)", cwd=project)
     assert failing.returncode == 4 and "did not finish" in failing.stderr and not (project / "x.txt").exists()
     assert cli("exec", "--apply", "print(1)", cwd=project).returncode == 2
+
+
+def test_snapshot_mode_serves_a_history_state(project: Path) -> None:
+    async def go() -> None:
+        with HistoryStore.open(project, HistorySettings()) as history:
+            async with SandboxExecutor(project) as executor:
+                ticket = history.begin_action("manual", "edit")
+                await executor.run("open('notes.txt', 'w').write('two\\n')\nimport os\nos.remove('main.py')")
+                entry = history.finish_action(ticket)
+                assert entry is not None
+                executor.show_snapshot(history, 0)
+                old = await executor.run("import os\nprint(open('notes.txt').read(), sorted(os.listdir('.')), sorted(os.listdir('data')))")
+                assert old.stdout == "one\n ['data', 'main.py', 'notes.txt'] ['table.csv']\n", old.stderr
+                refused = await executor.run("open('notes.txt', 'w')")
+                assert "read-only (snapshot of history entry 0)" in refused.stderr
+                executor.show_snapshot(history, entry.id)
+                new = await executor.run("import os\nprint(open('notes.txt').read(), os.path.exists('main.py'))")
+                assert new.stdout == "two\n False\n"
+                with pytest.raises(SnapshotUnavailable, match="no history entry #99"):
+                    executor.show_snapshot(history, 99)
+                executor.set_mount_mode("live")
+                live = await executor.run("print(open('notes.txt').read())")
+                assert live.stdout == "two\n\n"
+
+    asyncio.run(go())
+    assert (project / "notes.txt").read_text() == "two\n" and not (project / "main.py").exists()

@@ -155,3 +155,23 @@ def test_diff_is_cut_sensibly(project: Path) -> None:
     assert "more diff lines of f0.txt not shown" in diff
     assert "more files not shown (" in diff and len(diff.splitlines()) <= 230
     assert "Binary or large file blob.bin: 0 -> 2560 bytes" in diff
+
+
+def test_snapshot_provider_hides_links_and_refuses_unknown_points(project: Path) -> None:
+    from codeact_tui.config import HistorySettings
+    from codeact_tui.executor.snapshot_mount import SnapshotFiles, SnapshotUnavailable
+    from codeact_tui.history import HistoryStore
+
+    os.symlink("README.md", project / "inner_link")
+    with HistoryStore.open(project, HistorySettings()) as history:
+        with pytest.raises(SnapshotUnavailable, match="history is empty"):
+            SnapshotFiles(history, 0)
+        with history.action("manual", "edit"):
+            (project / "README.md").write_text("changed\n")
+        files = SnapshotFiles(history, 0)
+        assert files.read("/README.md") == b"readme\n" and files.read("/src/pkg/mod.py") == b"x = 1\n"
+        assert dict(files.list("/")) == {"README.md": "file", "run.sh": "file", "src": "dir"}
+        assert files.read("/inner_link") is Errno.ENOENT and files.read("/out_link") is Errno.ENOENT
+        assert files.read("/.git/config") is Errno.ENOENT and files.read("/src") is Errno.EISDIR
+        assert files.list("/README.md") is Errno.ENOTDIR and files.stat("/nope") is Errno.ENOENT
+        assert SnapshotFiles(history, 1).read("/README.md") == b"changed\n"
