@@ -409,8 +409,8 @@ class SandboxExecutor:
         """The blocking part: reset the guest's live counters, then run the action."""
         cap = self.settings.output_limit_kib << 10
         try:
-            session.run(f"__import__('codeact_guest').begin_action({cap})", deadline_s=10)
-            session.run(_READ_ONLY_NOTE.replace("READ_ONLY", repr(self._switch.read_only_reason)), deadline_s=10)
+            note = _READ_ONLY_NOTE.replace("READ_ONLY", repr(self._switch.read_only_reason))
+            session.run(f"__import__('codeact_guest').begin_action({cap})\n{note}", deadline_s=10)
         except SessionEnded:
             pass
         return session.run(code, deadline_s=deadline, cancel=self._cancel)
