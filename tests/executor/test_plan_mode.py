@@ -1,0 +1,60 @@
+"""Plan mode for real: the agent runs the model's actions on a read-only sandbox mount."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fakes.turns import kinds
+
+from codeact_tui.core import events as ev
+from codeact_tui.core.agent import Agent, AgentOptions
+from codeact_tui.core.prompts import PromptLibrary
+from codeact_tui.executor import SandboxExecutor
+from codeact_tui.llm.scripted import ScriptedModel
+from codeact_tui.resources import resource_dir
+
+from .sandbox_helpers import tree_digest
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_plan_mode_reads_runs_and_refuses_writes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prices.csv").write_text("item,price\na,3\nb,4\n")
+    (project / "test_total.py").write_text(
+        "import unittest\nclass T(unittest.TestCase):\n    def test_sum(self):\n        self.assertEqual(3 + 4, 7)\n"
+    )
+    before = tree_digest(project)
+    model = ScriptedModel(
+        [
+            "<execute>import pandas as pd\ndf = pd.read_csv('prices.csv')\nprint(df.price.sum())</execute>",
+            "<execute>import unittest, test_total\nr = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromModule(test_total))\nprint(r.wasSuccessful())</execute>",
+            "<execute>df.to_csv('total.csv')</execute>",
+            "<solution>Plan: write total.csv with the sum (7).</solution>",
+        ]
+    )
+
+    async def go() -> list[ev.Event]:
+        async with SandboxExecutor(project, mount_mode="read-only") as executor:
+            agent = Agent(
+                model=model,
+                executor=executor,
+                history=None,
+                prompts=PromptLibrary(resource_dir("prompts")),
+                system_prompt="You act with <execute> blocks.",
+                options=AgentOptions(approve="plan"),
+            )
+            return [event async for event in agent.run_turn("plan a total")]
+
+    events = asyncio.run(go())
+    finished = [e for e in events if isinstance(e, ev.ExecutionFinished)]
+    assert [f.result.status for f in finished] == ["ok", "ok", "error"]
+    assert finished[0].result.stdout == "7\n" and finished[1].result.stdout.strip().endswith("True")
+    observations = [e.text for e in events if isinstance(e, ev.ObservationAdded)]
+    assert "read-only (plan mode)" in observations[-1]
+    assert "approval_requested" not in kinds(events)
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer.startswith("Plan:")
+    assert tree_digest(project) == before
