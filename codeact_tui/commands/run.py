@@ -130,7 +130,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--approve",
         choices=["auto", "ask", "plan"],
-        help="auto runs every action; ask asks on the terminal before each; plan shows the first action and runs nothing",
+        help="auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses, tests; every write refused) and ends with a plan",
     )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--json", action="store_true", help="print one JSON object per event instead of a transcript")
@@ -184,11 +184,11 @@ async def run_task(
             project=project,
             instructions_file=settings.agent.instructions_file,
             repo_map=repo_map,
-            code_tools=services.code_tools and settings.agent.approve != "plan",
+            code_tools=services.code_tools,
         )
         if transcript is None:
             transcript = Transcript.create(conversations, project=str(project.resolve()), model=f"{info.backend}:{info.name}")
-        execute = settings.agent.approve != "plan"
+        execute = True  # plan mode runs actions too, on a read-only mount (wiring.build_executor)
         async with services.open_workspace(project, settings, execute) as (executor, history):
             agent = Agent(
                 model=model,

@@ -58,3 +58,21 @@ def test_plan_mode_reads_runs_and_refuses_writes(tmp_path: Path) -> None:
     assert "approval_requested" not in kinds(events)
     assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer.startswith("Plan:")
     assert tree_digest(project) == before
+
+
+def test_run_approve_plan_builds_a_read_only_sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fakes.ollama_server import FakeOllama
+
+    from codeact_tui import cli
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "nums.txt").write_text("2\n4\n")
+    before = tree_digest(project)
+    replies = ["<execute>print(sum(map(int, open('nums.txt'))))\nopen('sum.txt', 'w').write('6')</execute>", "<solution>Plan: write 6 to sum.txt.</solution>"]
+    with FakeOllama(replies=replies) as server:
+        status = cli.main(["run", "sum", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--approve", "plan"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "6" in out and "Read-only file system" in out + err and "Plan: write 6" in out
+    assert tree_digest(project) == before
