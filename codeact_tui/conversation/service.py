@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -225,10 +225,9 @@ class Conversation:
         """The models installed on the model server."""
         return await self.services.list_models(self.settings.model)
 
-    def pull_model(self, name: str) -> Any:
-        """Download a model; an async iterator of `PullStep`s."""
-        steps: Any = self.services.pull_model(self.settings.model, name)
-        return steps
+    def pull_model(self, name: str) -> AsyncIterator[PullStep]:
+        """Download a model, reporting progress."""
+        return self.services.pull_model(self.settings.model, name)
 
     def set_always_approve(self, always: bool) -> None:
         """In ask mode: approve every further action of this session (or ask again)."""

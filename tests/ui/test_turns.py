@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static
 
+from codeact_tui.core import events as ev
 from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
 from codeact_tui.ui.screens.history import HistoryScreen
@@ -25,11 +26,11 @@ pytestmark = pytest.mark.anyio
 
 
 def _record_messages(app: object, seen: list[str]) -> None:
-    """Record the names of the UI messages the main screen handles."""
+    """Record what the main screen handles: core events by their type, other messages by name."""
     original = MainScreen._on_message
 
     async def spy(self: MainScreen, message: object) -> None:
-        seen.append(type(message).__name__)
+        seen.append(ev.event_type(message.event) if isinstance(message, m.CoreEvent) else type(message).__name__)
         await original(self, message)  # type: ignore[arg-type]
 
     MainScreen._on_message = spy  # type: ignore[method-assign]
@@ -68,14 +69,15 @@ async def test_a_turn_streams_acts_records_and_answers(app_factory: AppFactory, 
         app._restore_spy()  # type: ignore[attr-defined]
     assert (project / "calc.py").read_text() == FIXED
     ours = {name for name in vars(m) if isinstance(getattr(m, name), type)}
-    flow = [name for name in seen if name in ours and name not in ("ReplyDelta", "ActionOutput")]
-    start = flow.index("TurnBegan")
-    assert flow[start:start + 12] == [
-        "TurnBegan", "ModelLoadingStarted", "ModelLoadingDone", "ContextUsed", "ReplyStarted", "ReplyDone",
-        "ActionProposed", "ActionStarted", "ActionEnded", "ActionRecorded", "ContextUsed", "ReplyStarted",
+    flow = [name for name in seen if (name in ours or name.islower()) and name not in ("text_delta", "execution_output", "HistoryChanged")]
+    start = flow.index("turn_started")
+    assert flow[start:start + 14] == [
+        "turn_started", "model_loading", "model_loaded", "context_usage", "generation_started", "assistant_message",
+        "code_proposed", "execution_started", "execution_finished", "snapshot_taken", "observation_added",
+        "context_usage", "generation_started", "assistant_message",
     ]
-    assert flow[-3:] == ["ReplyDone", "TurnAnswered", "TurnOver"]
-    assert "ReplyDelta" in seen
+    assert flow[-3:] == ["assistant_message", "turn_finished", "TurnOver"]
+    assert "text_delta" in seen and seen.count("TurnOver") == 1
 
 
 async def test_undo_from_the_history_view_restores_the_file(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
