@@ -66,3 +66,19 @@ def test_import_linter_contracts_hold() -> None:
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_only_the_conversation_service_builds_an_agent() -> None:
+    """One composition of model, sandbox, history and prompts; the benchmark harness, which
+    drives the loop with its own guest-side executor and no history, is the documented exception."""
+    import ast
+
+    root = Path(codeact_tui.__file__).parent
+    allowed = {"conversation/service.py", "bench/episodes.py"}
+    builders = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Agent":
+                builders.add(path.relative_to(root).as_posix())
+    assert builders - allowed == set(), f"only the conversation service builds an Agent, not {builders - allowed}"
+    assert "conversation/service.py" in builders
