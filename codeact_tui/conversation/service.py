@@ -27,11 +27,13 @@ from .. import paths
 from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
+from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ConversationMessage
-from ..core.ports import ChatModel, History, HistoryChange, HistoryEntry, ModelInfo
+from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, find_transcript, load_messages, read_records
 from ..resources import resource_dir
+from .changes import ChangeTracker
 from .deferred import DeferredExecutor
 from .manual import manual_turn
 from .services import ModelChoice, PullStep, Services
@@ -75,6 +77,12 @@ class Conversation:
         self._prompts = PromptLibrary(resource_dir("prompts"))
         self._manual_running = False
         self._manual_runs = 0
+        self._changes = ChangeTracker()
+        self._map_budget = 0
+        self._map_sent: str | None = None
+        """The repo map the model has seen (system prompt, then updates in user messages)."""
+        self._map_fresh = False
+        """The map was just built with the system prompt: the next user turn needs no update."""
 
     # --- what it is -------------------------------------------------------------------------------
 
@@ -125,6 +133,9 @@ class Conversation:
         self.earlier = load_messages(path)
         self.earlier_records = read_records(path)
         self.transcript = Transcript.open(path)
+        recorded = [int(r["history_entry"]) for r in self.earlier_records if r.get("type") == "action" and r.get("history_entry")]
+        if recorded:  # what changed since the conversation's last recorded action is news to the model
+            self._changes.start_from(max(recorded))
 
     async def start_sandbox(self, on_progress: Callable[[float], None] | None = None) -> float | None:
         """Compile the sandbox once if needed (progress in seconds, maybe from another thread,
@@ -160,8 +171,9 @@ class Conversation:
         """
         info = await self.prepare_model()
         assert self.model is not None
-        budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
-        repo_map = await asyncio.to_thread(self.services.repo_map, self.project, self.settings, budget) if budget > 0 else None
+        self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
+        repo_map = await self._repo_map()
+        self._map_sent, self._map_fresh = repo_map or "", True
         system_prompt = build_system_prompt(
             self._prompts,
             project=self.project,
@@ -211,6 +223,7 @@ class Conversation:
         self._agent = None
         self.earlier = []
         self.earlier_records = []
+        self._changes = ChangeTracker()
 
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
@@ -243,7 +256,9 @@ class Conversation:
             await self.connect()
         agent = self._agent
         assert agent is not None
-        async for event in agent.run_turn(text):
+        message = compose_user_message(await self._briefing(), text)
+        async for event in agent.run_turn(message):
+            self._changes.observe(event)
             if isinstance(event, ev.ApprovalRequested) and self.always_approve:
                 if not event.future.done():
                     event.future.set_result(ev.Approval("run"))
@@ -255,6 +270,8 @@ class Conversation:
         self._manual_runs += 1
         turn_id = f"manual-{secrets.token_hex(3)}-{self._manual_runs}"
         self._manual_running = True
+        result: ExecutionResult | None = None
+        entry: HistoryEntry | None = None
         try:
             async for event in manual_turn(
                 self.executor,
@@ -263,9 +280,34 @@ class Conversation:
                 turn_id=turn_id,
                 deadline_s=self.settings.sandbox.deadline_s if deadline_s is None else deadline_s,
             ):
+                if isinstance(event, ev.ExecutionFinished):
+                    result = event.result
+                elif isinstance(event, ev.SnapshotTaken):
+                    entry = event.entry
                 yield event
         finally:
             self._manual_running = False
+            self._changes.manual_ran(code, result, entry)  # the model hears of it next turn
+
+    async def _repo_map(self) -> str | None:
+        if self._map_budget <= 0:
+            return None
+        return await asyncio.to_thread(self.services.repo_map, self.project, self.settings, self._map_budget)
+
+    async def _briefing(self) -> str:
+        """What changed since the model's last action that it did not do, and how the repo map
+        changed — for the next user message (the system prompt stays as it is)."""
+        notes = await asyncio.to_thread(self._changes.take, self.history, self.transcript.id if self.transcript else None)
+        parts = [briefing_text(self._prompts, notes)]
+        if self._map_fresh:
+            self._map_fresh = False
+        elif self._map_sent is not None:
+            fresh = await self._repo_map()
+            update = map_update(self._map_sent, fresh or "")
+            if update is not None:
+                parts.append(update)
+                self._map_sent = fresh or ""
+        return "\n\n".join(part for part in parts if part)
 
     def interrupt(self) -> None:
         """Stop what runs: the model's reply or sandbox run (softly, then hard), or a manual one."""

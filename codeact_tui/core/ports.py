@@ -202,6 +202,10 @@ class History(Protocol):
         """All entries, oldest first."""
         ...
 
+    def sync(self) -> object:
+        """Record changes made outside actions since the last snapshot (as a `user` entry)."""
+        ...
+
     def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed, as a unified diff (only `paths`, when given)."""
         ...

@@ -275,3 +275,101 @@ def test_command_line_overrides_apply_once_for_every_front_end() -> None:
     assert changed.agent.approve == "ask" and changed.agent.max_turns == settings.agent.max_turns
     app_args = argparse.Namespace(backend=None, host="http://h:1", model=None, approve=None)  # no --max-turns
     assert apply_overrides(settings, app_args).model.host == "http://h:1"
+
+
+# --- keeping the model in the know --------------------------------------------------------------
+
+
+def _file_list_map(project: Path, settings: Settings, budget: int) -> str:
+    """A repo map that is just the project's files (so a new file changes it)."""
+    return "\n".join(sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()))
+
+
+def test_the_next_user_message_says_what_changed_and_the_system_prompt_stays_the_same(project: Path) -> None:
+    model = ScriptedModel([FIX, DONE, "<solution>noted</solution>"])
+
+    async def go() -> None:
+        base = services(model)
+        conversation = await started(Conversation(project, Settings(), dataclasses.replace(base, repo_map=_file_list_map)))
+        try:
+            await drain(conversation.turn("fix add"))
+            undone = await conversation.undo()  # back to a - b
+            assert undone.ok
+            (project / "calc.py").write_text(BROKEN + "\n\ndef sub(a, b):\n    return a - b\n")  # the user's own edit
+            await drain(conversation.manual("open('notes.txt', 'w').write('n')\nprint('made notes')"))
+            await drain(conversation.turn("what now?"))
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+    first, last = model.requests[0], model.requests[-1]
+    assert first[0].content == last[0].content  # byte-stable system prompt: the server's prefix cache holds
+    message = last[-1].content
+    assert message.endswith("[Request]\nwhat now?") and message.startswith("[What changed since your last action, not by you:")
+    assert "The user undid #1 (fix add)" in message and "calc.py (modified)" in message
+    assert "The user edited files" in message and "calc.py (modified, +4 -0)" in message
+    assert "The user ran this code in the sandbox; it ran:\n    open('notes.txt', 'w').write('n')" in message
+    assert "made notes" in message and "notes.txt (added)" in message
+    assert message.index("undid #1") < message.index("edited files") < message.index("ran this code")  # in order
+    assert "The repo map changed (+ new, - gone):\n+ notes.txt" in message
+    # The model's own action is not news to it, and the first request had nothing to report.
+    assert "action changed files" not in message and message.count("- The user") == 3
+    assert first[-1].content == "fix add"
+
+
+def test_an_approved_action_the_user_edited_is_reported(project: Path) -> None:
+    settings = Settings()
+    settings = dataclasses.replace(settings, agent=dataclasses.replace(settings.agent, approve="ask"))
+    model = ScriptedModel([FIX, DONE, "<solution>ok</solution>"])
+    edited = "open('calc.py', 'w').write('def add(a, b):\\n    return b + a\\n')"
+
+    async def go() -> None:
+        conversation = await started(Conversation(project, settings, services(model, history=False)))
+        try:
+            async for event in conversation.turn("fix add"):
+                if isinstance(event, ev.ApprovalRequested):
+                    event.future.set_result(ev.Approval("run", code=edited))
+            await drain(conversation.turn("thanks"))
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+    message = model.requests[-1][-1].content
+    assert "The user edited the action of your reply 1 before it ran; this ran instead:" in message
+    assert "return b + a" in message and message.endswith("[Request]\nthanks")
+
+
+def test_nothing_changed_means_no_briefing(project: Path) -> None:
+    model = ScriptedModel(["<solution>a</solution>", "<solution>b</solution>"])
+
+    async def go() -> None:
+        base = services(model)
+        conversation = await started(Conversation(project, Settings(), dataclasses.replace(base, repo_map=_file_list_map)))
+        try:
+            await drain(conversation.turn("one"))
+            await drain(conversation.turn("two"))
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+    assert model.requests[-1][-1].content == "two"
+
+
+def test_a_resumed_conversation_hears_of_edits_made_since_its_last_action(project: Path) -> None:
+    async def go() -> None:
+        first = await started(Conversation(project, Settings(), services(ScriptedModel([FIX, DONE]))))
+        await drain(first.turn("fix add"))
+        await first.close()
+        (project / "calc.py").write_text(FIXED + "# reviewed\n")  # between the two sessions
+        model = ScriptedModel(["<solution>seen</solution>"])
+        again = Conversation(project, Settings(), services(model), resume="latest")
+        again.load_resume()
+        await started(again)
+        try:
+            await drain(again.turn("go on"))
+        finally:
+            await again.close()
+        message = model.requests[0][-1].content
+        assert "The user edited files" in message and "calc.py (modified, +1 -0)" in message
+
+    asyncio.run(go())

@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from ...core import events as ev
+from ...core.briefing import user_request
 from .action_card import ActionCard
 from .cards import AnswerCard, AssistantReply, EarlierNote, Notice, UserMessage, Welcome
 
@@ -80,7 +81,7 @@ class TranscriptView(VerticalScroll):
         widgets: list[Widget] = [Notice(f"continuing conversation {conversation_id}")]
         for record in records:
             if record.get("type") == "message" and record.get("kind") == "user":
-                widgets.append(UserMessage(str(record.get("content", "")), turn_id=record.get("turn_id")))
+                widgets.append(UserMessage(user_request(str(record.get("content", ""))), turn_id=record.get("turn_id")))
             elif record.get("type") == "action":
                 card = ActionCard(str(record.get("code", "")), step=int(record.get("step") or 0), turn_id=record.get("turn_id"))
                 card.state = {"ok": "done", "error": "failed"}.get(str(record.get("status")), "stopped")
