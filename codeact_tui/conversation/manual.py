@@ -109,17 +109,3 @@ async def _run_with_output(
         if not task.done():  # the consumer went away mid-run: stop it and let it end
             executor.interrupt()
             await asyncio.wait({task}, timeout=10)
-
-
-async def collect_outcome(events: AsyncGenerator[ev.TurnEvent, None]) -> tuple[ManualActionOutcome | None, ev.TurnFailed | None]:
-    """Drain a manual turn: its outcome, or the failure that ended it."""
-    result: ExecutionResult | None = None
-    entry: HistoryEntry | None = None
-    async for event in events:
-        if isinstance(event, ev.ExecutionFinished):
-            result = event.result
-        elif isinstance(event, ev.SnapshotTaken):
-            entry = event.entry
-        elif isinstance(event, ev.TurnFailed):
-            return (ManualActionOutcome(result, entry) if result is not None else None), event
-    return (ManualActionOutcome(result, entry) if result is not None else None), None

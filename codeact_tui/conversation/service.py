@@ -297,7 +297,10 @@ class Conversation:
     async def _briefing(self) -> str:
         """What changed since the model's last action that it did not do, and how the repo map
         changed — for the next user message (the system prompt stays as it is)."""
-        notes = await asyncio.to_thread(self._changes.take, self.history, self.transcript.id if self.transcript else None)
+        try:
+            notes = await asyncio.to_thread(self._changes.take, self.history, self.transcript.id if self.transcript else None)
+        except Exception:  # a busy or broken history must not cost the user their turn
+            notes = []
         parts = [briefing_text(self._prompts, notes)]
         if self._map_fresh:
             self._map_fresh = False
