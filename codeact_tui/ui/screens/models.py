@@ -59,7 +59,7 @@ class ModelScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         """List the models again."""
         self.reload()
 
-    @work(exclusive=True, group="models", exit_on_error=False)
+    @work(exclusive=True, group="models", name="listing the models", exit_on_error=False)
     async def reload(self, note: str | None = None) -> None:
         """Ask the server for its models (`note` is shown instead of the count)."""
         status = self.query_one("#pull-status", Static)
@@ -91,7 +91,7 @@ class ModelScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         if name:
             self.pull(name)
 
-    @work(exclusive=True, group="pull", exit_on_error=False)
+    @work(exclusive=True, group="pull", name="pulling the model", exit_on_error=False)
     async def pull(self, name: str) -> None:
         """Pull a model, showing the server's progress."""
         bar = self.query_one("#progress", ProgressBar)
