@@ -52,6 +52,11 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
     ]
 
+    transcript: TranscriptView
+    """The scrolling transcript."""
+    status: StatusBar
+    """The status bar."""
+
     def __init__(self, conversation: Conversation) -> None:
         super().__init__()
         self.conversation = conversation
@@ -63,22 +68,15 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Kept at hand: every streamed event reaches both, and a DOM query per event is not free.
+        self.transcript = TranscriptView(id="transcript", fold_lines=self.conversation.settings.ui.output_fold_lines)
+        self.status = StatusBar(id="status")
         yield Static(Text(f" codeact-tui  ·  {_short(self.conversation.project)}"), id="title")
-        yield TranscriptView(id="transcript", fold_lines=self.conversation.settings.ui.output_fold_lines)
+        yield self.transcript
         yield PromptInput(id="prompt")
         yield SandboxProgress(id="sandbox-progress")
-        yield StatusBar(id="status")
+        yield self.status
         yield Footer()
-
-    @property
-    def transcript(self) -> TranscriptView:
-        """The scrolling transcript."""
-        return self.query_one(TranscriptView)
-
-    @property
-    def status(self) -> StatusBar:
-        """The status bar."""
-        return self.query_one(StatusBar)
 
     def on_mount(self) -> None:
         self.transcript.anchor()
