@@ -3,8 +3,8 @@ undo / redo / restore with confirmation; refused changes show their conflicts.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 
 from rich.console import Group, RenderableType
 from rich.text import Text
