@@ -19,6 +19,7 @@ from ..conversation import Conversation, ManualActionOutcome, SetupError
 from ..core import events as ev
 from ..executor import SandboxUnavailable
 from ..executor import compile_cache
+from .terminal_text import printable
 
 OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
 
@@ -124,7 +125,7 @@ async def _run(code: str, project: Path, settings: Settings, timeout: float | No
             match event:
                 case ev.ExecutionOutput(stream=stream, text=text) if not as_json:
                     target = sys.stdout if stream == "stdout" else sys.stderr
-                    target.write(text)
+                    target.write(printable(text, keep_newlines=True))
                     target.flush()
                 case ev.ExecutionFinished(result=finished):
                     result = finished
@@ -157,11 +158,11 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(outcome_json(outcome), ensure_ascii=False))
         return exit_status(outcome)
     for warning in result.warnings:
-        print(f"codeact-tui: warning: {warning}", file=sys.stderr)
+        print(f"codeact-tui: warning: {printable(warning)}", file=sys.stderr)
     if result.status == "stopped":
         print(f"codeact-tui: stopped by {result.stopped_by}", file=sys.stderr)
     if outcome.entry is not None:
-        files = ", ".join(c.path for c in outcome.entry.files[:5])
+        files = ", ".join(printable(c.path) for c in outcome.entry.files[:5])
         more = f" and {len(outcome.entry.files) - 5} more" if len(outcome.entry.files) > 5 else ""
         print(
             f"codeact-tui: changed {files}{more} — history entry {outcome.entry.id} "

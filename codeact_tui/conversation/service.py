@@ -344,9 +344,13 @@ class Conversation:
         """Take back an entry (default: the newest action still in effect), keeping later work."""
         return await asyncio.to_thread(self._require_history().undo, entry_id)
 
-    async def redo(self) -> HistoryChange:
-        """Take back the newest undo still in effect."""
-        return await asyncio.to_thread(self._require_history().redo)
+    async def redo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back an undo still in effect (default: the newest, unless new work came after)."""
+        return await asyncio.to_thread(self._require_history().redo, entry_id)
+
+    async def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: there is nothing to redo)."""
+        return await asyncio.to_thread(self._require_history().redo_target)
 
     async def restore(self, entry_id: int) -> HistoryChange:
         """Make the project what it was right after an entry."""

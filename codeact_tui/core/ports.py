@@ -215,8 +215,12 @@ class History(Protocol):
         later work; refuses, writing nothing, where later work overlaps."""
         ...
 
-    def redo(self) -> HistoryChange:
-        """Take back the newest undo still in effect."""
+    def redo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back an undo still in effect (default: the newest, unless new work came after)."""
+        ...
+
+    def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: there is nothing to redo)."""
         ...
 
     def restore(self, entry_id: int) -> HistoryChange:
