@@ -71,6 +71,7 @@ def test_a_user_turn_acts_records_and_answers_then_undo_redo_restore(project: Pa
             undone = await conversation.undo()
             assert undone.ok and (project / "calc.py").read_text() == BROKEN
             assert await conversation.undone_ids() == {snapshot.entry.id}
+            assert await conversation.redo_target() == snapshot.entry  # what the app offers to bring back
             redone = await conversation.redo()
             assert redone.ok and (project / "calc.py").read_text() == FIXED
             assert await conversation.undone_ids() == {undone.entry.id}  # the undo itself is taken back
