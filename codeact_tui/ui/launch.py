@@ -4,12 +4,12 @@ only when the app really starts, so the other subcommands stay quick)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..conversation.overrides import apply_overrides
 
 
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
     parser.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     parser.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
-    parser.add_argument("--approve", choices=["auto", "ask", "plan"], help="run actions at once, ask before each, or only propose them")
+    parser.add_argument("--approve", choices=["auto", "ask", "plan"], help="run actions at once, ask before each, or run them on a read-only project (plan)")
     parser.add_argument("--continue", dest="continue_", action="store_true", help="continue this project's latest conversation")
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="pick an earlier conversation to continue (or give its id)")
     parser.add_argument("--theme", help="the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)")
@@ -44,13 +44,7 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     if not project.is_dir():
         print(f"codeact-tui: {project} is not a folder; pass a project folder", file=sys.stderr)
         return 2
-    model_changes = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
-    agent_changes = {"approve": args.approve} if args.approve else {}
-    settings = dataclasses.replace(
-        settings,
-        model=dataclasses.replace(settings.model, **model_changes),
-        agent=dataclasses.replace(settings.agent, **agent_changes),
-    )
+    settings = apply_overrides(settings, args)
     from ..core.transcript import TranscriptError
     from .app import make_app
 
