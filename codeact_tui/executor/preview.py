@@ -116,6 +116,8 @@ def stale_paths(project: Path, changes: ChangeSet) -> list[str]:
                 stale.append(change.path)
         elif change.change == "added" and os.path.lexists(host):
             stale.append(change.path)
+        elif change.change == "modified":
+            stale.append(change.path)  # over a link or special file the guest could not see
     return stale
 
 
@@ -126,7 +128,8 @@ def _check(answer: None | Errno, verb: str, path: str) -> None:
 
 def write_change_set(files: ProjectFiles, changes: ChangeSet) -> None:
     """Write a change set through the live mount's rules: folders first, then files, then
-    removals deepest first. Raises ApplyFailed on the first refusal."""
+    removals deepest first. Raises ApplyFailed on the first refusal (what was written before
+    it is in the action's history entry, so undo takes it back)."""
     for change in changes.changes:
         if change.is_dir and change.change == "added":
             _check(files.mkdir("/" + change.path), "make folder", change.path)

@@ -175,3 +175,13 @@ def test_snapshot_provider_hides_links_and_refuses_unknown_points(project: Path)
         assert files.read("/.git/config") is Errno.ENOENT and files.read("/src") is Errno.EISDIR
         assert files.list("/README.md") is Errno.ENOTDIR and files.stat("/nope") is Errno.ENOENT
         assert SnapshotFiles(history, 1).read("/README.md") == b"changed\n"
+
+
+def test_a_write_over_an_outside_link_is_never_applied(project: Path) -> None:
+    files = overlay(project)
+    assert files.write("/out_link", b"planted") is None  # the guest cannot see the link: a new file to it
+    changes = files.change_set()
+    assert stale_paths(project, changes) == ["out_link"]
+    with pytest.raises(PreviewStale):
+        apply_change_set(ProjectFiles(project), changes, None, "apply")
+    assert (project.parent / "outside.txt").read_text() == "secret\n"
