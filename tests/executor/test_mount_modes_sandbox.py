@@ -183,3 +183,31 @@ def test_snapshot_mode_serves_a_history_state(project: Path) -> None:
 
     asyncio.run(go())
     assert (project / "notes.txt").read_text() == "two\n" and not (project / "main.py").exists()
+
+
+def test_cli_preview_asks_on_a_terminal(project: Path) -> None:
+    import os
+    import pty
+    import sys
+
+    def ask(answer: bytes) -> bytes:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the CLI on a terminal
+            os.chdir(project)
+            os.execv(sys.executable, [sys.executable, "-m", "codeact_tui", "exec", "--preview", "open('notes.txt', 'w').write('asked\\n')"])
+        seen = b""
+        while b"[y/N]" not in seen:
+            chunk = os.read(fd, 4096)
+            assert chunk, seen
+            seen += chunk
+        os.write(fd, answer)
+        try:
+            while chunk := os.read(fd, 4096):
+                seen += chunk
+        except OSError:
+            pass  # the terminal closed with the child
+        os.waitpid(pid, 0)
+        return seen
+
+    assert b"+asked" in ask(b"n\n") and (project / "notes.txt").read_text() == "one\n"
+    assert b"applied as history entry 1" in ask(b"y\n") and (project / "notes.txt").read_text() == "asked\n"
