@@ -200,6 +200,7 @@ async def run_task(
                     max_turns=settings.agent.max_turns,
                     approve=settings.agent.approve,
                     observation_limit_lines=settings.agent.observation_limit_lines,
+                    stuck_after=settings.agent.stuck_after,
                 ),
                 transcript=transcript,
                 resume=earlier,
