@@ -190,9 +190,10 @@ def install(project: str, interval_s: float, live_cap: int) -> None:
     import __main__
 
     import codeact_helpers
+    import codeact_namespace
 
-    for name in codeact_helpers.__all__:
-        setattr(__main__, name, getattr(codeact_helpers, name))
+    helpers = {name: getattr(codeact_helpers, name) for name in codeact_helpers.__all__}
+    codeact_namespace.install(__main__.__dict__, helpers)
 
 
 def begin_action(live_cap: int) -> None:
