@@ -303,10 +303,10 @@ class Agent:
         inside its action (or before any answer), or it holds only reasoning."""
         if looping:
             return "looping"
-        if stats.done_reason == "length" and (parsed.kind == "reply" or (parsed.kind == "action" and parsed.repaired)):
-            return "cut"
         if not parsed.text.strip() and "<think>" in text:
             return "thinking"
+        if stats.done_reason == "length" and (parsed.kind == "reply" or (parsed.kind == "action" and parsed.repaired)):
+            return "cut"
         return None
 
     async def _not_run(
