@@ -99,7 +99,8 @@ def format_observation(
         clipped = clip_lines(result.stderr.rstrip("\n"), lines_each)
         sections.append(f"stderr:\n{clip_chars(clipped.text, chars_each)}")
     if not sections:
-        sections.append("(no output)")
+        # Helpers return their text: a small model often forgets to print it.
+        sections.append("(no output: print() what you want to see, e.g. print(run_tests()))" if result.status == "ok" else "(no output)")
     if result.truncated:
         streams = " and ".join(result.truncated)
         sections.append(f"Note: {streams} passed the sandbox's output limit and was cut.")
