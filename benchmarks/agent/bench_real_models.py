@@ -105,6 +105,31 @@ def run_task(task: Path, args: argparse.Namespace, gguf: str, scratch: Path) -> 
     }
 
 
+PROMPT_SCRIPT = """
+import sys
+from pathlib import Path
+from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
+from codeact_tui.resources import resource_dir
+sys.stdout.write(build_system_prompt(PromptLibrary(resource_dir("prompts")), project=Path(sys.argv[1]), code_tools=True))
+"""
+
+
+def prompt_tokens(trees: list[str], gguf: str) -> str:
+    """The system prompt of each checkout (code tools on, no repo map, for the `fix_add` task),
+    counted with the model's own tokenizer."""
+    from llama_cpp import Llama
+
+    vocab = Llama(model_path=gguf, vocab_only=True, verbose=False)
+    rows = ["| checkout | characters | tokens |", "|---|---|---|"]
+    for tree in trees:
+        env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
+        text = subprocess.run(
+            [sys.executable, "-c", PROMPT_SCRIPT, str(TASKS / "fix_add")], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        rows.append(f"| {tree} | {len(text)} | {len(vocab.tokenize(text.encode(), add_bos=False, special=True))} |")
+    return "\n".join(rows)
+
+
 def report(path: Path) -> str:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -144,11 +169,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=540, help="seconds one task may take")
     parser.add_argument("--out", default=str(HERE / "real_models.jsonl"))
     parser.add_argument("--report", metavar="JSONL", help="print the Markdown tables of a results file and exit")
+    parser.add_argument("--prompt-tokens", nargs="+", metavar="TREE", help="count the system prompt tokens of these checkouts and exit")
     args = parser.parse_args()
     if args.report:
         print(report(Path(args.report)))
         return 0
     gguf = model_path(args.model)
+    if args.prompt_tokens:
+        print(prompt_tokens(args.prompt_tokens, gguf))
+        return 0
     wanted = [t for t in args.tasks.split(",") if t]
     tasks = sorted(p for p in TASKS.iterdir() if (p / "TASK").is_file() and (not wanted or p.name in wanted))
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as scratch:
