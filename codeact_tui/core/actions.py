@@ -247,11 +247,15 @@ def repetition_start(text: str) -> int:
     tail = text[-REPEAT_WINDOW:]
     for unit in range(1, REPEAT_MAX_UNIT + 1):
         if tail[unit:] == tail[:-unit]:
-            # Walk back to where the repetition started.
-            at = len(text) - REPEAT_WINDOW
-            while at >= unit and text[at - unit] == text[at]:
-                at -= 1
-            return at + unit
+            # Walk back to where the periodic text starts, keep one period, end at a word break.
+            start = len(text) - REPEAT_WINDOW
+            while start > 0 and text[start - 1] == text[start - 1 + unit]:
+                start -= 1
+            end = start + unit
+            for at in range(end, min(end + unit, len(text))):
+                if text[at].isspace():
+                    return at
+            return end
     return -1
 
 

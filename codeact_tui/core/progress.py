@@ -76,8 +76,10 @@ class ProgressTracker:
 
     def action(self, code: str, result: ExecutionResult) -> Repeat | None:
         """Record an executed action; a `Repeat` when it repeats an earlier one without progress."""
+        if result.stopped_by == "interrupt":
+            return None  # the user stopped it: not the model's doing
         normal = normalise_code(code)
-        if result.status != "ok" and result.stopped_by != "interrupt":
+        if result.status != "ok":
             return self._count("failure", normal, failure_line(result))
         if not result.changed_files:
             return self._count("no_progress", normal + "\0" + _digest(result.stdout, result.stderr))
