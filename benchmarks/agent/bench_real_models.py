@@ -124,7 +124,7 @@ def prompt_tokens(trees: list[str], gguf: str) -> str:
     for tree in trees:
         env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
         text = subprocess.run(
-            [sys.executable, "-c", PROMPT_SCRIPT, str(TASKS / "fix_add")], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", PROMPT_SCRIPT, str(TASKS / "fix_add")], env=env, capture_output=True, text=True, check=True, cwd=tree
         ).stdout
         rows.append(f"| {tree} | {len(text)} | {len(vocab.tokenize(text.encode(), add_bos=False, special=True))} |")
     return "\n".join(rows)
