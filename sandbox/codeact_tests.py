@@ -22,6 +22,12 @@ import time
 MAX_CHARS = 6000
 """The most characters `run_tests` returns (summary and the last lines always kept)."""
 
+NEXT_STEP = (
+    "Next: fix the code the failures point at (replace_in_file(path, old, new)), "
+    "then call run_tests() again to confirm."
+)
+"""Said after failing tests: small models otherwise describe the fix instead of making it."""
+
 _PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"}
 
@@ -158,4 +164,7 @@ def run_tests(args: str = "") -> str:
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()
-    return f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
+    text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
+    if ": FAILED:" in summary:
+        text += "\n\n" + NEXT_STEP
+    return text

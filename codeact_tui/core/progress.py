@@ -21,6 +21,13 @@ RepeatKind = Literal["failure", "no_progress", "reply"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _TURN_NAME = re.compile(r"<turn \d+>")
+_DURATION = re.compile(r"\d+(?:\.\d+)?\s?(?:s|ms|seconds?)\b")
+"""Timings ("in 0.12s") differ between two runs of the same code that otherwise print the same."""
+
+
+def _output_key(result: ExecutionResult) -> str:
+    """What an action printed, with timings and memory addresses left out."""
+    return "\0".join(_DURATION.sub("#s", _ADDRESS.sub("0x…", text)) for text in (result.stdout, result.stderr))
 
 
 def normalise_code(code: str) -> str:
@@ -82,7 +89,7 @@ class ProgressTracker:
         if result.status != "ok":
             return self._count("failure", normal, failure_line(result))
         if not result.changed_files:
-            return self._count("no_progress", normal + "\0" + _digest(result.stdout, result.stderr))
+            return self._count("no_progress", normal + "\0" + _digest(_output_key(result)))
         return None
 
     def reply(self, text: str) -> Repeat | None:

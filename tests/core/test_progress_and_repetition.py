@@ -42,6 +42,10 @@ def test_tracker_sees_no_progress_only_without_changes() -> None:
     repeat = tracker.action("print('same')", ok)
     assert repeat is not None and repeat.kind == "no_progress" and repeat.count == 2
     assert tracker.action("print('same')", ExecutionResult("other\n", "", "ok")) is None  # other output
+    timed = tracker.action("print(run_tests())", ExecutionResult("1 failed in 0.12s (1.3s)\n", "", "ok"))
+    assert timed is None
+    again = tracker.action("print(run_tests())", ExecutionResult("1 failed in 0.02s (0.1s)\n", "", "ok"))
+    assert again is not None and again.kind == "no_progress"  # only the timings differ
 
 
 def test_interrupted_actions_are_not_repeats() -> None:
