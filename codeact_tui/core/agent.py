@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import events as ev
-from .actions import STOP_SEQUENCES, action_complete, parse_reply, repetition_start, summarize_code
+from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, repetition_start, summarize_code
 from .context import ContextBudget, ConversationMessage
 from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
@@ -298,7 +298,7 @@ class Agent:
                 yield event
 
     @staticmethod
-    def _not_run_reason(text: str, parsed: Any, stats: GenerationStats, looping: bool) -> NotRunReason | None:
+    def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
         """Why a reply must not run or end the turn: it loops, it was cut at the token limit
         inside its action (or before any answer), or it holds only reasoning."""
         if looping:
