@@ -21,6 +21,7 @@ RepeatKind = Literal["failure", "no_progress", "reply"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _TURN_NAME = re.compile(r"<turn \d+>")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning|Found)\b:?")
 _DURATION = re.compile(r"\d+(?:\.\d+)?\s?(?:s|ms|seconds?)\b")
 """Timings ("in 0.12s") differ between two runs of the same code that otherwise print the same."""
 
@@ -44,7 +45,9 @@ def failure_line(result: ExecutionResult) -> str:
     """How an action failed, in one line: the last line of its error output (memory addresses
     and the sandbox's per-run file names left out, so equal failures compare equal)."""
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    last = lines[-1] if lines else f"{result.status} {result.stopped_by or ''}".strip()
+    # The exception's own line (a message may go on over more lines after it).
+    raised = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    last = raised[-1] if raised else lines[-1] if lines else f"{result.status} {result.stopped_by or ''}".strip()
     return _TURN_NAME.sub("<turn>", _ADDRESS.sub("0x…", last))
 
 

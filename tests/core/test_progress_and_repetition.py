@@ -20,6 +20,8 @@ def test_failure_line_ignores_addresses_and_turn_numbers() -> None:
     one = failed("TypeError: <object at 0x7f00aa> is not callable")
     two = failed("TypeError: <object at 0x12345> is not callable")
     assert failure_line(one) == failure_line(two) == "TypeError: <object at 0x…> is not callable"
+    long = failed("ValueError: the text to replace was not found in calc.py. It holds:\n1| def add(a, b):\nCopy it exactly.")
+    assert failure_line(long) == "ValueError: the text to replace was not found in calc.py. It holds:"
 
 
 def test_tracker_counts_same_failure_not_different_ones() -> None:

@@ -46,10 +46,13 @@ def test_helpers_and_code_tools_are_one_namespace(tmp_path: Path) -> None:
             "print([s['name'] for s in outline('calc.py')['symbols']])",  # a code tool as a global
             "tools.replace_file('calc.py', 'x', 'y')",
             "replace_file('calc.py', 'x', 'y')",
+            "replace_in_file('calc.py', 'assert add(2, 3) == 5', 'x')",
         ],
         code_tools=True,
     )
-    assert [r.status for r in results] == ["ok", "ok", "ok", "error", "error"]
+    assert [r.status for r in results] == ["ok", "ok", "ok", "error", "error", "error"]
+    # A replacement that misses shows the file, so the next try can copy the real text.
+    assert "not found in calc.py. It holds:\n1| def add(a, b):\n2|     return a + b" in results[5].stderr
     assert "2|     return a - b" in results[0].stdout
     assert "replaced 1 line(s)" in results[1].stdout and "a + b" in (project / "calc.py").read_text()
     assert "['add']" in results[2].stdout
