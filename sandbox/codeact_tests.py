@@ -21,10 +21,13 @@ import time
 
 MAX_CHARS = 6000
 """The most characters `run_tests` returns (summary and the last lines always kept)."""
+CODE_LINES = 60
+"""After failures, the project's code the tests imported is shown when it has at most this
+many lines in all."""
 
 NEXT_STEP = (
-    "Next: fix the code the failures point at (replace_in_file(path, old, new)), "
-    "then call run_tests() again to confirm."
+    "Next: fix the code under test with replace_in_file(path, old, new), copying `old` exactly "
+    "from the code, and call print(run_tests()) in the same action to confirm."
 )
 """Said after failing tests: small models otherwise describe the fix instead of making it."""
 
@@ -87,6 +90,47 @@ def forget_project_modules(root: str = ".") -> int:
             dropped += 1
     importlib.invalidate_caches()
     return dropped
+
+
+def _is_test_file(path: str) -> bool:
+    name = os.path.basename(path)
+    parts = path.replace(os.sep, "/").split("/")
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1]
+
+
+def project_modules_loaded(root: str = ".") -> list[str]:
+    """The project's own (non-test) source files now imported, relative to the project."""
+    base = os.path.abspath(root) + os.sep
+    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not file.endswith(".py"):
+            continue
+        path = os.path.abspath(file)
+        if path.startswith(base) and not path.startswith(skip) and not _is_test_file(path[len(base) :]):
+            if os.path.getsize(path) > 0:
+                found.add(path[len(base) :])
+    return sorted(found)
+
+
+def _code_under_test(paths: list[str]) -> str:
+    """The numbered source of the code the tests imported, when it is short (a small model
+    that sees the code fixes it; one that does not guesses), else just the file names."""
+    texts = []
+    total = 0
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        total += len(lines)
+        width = len(str(len(lines)))
+        texts.append(f"{path}:\n" + "\n".join(f"{n:>{width}}| {line}" for n, line in enumerate(lines, 1)))
+    if texts and total <= CODE_LINES:
+        return "The code under test:\n" + "\n".join(texts)
+    return f"The code under test is in {', '.join(paths)}." if paths else ""
 
 
 def _cut(text: str, keep_tail_lines: int = 12) -> str:
@@ -161,10 +205,12 @@ def run_tests(args: str = "") -> str:
     started = time.monotonic()
     try:
         summary, report = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        tested = project_modules_loaded()
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()
     text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
     if ": FAILED:" in summary:
-        text += "\n\n" + NEXT_STEP
+        code = _code_under_test(tested)
+        text += ("\n\n" + code if code else "") + "\n\n" + NEXT_STEP
     return text

@@ -82,6 +82,8 @@ def test_run_tests_with_pytest_sees_fresh_edits(tmp_path: Path) -> None:
     first, second, listing = (r.stdout for r in results)
     assert first.startswith("pytest: FAILED: 1 failed, 1 passed")
     assert "assert -1 == 5" in first and "FAILED test_calc.py::test_add" in first
+    assert "The code under test:\ncalc.py:\n1| def add(a, b):\n2|     return a - b" in first  # not the test file
+    assert first.rstrip().endswith("call print(run_tests()) in the same action to confirm.")
     assert second.startswith("pytest: passed: 1 passed, 1 deselected")
     assert listing.strip() == "['calc.py', 'test_calc.py']"  # no caches or bytecode left behind
 
