@@ -130,6 +130,10 @@ def prompt_tokens(trees: list[str], gguf: str) -> str:
     return "\n".join(rows)
 
 
+def _median(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f}" if values else "–"
+
+
 def report(path: Path) -> str:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -145,8 +149,8 @@ def report(path: Path) -> str:
             ends[r["end"]] = ends.get(r["end"], 0) + 1
         out.append(
             f"| {model} | {backend} | {label} | {sum(r['solved'] for r in runs)}/{len(runs)} | {sum(r['replies'] for r in runs)} "
-            f"| {sum(r['repeats'] for r in runs)} | {statistics.median(first) if first else '–'} | {statistics.median(later) if later else '–'} "
-            f"| {statistics.median(prompt) if prompt else '–'} | {', '.join(f'{k} {v}' for k, v in sorted(ends.items()))} |"
+            f"| {sum(r['repeats'] for r in runs)} | {_median(first)} | {_median(later)} "
+            f"| {_median(prompt, 0)} | {', '.join(f'{k} {v}' for k, v in sorted(ends.items()))} |"
         )
     out += ["", "| model | checkout | task | solved | replies | repeats | first token per reply (s) | prompt tokens per request | ended | run_tests | wall s | load |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: (r["model"], r["backend"], r["task"], r["label"])):
