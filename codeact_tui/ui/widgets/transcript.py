@@ -181,8 +181,8 @@ class TranscriptView(VerticalScroll):
 
     async def fail(self, kind: str, message: str) -> None:
         """Say why the turn ended without an answer."""
-        severity = "warning" if kind in ("interrupted", "limit") else "error"
-        label = {"interrupted": "Stopped", "limit": "Stopped at a limit"}.get(kind, "The turn failed")
+        severity = "warning" if kind in ("interrupted", "limit", "stuck") else "error"
+        label = {"interrupted": "Stopped", "limit": "Stopped at a limit", "stuck": "Stopped, stuck"}.get(kind, "The turn failed")
         await self.add(Notice(f"{label}: {message}", severity=severity))
 
     async def _new_card(self, code: str, step: int) -> ActionCard:
