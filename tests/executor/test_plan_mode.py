@@ -76,3 +76,27 @@ def test_run_approve_plan_builds_a_read_only_sandbox(tmp_path: Path, capsys: pyt
     assert status == 0, err
     assert "6" in out and "Read-only file system" in out + err and "Plan: write 6" in out
     assert tree_digest(project) == before
+
+
+def test_plan_mode_sandbox_runs_the_project_tests(tmp_path: Path) -> None:
+    import dataclasses
+
+    from codeact_tui.config import Settings
+    from codeact_tui.wiring import build_executor
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_a.py").write_text("def test_a():\n    assert 1 + 1 == 2\n")
+    before = tree_digest(project)
+    settings = Settings()
+    settings = dataclasses.replace(settings, agent=dataclasses.replace(settings.agent, approve="plan"))
+
+    async def go() -> str:
+        async with build_executor(project, settings) as executor:
+            assert executor.mount_mode == "read-only"
+            result = await executor.run("print(run_tests())")
+            assert result.status == "ok" and not result.warnings, result
+            return result.stdout
+
+    assert "1 passed" in asyncio.run(go())
+    assert tree_digest(project) == before
