@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..config import Settings
+from ..remembered import PromptHistory, remember_theme, remembered_theme
 from .session import AppServices, Session
 from .themes import DEFAULT_THEME, load_themes
 
@@ -28,7 +29,10 @@ class CodeActApp(App[None]):
     def __init__(self, session: Session, *, theme: str | None = None) -> None:
         super().__init__()
         self.session = session
-        self._wanted_theme = theme or session.settings.ui.theme or DEFAULT_THEME
+        self._configured_theme = session.settings.ui.theme or DEFAULT_THEME
+        self._wanted_theme = theme or remembered_theme(self._configured_theme) or self._configured_theme
+        self.prompt_history = PromptHistory(session.project)
+        """The project's prompts across sessions (the prompt box recalls and extends it)."""
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
@@ -42,6 +46,7 @@ class CodeActApp(App[None]):
         else:
             self.theme = DEFAULT_THEME
             self.theme_problems.append(f"there is no theme {self._wanted_theme!r}; using {DEFAULT_THEME}")
+        self.theme_changed_signal.subscribe(self, lambda chosen: remember_theme(chosen.name, configured=self._configured_theme))
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen(self.session))
