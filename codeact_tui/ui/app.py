@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 
 from ..config import Settings
@@ -101,13 +102,13 @@ class CodeActApp(App[None]):
         editor = self.session.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
-            self.notify(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}", severity="warning", timeout=8)
+            self.notify(escape(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
             return
         try:
             with self.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
         except Exception as exc:  # SuspendNotSupported in tests and some terminals
-            self.notify(f"could not open {relative}: {exc}", severity="error")
+            self.notify(escape(f"could not open {relative}: {exc}"), severity="error")
 
     # --- the command palette ----------------------------------------------------------------------
 
