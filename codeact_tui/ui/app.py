@@ -17,6 +17,7 @@ from textual.screen import Screen
 from ..config import Settings
 from ..remembered import PromptHistory, remember_theme, remembered_theme
 from .session import AppServices, Session
+from .themes import BUILTIN_THEME_NAMES as _BUILTIN_THEMES
 from .themes import DEFAULT_THEME, load_themes
 
 
@@ -150,13 +151,6 @@ class CodeActApp(App[None]):
                 main.resume(conversation)  # type: ignore[attr-defined]
 
         self.push_screen(ResumeScreen(self.session.conversations_dir), chosen)
-
-
-_BUILTIN_THEMES = frozenset(
-    {"textual-dark", "textual-light", "nord", "gruvbox", "catppuccin-mocha", "dracula", "tokyo-night", "monokai",
-     "flexoki", "catppuccin-latte", "solarized-light", "textual-ansi", "rose-pine", "rose-pine-moon", "rose-pine-dawn",
-     "atom-one-dark", "atom-one-light", "catppuccin-frappe", "catppuccin-macchiato", "solarized-dark"}
-)
 
 
 def make_app(
