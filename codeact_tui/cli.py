@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    from .clidocs.command import register as register_completions
     from .ui.launch import register as register_app  # textual is imported only on launch
 
+    register_completions(subparsers)
     register_app(subparsers)
     return parser
 

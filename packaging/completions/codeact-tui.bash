@@ -4,7 +4,7 @@
 
 _codeact_tui_subcommands() {
     case "$1" in
-        "") echo "bench completions doctor exec history diff undo redo restore map models pull run app" ;;
+        "") echo "bench doctor exec history diff undo redo restore map models pull run completions app" ;;
         "bench") echo "m3tooleval" ;;
     esac
 }
@@ -14,7 +14,6 @@ _codeact_tui_options() {
         "") echo "-h --help --version --backend --host --model --approve --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
-        "completions") echo "-h --help" ;;
         "doctor") echo "-h --help --warm --backend --host --model --json" ;;
         "exec") echo "-h --help --path --timeout --json" ;;
         "history") echo "-h --help --path --json --files -n --last --prune" ;;
@@ -26,6 +25,7 @@ _codeact_tui_options() {
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
         "run") echo "-h --help --path --backend --host --model --max-turns --approve --resume --json" ;;
+        "completions") echo "-h --help" ;;
         "app") echo "-h --help --backend --host --model --approve --continue --resume --theme" ;;
     esac
 }

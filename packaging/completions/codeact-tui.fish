@@ -5,18 +5,17 @@ complete -c codeact-tui -f
 
 # codeact-tui [PATH] [options]: the app command
 complete -c codeact-tui -n '__fish_use_subcommand' -a '(__fish_complete_directories)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -s h -l help -d 'show this help message and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l version -d 'show program\'s version number and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or only propose them'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l continue -d 'continue this project\'s latest conversation'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench completions doctor exec history diff undo redo restore map models pull run app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l version -d 'show program\'s version number and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or only propose them'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l continue -d 'continue this project\'s latest conversation'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
 
 complete -c codeact-tui -n '__fish_use_subcommand' -a bench -d 'benchmark a model (M3ToolEval, side by side with the CodeAct paper)'
-complete -c codeact-tui -n '__fish_use_subcommand' -a completions -d 'print the shell completion script for bash, zsh or fish'
 complete -c codeact-tui -n '__fish_use_subcommand' -a doctor -d 'check the sandbox, git and the model server; --warm prepares the sandbox'
 complete -c codeact-tui -n '__fish_use_subcommand' -a exec -d 'run Python code in the project\'s sandbox (recorded in history as a manual entry)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a history -d 'list what every action changed (newest last)'
@@ -28,6 +27,7 @@ complete -c codeact-tui -n '__fish_use_subcommand' -a map -d 'print the repo map
 complete -c codeact-tui -n '__fish_use_subcommand' -a models -d 'list the models the model server has'
 complete -c codeact-tui -n '__fish_use_subcommand' -a pull -d 'download a model into Ollama, with progress'
 complete -c codeact-tui -n '__fish_use_subcommand' -a run -d 'run the agent headless on one task'
+complete -c codeact-tui -n '__fish_use_subcommand' -a completions -d 'print the shell completion script for bash, zsh or fish'
 complete -c codeact-tui -n '__fish_use_subcommand' -a app -d 'open the terminal app (the default: `codeact-tui [PATH]`)'
 
 complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval' -a m3tooleval -d 'the CodeAct paper\'s 82 multi-tool tasks'
@@ -52,10 +52,6 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l out -r -F
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l resume -d 'continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones'
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l paper -r -F -d 'the paper\'s results as JSON (paper_results.json), when the checkout has none'
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l json -d 'print the report as one JSON object'
-
-# codeact-tui completions
-complete -c codeact-tui -n '__fish_seen_subcommand_from completions' -s h -l help -d 'show this help message and exit'
-complete -c codeact-tui -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish'
 
 # codeact-tui doctor
 complete -c codeact-tui -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'show this help message and exit'
@@ -122,6 +118,10 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l max-turns -x -d 
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l approve -x -a 'auto ask plan' -d 'auto runs every action; ask asks on the terminal before each; plan shows the first action and runs nothing'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l resume -d 'continue the latest conversation of this project, or the one with this id'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l json -d 'print one JSON object per event instead of a transcript'
+
+# codeact-tui completions
+complete -c codeact-tui -n '__fish_seen_subcommand_from completions' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish'
 
 # codeact-tui app
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -s h -l help -d 'show this help message and exit'

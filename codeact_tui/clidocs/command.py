@@ -12,6 +12,9 @@ from typing import Any
 
 from ..config import Settings
 
+# Registered by `cli.build_parser` itself (the composition root): this command reads the whole
+# parser, so it lives beside the generators rather than among the headless commands.
+
 
 def register(subparsers: Any) -> None:
     """Add `completions` to the CLI."""
