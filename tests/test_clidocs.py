@@ -164,3 +164,18 @@ def test_the_generator_runs_with_this_python() -> None:
         pytest.skip("packaging/ is not part of this installation")
     done = subprocess.run([sys.executable, str(PACKAGING / "generate.py"), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_packaging
+def test_the_desktop_entry_starts_the_installed_command_in_a_terminal() -> None:
+    import configparser
+    import tomllib
+
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(PACKAGING / "codeact-tui.desktop", encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert desktop["Type"] == "Application" and desktop["Terminal"] == "true"
+    assert desktop["Exec"].split()[0] in scripts and desktop["Exec"].split()[1] in ("%f", "%F")
+    assert "inode/directory;" in desktop["MimeType"]
