@@ -100,8 +100,8 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from map' -l stats -d 'also p
 
 # codeact-tui models
 complete -c codeact-tui -n '__fish_seen_subcommand_from models' -s h -l help -d 'show this help message and exit'
-complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l backend -x -a 'ollama openai embedded' -d 'the backend (default: [model] backend)'
-complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l host -x -d 'the server\'s URL (default: [model] host, then OLLAMA_HOST)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l json -d 'print a JSON array'
 
 # codeact-tui pull
