@@ -15,7 +15,7 @@ HEADLESS_PACKAGES = ("core", "llm", "executor", "history", "codeintel", "bench",
 
 
 def _headless_modules() -> list[str]:
-    names = ["codeact_tui.config", "codeact_tui.paths", "codeact_tui.resources", "codeact_tui.remembered"]
+    names = ["codeact_tui.config", "codeact_tui.paths", "codeact_tui.resources"]
     root = Path(codeact_tui.__file__).parent
     for package in HEADLESS_PACKAGES:
         names.append(f"codeact_tui.{package}")

@@ -92,3 +92,12 @@ def test_a_data_folder_that_cannot_be_made_does_not_raise(tmp_path: Path) -> Non
     assert remember_theme("nord", configured="codeact-dark") is False
     assert PromptHistory(tmp_path).add("hello") is False
     assert remembered_theme("codeact-dark") is None and PromptHistory(tmp_path).load() == []
+
+
+def test_the_module_stays_headless() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, codeact_tui.remembered; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
