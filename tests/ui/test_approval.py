@@ -135,3 +135,18 @@ async def test_a_reason_typed_in_the_app_skips_the_action_and_reaches_the_model(
             assert (project / "calc.py").read_text() == BROKEN
             chats = [body for _, path, body in server.requests if path == "/api/chat" and body.get("messages")]
             assert REASON in json.dumps(chats[-1]["messages"][-1])
+
+
+async def test_escape_in_a_text_field_leaves_it_and_a_second_escape_stops() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("e", "end", "x", "escape")
+        await pilot.pause()
+        assert app.decisions == [] and isinstance(app.focused, Button) and app.focused.id == "run"
+        await pilot.press("tab", "w", "escape")
+        await pilot.pause()
+        assert app.decisions == [] and app.focused is not None and app.focused.id == "run"
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.decisions == [(Approval("stop", reason="the user stopped the turn"), False)]

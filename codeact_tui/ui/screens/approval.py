@@ -4,8 +4,9 @@ The decision goes back to the main screen as the modal's result, which resolves 
 core waits on (the Toad `RequestPermission` pattern).
 
 Keys: the one-letter shortcuts act only while no text field has focus (a reason typed with an
-`a` in it must never approve everything); Tab goes from the buttons to the reason field, and
-Enter there skips with that reason. On a small terminal the dialog turns compact and the code
+`a` in it must never approve everything), and Esc in a text field leaves the field instead of
+stopping the turn; Tab goes from the buttons to the reason field, and Enter there skips with
+that reason. On a small terminal the dialog turns compact and the code
 gives up rows first, so the buttons and the hint always stay on screen.
 """
 
@@ -141,7 +142,10 @@ class ApprovalScreen(ModalScreen[Decision]):
         self.dismiss((Approval("skip", reason=reason), False))
 
     def action_stop(self) -> None:
-        """End the turn."""
+        """End the turn; from the reason field or the code editor, Esc first leaves the field."""
+        if isinstance(self.focused, (Input, TextArea)):
+            self.query_one("#run", Button).focus()
+            return
         self.dismiss((Approval("stop", reason="the user stopped the turn"), False))
 
     def action_edit(self) -> None:
