@@ -84,3 +84,22 @@ async def test_the_app_names_an_unavailable_gguf_by_its_file(app_factory: AppFac
         bar = app.screen.query_one(StatusBar)
         line = app.screen._compositor.render_strips()[bar.region.y].text
         assert "embedded:tiny-q8" in line and str(tmp_path) not in line, line
+
+
+@pytest.mark.anyio
+async def test_optional_meters_give_way_to_the_model_name() -> None:
+    app = Bar()
+    async with app.run_test(size=(104, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.model = "ollama:qwen2.5-coder:7b"
+        bar.activity, bar.tokens_per_s, bar.approvals = "waiting for approval", 42.0, 1
+        bar.context_window, bar.context_used = 16384, 1200
+        bar.sandbox, bar.approve_mode = "ready", "ask"
+        await pilot.pause()
+        line = app.screen._compositor.render_strips()[0].text
+        assert "ollama:qwen2.5-coder:7b" in line and "waiting for approval" in line, line
+        assert "sandbox ready" in line and "approve ask" in line and "ctx" in line, line
+        assert "approval waiting" not in line  # the activity says it already
+        bar.activity = "idle"  # the dialog is closed but an approval still waits: keep saying so
+        await pilot.pause()
+        assert "1 approval waiting" in app.screen._compositor.render_strips()[0].text
