@@ -96,6 +96,7 @@ def manpage(program: Command) -> str:
         "description above gives its other statuses (1 a failed turn or a refused undo, 3 an action "
         "stopped by a limit, 130 interrupted).",
         ".SH SEE ALSO",
-        "\\fBgit\\fR(1), \\fBollama\\fR(1); the README at https://pypi.org/project/codeact\\-tui/",
+        "\\fBgit\\fR(1), \\fBollama\\fR(1); README.md in the source distribution (keys of the app, "
+        "configuration, the sandbox's limits, models, history); \\fBF1\\fR in the app lists its keys.",
     ]
     return "\n".join(lines) + "\n"
