@@ -20,6 +20,7 @@ from ..executor import SandboxUnavailable
 from ..executor import compile_cache
 from ..history import HistoryError, HistoryStore
 from ..wiring import build_executor
+from .terminal_text import printable
 
 OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
 
@@ -103,7 +104,7 @@ def exit_status(outcome: ManualActionOutcome) -> int:
 async def _run(code: str, project: Path, settings: Settings, timeout: float | None, as_json: bool) -> ManualActionOutcome:
     def stream(name: str, text: str) -> None:
         target = sys.stdout if name == "stdout" else sys.stderr
-        target.write(text)
+        target.write(printable(text, keep_newlines=True))
         target.flush()
 
     executor = build_executor(project, settings)
@@ -148,11 +149,11 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(outcome_json(outcome), ensure_ascii=False))
         return exit_status(outcome)
     for warning in result.warnings:
-        print(f"codeact-tui: warning: {warning}", file=sys.stderr)
+        print(f"codeact-tui: warning: {printable(warning)}", file=sys.stderr)
     if result.status == "stopped":
         print(f"codeact-tui: stopped by {result.stopped_by}", file=sys.stderr)
     if outcome.entry is not None:
-        files = ", ".join(c.path for c in outcome.entry.files[:5])
+        files = ", ".join(printable(c.path) for c in outcome.entry.files[:5])
         more = f" and {len(outcome.entry.files) - 5} more" if len(outcome.entry.files) > 5 else ""
         print(
             f"codeact-tui: changed {files}{more} — history entry {outcome.entry.id} "
