@@ -21,7 +21,7 @@ complete -c codeact-tui -n '__fish_use_subcommand' -a exec -d 'run Python code i
 complete -c codeact-tui -n '__fish_use_subcommand' -a history -d 'list what every action changed (newest last)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a diff -d 'show the diff of an entry, or between two points'
 complete -c codeact-tui -n '__fish_use_subcommand' -a undo -d 'take back an entry, keeping later work (default: the last action)'
-complete -c codeact-tui -n '__fish_use_subcommand' -a redo -d 'take back the last undo'
+complete -c codeact-tui -n '__fish_use_subcommand' -a redo -d 'take back the last undo (new work since drops it; name an older undone entry to redo it)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a restore -d 'make the project equal to the state after an entry'
 complete -c codeact-tui -n '__fish_use_subcommand' -a map -d 'print the repo map of a project'
 complete -c codeact-tui -n '__fish_use_subcommand' -a models -d 'list the models the model server has'
