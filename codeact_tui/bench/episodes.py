@@ -7,7 +7,9 @@
   sandbox session; its final answer goes through the same checker, and a wrong one is answered
   with the same message, within the same turn budget.
 
-A model server failure makes the episode an `error` (not a failure), so `--resume` reruns it.
+A model server failure makes the episode an `error` (not a failure), so `--resume` reruns it;
+a server that refuses the request because the conversation outgrew the context window ends the
+episode as a failure with `end_reason="context_limit"`, as the original harness counts it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..core.prompts import PromptLibrary, build_system_prompt
 from .catalog import TaskInfo
 from .guest_task import CodeRunner, GuestError, GuestTask
 from .lenient import lenient_match
+from .overflow import is_context_overflow
 from .records import EpisodeRecord
 
 INCORRECT = (
@@ -130,7 +133,13 @@ async def run_faithful(
         await runner.start()
         messages.append(ChatMessage("user", await guest.load()))
         while not correct and turns < config.max_turns:
-            generation = await complete(model, messages)
+            try:
+                generation = await complete(model, messages)
+            except ModelError as exc:
+                if not is_context_overflow(str(exc)):
+                    raise
+                end_reason = "context_limit"
+                break
             result = await guest.turn(generation)
             messages.append(ChatMessage("assistant", result.reply))
             turns += 1
@@ -232,15 +241,21 @@ async def run_native(
                 options=options, resume=agent.messages if agent is not None else (),
             )
             final: ev.TurnFinished | ev.TurnFailed | None = None
+            replied = 0  # replies that arrived (a failed request is not one)
             async with aclosing(agent.run_turn(text)) as events:
                 async for event in events:
                     if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
                         final = event
-                    elif isinstance(event, ev.AssistantMessage) and on_turn is not None:
-                        on_turn(task.task_id, turns + event.step)
+                    elif isinstance(event, ev.AssistantMessage):
+                        replied = event.step
+                        if on_turn is not None:
+                            on_turn(task.task_id, turns + event.step)
             assert final is not None
-            turns += final.steps
+            turns += replied
             if isinstance(final, ev.TurnFailed):
+                if final.kind == "model" and is_context_overflow(final.message):
+                    end_reason = "context_limit"
+                    break
                 if final.kind in ("model", "setup", "executor"):
                     raise GuestError(final.message) if final.kind == "executor" else ModelError(final.message)
                 end_reason = "context_limit" if "context window" in final.message else "limit"
