@@ -15,7 +15,7 @@ episode as a failure with `end_reason="context_limit"`, as the original harness 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,18 +190,19 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
-class _ReloadingRunner:
-    """The executor for native mode: when an action resets the session (deadline), the task
-    and its tools are loaded again before the agent goes on."""
+class ReloadingRunner:
+    """The executor for our agent in a benchmark session: when an action resets the session
+    (deadline), what the benchmark put into it (the task's tools, the test runner) is loaded
+    again by `reload` before the agent goes on."""
 
-    def __init__(self, runner: CodeRunner, guest: GuestTask) -> None:
+    def __init__(self, runner: CodeRunner, reload: Callable[[], Awaitable[object]]) -> None:
         self._runner = runner
-        self._guest = guest
+        self._reload = reload
 
     async def run(self, code: str, *, on_output: object = None, deadline_s: float | None = None) -> ExecutionResult:
         result = await self._runner.run(code, on_output=on_output, deadline_s=deadline_s)
         if result.state_reset:
-            await self._guest.recover()
+            await self._reload()
         return result
 
     def interrupt(self) -> None:
@@ -232,7 +233,7 @@ async def run_native(
         await guest.load()
         await guest.expose_tools()
         system = build_system_prompt(prompts, project=workdir, instructions_file="", code_tools=False)
-        executor = _ReloadingRunner(runner, guest)
+        executor = ReloadingRunner(runner, guest.recover)
         text = native_prompt(task)
         while not correct and turns < config.max_turns:
             options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s)

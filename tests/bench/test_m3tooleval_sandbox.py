@@ -161,7 +161,7 @@ def test_server_failure_is_an_error_and_resume_reruns_it(fake_ollama: FakeOllama
     fake_ollama.replies = ["Answer: 0.30000000000000004"]
     assert bench(fake_ollama, out, "--tasks", "shop", "--resume", "--json") == 0
     captured = capsys.readouterr()
-    assert "resuming: 1 task(s) already done" in captured.err
+    assert "resuming: 1 episode(s) already done" in captured.err
     assert len(out.read_text().splitlines()) == 3
     assert {r["outcome"] for r in records(out).values()} == {"correct"}
     assert '"success_pct": 100.0' in captured.out
