@@ -1,14 +1,15 @@
 """A small set of SVG snapshots at a fixed size (update with `pytest --snapshot-update`).
 
-What moves with time is frozen: elapsed time, the spinner, history timestamps; the project sits
-at a fixed path so prompts (and so token counts) are the same on every run.
+What moves with time is frozen: elapsed time, the spinner, history timestamps and the timeline's
+"now"; the project is `~/demo` under a fresh home folder per test, so the title reads the same on
+every run and two runs never share a folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from codeact_tui.core.ports import GenerationStats
 from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
+from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.widgets.action_card import ActionCard
 from codeact_tui.ui.widgets.prompt import PromptInput
@@ -27,17 +29,20 @@ from tests.fakes.ollama_server import FakeOllama
 from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for
 
 SIZE = (100, 30)
-DEMO = Path("/tmp/codeact-tui-snapshots/demo")
+FROZEN_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    shutil.rmtree(DEMO, ignore_errors=True)
-    DEMO.mkdir(parents=True)
-    (DEMO / "calc.py").write_text(BROKEN)
+def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "home"
+    project = home / "demo"
+    project.mkdir(parents=True)
+    (project / "calc.py").write_text(BROKEN)
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.setattr(ActionCard, "clock", staticmethod(lambda: 100.0))
     monkeypatch.setattr(StatusBar, "_spin", lambda self: None)
     monkeypatch.setattr("codeact_tui.history.store.now_iso", lambda: "2026-11-25T09:30:00.000Z")
+    monkeypatch.setattr(HistoryScreen, "clock", staticmethod(lambda: FROZEN_NOW))
     # Numbers that come from other parts' text (prompt templates, the fake server's timings) are
     # pinned, so those parts can change without touching these pictures.
     original_done = MainScreen.on_reply_done
@@ -50,8 +55,7 @@ def demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     monkeypatch.setattr(MainScreen, "on_reply_done", reply_done)
     monkeypatch.setattr(MainScreen, "on_context_used", context_used)
-    yield DEMO
-    shutil.rmtree(DEMO, ignore_errors=True)
+    yield project
 
 
 async def _until(pilot: Any, condition: Any) -> None:

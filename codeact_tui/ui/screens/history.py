@@ -29,10 +29,15 @@ MAX_DIFF_LINES = 6000
 KIND_STYLE = {"agent": "cyan", "manual": "yellow", "user": "magenta", "undo": "red", "redo": "green", "restore": "blue"}
 
 
-def entry_label(entry: HistoryEntry, undone: bool) -> Text:
-    """One timeline row: id, kind, time, summary, file count."""
+def utc_now() -> datetime:
+    """The current time in UTC (entry times are UTC); replaced in tests to freeze the timeline."""
+    return datetime.now(timezone.utc)
+
+
+def entry_label(entry: HistoryEntry, undone: bool, now: datetime) -> Text:
+    """One timeline row: id, kind, time (clock time today, date and time before), summary, file count."""
     stamp = entry.time.replace("T", " ")
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = now.strftime("%Y-%m-%d")
     when = stamp[11:19] if stamp.startswith(today) else f"{stamp[5:10]} {stamp[11:16]}"
     files = f"{len(entry.files)} file" + ("" if len(entry.files) == 1 else "s")
     text = Text.assemble(
@@ -73,6 +78,8 @@ class HistoryScreen(Screen[None]):
     """Review what every action changed, and take changes back."""
 
     CSS_PATH = "history.tcss"
+    clock = staticmethod(utc_now)
+    """What "now" is for the timeline's times (a class attribute so tests can freeze it)."""
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
         Binding("u", "undo", "Undo entry"),
@@ -143,7 +150,7 @@ class HistoryScreen(Screen[None]):
             self.query_one("#entry-info", Static).update("No history yet: every action (and every change you make between actions) will appear here.")
             self.query_one("#diff", Static).update("")
             return
-        timeline.add_options([Option(entry_label(e, e.id in self.undone), id=str(e.id)) for e in reversed(entries)])
+        timeline.add_options([Option(entry_label(e, e.id in self.undone, self.clock()), id=str(e.id)) for e in reversed(entries)])
         index = 0
         if wanted is not None:
             for i, entry in enumerate(reversed(entries)):
