@@ -6,12 +6,11 @@ same model and the same OpenAI-compatible server; one table.
         --n_ctx 8192 --port 8765 &
     # 2. aider in its own virtualenv
     python3 -m venv aider-venv && aider-venv/bin/pip install 'aider-chat==0.86.*'
-    # 3. run each system in pieces (each piece stops starting exercises after --budget seconds,
-    #    and the next piece continues where it stopped), then print the table
-    python benchmarks/exercism/side_by_side.py run --system native --source exercism-python \
-        --host http://127.0.0.1:8765 --model qwen2.5-coder-1.5b --limit 10 --out-dir runs --budget 540
-    python benchmarks/exercism/side_by_side.py run --system aider-protocol ...
-    python benchmarks/exercism/side_by_side.py run --system aider --aider-python aider-venv/bin/python ...
+    # 3. run the systems in pieces (a piece starts no new episode after --budget seconds; the
+    #    next piece continues where it stopped), then print the table
+    python benchmarks/exercism/side_by_side.py run --system aider,aider-protocol,native \
+        --source exercism-python --host http://127.0.0.1:8765 --model qwen2.5-coder-1.5b \
+        --limit 10 --aider-python aider-venv/bin/python --out-dir runs --budget 300
     python benchmarks/exercism/side_by_side.py table --out-dir runs
 
 Every verdict is codeact-tui's: the pristine test file run in the sandbox on a copy of the
@@ -42,7 +41,7 @@ from codeact_tui.bench.records import read_records  # noqa: E402
 
 OURS = {"native": "native", "aider-protocol": "aider"}
 MAX_TOKENS = 2048
-"""Reply cap for every system (codeact-tui's default `max_reply_tokens`)."""
+"""Default reply cap for every system (codeact-tui's default `max_reply_tokens`)."""
 
 
 def _env() -> dict[str, str]:
@@ -51,17 +50,18 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_ours(args: argparse.Namespace, slug: str, out: Path) -> None:
+def run_ours(args: argparse.Namespace, system: str, slug: str, out: Path) -> None:
     command = [
         sys.executable, "-m", "codeact_tui", "bench", "exercism", "--source", str(args.source),
-        "--protocol", OURS[args.system], "--backend", "openai", "--host", f"{args.host}/v1", "--model", args.model,
-        "--exercises", f"^{slug}$", "--max-turns", str(args.max_turns), "--out", str(out),
+        "--protocol", OURS[system], "--backend", "openai", "--host", f"{args.host}/v1", "--model", args.model,
+        "--exercises", f"^{slug}$", "--max-turns", str(args.max_turns if system == "native" else args.attempt_turns),
+        "--out", str(out),
     ]
     if out.is_file() and out.stat().st_size:
         command.append("--resume")
     env = _env()
     env["CODEACT_TUI_MODEL_NUM_CTX"] = str(args.n_ctx)
-    env["CODEACT_TUI_MODEL_MAX_REPLY_TOKENS"] = str(MAX_TOKENS)
+    env["CODEACT_TUI_MODEL_MAX_REPLY_TOKENS"] = str(args.max_tokens)
     env["CODEACT_TUI_MODEL_REQUEST_TIMEOUT_S"] = "1800"
     subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL)
 
@@ -76,7 +76,7 @@ def run_aider(args: argparse.Namespace, exercise, out: Path) -> None:  # type: i
             "workdir": str(workdir),
             "solution_files": list(exercise.solution_files),
             "model": f"openai/{args.model}",
-            "max_tokens": MAX_TOKENS,
+            "max_tokens": args.max_tokens,
             "tries": 2,
             "instructions": exercise.instructions() + prompts.INSTRUCTIONS_ADDENDUM.format(file_list=prompts.file_list(exercise.solution_files)),
             "retry_note": prompts.TEST_FAILURES.format(file_list=prompts.file_list(exercise.solution_files)),
@@ -108,29 +108,35 @@ def _aider_done(out: Path) -> dict[str, dict]:  # type: ignore[type-arg]
     return done
 
 
+def _done(system: str, out: Path, slug: str) -> bool:
+    if system == "aider":
+        row = _aider_done(out).get(slug)
+        return row is not None and "error" not in row
+    record = read_records(out).get(slug)
+    return record is not None and record.outcome != "error"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    exercises, unusable = list_exercises(find_practice(args.source), args.exercises, args.limit)
+    """Exercise by exercise, each system in turn (so an unfinished run still compares the systems
+    on the same exercises); no new episode starts after --budget seconds."""
+    exercises, _ = list_exercises(find_practice(args.source), args.exercises, args.limit)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    out = args.out_dir / (f"{args.system}.jsonl")
+    systems = [name.strip() for name in args.system.split(",")]
     started = time.monotonic()
     for exercise in exercises:
-        if args.system == "aider":
-            row = _aider_done(out).get(exercise.slug)
-            if row is not None and "error" not in row:
+        for system in systems:
+            out = args.out_dir / f"{system}.jsonl"
+            if _done(system, out, exercise.slug):
                 continue
-        else:
-            record = read_records(out).get(exercise.slug)
-            if record is not None and record.outcome != "error":
-                continue
-        if time.monotonic() - started > args.budget:
-            print(f"budget used; run again to continue ({args.system})", file=sys.stderr)
-            return 3
-        print(f"{args.system}: {exercise.slug}", file=sys.stderr, flush=True)
-        if args.system == "aider":
-            run_aider(args, exercise, out)
-        else:
-            run_ours(args, exercise.slug, out)
-    print(f"{args.system}: all {len(exercises)} exercises done", file=sys.stderr)
+            if time.monotonic() - started > args.budget:
+                print("budget used; run again to continue", file=sys.stderr)
+                return 3
+            print(f"{time.strftime('%H:%M:%S')} {system}: {exercise.slug}", file=sys.stderr, flush=True)
+            if system == "aider":
+                run_aider(args, exercise, out)
+            else:
+                run_ours(args, system, exercise.slug, out)
+    print(f"all {len(exercises)} exercises done for {', '.join(systems)}", file=sys.stderr)
     return 0
 
 
@@ -183,13 +189,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(required=True)
     run = sub.add_parser("run", help="run one system on the exercises not yet done")
-    run.add_argument("--system", choices=["native", "aider-protocol", "aider"], required=True)
+    run.add_argument("--system", required=True, help="native, aider-protocol, aider, or several, comma-separated")
     run.add_argument("--source", type=Path, required=True)
     run.add_argument("--host", required=True, help="the server's base URL, e.g. http://127.0.0.1:8765")
     run.add_argument("--model", required=True, help="the model's name on the server")
     run.add_argument("--exercises", help="regular expression on slugs")
     run.add_argument("--limit", type=int, help="the first N exercises alphabetically")
-    run.add_argument("--max-turns", type=int, default=10)
+    run.add_argument("--max-turns", type=int, default=10, help="codeact-tui native: replies per exercise")
+    run.add_argument("--attempt-turns", type=int, default=10, help="codeact-tui aider protocol: replies per attempt")
+    run.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="reply cap for every system")
     run.add_argument("--n-ctx", type=int, default=8192, help="the server's context window")
     run.add_argument("--aider-python", default="aider-venv/bin/python")
     run.add_argument("--out-dir", type=Path, required=True)
