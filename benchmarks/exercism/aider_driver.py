@@ -11,7 +11,7 @@ mentioned; `coder.run(with_message=instructions, preproc=False)`; then the tests
 test output (first 50 lines, cleaned as aider cleans it) and aider's note go into the next run;
 two tries. The tests are codeact-tui's verdict (the pristine test file on a copy of the solution,
 in the sandbox), called as a subprocess, so aider and codeact-tui are judged by the same code.
-The result is printed as one JSON line.
+The result is written as JSON to the job's `result_file`.
 """
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def main() -> int:
         try:
             report = json.loads(verdict.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            print(json.dumps({"error": f"verdict failed: {verdict.stderr[-500:]}"}))
+            Path(job["result_file"]).write_text(json.dumps({"error": f"verdict failed: {verdict.stderr[-500:]}"}))
             return 1
         outcomes.append(bool(report["passed"]))
         attempts.append({k: report[k] for k in ("passed", "tests_run", "failures", "errors", "timed_out")} | {"output": report["cut"]})
         if report["passed"]:
             break
         instructions = report["cut"] + job["retry_note"]
-    print(json.dumps({
+    Path(job["result_file"]).write_text(json.dumps({
         "aider_version": __version__,
         "model": model.name,
         "edit_format": coder.edit_format,

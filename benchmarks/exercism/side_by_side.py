@@ -82,6 +82,7 @@ def run_aider(args: argparse.Namespace, exercise, out: Path) -> None:  # type: i
             "retry_note": prompts.TEST_FAILURES.format(file_list=prompts.file_list(exercise.solution_files)),
             "verdict_command": [sys.executable, "-m", "codeact_tui.bench.exercism.verdict", str(exercise.folder), str(workdir)],
         }
+        job["result_file"] = str(Path(scratch) / "result.json")
         job_file = Path(scratch) / "job.json"
         job_file.write_text(json.dumps(job))
         env = _env()
@@ -89,11 +90,10 @@ def run_aider(args: argparse.Namespace, exercise, out: Path) -> None:  # type: i
         started = time.monotonic()
         done = subprocess.run([args.aider_python, str(Path(__file__).with_name("aider_driver.py")), str(job_file)],
                               env=env, capture_output=True, text=True, cwd=workdir, check=False)
-        lines = done.stdout.strip().splitlines()
         try:
-            result = json.loads(lines[-1])
-        except (ValueError, IndexError):
-            result = {"error": (done.stderr or done.stdout)[-1000:]}
+            result = json.loads(Path(job["result_file"]).read_text())
+        except (OSError, ValueError):
+            result = {"error": f"exit {done.returncode}: {(done.stderr or done.stdout)[-1000:]}"}
         result.update(slug=exercise.slug, wall_s=round(time.monotonic() - started, 1))
         with out.open("a") as handle:
             handle.write(json.dumps(result) + "\n")

@@ -52,7 +52,7 @@ class EpisodeRecord:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     """Exercism: each attempt's replies and the pristine tests' verdict on its solution."""
     tests_run_by_model: int = 0
-    """Exercism: code actions in which the model ran the tests itself."""
+    """Exercism: code actions whose output holds a unittest report (the model ran tests itself)."""
     malformed_replies: int = 0
     """Exercism: replies with neither a code action nor a tagged answer."""
 

@@ -40,8 +40,9 @@ from .verdict import TIMED_OUT, ProjectRunner, TestReport, aider_cut, judge
 
 DOMAIN = "exercism"
 RUN_TESTS_SETUP = "from exercism_guest import run_tests"
-_RAN_TESTS = re.compile(r"\brun_tests\s*\(|\bunittest\b|\w_test\b")
-"""A code action that runs the tests (our helper, unittest, or importing a test module)."""
+_RAN_TESTS = re.compile(r"^Ran \d+ tests? in \d", re.MULTILINE)
+"""An observation holding a unittest report (from `run_tests()` or the model's own unittest run);
+matching the code instead would count a model that defines a fake `run_tests` of its own."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
                 on_reply(event.step)
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
-                tally.test_runs += bool(_RAN_TESTS.search(event.code))
+            elif isinstance(event, ev.ObservationAdded):
+                tally.test_runs += bool(_RAN_TESTS.search(event.text))
             elif isinstance(event, ev.TurnFinished):
                 tally.solutions += event.reason == "solution"
             elif isinstance(event, ev.TurnFailed):
