@@ -158,18 +158,34 @@ def _aider_row(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     }
 
 
+def _common(out_dir: Path) -> set[str]:
+    """The exercises every present system has a verdict on (an unfinished run compares those)."""
+    done: list[set[str]] = []
+    for system in ("aider", "aider-protocol", "native"):
+        out = out_dir / f"{system}.jsonl"
+        if not out.is_file():
+            continue
+        if system == "aider":
+            done.append({slug for slug, row in _aider_done(out).items() if "error" not in row})
+        else:
+            done.append({slug for slug, r in read_records(out).items() if r.outcome != "error"})
+    return set.intersection(*done) if done else set()
+
+
 def cmd_table(args: argparse.Namespace) -> int:
+    common = _common(args.out_dir)
+    print(f"Exercises every system finished ({len(common)}): {', '.join(sorted(common))}\n")
     rows = []
     for system, label in (("aider", "aider 0.86 (its own harness protocol)"), ("aider-protocol", "codeact-tui, aider protocol"), ("native", "codeact-tui, native")):
         out = args.out_dir / f"{system}.jsonl"
         if not out.is_file():
             continue
         if system == "aider":
-            r = _aider_row(list(_aider_done(out).values()))
+            r = _aider_row([row for slug, row in _aider_done(out).items() if slug in common])
             n = r["exercises"]
             rows.append((label + f" [{r['edit_format']}]", n, r["pass_1"], r["pass_2"], r["well_formed_pct"], round(r["replies"] / n, 2) if n else 0, r["seconds"], r["errors"], r["failed"]))
         else:
-            s = score(list(read_records(out).values()))
+            s = score([r for slug, r in read_records(out).items() if slug in common])
             rows.append((label, s.exercises, s.pass_1, s.pass_2, s.well_formed_pct, s.replies_per_exercise, s.seconds_per_exercise, s.errors, list(s.failed)))
     print("| system | exercises | pass@1 | pass@2 | well-formed replies | replies/exercise | s/exercise | errors |")
     print("|---|---|---|---|---|---|---|---|")
