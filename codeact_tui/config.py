@@ -72,6 +72,13 @@ class HistorySettings:
     """How long a command waits for another process (e.g. a running action) to release the
     project's history before it gives up and says so."""
 
+    git_timeout_s: float = 120.0
+    """How long one git call of the history may take before it is stopped and reported (a
+    pathological ignore pattern or a huge tree must not hang every later command)."""
+
+    store_warn_mib: int = 2048
+    """`history` and `doctor` warn when the project's history store grows past this size."""
+
 
 @dataclass(frozen=True)
 class ModelSettings:

@@ -59,3 +59,9 @@ def project_id(project: Path) -> str:
 def project_data_dir(project: Path) -> Path:
     """The data folder that belongs to one project (history store, conversations)."""
     return data_dir() / "projects" / project_id(project)
+
+
+def touched_log(project: Path) -> Path:
+    """Where the sandbox notes, while an action runs, every project path it changes; after a
+    crash the history books only those paths to the interrupted action."""
+    return project_data_dir(project) / "history" / "touched.log"

@@ -4,19 +4,21 @@ and other tool folders skipped, symlinks not followed, binary and huge files lef
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathspec import GitIgnoreSpec
+from .linear import LinearSpec
 
 DEFAULT_MAX_FILE_BYTES = 512 * 1024
 """Files larger than this are not parsed or searched (generated bundles, data dumps)."""
 
 DEFAULT_MAX_FILES = 100_000
 """The walk stops after this many files, so a mistaken root (a home folder) stays bounded."""
+
+DEFAULT_WALK_LIMIT_S = 60.0
+"""The walk stops after this many seconds (a slow disk, a huge tree) and says it did."""
 
 # Folders never worth reading, ignored even without a .gitignore (VCS metadata, caches,
 # dependency trees). A project's own .gitignore can re-include them with `!name/`.
@@ -75,29 +77,10 @@ def looks_binary(data: bytes) -> bool:
     return b"\0" in data[:_SNIFF_BYTES]
 
 
-class _Spec:
-    """One ignore file's patterns, with a combined regex that rules out most paths at once."""
-
-    def __init__(self, spec: GitIgnoreSpec) -> None:
-        self.spec = spec
-        parts: list[str] = []
-        for pattern in spec.patterns:
-            regex = getattr(pattern, "regex", None)
-            if getattr(pattern, "include", None) is not None and regex is not None:
-                parts.append(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})")
-        self.any_match = re.compile("|".join(parts)) if parts else None
-
-    def check(self, path: str) -> bool | None:
-        """True ignored, False re-included, None when no pattern speaks about the path."""
-        if self.any_match is None or self.any_match.match(path) is None:
-            return None
-        return self.spec.check_file(path).include
-
-
 class IgnoreRules:
     """The stack of ignore specs that apply inside one folder (deepest last)."""
 
-    def __init__(self, specs: tuple[tuple[str, _Spec], ...]) -> None:
+    def __init__(self, specs: tuple[tuple[str, LinearSpec], ...]) -> None:
         self._specs = specs
 
     def child(self, folder_rel: str, ignore_file: Path) -> IgnoreRules:
@@ -122,18 +105,21 @@ class IgnoreRules:
         return False
 
 
-def _read_ignore_file(path: Path) -> _Spec | None:
+def _read_ignore_file(path: Path) -> LinearSpec | None:
+    """The patterns of one ignore file (matched with RE2: a crafted line cannot hang the walk)."""
     try:
+        if not path.is_file():
+            return None  # a FIFO named .gitignore would block the read
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return _Spec(GitIgnoreSpec.from_lines(lines)) if lines else None
+    return LinearSpec(lines) if lines else None
 
 
 def root_rules(project: Path) -> IgnoreRules:
     """The rules at the project root: defaults, `.git/info/exclude`, then `.gitignore`."""
-    specs: list[tuple[str, _Spec]] = [("", _Spec(GitIgnoreSpec.from_lines(DEFAULT_IGNORES)))]
+    specs: list[tuple[str, LinearSpec]] = [("", LinearSpec(DEFAULT_IGNORES))]
     for candidate in (project / ".git" / "info" / "exclude", project / ".gitignore"):
         spec = _read_ignore_file(candidate)
         if spec is not None:
@@ -190,10 +176,14 @@ class Walker:
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_files: int = DEFAULT_MAX_FILES,
+        time_limit_s: float | None = DEFAULT_WALK_LIMIT_S,
     ) -> None:
         self.project = project
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
+        self.time_limit_s = time_limit_s
+        self.timed_out = False
+        """Whether the last walk stopped at `time_limit_s` (its listing is incomplete)."""
         self._listings: dict[str, _Listing] = {}
         self._root_key: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
         self._root_rules: IgnoreRules | None = None
@@ -226,10 +216,10 @@ class Walker:
         for entry in entries:
             rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
             try:
-                if entry.is_symlink():
-                    continue
+                if entry.is_symlink() or entry.name.casefold() == ".git":
+                    continue  # a `.git` folder, or the `.git` file of a worktree or submodule
                 if entry.is_dir():
-                    if entry.name != ".git" and not rules.ignored(rel, True):
+                    if not rules.ignored(rel, True):
                         folders.append(entry.name)
                 elif (
                     entry.is_file()
@@ -254,7 +244,12 @@ class Walker:
         root = str(self.project)
         stack: list[tuple[str, IgnoreRules]] = [("", self._rules_at_root())]
         seen: set[str] = set()
+        self.timed_out = False
+        stop_at = None if self.time_limit_s is None else time.monotonic() + self.time_limit_s
         while stack:
+            if stop_at is not None and time.monotonic() > stop_at:
+                self.timed_out = True
+                return
             folder_rel, parent_rules = stack.pop()
             folder = f"{root}/{folder_rel}" if folder_rel else root
             try:

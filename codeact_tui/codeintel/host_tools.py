@@ -98,8 +98,17 @@ def make_host_tools(
         root, max_file_bytes=max_file_bytes, max_files=settings.max_files, disk_cache=settings.disk_cache
     )
 
+    def complete(value: Any) -> Any:
+        """`value`, unless the walk behind it was cut short by its time limit."""
+        if index.walk_timed_out:
+            raise CodeToolError(
+                "listing the project's files took too long and was stopped (a huge tree or a slow "
+                "disk); results would be incomplete. Narrow it with .gitignore, or read files directly"
+            )
+        return value
+
     def snapshot() -> IndexSnapshot:
-        return index.refresh()
+        return complete(index.refresh())
 
     def outline(path: str) -> dict[str, Any]:
         """List the classes, functions and other definitions in one file, with line numbers.
@@ -220,7 +229,7 @@ def make_host_tools(
         limit = _check_limit(max_results)
         literal = pattern.encode("utf-8") if not regex and not ignore_case else None
         matches, _more = search_text(
-            root, compiled, index.list_files(), glob=matcher, max_results=limit, literal=literal
+            root, compiled, complete(index.list_files()), glob=matcher, max_results=limit, literal=literal
         )
         return [m.to_json() for m in matches]
 

@@ -138,7 +138,8 @@ class ProjectIndex:
                     changed[found.rel] = entries[found.rel] = entry
                 if not entry.symbols.binary:
                     files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, entry.symbols)
-            removed = entries.keys() - walked
+            # A walk cut short by its time limit did not see every file: forget none.
+            removed = set() if self._walker.timed_out else entries.keys() - walked
             for rel in removed:
                 del entries[rel]
             if self._cache is not None:
@@ -147,6 +148,11 @@ class ProjectIndex:
                 except (sqlite3.Error, OSError):  # a read-only or full disk must not break the map
                     pass
             return IndexSnapshot(files=files, parsed=parsed, pending=frozenset(pending))
+
+    @property
+    def walk_timed_out(self) -> bool:
+        """Whether the last walk stopped at its time limit (its listing is incomplete)."""
+        return self._walker.timed_out
 
     def list_files(self) -> list[SourceFile]:
         """The project's files as `refresh()` sees them, without reading any."""

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from pathspec import GitIgnoreSpec
+from typing import Any
 
 from .errors import CodeToolError
 from .files import SourceFile, looks_binary
+from .linear import LinearSpec, PatternError, compile_linear
 
 LINE_MAX_CHARS = 300
 """Matched lines longer than this are cut (minified code would flood the output)."""
@@ -31,8 +31,9 @@ class TextMatch:
         return {"path": self.path, "line": self.line, "text": self.text}
 
 
-def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]:
-    """The compiled search pattern.
+def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> Any:
+    """The compiled search pattern: a regex runs on RE2 (linear time, so a crafted pattern
+    cannot stall the host); literal text on `re` (a literal cannot backtrack).
 
     Raises:
         CodeToolError: The pattern is empty, too long, or not a valid regular expression.
@@ -41,9 +42,18 @@ def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> re.Patte
         raise CodeToolError("pattern must be a non-empty string")
     if len(pattern) > PATTERN_MAX_CHARS:
         raise CodeToolError(f"pattern is longer than {PATTERN_MAX_CHARS} characters")
+    if regex:
+        try:
+            return compile_linear(pattern, ignore_case=ignore_case, multiline=True)
+        except PatternError as exc:
+            raise CodeToolError(
+                f"invalid regular expression {pattern!r}: {exc}; lookarounds and backreferences "
+                "are not supported (the search engine is RE2); pass regex=False to search for "
+                "the text literally"
+            ) from None
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     try:
-        return re.compile(pattern if regex else re.escape(pattern), flags)
+        return re.compile(re.escape(pattern), flags)
     except re.error as exc:
         raise CodeToolError(
             f"invalid regular expression {pattern!r}: {exc}; pass regex=False to search for the "
@@ -51,7 +61,7 @@ def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> re.Patte
         ) from None
 
 
-def compile_glob(glob: str | None) -> GitIgnoreSpec | None:
+def compile_glob(glob: str | None) -> LinearSpec | None:
     """A matcher for a gitignore-style glob ('*.py', 'src/**/*.ts'), or None for all files."""
     if glob is None or glob == "":
         return None
@@ -59,7 +69,7 @@ def compile_glob(glob: str | None) -> GitIgnoreSpec | None:
         raise CodeToolError("glob must be a string such as '*.py' or 'src/**/*.ts'")
     patterns = [g.strip() for g in glob.split(",") if g.strip()]
     try:
-        return GitIgnoreSpec.from_lines(patterns)
+        return LinearSpec(patterns)
     except Exception as exc:  # noqa: BLE001 - pathspec raises several types for bad globs
         raise CodeToolError(f"invalid glob {glob!r}: {exc}") from None
 
@@ -71,10 +81,10 @@ def _shorten(line: str) -> str:
 
 def search_text(
     project: Path,
-    compiled: re.Pattern[str],
+    compiled: Any,
     files: Iterable[SourceFile],
     *,
-    glob: GitIgnoreSpec | None = None,
+    glob: LinearSpec | None = None,
     max_results: int = 100,
     literal: bytes | None = None,
 ) -> tuple[list[TextMatch], bool]:

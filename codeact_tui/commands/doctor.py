@@ -147,6 +147,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = [*check_sandbox(), check_git(), settings_check]
     checks.append(check_model_server(loaded or settings))
     checks.append(Check("data", "ok", f"history and conversations in {paths.data_dir()}"))
+    checks += check_history_size(loaded or settings)
     if args.json:
         print(json.dumps([asdict(c) for c in checks], indent=2))
     else:
@@ -156,3 +157,17 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
             if c.fix:
                 print(f"       fix: {c.fix}")
     return 1 if any(c.level == "fail" for c in checks) else 0
+
+
+def check_history_size(settings: Settings) -> list[Check]:
+    """The size of the current folder's history store, with a warning past the threshold."""
+    from pathlib import Path
+
+    from ..history import HistoryStore
+
+    report = HistoryStore.size_report(Path.cwd(), settings.history)
+    if report is None:
+        return []
+    size, warning = report
+    detail = f"{size / (1 << 20):.1f} MiB for {Path.cwd()}"
+    return [Check("history store", "warn", detail, warning) if warning else Check("history store", "ok", detail)]

@@ -19,6 +19,7 @@ from ..core.ports import HistoryEntry
 from ..history import HistoryBusy, HistoryError, HistoryStore, UndoResult, UnknownEntry
 from ..history.journal import entry_to_json
 from ..history.selection import reverted_ids
+from .terminal_text import printable
 
 OK, REFUSED, BAD_INPUT = 0, 1, 2
 _FILES_SHOWN = 8
@@ -45,7 +46,11 @@ def register(subparsers: Any) -> None:
     _path_arg(p)
     p.set_defaults(handler=cmd_undo)
 
-    p = subparsers.add_parser("redo", help="take back the last undo")
+    p = subparsers.add_parser(
+        "redo",
+        help="take back the last undo (new work since drops it; name an older undone entry to redo it)",
+    )
+    p.add_argument("id", type=int, nargs="?", help="an undone entry (or its undo) to bring back, even past newer work")
     _path_arg(p)
     p.set_defaults(handler=cmd_redo)
 
@@ -127,6 +132,11 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                 for change in entry.files:
                     _write(f"      {_change_text(change)}\n")
         _write("\nshow one with `codeact-tui diff ID`; take one back with `codeact-tui undo ID`\n")
+        report = HistoryStore.size_report(store.project, settings.history)
+        if report is not None:
+            _write(f"history store: {report[0] / (1 << 20):.1f} MiB\n")
+            if report[1]:
+                _error(f"warning: {report[1]}")
         return OK
 
     return _with_store(args, settings, body)
@@ -151,13 +161,13 @@ def _entry_line(entry: HistoryEntry, undone: bool) -> str:
     if entry.untracked:
         notes.append(f"{len(entry.untracked)} not snapshotted")
     extra = f"  ({', '.join(notes)})" if notes else ""
-    return f"{entry.id:>4}  {entry.kind:<7}  {when}  {entry.summary}  [{files}]{extra}"
+    return f"{entry.id:>4}  {entry.kind:<7}  {when}  {printable(entry.summary)}  [{files}]{extra}"
 
 
 def _change_text(change: Any) -> str:
     if change.old_path:
-        return f"{change.change:<8} {change.old_path} -> {change.path}"
-    return f"{change.change:<8} {change.path}"
+        return f"{change.change:<8} {printable(change.old_path)} -> {printable(change.path)}"
+    return f"{change.change:<8} {printable(change.path)}"
 
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,9 +177,11 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
         text = store.diff(args.id) if args.to is None else store.diff_between(args.id, args.to)
         if args.to is None:
             entry = store.entry(args.id)
-            untracked = [f"# not snapshotted (too large or unreadable): {p}\n" for p in entry.untracked]
+            untracked = [f"# not snapshotted (too large, unreadable or ignored): {p}\n" for p in entry.untracked]
             dirs = [f"# empty folder {c.change}: {c.path}\n" for c in entry.files if c.path.endswith("/")]
             text = "".join(untracked + dirs) + text
+        if sys.stdout.isatty():  # piped, the patch keeps its exact bytes
+            text = printable(text, keep_newlines=True)
         _write(text if text else "no differences\n")
         return OK
 
@@ -178,16 +190,16 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(result: UndoResult) -> int:
     """Print an undo/redo/restore result; its exit status."""
-    _write(result.message + "\n", sys.stdout if result.ok else sys.stderr)
+    _write(printable(result.message) + "\n", sys.stdout if result.ok else sys.stderr)
     for conflict in result.conflicts:
-        _write(f"  {conflict.path}: {conflict.reason}\n", sys.stderr)
+        _write(f"  {printable(conflict.path)}: {conflict.reason}\n", sys.stderr)
         for hunk in conflict.hunks:
             _write(f"    at line {hunk.line}, now:\n", sys.stderr)
-            _write("".join(f"      | {line}\n" for line in hunk.current.splitlines() or [""]), sys.stderr)
+            _write("".join(f"      | {printable(line)}\n" for line in hunk.current.splitlines() or [""]), sys.stderr)
             _write("    the change wants:\n", sys.stderr)
-            _write("".join(f"      | {line}\n" for line in hunk.wanted.splitlines() or [""]), sys.stderr)
+            _write("".join(f"      | {printable(line)}\n" for line in hunk.wanted.splitlines() or [""]), sys.stderr)
     for warning in result.warnings:
-        _write(f"warning: {warning}\n", sys.stderr)
+        _write(f"warning: {printable(warning)}\n", sys.stderr)
     if result.entry is not None:
         for change in result.entry.files[:_FILES_SHOWN]:
             _write(f"  {_change_text(change)}\n")
@@ -202,8 +214,8 @@ def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_redo(args: argparse.Namespace, settings: Settings) -> int:
-    """Redo the last undone entry."""
-    return _with_store(args, settings, lambda store: _report(store.redo()))
+    """Redo the last undo, or the named one."""
+    return _with_store(args, settings, lambda store: _report(store.redo(args.id)))
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,7 @@ import json
 from typing import TextIO
 
 from ..core import events as ev
+from .terminal_text import printable
 
 
 class JsonLinesRenderer:
@@ -32,7 +33,7 @@ class TranscriptRenderer:
         target = stream or self.out
         if target is self.out and text:
             self._at_line_start = text.endswith("\n")
-        target.write(text)
+        target.write(printable(text, keep_newlines=True))  # model and guest text: no escapes
         target.flush()
 
     def _newline(self) -> None:

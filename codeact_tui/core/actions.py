@@ -208,3 +208,30 @@ def summarize_code(code: str, width: int = 72) -> str:
     else:
         summary = lines[0] if lines else "(empty action)"
     return summary if len(summary) <= width else summary[: width - 1] + "…"
+
+
+def reply_prose(text: str, *, final: bool = False) -> str:
+    """The prose of a reply that may still be streaming: what comes before its first action or
+    answer, as `parse_reply` decides (reasoning left out), so a front-end shows code and answers
+    once, in their own place.
+
+    While streaming (`final` False) a tail that could still become a tag or a fence is held
+    back, so what is returned only ever grows as text arrives.
+    """
+    thought = thinking_end(text)
+    if thought < 0:
+        return ""
+    body = text[thought:].lstrip() if thought else text
+    cuts = [at for at in (find_tag(body, EXECUTE_OPEN), find_tag(body, SOLUTION_OPEN)) if at >= 0]
+    fence = _FENCE_OPEN.search(body)
+    if fence is not None:
+        cuts.append(fence.start())
+    if cuts:
+        return body[: min(cuts)]
+    if final:
+        return body
+    held = max(_partial_suffix(body, tag) for tag in (EXECUTE_OPEN, SOLUTION_OPEN, _THINK_OPEN))
+    last_line = body.rfind("\n") + 1
+    if body[last_line:].lstrip(" \t").startswith("`"):  # maybe the start of a ```python fence
+        held = max(held, len(body) - last_line)
+    return body[: len(body) - held]

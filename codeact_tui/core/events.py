@@ -16,7 +16,7 @@ from typing import Any, Literal
 from .ports import ExecutionResult, GenerationStats, HistoryEntry, StreamName
 
 FailureKind = Literal["setup", "model", "executor", "history", "limit", "interrupted"]
-FinishReason = Literal["solution", "reply", "plan"]
+FinishReason = Literal["solution", "reply", "plan", "manual"]
 ApprovalDecision = Literal["run", "skip", "stop"]
 
 
@@ -214,10 +214,11 @@ class ContextCompacted(Event):
 
 @dataclass(frozen=True)
 class TurnFinished(Event):
-    """The turn ended with an answer (or, in plan mode, a proposed action)."""
+    """The turn ended with an answer (or, in plan mode, a proposed action; or a manual action ran)."""
 
     reason: FinishReason
-    """`solution` (tagged answer), `reply` (text without code), `plan` (action not run)."""
+    """`solution` (tagged answer), `reply` (text without code), `plan` (action not run),
+    `manual` (the user's own code ran: see its `ExecutionFinished`)."""
     answer: str
     """The answer text, or the proposed code in plan mode."""
     steps: int

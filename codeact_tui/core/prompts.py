@@ -6,6 +6,7 @@ the composition root); it receives the folder and reads templates from it.
 
 from __future__ import annotations
 
+import os
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +55,12 @@ def read_instructions(project: Path, instructions_file: str) -> tuple[str, str] 
     if not instructions_file:
         return None
     path = project / instructions_file
+    root = os.path.realpath(project)
+    real = os.path.realpath(path)
+    if not real.startswith(root + os.sep) or not os.path.isfile(real):
+        return None  # a link out of the project (or to a FIFO) must not reach the prompt
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = Path(real).read_text(encoding="utf-8", errors="replace").strip()
     except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError):
         return None
     if not text:

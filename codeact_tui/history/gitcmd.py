@@ -9,7 +9,9 @@ guest program that edited the project) configured can make git run commands or c
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,45 @@ _CONFIG: tuple[tuple[str, str], ...] = (
 # Inherited variables that would redirect git to another repository, index or object store.
 _STRIP_PREFIXES = ("GIT_",)
 
+DEFAULT_TIMEOUT_S = 120.0
+"""How long one git call may take before it is stopped and reported (a pattern in an ignore
+file, or a huge tree, must not hang the history for good)."""
+
+_found: dict[str, str] = {}
+_found_lock = threading.Lock()
+
+
+def find_git(search_path: str | None = None) -> str:
+    """The absolute path of the git executable, found once per `PATH` value.
+
+    Only absolute `PATH` entries count: an empty or relative entry (`""`, `.`, `bin`) would
+    make the working directory — the project, which guest code writes — a place to run
+    programs from.
+
+    Raises:
+        HistoryError: no git executable on the absolute `PATH` entries.
+    """
+    path_value = os.environ.get("PATH", os.defpath) if search_path is None else search_path
+    with _found_lock:
+        cached = _found.get(path_value)
+        if cached is not None:
+            return cached
+        for entry in path_value.split(os.pathsep):
+            if not entry or not os.path.isabs(entry):
+                continue
+            candidate = os.path.join(entry, "git")
+            try:
+                st = os.stat(candidate)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and os.access(candidate, os.X_OK):
+                _found[path_value] = candidate
+                return candidate
+    raise HistoryError(
+        "git is not installed (the history store needs the git command); install git, e.g. "
+        "`apt install git`, and make sure its folder is on PATH as an absolute path"
+    )
+
 
 @dataclass(frozen=True)
 class GitResult:
@@ -65,9 +106,21 @@ class GitResult:
 class Git:
     """Runs git with `--git-dir` = the shadow store and `--work-tree` = the project."""
 
-    def __init__(self, git_dir: Path, work_tree: Path, index_file: Path, excludes_file: Path) -> None:
-        """Prepare the environment once; every call reuses it."""
+    def __init__(
+        self,
+        git_dir: Path,
+        work_tree: Path,
+        index_file: Path,
+        excludes_file: Path,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        """Prepare the environment once; every call reuses it (git is looked up here).
+
+        Raises:
+            HistoryError: git is not installed.
+        """
         self.git_dir = git_dir
+        self.timeout_s = timeout_s
         self.work_tree = work_tree
         self.index_file = index_file
         env = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP_PREFIXES)}
@@ -88,7 +141,7 @@ class Git:
             LANG="C",
         )
         self._env = env
-        self._prefix: list[str] = ["git"]
+        self._prefix: list[str] = [find_git()]
         for key, value in (*_CONFIG, ("core.excludesFile", str(excludes_file))):
             self._prefix += ["-c", f"{key}={value}"]
 
@@ -102,7 +155,8 @@ class Git:
     ) -> GitResult:
         """Run `git ARGS` in the project; raise HistoryError on a non-zero exit when `check`.
 
-        `env` adds variables to the isolated environment; a None value removes one.
+        `env` adds variables to the isolated environment; a None value removes one. A call
+        that takes longer than `timeout_s` is killed and raises HistoryError, whatever `check`.
         """
         full_env = self._env
         if env:
@@ -117,9 +171,16 @@ class Git:
                 env=full_env,
                 cwd=cwd or self.work_tree,
                 check=False,
+                timeout=self.timeout_s,
             )
         except FileNotFoundError:
             raise HistoryError("git is not installed (the history store needs the git command)") from None
+        except subprocess.TimeoutExpired:
+            raise HistoryError(
+                f"git {args[0]} took longer than {self.timeout_s:.0f} s and was stopped; a pattern in "
+                "an ignore file (.gitignore, .git/info/exclude) may be too slow to match, or the project "
+                "is very large. Fix or remove the pattern, or raise [history] git_timeout_s"
+            ) from None
         if check and proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip()
             raise HistoryError(f"git {args[0]} failed: {message}")

@@ -17,11 +17,14 @@ from pathlib import Path
 from .errors import HistoryError
 from .excludes import SKIP_DIR_NAMES
 from .gitcmd import Git, decode_path, encode_paths, split_z
+from .rules import Rules
 
 SNAPSHOT_SUBJECT = "codeact-tui snapshot"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 USUAL_PERMS = (0o644, 0o755)
 _WALK_BUDGET = 5000  # entries visited per untracked folder when looking for empty directories
+IGNORED_WATCH_LIMIT = 2000
+"""At most this many ignored files are watched for changes (reported as not snapshotted)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class TreeState:
     that undo or restore re-creates gets them back. Read when a file's content changes."""
     unreadable: tuple[str, ...] = field(default=(), compare=False)
     """Files git could not read (permissions); not in `tree`."""
+    ignored: tuple[tuple[str, int, int], ...] | None = field(default=None, compare=False)
+    """(path, size, mtime) of files the exclusion rules leave out (tool folders aside), so a
+    change to one is reported as not snapshotted; None when not known (a loaded snapshot)."""
 
     def message(self) -> str:
         """The commit message that stores this state's extras."""
@@ -102,49 +108,95 @@ class Snapshotter:
         self.project = project
         self.max_file_size = max_file_size
 
-    def take(self, previous: TreeState | None = None) -> TreeState:
+    def take(self, previous: TreeState | None, rules: Rules, rules_file: Path) -> TreeState:
         """Snapshot the project as it is on disk now (writes only the shadow store).
 
-        `previous` (the last snapshot) lets permission bits be read only for changed files.
+        `previous` (the last snapshot) lets permission bits be read only for changed files;
+        `rules` (written to `rules_file`) decide which untracked files are left out — git never
+        reads the project's ignore files itself.
         """
-        large, nested = self._left_out()
-        args = ["add", "--all", "--ignore-errors"]
-        env = None
-        stdin = None
-        if large or nested:
-            # Literal exclude pathspecs keep them out without escaping their names.
-            specs = ["."] + [f":(exclude,literal){p}" for p in [f.path for f in large] + nested]
-            args += ["--pathspec-from-file=-", "--pathspec-file-nul"]
-            stdin = encode_paths(specs)
-            env = {"GIT_LITERAL_PATHSPECS": "0"}
-        res = self.git.run(*args, input=stdin, env=env, check=False)
+        _write_if_changed(rules_file, rules.text)
+        exclude = f"--exclude-from={rules_file}"
+        large, nested, new = self._untracked(exclude)
         unreadable: list[str] = []
-        if res.returncode != 0:
-            for line in res.stderr.splitlines():
-                match = _ERROR_PATH.match(line)
-                if match:
-                    raw = next(g for g in match.groups() if g is not None)
-                    unreadable.append(decode_path(raw))
-            if not unreadable and b"adding files failed" not in res.stderr:
-                raise HistoryError("could not snapshot the project: " + res.stderr.decode("utf-8", "replace").strip())
+        # Tracked files first (ignore rules never apply to them), then the new files by name.
+        self._add(unreadable, "add", "--update", "--ignore-errors")
+        if new:
+            self._add_new(unreadable, new)
         tree = self.git.line("write-tree")
         return TreeState(
             tree=tree,
-            empty_dirs=tuple(self._empty_dirs()),
+            empty_dirs=tuple(self._empty_dirs(exclude)),
             large_files=tuple(large),
             nested_repos=tuple(nested),
             modes=self._modes(tree, previous),
             unreadable=tuple(sorted(set(unreadable))),
+            ignored=self._ignored(exclude),
         )
 
-    def _left_out(self) -> tuple[list[LargeFile], list[str]]:
-        """Untracked, not ignored files above the size limit, and nested repositories.
+    def _add(self, unreadable: list[str], *args: str, stdin: bytes | None = None) -> None:
+        """Run one `git add`; files it could not read go to `unreadable`, other errors raise."""
+        res = self.git.run(*args, input=stdin, check=False)
+        if res.returncode == 0:
+            return
+        found = []
+        for line in res.stderr.splitlines():
+            match = _ERROR_PATH.match(line)
+            if match:
+                raw = next(g for g in match.groups() if g is not None)
+                found.append(decode_path(raw))
+        if not found and b"adding files failed" not in res.stderr:
+            raise HistoryError("could not snapshot the project: " + res.stderr.decode("utf-8", "replace").strip())
+        unreadable += found
+
+    def _add_new(self, unreadable: list[str], new: list[str]) -> None:
+        """Stage untracked files by name (`update-index`: linear in their number, where `add`
+        with one pathspec per file is quadratic). Unreadable files are left out and listed; if
+        one still fails, `add --ignore-errors` (slower, but it goes on) does the rest."""
+        root = os.fsencode(self.project)
+        readable = []
+        for path in new:
+            full = os.path.join(root, os.fsencode(path))
+            if os.path.islink(full) or os.access(full, os.R_OK):
+                readable.append(path)
+            else:
+                unreadable.append(path)
+        if not readable:
+            return
+        res = self.git.run("update-index", "--add", "-z", "--stdin", input=encode_paths(readable), check=False)
+        if res.returncode != 0:
+            self._add(
+                unreadable, "add", "--force", "--ignore-errors", "--pathspec-from-file=-", "--pathspec-file-nul",
+                stdin=encode_paths(readable),
+            )
+
+    def _ignored(self, exclude: str) -> tuple[tuple[str, int, int], ...] | None:
+        """The ignored files outside tool folders, with size and mtime (None past the limit)."""
+        out = self.git.out("ls-files", "--others", "--ignored", "--directory", "--no-empty-directory", "-z", exclude)
+        root = os.fsencode(self.project)
+        found: list[tuple[str, int, int]] = []
+        for raw in split_z(out):
+            if raw.endswith(b"/") or _tool_path(raw):
+                continue
+            try:
+                st = os.lstat(os.path.join(root, raw))
+            except OSError:
+                continue
+            found.append((decode_path(raw), st.st_size, st.st_mtime_ns))
+            if len(found) > IGNORED_WATCH_LIMIT:
+                return None
+        return tuple(sorted(found))
+
+    def _untracked(self, exclude: str) -> tuple[list[LargeFile], list[str], list[str]]:
+        """Untracked, not ignored paths: files above the size limit, nested repositories, and
+        the files to add.
 
         Git lists a folder holding its own `.git` as one `path/` entry.
         """
-        out = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
+        out = self.git.out("ls-files", "--others", "-z", exclude)
         large: list[LargeFile] = []
         nested: list[str] = []
+        new: list[str] = []
         for raw in split_z(out):
             if raw.endswith(b"/"):
                 nested.append(decode_path(raw.rstrip(b"/")))
@@ -155,8 +207,10 @@ class Snapshotter:
                 continue
             if stat.S_ISREG(st.st_mode) and st.st_size > self.max_file_size:
                 large.append(LargeFile(decode_path(raw), st.st_size, st.st_mtime_ns))
+            else:
+                new.append(decode_path(raw))
         large.sort(key=lambda f: f.path)
-        return large, sorted(nested)
+        return large, sorted(nested), new
 
     def _modes(self, tree: str, previous: TreeState | None) -> tuple[tuple[str, int], ...]:
         """Unusual permission bits: of every file on the first snapshot, else of changed files."""
@@ -183,9 +237,9 @@ class Snapshotter:
                 known.pop(path, None)
         return tuple(sorted(known.items()))
 
-    def _empty_dirs(self) -> list[str]:
+    def _empty_dirs(self, exclude: str) -> list[str]:
         """Leaf directories with nothing in them (git cannot store those)."""
-        out = self.git.out("ls-files", "--others", "--exclude-standard", "--directory", "-z")
+        out = self.git.out("ls-files", "--others", "--directory", "-z", exclude)
         root = os.fsencode(self.project)
         found: list[str] = []
         for raw in split_z(out):
@@ -218,3 +272,25 @@ def _leaf_empty_dirs(root: bytes, rel: bytes) -> list[bytes]:
             if entry.is_dir(follow_symlinks=False) and os.fsdecode(entry.name) not in SKIP_DIR_NAMES:
                 stack.append(current + b"/" + entry.name)
     return found
+
+
+def _tool_path(raw: bytes) -> bool:
+    """Whether an ignored path is tool data (caches, bytecode, our temp files): not watched."""
+    parts = raw.split(b"/")
+    name = parts[-1]
+    return (
+        any(os.fsdecode(p) in SKIP_DIR_NAMES for p in parts[:-1])
+        or name.endswith((b".pyc", b".pyo", b".pyd"))
+        or name == b".DS_Store"
+        or name.startswith(b".codeact-tmp-")
+    )
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write a small store file only when its text differs."""
+    try:
+        if path.read_text(encoding="utf-8", errors="surrogateescape") == text:
+            return
+    except FileNotFoundError:
+        pass
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")

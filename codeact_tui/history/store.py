@@ -29,16 +29,18 @@ from .. import paths
 from ..config import HistorySettings
 from ..core.ports import EntryKind, FileChange, HistoryEntry
 from . import excludes
-from .apply import ApplyPlan, ApplyRefused, temp_path
+from .apply import ApplyPlan, ApplyRefused, ChangedMeanwhile, temp_path
 from .changes import changes_between, untracked_between, user_summary
 from .errors import HistoryBusy, HistoryError, UnknownEntry
-from .gitcmd import Git
+from .gitcmd import Git, decode_path
 from .journal import Journal
-from .locking import StoreLock, read_json, write_json_atomic
+from .locking import StoreLock, read_json, wait_for_git_processes, write_json_atomic
 from .merge import Conflict, inverse_merge
 from .results import UndoResult
-from .selection import default_undo_target, redo_target, reverted_ids
+from .rules import Rules, is_ignore_file, recorded_rules
+from .selection import default_undo_target, named_redo_target, newest_new_work, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
+from .trees import build_tree, diff_trees
 
 HEAD_REF = "refs/codeact/head"
 ENTRY_REF = "refs/codeact/entries/{id}/{side}"
@@ -86,6 +88,7 @@ class HistoryStore:
             project,
             store_dir / "index",
             self._user_exclude if self._user_exclude.is_file() else Path(os.devnull),
+            timeout_s=settings.git_timeout_s,
         )
         self.journal = Journal(store_dir / "entries.jsonl")
         self._lock = StoreLock(store_dir / "lock")
@@ -95,6 +98,8 @@ class HistoryStore:
         self._action_thread: int | None = None
         self._closed = False
         self._snapshots: dict[str, Snapshot] = {}
+        self._rules_cache: dict[tuple[str | None, str], Rules] = {}
+        self._builtin_excludes = ""
         # In-process: one operation at a time, and none while an action runs (other threads wait).
         self._mutex = threading.RLock()
         self._idle = threading.Condition(self._mutex)
@@ -241,16 +246,30 @@ class HistoryStore:
         self._write_excludes()
 
     def _write_excludes(self) -> None:
-        """Write `info/exclude`: built-ins, virtualenvs, and the store itself if inside the project."""
+        """Refresh the built-in excludes (virtualenvs, the store itself if inside the project)
+        and write `info/attributes`."""
         extra = excludes.find_virtualenvs(self.project)
         try:
             inside = self.store_dir.relative_to(self.project)
             extra.append(inside.as_posix())
         except ValueError:
             pass
-        _write_if_changed(self.git_dir / "info" / "exclude", excludes.exclude_file_text(self.project, extra))
+        self._builtin_excludes = excludes.exclude_file_text(self.project, extra)
         # Highest-priority attributes: store bytes as they are, whatever `.gitattributes` says.
         _write_if_changed(self.git_dir / "info" / "attributes", excludes.ATTRIBUTES_TEXT)
+
+    def _rules(self, recorded: Snapshot | None) -> Rules:
+        """The exclusion rules recorded in `recorded` (None: the ignore files on disk)."""
+        tree = recorded.state.tree if recorded is not None else None
+        key = (tree, self._builtin_excludes)
+        user = self._user_exclude if self._user_exclude.is_file() else None
+        if user is not None or tree is None:  # read afresh: not part of any recorded state
+            return recorded_rules(self.git, tree, self._builtin_excludes, user)
+        if key not in self._rules_cache:
+            if len(self._rules_cache) > 16:
+                self._rules_cache.clear()
+            self._rules_cache[key] = recorded_rules(self.git, tree, self._builtin_excludes, None)
+        return self._rules_cache[key]
 
     def _clear_stale_git_locks(self, full: bool) -> None:
         """Remove `*.lock` files a killed git left behind (we hold the store lock: none is live).
@@ -268,13 +287,16 @@ class HistoryStore:
         for entry_id in (next_id - 1, next_id):
             for side in ("before", "after"):
                 candidates.append(self.git_dir / (ENTRY_REF.format(id=entry_id, side=side) + ".lock"))
-        for path in candidates:
+        found = [p for p in candidates if p.exists()]
+        refs = self.git_dir / "refs"
+        if full and refs.is_dir():
+            found += list(refs.rglob("*.lock"))
+        if found:
+            # A git started by a process that was killed can outlive it and still hold them.
+            wait_for_git_processes(self.git_dir, self.settings.git_timeout_s)
+        for path in found:
             path.unlink(missing_ok=True)
         if full:
-            refs = self.git_dir / "refs"
-            if refs.is_dir():
-                for lock in refs.rglob("*.lock"):
-                    lock.unlink(missing_ok=True)
             for tmp in self.store_dir.glob("tmp-index*"):
                 tmp.unlink(missing_ok=True)
 
@@ -311,11 +333,21 @@ class HistoryStore:
         before = self._load_snapshot(before_commit) if before_commit else None
         if before is None:
             return
-        after = self._snapshot()
+        after = self._snapshot(rules_from=before)
         if after.state == before.state:
             self._set_head(after)
             return
+        touched = self._touched_paths(pending)
         summary = f"{pending.get('summary', 'action')} (interrupted)"
+        if touched is None:
+            summary = f"{pending.get('summary', 'action')} (interrupted; may include changes made after the crash)"
+        else:
+            # Only what the action touched is its own; the rest (edits made between the crash
+            # and now) is left for the next sync, which records it as the user's.
+            after = self._partial(before, after, touched)
+            if after.state == before.state:
+                self._set_head(before)
+                return
         self._record(
             pending.get("kind", "agent"),
             summary,
@@ -325,7 +357,51 @@ class HistoryStore:
             target=pending.get("target"),
         )
 
-    def _write_pending(self, ticket: ActionTicket, writes: list[str] | None = None) -> None:
+    def _touched_paths(self, pending: dict[str, Any]) -> set[str] | None:
+        """The paths an interrupted action or undo is known to have changed, or None.
+
+        An undo, redo or restore lists its paths in the pending marker; a sandbox action's are
+        in the touched log the executor keeps (trusted only if it began after the action).
+        """
+        if pending.get("kind") in ("undo", "redo", "restore"):
+            return set(pending.get("writes", ())) | set(pending.get("deletes", ()))
+        log = paths.touched_log(self.project)
+        try:
+            lines = log.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        except OSError:
+            return None
+        if not lines or not lines[0].startswith("# started "):
+            return None
+        try:
+            log_started = float(lines[0].split()[-1])
+        except ValueError:
+            return None
+        if log_started + 1.0 < _parse_time(str(pending.get("started", ""))):
+            return None  # left by an earlier action
+        return {line for line in lines[1:] if line}
+
+    def _partial(self, before: Snapshot, after: Snapshot, touched: set[str]) -> Snapshot:
+        """`before` with the changes to `touched` paths (or under touched folders) from `after`."""
+        folders = tuple(t for t in touched if t.endswith("/"))
+
+        def mine(path: str) -> bool:
+            return path in touched or path.startswith(folders)
+
+        updates = {c.path: c.new for c in diff_trees(self.git, before.state.tree, after.state.tree) if mine(decode_path(c.path))}
+        index = self.store_dir / f"tmp-index-{os.getpid()}"
+        try:
+            tree = build_tree(self.git, before.state.tree, updates, str(index)) if updates else before.state.tree
+        finally:
+            index.unlink(missing_ok=True)
+        modes = dict(before.state.modes)
+        modes.update({p: m for p, m in after.state.modes if mine(p)})
+        for path in [p for p in modes if mine(p) and p not in dict(after.state.modes)]:
+            modes.pop(path)
+        state = replace(before.state, tree=tree, modes=tuple(sorted(modes.items())), unreadable=())
+        commit = self.git.line("commit-tree", tree, "-F", "-", input=state.message().encode("ascii"))
+        return Snapshot(commit, state)
+
+    def _write_pending(self, ticket: ActionTicket, writes: list[str] | None = None, deletes: list[str] | None = None) -> None:
         """Atomically note what is under way, so a crash can be recorded on the next start."""
         write_json_atomic(
             self._pending_path,
@@ -339,6 +415,7 @@ class HistoryStore:
                 "target": ticket.target,
                 "pid": os.getpid(),
                 "writes": writes or [],
+                "deletes": deletes or [],
             },
         )
 
@@ -376,9 +453,10 @@ class HistoryStore:
             if not isinstance(ticket, ActionTicket) or ticket is not self._ticket or ticket.finished:
                 raise HistoryError("this action was not begun by this store or was already finished")
             try:
-                after = self._snapshot()
+                after = self._snapshot(rules_from=ticket.before)
                 entry = None
-                if after.state != ticket.before.state:
+                # A change to ignored files alone still makes an entry: it lists them as not snapshotted.
+                if after.state != ticket.before.state or untracked_between(ticket.before.state, after.state):
                     entry = self._record(ticket.kind, ticket.summary, ticket.before, after, ticket.turn_id, ticket.target)
                 self._pending_path.unlink(missing_ok=True)
                 return entry
@@ -400,6 +478,27 @@ class HistoryStore:
             yield ticket
         finally:
             ticket.entry = self.finish_action(ticket)
+
+    def store_size(self) -> int:
+        """Bytes the store takes on disk (objects, refs, index, log)."""
+        return _folder_size(self.store_dir)
+
+    @staticmethod
+    def size_report(project: Path, settings: HistorySettings) -> tuple[int, str | None] | None:
+        """(bytes, warning or None) of a project's store without opening it; None if it has none.
+
+        The warning, past `store_warn_mib`, says how to shrink the store.
+        """
+        if not HistoryStore.exists(project):
+            return None
+        size = _folder_size(paths.project_data_dir(Path(os.path.realpath(project))) / "history")
+        if size <= settings.store_warn_mib << 20:
+            return size, None
+        return size, (
+            f"this project's history takes {size / (1 << 20):.0f} MiB (more than [history] "
+            f"store_warn_mib = {settings.store_warn_mib}); set [history] keep_days and run "
+            "`codeact-tui history --prune` to drop old entries and free their space"
+        )
 
     def entries(self) -> list[HistoryEntry]:
         """All entries, oldest first (reads the log; needs no lock)."""
@@ -499,22 +598,49 @@ class HistoryStore:
                 "undo", target, target, current, f"undo #{target.id}: {target.summary}"
             )
 
-    def redo(self) -> UndoResult:
-        """Take back the newest undo that is still in effect, keeping later work.
+    def redo(self, entry_id: int | None = None) -> UndoResult:
+        """Take back an undo that is still in effect, keeping later work.
+
+        Without an id: the newest undo, unless new work (an action, your edit, a restore) came
+        after it — new work drops the redo stack. With an id (an undo entry, or an entry that an
+        undo took back): that undo, even past newer work; the message names what it redoes.
 
         Raises:
+            UnknownEntry: no such entry.
             HistoryBusy: another process holds the lock.
         """
         with self._locked():
             current = self.sync()
             entries = self.journal.entries()
-            undo = redo_target(entries)
-            if undo is None:
-                return UndoResult(False, "nothing to redo: no undo is in effect")
+            if entry_id is None:
+                undo = redo_target(entries)
+                if undo is None:
+                    work = newest_new_work(entries)
+                    older = [e for e in entries if e.kind == "undo" and e.id not in reverted_ids(entries)]
+                    if work is not None and older:
+                        return UndoResult(
+                            False,
+                            f"nothing to redo: new work (#{work.id}) came after the last undo. To bring "
+                            f"back an older undone entry, name it: `codeact-tui redo {older[-1].target}`",
+                        )
+                    return UndoResult(False, "nothing to redo: no undo is in effect")
+            else:
+                named = self.entry(entry_id)
+                undo = named_redo_target(entries, named.id)
+                if undo is None:
+                    return UndoResult(False, f"nothing to redo: #{named.id} is not undone", target=named)
             original = self.entry(undo.target) if undo.target is not None else undo
-            return self._revert(
-                "redo", undo, original, current, f"redo #{original.id}: {original.summary}"
-            )
+            result = self._revert("redo", undo, original, current, f"redo #{original.id}: {original.summary}")
+            if result.ok and result.entry is not None:
+                result = replace(result, message=f"{result.message}; brought back #{original.id} (taking back undo #{undo.id})")
+            return result
+
+    def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: nothing; the app greys it out)."""
+        undo = redo_target(self.journal.entries())
+        if undo is None or undo.target is None:
+            return None
+        return self.entry(undo.target)
 
     def restore(self, entry_id: int) -> UndoResult:
         """Make the tree equal to the state after entry `entry_id` (0: before the first entry).
@@ -572,7 +698,10 @@ class HistoryStore:
         done: str,
     ) -> UndoResult:
         """Write `wanted` to disk (crash-safe: a pending marker first) and record the entry."""
+        left = _not_undoable(kind, shown, self._large_paths(shown))
         if wanted.tree == current.state.tree and wanted.empty_dirs == current.state.empty_dirs:
+            if left:
+                return UndoResult(False, f"could not {kind} #{target_id}: {left}", target=shown)
             if kind == "restore":
                 note = "nothing to change: the project already is in that state"
             else:
@@ -589,19 +718,27 @@ class HistoryStore:
                 conflicts=tuple(Conflict(path, reason) for path, reason in refused.blocked),
             )
         ticket = ActionTicket(kind, _one_line(summary), None, current, self._next_id(), now_iso(), target_id)
-        self._write_pending(ticket, plan.write_paths)
+        self._write_pending(ticket, plan.write_paths, plan.delete_paths)
         failure: OSError | None = None
         try:
             plan.run()
         except OSError as exc:  # e.g. a file changed under us; record what was done so far
             failure = exc
         after = self._snapshot(current)
+        if failure is not None:
+            # Only what this wrote is the entry's; a file saved meanwhile stays the user's.
+            after = self._partial(current, after, set(getattr(plan, "done", [])))
         entry = None
         if after.state != current.state:
             entry = self._record(kind, ticket.summary, current, after, target=target_id)
         self._pending_path.unlink(missing_ok=True)
         warnings: list[str] = []
-        if failure is not None:
+        if isinstance(failure, ChangedMeanwhile):
+            warnings.append(
+                f"refused to go on: {failure}. "
+                + (f"What was changed before is entry #{entry.id} and can be undone." if entry else "Nothing was changed.")
+            )
+        elif failure is not None:
             warnings.append(
                 f"stopped part-way: {failure}; what was changed is recorded"
                 + (f" as entry #{entry.id} and can be undone" if entry else "")
@@ -612,17 +749,24 @@ class HistoryStore:
             warnings.append(f"the project differs from the expected result in: {names}")
         if after.state.unreadable:
             warnings.append("unreadable files were left out: " + ", ".join(after.state.unreadable[:5]))
+        if left:
+            warnings.append(f"could not {kind} everything: {left}")
         message = done + (f" (entry #{entry.id}; undo it with `codeact-tui undo {entry.id}`)" if entry else "")
         return UndoResult(not warnings, message, entry=entry, target=shown, warnings=tuple(warnings))
 
     # --- snapshots and refs -------------------------------------------------------------------
 
-    def _snapshot(self, head: Snapshot | None = None) -> Snapshot:
-        """Snapshot the tree; reuses the head commit when nothing changed."""
+    def _snapshot(self, head: Snapshot | None = None, rules_from: Snapshot | None = None) -> Snapshot:
+        """Snapshot the tree; reuses the head commit when nothing changed.
+
+        Untracked files are left out by the rules recorded in `rules_from` (default: `head`),
+        so an action's own change to an ignore file never hides files from its own entry.
+        """
         self._write_excludes()  # a virtualenv may have appeared since the last snapshot
         if head is None:
             head = self._head()
-        state = self._snapshotter.take(head.state if head is not None else None)
+        rules = self._rules(rules_from or head)
+        state = self._snapshotter.take(head.state if head is not None else None, rules, self.store_dir / "rules")
         if head is not None and head.state == state:
             return Snapshot(head.commit, state)
         commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))
@@ -691,12 +835,18 @@ class HistoryStore:
         target: int | None = None,
     ) -> HistoryEntry:
         """Append an entry for the change `before` → `after` and move the head (under the lock)."""
+        files = tuple(self._changes(before, after))
+        rule_files = [f.path for f in files if is_ignore_file(f.path) or (f.old_path and is_ignore_file(f.old_path))]
+        summary = _one_line(summary)
+        if rule_files:
+            # Shown with the entry: from the next snapshot on, these rules decide what is kept.
+            summary += f" (changes what the history leaves out: {', '.join(rule_files[:3])})"
         entry = HistoryEntry(
             id=self._next_id(),
             kind=kind,
             time=now_iso(),
-            summary=_one_line(summary),
-            files=tuple(self._changes(before, after)),
+            summary=summary,
+            files=files,
             before=before.commit,
             after=after.commit,
             turn_id=turn_id,
@@ -712,6 +862,15 @@ class HistoryStore:
             self.git.run("pack-refs", "--all", "--prune", check=False)
         return entry
 
+    def _large_paths(self, entry: HistoryEntry | None) -> set[str]:
+        """The over-limit files an entry's two snapshots list."""
+        found: set[str] = set()
+        for commit in (entry.before, entry.after) if entry is not None and entry.untracked else ():
+            snap = self._load_snapshot(commit) if commit else None
+            if snap is not None:
+                found |= {f.path for f in snap.state.large_files}
+        return found
+
     def _changes(self, before: Snapshot, after: Snapshot) -> list[FileChange]:
         """The files (and empty folders, and large untracked files) that differ."""
         return changes_between(self.git, before.state, after.state)
@@ -726,6 +885,32 @@ def _write_if_changed(path: Path, text: str) -> None:
     except FileNotFoundError:
         pass
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+
+def _not_undoable(kind: EntryKind, shown: HistoryEntry | None, large: set[str]) -> str:
+    """Words for what an undo or redo of `shown` cannot take back: the files above the size
+    limit it changed (`large`: those its snapshots list). Nested repositories and ignored
+    files are left alone by design and only listed with the entry."""
+    files = [p for p in (shown.untracked if shown is not None else ()) if p in large]
+    if kind not in ("undo", "redo") or not files:
+        return ""
+    names = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    return (
+        f"{names} {'was' if len(files) == 1 else 'were'} too large to snapshot, so the history "
+        "cannot bring back or remove them; change them by hand"
+    )
+
+
+def _folder_size(folder: Path) -> int:
+    """Bytes of the files under `folder`."""
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def _parse_time(text: str) -> float:

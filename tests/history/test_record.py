@@ -74,6 +74,8 @@ def test_store_lives_outside_the_project(store: HistoryStore, project: Path) -> 
 
 def test_builtin_excludes_and_gitignore_are_respected(store: HistoryStore, project: Path) -> None:
     (project / ".gitignore").write_text("*.log\nbuild/\n")
+    (project / "env" / "bin").mkdir(parents=True)
+    (project / "env" / "bin" / "python").symlink_to("/usr/bin/python3")  # a real virtualenv has one
     entry = act(
         store,
         {

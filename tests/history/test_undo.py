@@ -154,3 +154,27 @@ def test_undo_of_a_user_entry_by_id(store: HistoryStore, project: Path) -> None:
     user = [e for e in store.entries() if e.kind == "user"][0]
     assert store.undo(user.id).ok
     assert (project / "a.txt").read_text() == "1\n" and (project / "b.txt").exists()
+
+
+def test_new_work_drops_the_redo_stack_and_an_older_undo_is_redone_by_name(store: HistoryStore, project: Path) -> None:
+    first = act(store, {"a.txt": "a\n"})
+    assert first is not None and store.undo().ok
+    assert store.redo_target() == store.entry(first.id)
+    act(store, {"b.txt": "b\n"})
+    assert store.redo_target() is None
+    plain = store.redo()
+    assert not plain.ok and f"redo {first.id}" in plain.message
+    assert not (project / "a.txt").exists()
+    named = store.redo(first.id)
+    assert named.ok, named
+    assert f"brought back #{first.id}" in named.message
+    assert (project / "a.txt").read_text() == "a\n" and (project / "b.txt").exists()
+    assert not store.redo(first.id).ok  # no longer undone
+
+
+def test_a_user_edit_after_an_undo_also_drops_the_redo_stack(store: HistoryStore, project: Path) -> None:
+    act(store, {"a.txt": "a\n"})
+    assert store.undo().ok
+    (project / "mine.txt").write_text("user\n")
+    assert not store.redo().ok
+    assert not (project / "a.txt").exists()
