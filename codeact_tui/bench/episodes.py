@@ -190,6 +190,16 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
+def bench_agent(model: ChatModel, executor: object, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
+    """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
+    history (the episode's folder is temporary), the benchmark's reply budget and deadline."""
+    return Agent(
+        model=model, executor=executor, history=None, prompts=prompts,  # type: ignore[arg-type]
+        system_prompt=build_system_prompt(prompts, project=project, instructions_file="", code_tools=False),
+        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s),
+    )
+
+
 class ReloadingRunner:
     """The executor for our agent in a benchmark session: when an action resets the session
     (deadline), what the benchmark put into it (the task's tools, the test runner) is loaded

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ...core import events as ev
-from ...core.agent import Agent, AgentOptions
+from ...core.agent import Agent
 from ...core.ports import ChatModel, ModelError
-from ...core.prompts import PromptLibrary, build_system_prompt
-from ..episodes import ReloadingRunner, TurnCallback
+from ...core.prompts import PromptLibrary
+from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import CodeRunner, GuestError
 from ..overflow import is_context_overflow
 from ..records import EpisodeRecord
@@ -207,13 +207,9 @@ async def _solve(
         try:
             await runner.start()
             await setup()
-            agent = Agent(
-                model=model,
-                executor=ReloadingRunner(runner, setup),
-                history=None,
-                prompts=prompts,
-                system_prompt=build_system_prompt(prompts, project=project, instructions_file="", code_tools=False),
-                options=AgentOptions(max_turns=config.max_turns, deadline_s=config.action_timeout_s),
+            agent = bench_agent(
+                model, ReloadingRunner(runner, setup), prompts, project,
+                max_turns=config.max_turns, deadline_s=config.action_timeout_s,
             )
             instructions = exercise.instructions()
             if native:
