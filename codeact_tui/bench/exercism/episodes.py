@@ -31,7 +31,7 @@ from ...core.agent import Agent
 from ...core.ports import ChatModel, ModelError
 from ...core.prompts import PromptLibrary
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
-from ..guest_task import CodeRunner, GuestError
+from ..guest_task import GuestError
 from ..overflow import is_context_overflow
 from ..records import EpisodeRecord
 from . import prompts as text
