@@ -1,7 +1,8 @@
-"""The headless layers never import textual (DESIGN.md §2)."""
+"""The headless layers never import textual or rich (DESIGN.md §2), and the import contracts hold."""
 
 from __future__ import annotations
 
+import json
 import pkgutil
 import subprocess
 import sys
@@ -11,11 +12,12 @@ import pytest
 
 import codeact_tui
 
-HEADLESS_PACKAGES = ("core", "llm", "executor", "history", "codeintel", "bench", "commands")
+HEADLESS_PACKAGES = ("core", "conversation", "llm", "executor", "history", "codeintel", "bench", "commands")
+TERMINAL_TOOLKITS = ("textual", "rich")
 
 
 def _headless_modules() -> list[str]:
-    names = ["codeact_tui.config", "codeact_tui.paths", "codeact_tui.resources"]
+    names = ["codeact_tui.config", "codeact_tui.paths", "codeact_tui.resources", "codeact_tui.wiring"]
     root = Path(codeact_tui.__file__).parent
     for package in HEADLESS_PACKAGES:
         names.append(f"codeact_tui.{package}")
@@ -24,11 +26,33 @@ def _headless_modules() -> list[str]:
     return names
 
 
+# Runs in a fresh interpreter: records which module imports a terminal toolkit first. A
+# third-party library may bring one along (httpx imports rich for its own command line); only
+# our modules importing one directly, or textual at all, count.
+_PROBE = """
+import builtins, importlib, json, sys
+toolkits = {toolkits!r}
+importers = {{}}
+real_import = builtins.__import__
+def spy(name, globals=None, locals=None, fromlist=(), level=0):
+    top = name.split(".")[0]
+    if level == 0 and top in toolkits and top not in sys.modules:
+        importers.setdefault(top, (globals or {{}}).get("__name__", "?"))
+    return real_import(name, globals, locals, fromlist, level)
+builtins.__import__ = spy
+importlib.import_module({module!r})
+print(json.dumps({{"textual": "textual" in sys.modules, "ours": sorted(
+    f"{{top}} (imported by {{who}})" for top, who in importers.items() if who.startswith("codeact_tui"))}}))
+"""
+
+
 @pytest.mark.parametrize("module", _headless_modules())
-def test_headless_module_does_not_import_textual(module: str) -> None:
-    code = f"import sys, importlib; importlib.import_module({module!r}); print('textual' in sys.modules)"
+def test_headless_module_imports_no_terminal_toolkit(module: str) -> None:
+    code = _PROBE.format(toolkits=TERMINAL_TOOLKITS, module=module)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False", f"{module} pulls in textual"
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not found["textual"], f"{module} pulls in textual"
+    assert not found["ours"], f"{module} imports {found['ours']}"
 
 
 def test_import_linter_contracts_hold() -> None:
@@ -42,3 +66,19 @@ def test_import_linter_contracts_hold() -> None:
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_only_the_conversation_service_builds_an_agent() -> None:
+    """One composition of model, sandbox, history and prompts; the benchmark harness, which
+    drives the loop with its own guest-side executor and no history, is the documented exception."""
+    import ast
+
+    root = Path(codeact_tui.__file__).parent
+    allowed = {"conversation/service.py", "bench/episodes.py"}
+    builders = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Agent":
+                builders.add(path.relative_to(root).as_posix())
+    assert builders - allowed == set(), f"only the conversation service builds an Agent, not {builders - allowed}"
+    assert "conversation/service.py" in builders

@@ -32,7 +32,7 @@ from codeact_tui.config import Settings  # noqa: E402
 from codeact_tui.core.ports import ExecutionResult, FileChange, HistoryEntry  # noqa: E402
 from codeact_tui.llm.scripted import ScriptedModel  # noqa: E402
 from codeact_tui.ui.app import CodeActApp, make_app  # noqa: E402
-from codeact_tui.ui.session import AppServices  # noqa: E402
+from codeact_tui.conversation import Services  # noqa: E402
 from tests.fakes.executor import InProcessExecutor  # noqa: E402
 
 ACTION = "Let me check.\n<execute>\nfor i in range(40):\n    print('line', i)\n</execute>"
@@ -49,9 +49,9 @@ def _isolated_env() -> dict[str, str]:
     return env
 
 
-def _services(model: ScriptedModel) -> AppServices:
+def _services(model: ScriptedModel) -> Services:
     return dataclasses.replace(
-        AppServices(),
+        Services(),
         make_model=lambda s: model,
         make_executor=lambda p, s: InProcessExecutor(p),
         sandbox_is_warm=lambda: True,
@@ -184,7 +184,7 @@ async def _stream(actions: int, tokens: int, rate: float) -> dict[str, float]:
             main = app.screen
             started = time.perf_counter()
             await main.transcript.mount_all(_long_transcript_widgets(actions))  # type: ignore[attr-defined]
-            await main._trim()  # type: ignore[attr-defined]  # what the screen does as entries arrive
+            await main.transcript.trim()  # type: ignore[attr-defined]  # what the transcript does as entries arrive
             await pilot.pause()
             mount_s = time.perf_counter() - started
             on_screen = len(main.transcript.children)  # type: ignore[attr-defined]

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..core.manual import ManualActionOutcome, run_manual_action
+from ..conversation import Conversation, ManualActionOutcome, SetupError
+from ..core import events as ev
 from ..executor import SandboxUnavailable
 from ..executor import compile_cache
-from ..history import HistoryError, HistoryStore
-from ..wiring import build_executor
 from .terminal_text import printable
 
 OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
@@ -102,12 +101,9 @@ def exit_status(outcome: ManualActionOutcome) -> int:
 
 
 async def _run(code: str, project: Path, settings: Settings, timeout: float | None, as_json: bool) -> ManualActionOutcome:
-    def stream(name: str, text: str) -> None:
-        target = sys.stdout if name == "stdout" else sys.stderr
-        target.write(printable(text, keep_newlines=True))
-        target.flush()
-
-    executor = build_executor(project, settings)
+    """Run the code as one manual action of a conversation; raises SetupError when the sandbox
+    or the history cannot be used, or the run itself failed."""
+    conversation = Conversation(project, settings)
     loop = asyncio.get_running_loop()
     presses = 0
 
@@ -116,17 +112,32 @@ async def _run(code: str, project: Path, settings: Settings, timeout: float | No
         presses += 1
         if presses == 1:
             print("\ncodeact-tui: interrupting… (Ctrl-C again stops it hard)", file=sys.stderr)
-        executor.interrupt()
+        conversation.interrupt()
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
-        with HistoryStore.open(project, settings.history) as history:
-            async with executor:
-                return await run_manual_action(
-                    executor, history, code, on_output=None if as_json else stream, deadline_s=timeout
-                )
+        conversation.open_history()
+        if conversation.history_error is not None:
+            raise SetupError(f"the history store could not be used: {conversation.history_error}")
+        await conversation.start_sandbox()
+        result = entry = None
+        async for event in conversation.manual(code, deadline_s=timeout):
+            match event:
+                case ev.ExecutionOutput(stream=stream, text=text) if not as_json:
+                    target = sys.stdout if stream == "stdout" else sys.stderr
+                    target.write(printable(text, keep_newlines=True))
+                    target.flush()
+                case ev.ExecutionFinished(result=finished):
+                    result = finished
+                case ev.SnapshotTaken(entry=recorded):
+                    entry = recorded
+                case ev.TurnFailed(message=message):
+                    raise SetupError(message)
+        assert result is not None
+        return ManualActionOutcome(result, entry)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        await conversation.close()
 
 
 def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
@@ -140,10 +151,8 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ensure_warm_sandbox(quiet=args.json)
         outcome = asyncio.run(_run(code, project, settings, args.timeout, args.json))
-    except SandboxUnavailable as exc:
+    except (SandboxUnavailable, SetupError) as exc:
         return _fail(str(exc))
-    except HistoryError as exc:
-        return _fail(f"the history store could not be used: {exc}")
     result = outcome.result
     if args.json:
         print(json.dumps(outcome_json(outcome), ensure_ascii=False))

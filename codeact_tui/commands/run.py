@@ -9,105 +9,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import paths
-from ..config import ModelSettings, Settings
+from ..config import Settings
+from ..conversation import Conversation, Services, SetupError, apply_overrides
 from ..core import events as ev
-from ..core.agent import Agent, AgentOptions
-from ..core.ports import ChatModel, Executor, History, ModelSetupError
-from ..core.prompts import PromptLibrary, build_system_prompt
-from ..core.transcript import (
-    Transcript,
-    TranscriptError,
-    find_transcript,
-    load_messages,
-)
-from ..resources import resource_dir
-from ..wiring import repo_map_text
+from ..core.ports import ModelSetupError
+from ..core.transcript import TranscriptError
+from .exec_code import compile_progress_printer
 from .run_output import JsonLinesRenderer, TranscriptRenderer
 
 ANSWERED, FAILED, SETUP_ERROR, INTERRUPTED = 0, 1, 2, 130
 
-
-class SetupError(RuntimeError):
-    """The run cannot start; the message says why and what to do."""
-
-
-Workspace = tuple[Executor, History | None]
-WorkspaceOpener = Callable[[Path, Settings, bool], AbstractAsyncContextManager[Workspace]]
-
-
-@asynccontextmanager
-async def open_sandbox_workspace(project: Path, settings: Settings, execute: bool) -> AsyncIterator[Workspace]:
-    """The real sandbox and history store of a project (the sandbox only when actions run)."""
-    from ..executor import SandboxUnavailable
-    from ..history import HistoryError, HistoryStore
-    from ..wiring import build_executor
-
-    try:
-        history = HistoryStore.open(project, settings.history)
-    except HistoryError as exc:
-        raise SetupError(f"the history store could not be used: {exc}") from None
-    with history:
-        if not execute:
-            yield _NoExecutor(), history
-            return
-        from .exec_code import ensure_warm_sandbox
-
-        try:
-            ensure_warm_sandbox(quiet=not sys.stderr.isatty())
-            executor = build_executor(project, settings)
-            await executor.start()
-        except SandboxUnavailable as exc:
-            raise SetupError(str(exc)) from None
-        try:
-            yield executor, history
-        finally:
-            await executor.close()
-
-
-def _make_model(settings: ModelSettings) -> ChatModel:
-    from ..llm.factory import make_chat_model
-
-    return make_chat_model(settings)
-
-
-@dataclass
-class RunServices:
-    """How `run` builds what it talks to; tests replace these with fakes."""
-
-    make_model: Callable[[ModelSettings], ChatModel] = field(default=_make_model)
-    open_workspace: WorkspaceOpener = field(default=open_sandbox_workspace)
-    repo_map: Callable[[Path, Settings, int], str | None] | None = None
-    """Builds the repo map for the system prompt (project, settings, token budget); None: the
-    code-intelligence map."""
-    code_tools: bool = True
-    """Whether the workspace offers the code tools (so the system prompt describes them)."""
-
-
-SERVICES = RunServices()
-"""The services `run` uses (the composition root's default)."""
-
-
-class _NoExecutor:
-    """The executor of `--approve plan`: nothing ever runs."""
-
-    async def run(self, code: str, *, on_output: Any = None, deadline_s: float | None = None) -> Any:
-        raise RuntimeError("plan mode never runs code")
-
-    def interrupt(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
+SERVICES = Services()
+"""The services `run` uses (the composition root's default; tests replace it)."""
 
 
 def register(subparsers: Any) -> None:
@@ -137,15 +56,18 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=cmd_run)
 
 
-def apply_overrides(args: argparse.Namespace, settings: Settings) -> Settings:
-    """The settings with the command line's choices applied."""
-    model_changes = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
-    agent_changes = {k: v for k, v in (("max_turns", args.max_turns), ("approve", args.approve)) if v is not None}
-    return dataclasses.replace(
-        settings,
-        model=dataclasses.replace(settings.model, **model_changes),
-        agent=dataclasses.replace(settings.agent, **agent_changes),
-    )
+def _sandbox_progress(quiet: bool) -> Callable[[float], None] | None:
+    """Progress of the one-time sandbox compile on stderr (nothing when `quiet`)."""
+    if quiet:
+        return None
+    show = compile_progress_printer()
+
+    def progress(elapsed_s: float) -> None:
+        if elapsed_s == 0.0:
+            print("Preparing the sandbox: compiling the WebAssembly interpreter (one time only).", file=sys.stderr)
+        show(elapsed_s)
+
+    return progress
 
 
 async def run_task(
@@ -154,61 +76,31 @@ async def run_task(
     settings: Settings,
     render: Callable[[ev.Event], None],
     *,
-    services: RunServices | None = None,
+    services: Services | None = None,
     resume: str | None = None,
 ) -> int:
-    """Run one task to its end, rendering every event; returns the exit status."""
-    services = services or SERVICES
-    conversations = paths.project_data_dir(project) / "conversations"
-    earlier = []
-    transcript: Transcript | None = None
-    if resume is not None:
-        try:
-            path = find_transcript(conversations, resume)
-        except TranscriptError as exc:
-            raise SetupError(str(exc)) from None
-        earlier = load_messages(path)
-        transcript = Transcript.open(path)
-    model = services.make_model(settings.model)
+    """Run one user turn to its end, rendering every event; returns the exit status."""
+    conversation = Conversation(project, settings, services or SERVICES, resume=resume)
     try:
         try:
-            info = await model.prepare()  # fail fast, before the sandbox starts
+            conversation.load_resume()
+        except TranscriptError as exc:
+            raise SetupError(str(exc)) from None
+        try:
+            await conversation.prepare_model()  # fail fast, before the sandbox starts
         except ModelSetupError as exc:
             raise SetupError(str(exc)) from None
-        budget = min(settings.codeintel.map_tokens, info.context_window // 8)
-        make_map = services.repo_map or repo_map_text
-        repo_map = make_map(project, settings, budget) if budget > 0 else None
-        prompts = PromptLibrary(resource_dir("prompts"))
-        system_prompt = build_system_prompt(
-            prompts,
-            project=project,
-            instructions_file=settings.agent.instructions_file,
-            repo_map=repo_map,
-            code_tools=services.code_tools and settings.agent.approve != "plan",
-        )
-        if transcript is None:
-            transcript = Transcript.create(conversations, project=str(project.resolve()), model=f"{info.backend}:{info.name}")
-        execute = settings.agent.approve != "plan"
-        async with services.open_workspace(project, settings, execute) as (executor, history):
-            agent = Agent(
-                model=model,
-                executor=executor,
-                history=history,
-                prompts=prompts,
-                system_prompt=system_prompt,
-                options=AgentOptions(
-                    max_turns=settings.agent.max_turns,
-                    approve=settings.agent.approve,
-                    observation_limit_lines=settings.agent.observation_limit_lines,
-                ),
-                transcript=transcript,
-                resume=earlier,
-            )
-            return await _drive(agent, task, render)
+        await asyncio.to_thread(conversation.open_history)
+        if conversation.history_error is not None:
+            raise SetupError(f"the history store could not be used: {conversation.history_error}")
+        if settings.agent.approve != "plan":  # plan mode never runs code: no sandbox
+            took = await conversation.start_sandbox(_sandbox_progress(quiet=not sys.stderr.isatty()))
+            if took is not None and sys.stderr.isatty():
+                print(f"\rSandbox ready after {took:.0f}s.{' ' * 40}", file=sys.stderr)
+        await conversation.connect()
+        return await _drive(conversation, task, render)
     finally:
-        await model.close()
-        if transcript is not None:
-            transcript.close()
+        await conversation.close()
 
 
 APPROVAL_PROMPT = "Run this action? [Y]es / [n]o, skip it / [s]top the turn: "
@@ -245,7 +137,7 @@ async def ask_on_terminal(future: asyncio.Future[ev.Approval], stream_in: TextIO
         loop.remove_reader(fd)
 
 
-async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) -> int:
+async def _drive(conversation: Conversation, task: str, render: Callable[[ev.Event], None]) -> int:
     """Consume the turn; Ctrl-C interrupts it (a second Ctrl-C stops an action hard). In `ask`
     mode each action waits for an answer typed on the terminal."""
     loop = asyncio.get_running_loop()
@@ -255,7 +147,7 @@ async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) ->
     def on_sigint() -> None:
         nonlocal interrupted
         interrupted = True
-        agent.interrupt()
+        conversation.interrupt()
 
     try:
         loop.add_signal_handler(signal.SIGINT, on_sigint)
@@ -264,7 +156,7 @@ async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) ->
         installed = False
     status = FAILED
     try:
-        async for event in agent.run_turn(task):
+        async for event in conversation.turn(task):
             render(event)
             if isinstance(event, ev.ApprovalRequested):
                 asking.add(asyncio.create_task(ask_on_terminal(event.future, sys.stdin, sys.stderr)))
@@ -280,7 +172,7 @@ async def _drive(agent: Agent, task: str, render: Callable[[ev.Event], None]) ->
     return status
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings, services: RunServices | None = None) -> int:
+def cmd_run(args: argparse.Namespace, settings: Settings, services: Services | None = None) -> int:
     """The `run` handler."""
     project: Path = args.path
     if not project.is_dir():
@@ -293,7 +185,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, services: RunServices 
     if not task.strip():
         print("codeact-tui run: the task is empty", file=sys.stderr)
         return SETUP_ERROR
-    settings = apply_overrides(args, settings)
+    settings = apply_overrides(settings, args)
     if settings.agent.approve == "ask" and (args.json or not sys.stdin.isatty() or args.task == "-"):
         print(
             "codeact-tui run: approve = ask needs answers typed on a terminal; "

@@ -112,8 +112,83 @@ class ActionTicket(Protocol):
     """What `History.begin_action` returns; handed back to `finish_action`."""
 
 
+class ConflictHunk(Protocol):
+    """One region where later work and a wanted change overlap."""
+
+    @property
+    def line(self) -> int:
+        """Where it starts in the current file (1-based)."""
+        ...
+
+    @property
+    def current(self) -> str:
+        """What the file has there now."""
+        ...
+
+    @property
+    def wanted(self) -> str:
+        """What the change wants there."""
+        ...
+
+
+class Conflict(Protocol):
+    """A file an undo, redo or restore refused to touch, and why."""
+
+    @property
+    def path(self) -> str:
+        """The project-relative path."""
+        ...
+
+    @property
+    def reason(self) -> str:
+        """Why, in words."""
+        ...
+
+    @property
+    def hunks(self) -> Sequence[ConflictHunk]:
+        """The overlapping regions (empty when the whole file is the problem)."""
+        ...
+
+
+class HistoryChange(Protocol):
+    """What an undo, redo or restore reports back."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the tree now is what was asked for (also when there was nothing to do)."""
+        ...
+
+    @property
+    def message(self) -> str:
+        """What happened and what the user can do next."""
+        ...
+
+    @property
+    def entry(self) -> HistoryEntry | None:
+        """The new `undo`/`redo`/`restore` entry, or None when nothing was written."""
+        ...
+
+    @property
+    def target(self) -> HistoryEntry | None:
+        """The entry that was undone, redone or restored to."""
+        ...
+
+    @property
+    def conflicts(self) -> Sequence[Conflict]:
+        """Why it was refused: the files (and regions) later work changed."""
+        ...
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """Things the user should know even though it worked."""
+        ...
+
+
 class History(Protocol):
-    """Snapshots of the project around every action, with diff, undo, redo and restore."""
+    """Snapshots of the project around every action, with diff, undo, redo and restore.
+
+    Every method blocks (git runs underneath): call them from a thread in async code.
+    """
 
     def begin_action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> ActionTicket:
         """Snapshot the tree before an action; first records outside changes as a `user` entry."""
@@ -125,6 +200,35 @@ class History(Protocol):
 
     def entries(self) -> list[HistoryEntry]:
         """All entries, oldest first."""
+        ...
+
+    def sync(self) -> object:
+        """Record changes made outside actions since the last snapshot (as a `user` entry)."""
+        ...
+
+    def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
+        """What one entry changed, as a unified diff (only `paths`, when given)."""
+        ...
+
+    def undo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back one entry (default: the newest agent or manual one in effect), keeping
+        later work; refuses, writing nothing, where later work overlaps."""
+        ...
+
+    def redo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back an undo still in effect (default: the newest, unless new work came after)."""
+        ...
+
+    def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: there is nothing to redo)."""
+        ...
+
+    def restore(self, entry_id: int) -> HistoryChange:
+        """Make the project what it was right after an entry (recorded as an entry itself)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (its lock and files)."""
         ...
 
 

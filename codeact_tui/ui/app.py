@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..config import Settings
-from .session import AppServices, Session
+from ..conversation import Conversation, Services
 from .themes import DEFAULT_THEME, load_themes
 
 
@@ -25,10 +25,10 @@ class CodeActApp(App[None]):
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, session: Session, *, theme: str | None = None) -> None:
+    def __init__(self, conversation: Conversation, *, theme: str | None = None) -> None:
         super().__init__()
-        self.session = session
-        self._wanted_theme = theme or session.settings.ui.theme or DEFAULT_THEME
+        self.conversation = conversation
+        self._wanted_theme = theme or conversation.settings.ui.theme or DEFAULT_THEME
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
@@ -44,14 +44,14 @@ class CodeActApp(App[None]):
             self.theme_problems.append(f"there is no theme {self._wanted_theme!r}; using {DEFAULT_THEME}")
         from .screens.main import MainScreen
 
-        self.push_screen(MainScreen(self.session))
+        self.push_screen(MainScreen(self.conversation))
         for problem in self.theme_problems:
             self.notify(f"theme skipped: {problem}", severity="warning")
         if self.pick_conversation_at_start:
             self.call_after_refresh(self.action_resume)
 
     async def on_unmount(self) -> None:
-        await self.session.close()
+        await self.conversation.close()
 
     @property
     def main_screen(self) -> Screen[None] | None:
@@ -92,8 +92,8 @@ class CodeActApp(App[None]):
 
     def open_in_editor(self, relative: str) -> None:
         """Open a project file in `$VISUAL`/`$EDITOR` (the app is suspended meanwhile)."""
-        path = (self.session.project / relative).resolve()
-        editor = self.session.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        path = (self.conversation.project / relative).resolve()
+        editor = self.conversation.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
             self.notify(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}", severity="warning", timeout=8)
@@ -126,12 +126,11 @@ class CodeActApp(App[None]):
         yield SystemCommand("Copy last answer", "Copy the newest answer to the clipboard", self.action_copy_answer)
         yield SystemCommand("Next theme", "Cycle through the themes (Ctrl+T)", self.action_next_theme)
         yield SystemCommand("Key bindings", "Show the help screen (F1)", self.action_help)
-        approve = self.session.settings.agent.approve
-        if approve == "ask" and self.session.always_approve:
+        if self.conversation.approve_mode == "ask" and self.conversation.always_approve:
             yield SystemCommand("Ask before each action again", "Stop approving actions automatically", self._ask_again)
 
     def _ask_again(self) -> None:
-        self.session.always_approve = False
+        self.conversation.set_always_approve(False)
         self.notify("Actions will ask for approval again.")
 
     def action_resume(self) -> None:
@@ -143,7 +142,7 @@ class CodeActApp(App[None]):
             if conversation and main is not None:
                 main.resume(conversation)  # type: ignore[attr-defined]
 
-        self.push_screen(ResumeScreen(self.session.conversations_dir), chosen)
+        self.push_screen(ResumeScreen(self.conversation.conversations_dir), chosen)
 
 
 _BUILTIN_THEMES = frozenset(
@@ -157,11 +156,11 @@ def make_app(
     project: Path,
     settings: Settings,
     *,
-    services: AppServices | None = None,
+    services: Services | None = None,
     resume: str | None = None,
     theme: str | None = None,
 ) -> CodeActApp:
     """The app for one project (the CLI and the tests build it the same way)."""
-    session = Session(project=Path(project).resolve(), settings=settings, services=services or AppServices(), resume=resume)
-    session.load_resume()
-    return CodeActApp(session, theme=theme)
+    conversation = Conversation(Path(project).resolve(), settings, services, resume=resume)
+    conversation.load_resume()
+    return CodeActApp(conversation, theme=theme)

@@ -4,12 +4,12 @@ only when the app really starts, so the other subcommands stay quick)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..conversation.overrides import apply_overrides
 
 
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +44,7 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     if not project.is_dir():
         print(f"codeact-tui: {project} is not a folder; pass a project folder", file=sys.stderr)
         return 2
-    model_changes = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
-    agent_changes = {"approve": args.approve} if args.approve else {}
-    settings = dataclasses.replace(
-        settings,
-        model=dataclasses.replace(settings.model, **model_changes),
-        agent=dataclasses.replace(settings.agent, **agent_changes),
-    )
+    settings = apply_overrides(settings, args)
     from ..core.transcript import TranscriptError
     from .app import make_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeact_tui.core.actions import action_complete, parse_reply, summarize_code
+from codeact_tui.core.actions import action_complete, parse_reply, reply_prose, summarize_code
 
 
 def test_execute_block_is_an_action() -> None:
@@ -106,7 +106,7 @@ def test_fence_before_a_mentioned_tag_wins() -> None:
     reply = "```python\nprint(1)\n```\nThe `<execute>` block is the same as before. <execute>print(2)</execute>"
     parsed = parse_reply(reply)
     assert parsed.kind == "action" and parsed.fenced and parsed.code == "print(1)"
-    assert action_complete(reply) == -1
+    assert action_complete(reply) == reply.index("```\nThe") + 3  # the fence ends the action
 
 
 def test_tag_in_inline_code_is_a_mention() -> None:
@@ -131,3 +131,41 @@ def test_open_reasoning_is_not_an_action() -> None:
     reply = "<think>I could <execute>print(1)</execute>"
     assert action_complete(reply) == -1
     assert parse_reply(reply).kind == "reply" and parse_reply(reply).text == ""
+
+
+# --- the prose a front-end shows while a reply streams ----------------------------------------
+
+PROSE_CASES = [
+    ("Look at **this** < that.\n<execute>\nprint(1)\n</execute>", "Look at **this** < that.\n"),
+    ("Fenced, as small models do:\n```python\nprint(1)\n```\n", "Fenced, as small models do:\n"),
+    ("All done.\n<solution>42</solution>", "All done.\n"),
+    ("The tag `<execute>` is a mention.\n<execute>\nx = 1\n</execute>", "The tag `<execute>` is a mention.\n"),
+    ("<think>maybe <execute>no</execute></think>Plan: read it.\n<execute>\nx\n</execute>", "Plan: read it.\n"),
+    ("A shell line:\n```bash\nls\n```\nthen nothing else.", "A shell line:\n```bash\nls\n```\nthen nothing else."),
+]
+
+
+@pytest.mark.parametrize(("reply", "prose"), PROSE_CASES)
+@pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 1000])
+def test_streamed_prose_is_what_precedes_the_action_whatever_the_chunking(reply: str, prose: str, cut: int) -> None:
+    shown = ""
+    for end in range(cut, len(reply) + cut, cut):
+        now = reply_prose(reply[:end])
+        assert now.startswith(shown), "prose shown while streaming is never taken back"
+        assert prose.startswith(now), "nothing past the prose (no tag, fence or code) is ever shown"
+        shown = now
+    assert reply_prose(reply, final=True) == prose
+
+
+def test_streamed_prose_holds_back_what_may_become_a_tag_or_fence() -> None:
+    assert reply_prose("a <sol") == "a "
+    assert reply_prose("a <sol", final=True) == "a <sol"
+    assert reply_prose("text\n``") == "text\n"
+    assert reply_prose("<think>still thinking") == ""
+
+
+def test_streamed_prose_agrees_with_the_parser_on_fenced_actions() -> None:
+    reply = "Let me look.\n```python\nprint(open('a').read())\n```"
+    parsed = parse_reply(reply)
+    assert parsed.fenced and parsed.code == "print(open('a').read())"
+    assert parsed.code not in reply_prose(reply, final=True)  # the code shows once: in its card

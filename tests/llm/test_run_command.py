@@ -3,9 +3,8 @@ in-process executor and history double; exit statuses, JSON lines, transcript, r
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from fakes.ollama_server import FakeOllama, Fault, free_port
 from codeact_tui import cli, paths
 from codeact_tui.commands import run as run_cmd
 from codeact_tui.config import Settings
+from codeact_tui.conversation import Services
 from codeact_tui.llm.scripted import ScriptedModel
 
 SELF_DEBUG = [
@@ -26,17 +26,23 @@ SELF_DEBUG = [
 
 
 class Workspace:
-    """Fake workspace opener; keeps what it opened for assertions."""
+    """Fake sandbox and history for the conversation's services; keeps what it made."""
 
     def __init__(self) -> None:
         self.executor: InProcessExecutor | None = None
         self.history: FakeHistory | None = None
-        self.execute: bool | None = None
 
-    @asynccontextmanager
-    async def __call__(self, project: Path, settings: Settings, execute: bool) -> AsyncIterator[tuple[InProcessExecutor, FakeHistory]]:
-        self.executor, self.history, self.execute = InProcessExecutor(project), FakeHistory(project), execute
-        yield self.executor, self.history
+    def make_executor(self, project: Path, settings: Settings) -> InProcessExecutor:
+        self.executor = InProcessExecutor(project)
+        return self.executor
+
+    def open_history(self, project: Path, settings: Settings) -> FakeHistory:
+        self.history = FakeHistory(project)
+        return self.history
+
+    def services(self, **changes: object) -> Services:
+        base = Services(make_executor=self.make_executor, open_history=self.open_history, sandbox_is_warm=lambda: True)
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -50,7 +56,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def workspace(monkeypatch: pytest.MonkeyPatch) -> Workspace:
     opener = Workspace()
-    monkeypatch.setattr(run_cmd, "SERVICES", run_cmd.RunServices(open_workspace=opener, repo_map=lambda p, s, b: "proj/\n  nums.txt"))
+    monkeypatch.setattr(run_cmd, "SERVICES", opener.services(repo_map=lambda p, s, b: "proj/\n  nums.txt"))
     return opener
 
 
@@ -130,13 +136,13 @@ def test_plan_mode_runs_nothing(project: Path, workspace: Workspace, capsys: pyt
         status = run("plan it", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--approve", "plan")
     out, _ = capsys.readouterr()
     assert status == 0 and "Proposed action (not run" in out and "open('x','w')" in out
-    assert workspace.execute is False and not (project / "x").exists()
+    assert workspace.executor is None and not (project / "x").exists()  # no sandbox was made
 
 
 def test_resume_continues_latest_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     models = [ScriptedModel(["<solution>first</solution>"]), ScriptedModel(["<solution>second</solution>"])]
     monkeypatch.setattr(
-        run_cmd, "SERVICES", run_cmd.RunServices(make_model=lambda s: models.pop(0), open_workspace=Workspace(), repo_map=lambda p, s, b: None)
+        run_cmd, "SERVICES", Workspace().services(make_model=lambda s: models.pop(0), repo_map=lambda p, s, b: None)
     )
     assert run("remember 7", "--path", str(project)) == 0
     second = models[0]
@@ -189,7 +195,7 @@ def test_terminal_approval_answers(typed: str, decision: str) -> None:
 def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     models = [ScriptedModel([f"<solution>{answer}</solution>"]) for answer in ("a", "b", "c")]
     monkeypatch.setattr(
-        run_cmd, "SERVICES", run_cmd.RunServices(make_model=lambda s: models.pop(0), open_workspace=Workspace(), repo_map=lambda p, s, b: None)
+        run_cmd, "SERVICES", Workspace().services(make_model=lambda s: models.pop(0), repo_map=lambda p, s, b: None)
     )
     assert run("first conversation", "--path", str(project)) == 0
     conversations = paths.project_data_dir(project) / "conversations"

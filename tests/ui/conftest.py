@@ -11,7 +11,7 @@ import pytest
 
 from codeact_tui.config import Settings
 from codeact_tui.ui.app import CodeActApp, make_app
-from codeact_tui.ui.session import AppServices
+from codeact_tui.conversation import Services
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
 
@@ -57,7 +57,7 @@ def app_factory(project: Path) -> AppFactory:
     """Build the app like the CLI does; `sandbox=False` swaps in the in-process executor."""
 
     def build(settings: Settings, *, sandbox: bool = False, executor: object | None = None, root: Path | None = None) -> CodeActApp:
-        services = AppServices()
+        services = Services()
         if not sandbox:
             chosen = executor
             services = dataclasses.replace(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from codeact_tui.core import events as ev
 from codeact_tui.core.ports import GenerationStats
 from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
@@ -45,16 +46,17 @@ def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setattr(HistoryScreen, "clock", staticmethod(lambda: FROZEN_NOW))
     # Numbers that come from other parts' text (prompt templates, the fake server's timings) are
     # pinned, so those parts can change without touching these pictures.
-    original_done = MainScreen.on_reply_done
+    original = MainScreen.on_core_event
 
-    async def reply_done(self: MainScreen, message: m.ReplyDone) -> None:
-        await original_done(self, dataclasses.replace(message, stats=GenerationStats(tokens_per_s=42.0)))
+    async def pinned(self: MainScreen, message: m.CoreEvent) -> None:
+        event = message.event
+        if isinstance(event, ev.AssistantMessage):
+            event = dataclasses.replace(event, stats=GenerationStats(tokens_per_s=42.0))
+        elif isinstance(event, ev.ContextUsage):
+            event = dataclasses.replace(event, used_tokens=1234, window=16384)
+        await original(self, m.CoreEvent(event))
 
-    def context_used(self: MainScreen, message: m.ContextUsed) -> None:
-        self.status.context_used, self.status.context_window = 1234, 16384
-
-    monkeypatch.setattr(MainScreen, "on_reply_done", reply_done)
-    monkeypatch.setattr(MainScreen, "on_context_used", context_used)
+    monkeypatch.setattr(MainScreen, "on_core_event", pinned)
     yield project
 
 

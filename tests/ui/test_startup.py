@@ -14,7 +14,7 @@ from codeact_tui.ui.app import make_app
 from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.screens.resume import ResumeScreen
-from codeact_tui.ui.session import AppServices
+from codeact_tui.conversation import Services
 from codeact_tui.ui.widgets.cards import AnswerCard, UserMessage
 from codeact_tui.ui.widgets.status import SandboxProgress
 from tests.fakes.executor import InProcessExecutor
@@ -36,7 +36,7 @@ async def test_first_compile_shows_progress_and_the_app_stays_usable(project: Pa
         return 61.0
 
     services = dataclasses.replace(
-        AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: False, warm_sandbox=slow_warm
+        Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: False, warm_sandbox=slow_warm
     )
     with FakeOllama() as server:
         app = make_app(project, settings_for(server.url), services=services)
@@ -63,7 +63,7 @@ async def test_first_compile_shows_progress_and_the_app_stays_usable(project: Pa
 
 
 async def test_continue_redraws_the_last_conversation(project: Path) -> None:
-    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY, "<solution>again</solution>"]) as server:
         first = make_app(project, settings_for(server.url), services=services)
         async with first.run_test(size=(80, 24)) as pilot:
@@ -78,8 +78,8 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             main = again.screen
             assert [w.text for w in main.query(UserMessage)] == ["fix"]
             assert main.query_one(AnswerCard).answer == "`add` now adds."
-            assert again.session.agent is not None
-            assert [msg.content for msg in again.session.agent.messages if msg.kind == "user"] == ["fix"]
+            assert again.conversation.connected
+            assert [msg.content for msg in again.conversation.messages if msg.kind == "user"] == ["fix"]
             again.action_resume()
             await pilot.pause()
             assert isinstance(again.screen, ResumeScreen)
@@ -87,12 +87,12 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
 
 
 async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from codeact_tui.ui.screens import main as main_module
+    from codeact_tui.ui.widgets import transcript as transcript_module
     from codeact_tui.ui.widgets.cards import EarlierNote, Notice
 
-    monkeypatch.setattr(main_module, "KEEP_ENTRIES", 10)
-    monkeypatch.setattr(main_module, "TRIM_BATCH", 5)
-    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    monkeypatch.setattr(transcript_module, "KEEP_ENTRIES", 10)
+    monkeypatch.setattr(transcript_module, "TRIM_BATCH", 5)
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -103,13 +103,13 @@ async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Pat
         assert len(entries) <= 15
         assert str(entries[-1].render()) == "note 29"
         note = main.query_one(EarlierNote)
-        assert f"{main.hidden_entries} earlier entries" in str(note.render())
+        assert f"{main.transcript.hidden_entries} earlier entries" in str(note.render())
 
 
 async def test_palette_lists_every_action_and_help_opens(project: Path) -> None:
     from codeact_tui.ui.screens.help import HelpScreen
 
-    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -132,7 +132,7 @@ async def test_open_in_editor_runs_the_configured_command(project: Path, monkeyp
     monkeypatch.setattr("codeact_tui.ui.app.subprocess.run", lambda args, check: calls.append(args))
     settings = settings_for("http://127.0.0.1:9")
     settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, editor="myedit --wait"))
-    services = dataclasses.replace(AppServices(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     app = make_app(project, settings, services=services)
     monkeypatch.setattr(type(app), "suspend", lambda self: contextlib.nullcontext())
     async with app.run_test(size=(80, 24)) as pilot:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Static
 
+from codeact_tui.core import events as ev
 from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
 from codeact_tui.ui.screens.history import HistoryScreen
@@ -25,11 +27,11 @@ pytestmark = pytest.mark.anyio
 
 
 def _record_messages(app: object, seen: list[str]) -> None:
-    """Record the names of the UI messages the main screen handles."""
+    """Record what the main screen handles: core events by their type, other messages by name."""
     original = MainScreen._on_message
 
     async def spy(self: MainScreen, message: object) -> None:
-        seen.append(type(message).__name__)
+        seen.append(ev.event_type(message.event) if isinstance(message, m.CoreEvent) else type(message).__name__)
         await original(self, message)  # type: ignore[arg-type]
 
     MainScreen._on_message = spy  # type: ignore[method-assign]
@@ -68,14 +70,15 @@ async def test_a_turn_streams_acts_records_and_answers(app_factory: AppFactory, 
         app._restore_spy()  # type: ignore[attr-defined]
     assert (project / "calc.py").read_text() == FIXED
     ours = {name for name in vars(m) if isinstance(getattr(m, name), type)}
-    flow = [name for name in seen if name in ours and name not in ("ReplyDelta", "ActionOutput")]
-    start = flow.index("TurnBegan")
-    assert flow[start:start + 12] == [
-        "TurnBegan", "ModelLoadingStarted", "ModelLoadingDone", "ContextUsed", "ReplyStarted", "ReplyDone",
-        "ActionProposed", "ActionStarted", "ActionEnded", "ActionRecorded", "ContextUsed", "ReplyStarted",
+    flow = [name for name in seen if (name in ours or name.islower()) and name not in ("text_delta", "execution_output", "HistoryChanged")]
+    start = flow.index("turn_started")
+    assert flow[start:start + 14] == [
+        "turn_started", "model_loading", "model_loaded", "context_usage", "generation_started", "assistant_message",
+        "code_proposed", "execution_started", "execution_finished", "snapshot_taken", "observation_added",
+        "context_usage", "generation_started", "assistant_message",
     ]
-    assert flow[-3:] == ["ReplyDone", "TurnAnswered", "TurnOver"]
-    assert "ReplyDelta" in seen
+    assert flow[-3:] == ["assistant_message", "turn_finished", "TurnOver"]
+    assert "text_delta" in seen and seen.count("TurnOver") == 1
 
 
 async def test_undo_from_the_history_view_restores_the_file(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
@@ -342,3 +345,94 @@ async def test_undo_last_from_the_palette_and_its_conflicts(app_factory: AppFact
         await settle(pilot, app)
         assert (project / "calc.py").read_text() == BROKEN
         assert main.query_one(ActionCard).undone
+
+
+class _UnreadableHistory:
+    """A history whose log cannot be read (and would say so by raising)."""
+
+    def entries(self) -> list[object]:
+        raise RuntimeError("the log is unreadable")
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_failing_worker_is_shown_to_the_user(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    app.conversation.services = dataclasses.replace(app.conversation.services, open_history=lambda p, s: _UnreadableHistory())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+r")  # the history view's reading worker raises
+        await settle(pilot, app)
+        shown = [n for n in app._notifications if n.severity == "error"]
+        assert any("reading the history failed: RuntimeError: the log is unreadable" in n.message for n in shown)
+
+
+async def test_an_unexpected_error_in_the_turn_is_shown_and_frees_the_prompt(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+
+    async def broken_connect() -> object:
+        raise ValueError("the prompt templates are missing")
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        app.conversation.connect = broken_connect  # type: ignore[method-assign]
+        await _ask(pilot, "fix add")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, MainScreen) and not screen.busy and screen.status.activity == "idle"
+        assert any("the turn failed: ValueError: the prompt templates are missing" in n.message for n in app._notifications)
+
+
+async def test_a_fenced_action_shows_its_code_once(app_factory: AppFactory, project: Path) -> None:
+    fenced = "Let me fix it.\n```python\nsrc = open('calc.py').read().replace('a - b', 'a + b')\nopen('calc.py', 'w').write(src)\n```\n"
+    with FakeOllama(replies=[fenced, ANSWER_REPLY]) as server:
+        app = app_factory(settings_for(server.url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await _ask(pilot, "fix add")
+            await settle(pilot, app)
+            reply = app.screen.query(AssistantReply).first()
+            assert reply.text.strip() == "Let me fix it." and "open(" not in reply.text
+            card = app.screen.query_one(ActionCard)
+            assert card.state == "done" and "replace('a - b', 'a + b')" in card.code
+    assert (project / "calc.py").read_text() == FIXED
+
+
+async def test_the_transcript_shows_every_core_event(app_factory: AppFactory, project: Path) -> None:
+    from codeact_tui.core.ports import ExecutionResult, GenerationStats, HistoryEntry
+
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        view = screen.transcript
+        await view.begin_turn("do it", manual=False)
+        entry = HistoryEntry(1, "agent", "2026-11-25T09:00:00Z", "fix")
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(ev.Approval("run"))  # already decided: only the card's state matters here
+        events: list[ev.TurnEvent] = [
+            ev.TurnStarted("t/1", "do it"), ev.ModelLoading("t/1", "m"), ev.ModelLoaded("t/1", "m", 2.0),
+            ev.ContextUsage("t/1", 10, 100), ev.GenerationStarted("t/1", 1), ev.TextDelta("t/1", 1, "Prose.\n<execute>\nx = 1\n"),
+            ev.AssistantMessage("t/1", 1, "Prose.\n<execute>\nx = 1\n</execute>", GenerationStats(tokens_per_s=9.0)),
+            ev.CodeProposed("t/1", 1, "x = 1"), ev.ApprovalRequested("t/1", 1, "x = 1", future), ev.ExecutionStarted("t/1", 1, "x = 1"),
+            ev.ExecutionOutput("t/1", 1, "stdout", "out\n"), ev.ExecutionFinished("t/1", 1, ExecutionResult("out\n", "", "ok")),
+            ev.SnapshotTaken("t/1", 1, entry), ev.ObservationAdded("t/1", 1, "obs"), ev.ContextCompacted("t/1", 90, 40, 1, 0),
+            ev.GenerationStarted("t/1", 2), ev.AssistantMessage("t/1", 2, "<execute>y</execute>", GenerationStats()),
+            ev.CodeProposed("t/1", 2, "y"), ev.ActionSkipped("t/1", 2, "no"), ev.TurnFinished("t/1", "solution", "Done.", 2),
+            ev.TurnFailed("t/1", "limit", "too long", 2),
+        ]
+        for event in events:
+            await view.show(event)
+        await pilot.pause()
+        kinds = [type(w).__name__ for w in view.children]
+        assert kinds[-9:] == ["UserMessage", "Notice", "AssistantReply", "ActionCard", "Notice", "AssistantReply", "ActionCard", "AnswerCard", "Notice"]
+        cards = list(view.query(ActionCard))
+        assert [c.state for c in cards[-2:]] == ["done", "skipped"] and cards[-2].entry == entry
+        assert view.query(UserMessage).last().turn_id == "t/1" and cards[-2].turn_id == "t/1"
+        notices = [str(n.render()) for n in view.query(Notice)]
+        assert any("loaded into memory in 2.0s" in n for n in notices)
+        assert any("shortened to fit the context window (90 → 40 tokens)" in n for n in notices)
+        assert "Stopped at a limit: too long" in notices[-1]
+        assert view.query_one(AnswerCard).answer == "Done."

@@ -1,58 +1,16 @@
-"""Fast checks of the app's pure parts: the prose filter, the event bridge, themes, the CLI."""
+"""Fast checks of the app's pure parts: themes, setup hints, messages, the CLI."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from pathlib import Path
 
 import pytest
 
 from codeact_tui import cli
-from codeact_tui.core import events as ev
-from codeact_tui.core.ports import ExecutionResult, GenerationStats
 from codeact_tui.ui import messages as m
-from codeact_tui.ui.bridge import to_message
-from codeact_tui.ui.reply_filter import ProseFilter
 from codeact_tui.ui.themes import load_themes, theme_from_file, user_theme_dir
 from codeact_tui.ui.widgets.cards import setup_fix
-
-
-@pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 100])
-def test_prose_filter_hides_tags_whatever_the_chunking(cut: int) -> None:
-    reply = "Look at **this** < that.\n<execute>\nprint(1)\n</execute>"
-    flt = ProseFilter()
-    shown = "".join(flt.feed(reply[i : i + cut]) for i in range(0, len(reply), cut)) + flt.flush()
-    assert shown == "Look at **this** < that.\n"
-    assert flt.stopped
-
-
-def test_prose_filter_flushes_a_held_back_partial_tag() -> None:
-    flt = ProseFilter()
-    assert flt.feed("a <sol") == "a "
-    assert flt.flush() == "<sol"
-
-
-def test_every_shown_core_event_has_a_ui_message() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        future = loop.create_future()
-        result = ExecutionResult("out", "", "ok")
-        samples = [
-            ev.TurnStarted("t", "hi"), ev.ModelLoading("t", "m"), ev.ModelLoaded("t", "m", 1.0),
-            ev.GenerationStarted("t", 1), ev.TextDelta("t", 1, "x"), ev.AssistantMessage("t", 1, "x", GenerationStats()),
-            ev.CodeProposed("t", 1, "c"), ev.ApprovalRequested("t", 1, "c", future), ev.ActionSkipped("t", 1, "r"),
-            ev.ExecutionStarted("t", 1, "c"), ev.ExecutionOutput("t", 1, "stdout", "o"), ev.ExecutionFinished("t", 1, result),
-            ev.SnapshotTaken("t", 1, None), ev.ContextUsage("t", 1, 2), ev.ContextCompacted("t", 3, 2, 1, 0),
-            ev.TurnFinished("t", "solution", "a", 1), ev.TurnFailed("t", "model", "why", 1),
-        ]
-        converted = [to_message(e) for e in samples]
-        assert all(c is not None for c in converted)
-        approval = converted[7]
-        assert isinstance(approval, m.ApprovalNeeded) and approval.future is future
-        assert to_message(ev.ObservationAdded("t", 1, "obs")) is None
-    finally:
-        loop.close()
 
 
 def test_shipped_themes_load_and_user_themes_add_or_replace(tmp_path: Path) -> None:

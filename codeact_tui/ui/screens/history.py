@@ -3,9 +3,8 @@ undo / redo / restore with confirmation; refused changes show their conflicts.""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -17,11 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.ports import HistoryEntry
+from ...conversation import Conversation
+from ...core.ports import HistoryChange, HistoryEntry
 from .. import messages as m
 from ..highlight import highlight
-from ..session import Session
 from ..widgets.action_card import change_text
+from ..workers import ReportsWorkerFailures
 from .confirm import ConfirmScreen
 
 MAX_DIFF_LINES = 6000
@@ -55,11 +55,11 @@ def entry_label(entry: HistoryEntry, undone: bool, now: datetime) -> Text:
     return text
 
 
-def conflict_text(result: object) -> Text:
+def conflict_text(result: HistoryChange) -> Text:
     """The conflicts of a refused undo/redo/restore: file, why, and each overlapping hunk."""
     out = Text()
-    out.append(f"{getattr(result, 'message', '')}\n", style="bold red")
-    for conflict in getattr(result, "conflicts", ()):
+    out.append(f"{result.message}\n", style="bold red")
+    for conflict in result.conflicts:
         out.append(f"\n{conflict.path}", style="bold")
         out.append(f" — {conflict.reason}\n")
         for hunk in conflict.hunks:
@@ -69,12 +69,12 @@ def conflict_text(result: object) -> Text:
             out.append("  the change wants:\n", style="dim")
             for line in hunk.wanted.splitlines() or [""]:
                 out.append(f"    │ {line}\n", style="green")
-    for warning in getattr(result, "warnings", ()):
+    for warning in result.warnings:
         out.append(f"\nwarning: {warning}\n", style="yellow")
     return out
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(ReportsWorkerFailures, Screen[None]):
     """Review what every action changed, and take changes back."""
 
     CSS_PATH = "history.tcss"
@@ -94,9 +94,9 @@ class HistoryScreen(Screen[None]):
         Binding("f5", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, session: Session, *, select: int | None = None, refused: tuple[str, object] | None = None) -> None:
+    def __init__(self, conversation: Conversation, *, select: int | None = None, refused: tuple[str, HistoryChange] | None = None) -> None:
         super().__init__()
-        self.session = session
+        self.conversation = conversation
         self.select = select
         self._refused = refused
         """An undo or redo refused elsewhere, whose conflicts to show once the timeline is up."""
@@ -118,11 +118,6 @@ class HistoryScreen(Screen[None]):
                     yield Static(id="diff")
         yield Footer()
 
-    @property
-    def history(self):  # type: ignore[no-untyped-def]
-        """The HistoryStore."""
-        return self.session.history
-
     def on_mount(self) -> None:
         self.query_one("#timeline", OptionList).border_title = "Timeline"
         self.query_one("#diff-scroll").border_title = "Diff"
@@ -133,14 +128,12 @@ class HistoryScreen(Screen[None]):
 
     # --- loading ----------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="history-load", exit_on_error=False)
+    @work(exclusive=True, group="history-load", name="reading the history", exit_on_error=False)
     async def reload(self) -> None:
         """Read the entries (in a thread: the log is a file) and fill the timeline."""
-        from ...history.selection import reverted_ids
-
-        entries = await asyncio.to_thread(self.history.entries)
+        entries = await self.conversation.entries()
         self.entries = entries
-        self.undone = set(reverted_ids(entries))
+        self.undone = await self.conversation.undone_ids(entries)
         timeline = self.query_one("#timeline", OptionList)
         current = self.current_entry()
         wanted = self.select if self.select is not None else (current.id if current else None)
@@ -211,11 +204,11 @@ class HistoryScreen(Screen[None]):
         path = entry.files[self.file_index].path if 0 <= self.file_index < len(entry.files) else None
         self.load_diff(entry.id, path)
 
-    @work(exclusive=True, group="diff", exit_on_error=False)
+    @work(exclusive=True, group="diff", name="reading the diff", exit_on_error=False)
     async def load_diff(self, entry_id: int, path: str | None) -> None:
         """Read one entry's diff in a thread."""
         try:
-            text = await asyncio.to_thread(self.history.diff, entry_id, [path] if path else None)
+            text = await self.conversation.diff(entry_id, [path] if path else None)
         except Exception as exc:
             text = f"# the diff could not be read: {exc}"
         self.post_message(m.DiffLoaded(entry_id, path, text))
@@ -262,7 +255,7 @@ class HistoryScreen(Screen[None]):
         self.file_index = (self.file_index + 1 + step) % (count + 1) - 1
         self.show_entry()
 
-    def _confirm(self, title: str, detail: str, verb: str, run: object) -> None:
+    def _confirm(self, title: str, detail: str, verb: str, run: Callable[[], Awaitable[HistoryChange]]) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self.change_history(verb, run)
@@ -279,12 +272,12 @@ class HistoryScreen(Screen[None]):
             f"Undo #{entry.id}: {entry.summary}?",
             f"Files: {files or 'none'}. Later changes are kept; if they overlap, nothing is changed and the conflicts are shown.",
             "undo",
-            lambda: self.history.undo(entry.id),
+            lambda: self.conversation.undo(entry.id),
         )
 
     def action_redo(self) -> None:
         """Take back the newest undo that is in effect (asks first)."""
-        self._confirm("Redo the newest undo?", "Brings back the change the last undo took away, keeping later work.", "redo", self.history.redo)
+        self._confirm("Redo the newest undo?", "Brings back the change the last undo took away, keeping later work.", "redo", self.conversation.redo)
 
     def action_restore(self) -> None:
         """Make the project equal to the state after the highlighted entry (asks first)."""
@@ -295,18 +288,13 @@ class HistoryScreen(Screen[None]):
             f"Restore the project to after #{entry.id}?",
             "Every file becomes what it was after this entry. Nothing is lost: the restore is itself an entry you can undo.",
             "restore",
-            lambda: self.history.restore(entry.id),
+            lambda: self.conversation.restore(entry.id),
         )
 
-    @work(exclusive=True, group="history-op", exit_on_error=False)
-    async def change_history(self, verb: str, run: object) -> None:
-        """Run an undo, redo or restore in a thread and report it."""
-        try:
-            result: Any = await asyncio.to_thread(run)  # type: ignore[arg-type]
-        except Exception as exc:
-            self.notify(f"{verb} failed: {exc}", severity="error", timeout=8)
-            return
-        self.post_message(m.HistoryOpDone(verb, result))
+    @work(exclusive=True, group="history-op", name="changing the history", exit_on_error=False)
+    async def change_history(self, verb: str, run: Callable[[], Awaitable[HistoryChange]]) -> None:
+        """Run an undo, redo or restore (the conversation runs it in a thread) and report it."""
+        self.post_message(m.HistoryOpDone(verb, await run()))
 
     def on_history_op_done(self, message: m.HistoryOpDone) -> None:
         result = message.result
@@ -323,7 +311,7 @@ class HistoryScreen(Screen[None]):
         self._show_conflicts(message.verb, result)
         self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
 
-    def _show_conflicts(self, verb: str, result: object) -> None:
+    def _show_conflicts(self, verb: str, result: HistoryChange) -> None:
         """Show why an undo, redo or restore was refused: each file, region and reason."""
         conflicts = self.query_one("#conflicts", Static)
         conflicts.update(conflict_text(result))

@@ -1,8 +1,8 @@
-"""The main screen: transcript, prompt, status bar; runs turns and manual actions in workers.
+"""The main screen: layout, key bindings and routing between the conversation and the widgets.
 
-One turn (DESIGN.md §3): the prompt posts `UserSubmitted`; one exclusive worker iterates
-`agent.run_turn` and posts one UI message per core event (through `bridge`); the handlers below
-update the widgets on the event loop.
+One user turn (DESIGN.md §3): the prompt posts `UserSubmitted`; one exclusive worker iterates
+the conversation service's turn (or manual action) and posts each core event wrapped in one
+`CoreEvent` message; the transcript view and the status bar show it on the event loop.
 """
 
 from __future__ import annotations
@@ -16,31 +16,23 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from ...core.events import Approval
-from ...core.manual import run_manual_action
-from ...core.ports import ModelSetupError, StreamName
+from ...conversation import Conversation, SetupError
+from ...core import events as ev
+from ...core.ports import HistoryChange, ModelSetupError
 from .. import messages as m
-from ..bridge import to_message
-from ..session import Session
-from ..widgets.action_card import ActionCard
-from ..widgets.cards import AnswerCard, AssistantReply, EarlierNote, Notice, SetupCard, UserMessage, Welcome, setup_fix
+from ..widgets.activity import follow
+from ..widgets.cards import Notice, SetupCard, Welcome, setup_fix
 from ..widgets.prompt import PromptInput
 from ..widgets.status import SandboxProgress, StatusBar
-
-MANUAL_STEP = 0
-"""The step number manual actions use in messages."""
-KEEP_ENTRIES = 120
-"""Transcript entries kept on screen; older ones leave it in batches (layout cost grows with
-the number of widgets). They stay in the conversation file and in the history view."""
-TRIM_BATCH = 30
+from ..widgets.transcript import TranscriptView
+from ..workers import ReportsWorkerFailures
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsWorkerFailures, Screen[None]):
     """Where the user talks to the model and watches it act."""
 
     CSS_PATH = "main.tcss"
@@ -60,140 +52,81 @@ class MainScreen(Screen[None]):
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
     ]
 
-    def __init__(self, session: Session) -> None:
+    transcript: TranscriptView
+    """The scrolling transcript."""
+    status: StatusBar
+    """The status bar."""
+
+    def __init__(self, conversation: Conversation) -> None:
         super().__init__()
-        self.session = session
-        self.turn_id: str | None = None
+        self.conversation = conversation
         self.busy = False
-        self._reply: AssistantReply | None = None
-        self._cards: dict[int, ActionCard] = {}
+        """A user turn (or manual action) is running."""
         self._interrupts = 0
         self._pending_approvals = 0
-        self._manual_running = False
-        self.hidden_entries = 0
-        """Older transcript entries no longer on screen."""
 
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        project = self.session.project
-        yield Static(Text(f" codeact-tui  ·  {_short(project)}"), id="title")
-        yield VerticalScroll(id="transcript")
+        # Kept at hand: every streamed event reaches both, and a DOM query per event is not free.
+        self.transcript = TranscriptView(id="transcript", fold_lines=self.conversation.settings.ui.output_fold_lines)
+        self.status = StatusBar(id="status")
+        yield Static(Text(f" codeact-tui  ·  {_short(self.conversation.project)}"), id="title")
+        yield self.transcript
         yield PromptInput(id="prompt")
         yield SandboxProgress(id="sandbox-progress")
-        yield StatusBar(id="status")
+        yield self.status
         yield Footer()
-
-    @property
-    def transcript(self) -> VerticalScroll:
-        """The scrolling transcript."""
-        return self.query_one("#transcript", VerticalScroll)
-
-    @property
-    def status(self) -> StatusBar:
-        """The status bar."""
-        return self.query_one(StatusBar)
 
     def on_mount(self) -> None:
         self.transcript.anchor()
-        self.status.approve_mode = self.session.settings.agent.approve
-        self.status.model = self._model_label()
-        if not self.session.earlier_records:
-            self.transcript.mount(Welcome(self.session.project))
-        self._redraw_earlier()
+        self.status.approve_mode = self.conversation.approve_mode
+        self.status.model = self.conversation.model_label
+        self._show_conversation()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.start_services()
 
-    def _theme_changed(self, theme: object) -> None:
-        """Re-colour code for a light or dark theme."""
-        dark = bool(getattr(theme, "dark", True))
-        for card in self.query(ActionCard):
-            card.set_dark(dark)
+    def _show_conversation(self) -> None:
+        conversation = self.conversation
+        if conversation.earlier_records:
+            self.transcript.redraw(conversation.earlier_records, conversation.transcript.id if conversation.transcript else "")
+        else:
+            self.transcript.mount(Welcome(conversation.project))
 
-    def _model_label(self) -> str:
-        model = self.session.settings.model
-        return f"{model.backend}:{model.model or '(none)'}"
+    def _theme_changed(self, theme: object) -> None:
+        self.transcript.set_dark(bool(getattr(theme, "dark", True)))
 
     async def add(self, widget: Widget) -> Widget:
-        """Append a widget to the transcript (dropping the oldest entries past the limit)."""
-        await self.transcript.mount(widget)
-        await self._trim()
-        return widget
-
-    async def _trim(self) -> None:
-        children = [w for w in self.transcript.children if not isinstance(w, EarlierNote)]
-        if len(children) <= KEEP_ENTRIES + TRIM_BATCH:
-            return
-        old = children[: len(children) - KEEP_ENTRIES]
-        old = [w for w in old if w is not self._reply and w not in self._cards.values()]
-        self.hidden_entries += len(old)
-        await self.transcript.remove_children(old)
-        notes = self.transcript.query(EarlierNote)
-        if notes:
-            notes.first().show(self.hidden_entries)
-        else:
-            note = EarlierNote()
-            await self.transcript.mount(note, before=0)
-            note.show(self.hidden_entries)
-
-    def _redraw_earlier(self) -> None:
-        """Show the resumed conversation's user messages, answers and actions (compactly)."""
-        records = self.session.earlier_records
-        if not records:
-            return
-        widgets: list[Widget] = [Notice(f"continuing conversation {self.session.transcript.id if self.session.transcript else ''}")]
-        for record in records:
-            if record.get("type") == "message" and record.get("kind") == "user":
-                widgets.append(UserMessage(str(record.get("content", "")), turn_id=record.get("turn_id")))
-            elif record.get("type") == "action":
-                card = ActionCard(str(record.get("code", "")), step=int(record.get("step") or 0), turn_id=record.get("turn_id"))
-                card.state = {"ok": "done", "error": "failed"}.get(str(record.get("status")), "stopped")
-                widgets.append(card)
-            elif record.get("type") == "turn" and record.get("outcome") == "finished" and record.get("answer"):
-                widgets.append(AnswerCard(str(record["answer"]), dark=self.app.current_theme.dark))
-        if len(widgets) > KEEP_ENTRIES:
-            self.hidden_entries = len(widgets) - KEEP_ENTRIES
-            note = EarlierNote()
-            note.show(self.hidden_entries)
-            widgets = [note, *widgets[-KEEP_ENTRIES:]]
-        self.transcript.mount_all(widgets)
+        """Append an entry to the transcript."""
+        return await self.transcript.add(widget)
 
     # --- start-up: history, sandbox, model ------------------------------------------------------
 
-    @work(group="startup", exit_on_error=False)
+    @work(group="startup", name="opening the history", exit_on_error=False)
     async def start_services(self) -> None:
         """Open the history, then start the sandbox and check the model side by side."""
-        await asyncio.to_thread(self.session.open_history)
-        if self.session.history_error:
-            self.post_message(m.TurnStopped("history", f"the history could not be opened: {self.session.history_error}"))
+        await asyncio.to_thread(self.conversation.open_history)
+        if self.conversation.history_error:
+            await self.transcript.fail("history", f"the history could not be opened: {self.conversation.history_error}")
         self.prepare_sandbox()
         self.connect_model()
 
-    @work(group="sandbox", exit_on_error=False)
+    @work(group="sandbox", name="starting the sandbox", exit_on_error=False)
     async def prepare_sandbox(self) -> None:
         """Compile the sandbox once if needed (progress shown), then open its session."""
-        services = self.session.services
-        took: float | None = None
         try:
-            if not await asyncio.to_thread(services.sandbox_is_warm):
-                self.post_message(m.SandboxWarming(0.0))
-
-                def progress(elapsed_s: float) -> None:  # called from the compile's helper thread
-                    self.post_message(m.SandboxWarming(elapsed_s))
-
-                took = await asyncio.to_thread(services.warm_sandbox, progress)
-            await self.session.executor.start()
-        except Exception as exc:
-            self.session.executor.fail(str(exc))
-            self.post_message(m.SandboxFailed(str(exc) or type(exc).__name__))
+            # Progress is reported from the compile's helper thread: post, never touch widgets.
+            took = await self.conversation.start_sandbox(lambda elapsed_s: self.post_message(m.SandboxWarming(elapsed_s)))
+        except SetupError as exc:
+            self.post_message(m.SandboxFailed(str(exc)))
             return
         self.post_message(m.SandboxReady(took))
 
-    @work(exclusive=True, group="model", exit_on_error=False)
+    @work(exclusive=True, group="model", name="checking the model", exit_on_error=False)
     async def connect_model(self) -> None:
         """Check the model server and build the agent; on failure show the setup card."""
         try:
-            info = await self.session.connect()
+            info = await self.conversation.connect()
         except ModelSetupError as exc:
             self.post_message(m.ModelUnavailable(str(exc)))
             return
@@ -225,14 +158,13 @@ class MainScreen(Screen[None]):
             await card.remove()
 
     async def on_model_unavailable(self, message: m.ModelUnavailable) -> None:
-        self.status.model = self._model_label() + " (unavailable)"
+        self.status.model = self.conversation.model_label + " (unavailable)"
         for card in self.query(SetupCard):
             await card.remove()
-        model = self.session.settings.model
-        host = getattr(getattr(self.session.model, "server", None), "host", "") or model.host
-        await self.add(SetupCard(message.message, setup_fix(message.message, model.backend, model.model, host)))
+        model = self.conversation.settings.model
+        await self.add(SetupCard(message.message, setup_fix(message.message, model.backend, model.model, self.conversation.server_host())))
 
-    # --- the prompt -------------------------------------------------------------------------------
+    # --- one user turn ----------------------------------------------------------------------------
 
     async def on_user_submitted(self, message: m.UserSubmitted) -> None:
         if self.busy:
@@ -241,228 +173,87 @@ class MainScreen(Screen[None]):
             return
         self.busy = True
         self._interrupts = 0
-        for welcome in self.query(Welcome):
-            await welcome.remove()
-        await self.add(UserMessage(message.text, manual=message.manual))
-        if message.manual:
-            card = self._card(message.text, MANUAL_STEP, manual=True)
-            self._cards = {MANUAL_STEP: card}
-            await self.add(card)
-            self.run_manual(message.text)
-        else:
-            self._cards = {}
-            self._reply = None
-            self.run_turn(message.text)
+        await self.transcript.begin_turn(message.text, manual=message.manual)
+        self.run_turn(message.text, manual=message.manual)
 
-    @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, text: str) -> None:
-        """Run one agent turn, posting one message per core event."""
+    @work(exclusive=True, group="turn", name="the turn", exit_on_error=False)
+    async def run_turn(self, text: str, manual: bool = False) -> None:
+        """Run one user turn (or the user's own code), posting each core event."""
         try:
-            if self.session.agent is None:
-                self.status.activity = "connecting"
-                try:
-                    info = await self.session.connect()
-                except ModelSetupError as exc:
-                    self.post_message(m.ModelUnavailable(str(exc)))
-                    self.post_message(m.TurnStopped("setup", "no model is available yet: see the setup card"))
-                    return
-                self.post_message(m.ModelReady(info))
-            agent = self.session.agent
-            assert agent is not None
+            if manual:
+                turn = self.conversation.manual(text)
+            else:
+                if not self.conversation.connected:
+                    self.status.activity = "connecting"
+                    try:
+                        info = await self.conversation.connect()
+                    except ModelSetupError as exc:
+                        self.post_message(m.ModelUnavailable(str(exc)))
+                        return
+                    self.post_message(m.ModelReady(info))
+                turn = self.conversation.turn(text)
             deltas = DeltaBatcher(self.post_message)
             try:
-                async for event in agent.run_turn(text):
-                    message = to_message(event)
-                    if isinstance(message, m.ReplyDelta):
-                        deltas.add(message)
-                    elif message is not None:
+                async for event in turn:
+                    if isinstance(event, ev.TextDelta):
+                        deltas.add(event)
+                    else:
                         deltas.flush()
-                        self.post_message(message)
+                        self.post_message(m.CoreEvent(event))
             finally:
                 deltas.flush()
-        except Exception as exc:  # never leave the prompt locked
-            self.post_message(m.TurnStopped("executor", f"{type(exc).__name__}: {exc}"))
-        finally:
+        finally:  # however it ended, the prompt is free again
             self.post_message(m.TurnOver())
 
-    @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_manual(self, code: str) -> None:
-        """Run `!code` in the sandbox as a manual action, recorded in the history."""
-        self._manual_running = True
+    async def on_core_event(self, message: m.CoreEvent) -> None:
+        event = message.event
+        follow(self.status, event)
+        await self.transcript.show(event)
+        match event:
+            case ev.ApprovalRequested():
+                self._ask(event)
+            case ev.SnapshotTaken(entry=entry) if entry is not None:
+                self.post_message(m.HistoryChanged())
+            case ev.TurnFailed(kind="setup", message=why) if not self.query(SetupCard):
+                self.post_message(m.ModelUnavailable(why))
+            case _:
+                pass
 
-        def on_output(stream: StreamName, text: str) -> None:  # may be called from the sandbox's thread
-            self.post_message(m.ActionOutput(MANUAL_STEP, stream, text))
-
-        try:
-            self.post_message(m.ActionStarted(MANUAL_STEP, code))
-            outcome = await run_manual_action(
-                self.session.executor,
-                self.session.history,
-                code,
-                on_output=on_output,
-                deadline_s=self.session.settings.sandbox.deadline_s,
-            )
-            self.post_message(m.ActionEnded(MANUAL_STEP, outcome.result))
-            self.post_message(m.ActionRecorded(MANUAL_STEP, outcome.entry))
-        except Exception as exc:
-            self.post_message(m.TurnStopped("executor", f"the manual action failed: {exc}"))
-        finally:
-            self._manual_running = False
-            self.post_message(m.TurnOver())
-
-    # --- turn messages ----------------------------------------------------------------------------
-
-    def on_turn_began(self, message: m.TurnBegan) -> None:
-        self.turn_id = message.turn_id
-        for widget in reversed(self.transcript.children):
-            if isinstance(widget, UserMessage):
-                widget.turn_id = message.turn_id
-                break
-
-    def on_model_loading_started(self, message: m.ModelLoadingStarted) -> None:
-        self.status.activity = f"loading {message.model} into memory (first request only)"
-
-    async def on_model_loading_done(self, message: m.ModelLoadingDone) -> None:
-        self.status.activity = "generating"
-        if message.seconds >= 1.0:  # worth remembering: why the first answer took longer
-            await self.add(Notice(f"{message.model} loaded into memory in {message.seconds:.1f}s", severity="success"))
-
-    async def on_reply_started(self, message: m.ReplyStarted) -> None:
-        self.status.activity = "generating"
-        self._reply = AssistantReply()
-        await self.add(self._reply)
-
-    async def on_reply_delta(self, message: m.ReplyDelta) -> None:
-        if self._reply is not None:
-            await self._reply.feed(message.text)
-
-    async def on_reply_done(self, message: m.ReplyDone) -> None:
-        if self._reply is not None:
-            await self._reply.finish()
-        if message.stats.tokens_per_s:
-            self.status.tokens_per_s = message.stats.tokens_per_s
-
-    def _card(self, code: str, step: int, *, manual: bool = False) -> ActionCard:
-        return ActionCard(
-            code,
-            step=step,
-            turn_id=None if manual else self.turn_id,
-            manual=manual,
-            theme_dark=self.app.current_theme.dark,
-            fold_lines=self.session.settings.ui.output_fold_lines,
-        )
-
-    async def on_action_proposed(self, message: m.ActionProposed) -> None:
-        card = self._card(message.code, message.step)
-        self._cards[message.step] = card
-        await self.add(card)
-
-    def on_approval_needed(self, message: m.ApprovalNeeded) -> None:
-        future = message.future
-        if self.session.always_approve:
-            if not future.done():
-                future.set_result(Approval("run"))
-            return
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.wait_for_approval()
-        self._pending_approvals += 1
-        self.status.approvals = self._pending_approvals
-        self.status.activity = "waiting for approval"
+    def _ask(self, event: ev.ApprovalRequested) -> None:
+        """Show the approval dialog; its answer resolves the future the core waits on."""
         from .approval import ApprovalScreen
 
-        def decided(result: tuple[Approval, bool] | None) -> None:
+        future = event.future
+        self._pending_approvals += 1
+        self.status.approvals = self._pending_approvals
+
+        def decided(result: tuple[ev.Approval, bool] | None) -> None:
             self._pending_approvals -= 1
             self.status.approvals = self._pending_approvals
-            approval, always = result if result is not None else (Approval("stop", reason="closed"), False)
+            approval, always = result if result is not None else (ev.Approval("stop", reason="closed"), False)
             if always:
-                self.session.always_approve = True
+                self.conversation.set_always_approve(True)
                 self.status.approve_mode = "ask (always for this session)"
             if not future.done():
                 future.set_result(approval)
 
-        self.app.push_screen(ApprovalScreen(message.code, step=message.step), decided)
-
-    def on_action_skipped(self, message: m.ActionSkipped) -> None:
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.skip(message.reason)
-
-    def on_action_started(self, message: m.ActionStarted) -> None:
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.begin(message.code)
-        self.status.activity = "running action"
-        self.status.sandbox = "busy" if self.session.executor.ready or self.status.sandbox == "ready" else self.status.sandbox
-
-    def on_action_output(self, message: m.ActionOutput) -> None:
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.add_output(message.stream, message.text)
-
-    def on_action_ended(self, message: m.ActionEnded) -> None:
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.finish(message.result)
-        if self.status.sandbox == "busy":
-            self.status.sandbox = "ready"
-        if message.result.state_reset:
-            self.notify("The sandbox session was reset: variables are gone, files stay.", severity="warning")
-
-    def on_action_recorded(self, message: m.ActionRecorded) -> None:
-        card = self._cards.get(message.step)
-        if card is not None:
-            card.record(message.entry)
-        if message.entry is not None:
-            self.post_message(m.HistoryChanged())
-
-    @work(exclusive=True, group="undone", exit_on_error=False)
-    async def on_history_changed(self, message: m.HistoryChanged) -> None:
-        """Mark the cards whose changes are undone now (and unmark redone ones)."""
-        history = self.session.history
-        if history is None:
-            return
-        from ...history.selection import reverted_ids
-
-        undone = set(reverted_ids(await asyncio.to_thread(history.entries)))
-        for card in self.query(ActionCard):
-            if card.entry is not None:
-                card.set_undone(card.entry.id in undone)
-
-    def on_context_used(self, message: m.ContextUsed) -> None:
-        self.status.context_used = message.used_tokens
-        self.status.context_window = message.window
-
-    async def on_context_shortened(self, message: m.ContextShortened) -> None:
-        await self.add(Notice(f"Older messages were shortened to fit the context window ({message.before_tokens} → {message.after_tokens} tokens)."))
-
-    async def on_turn_answered(self, message: m.TurnAnswered) -> None:
-        if message.reason == "reply" and self._reply is not None and self._reply.text.strip():
-            self._reply.add_class("-final")
-        elif message.reason == "plan":
-            await self.add(AnswerCard(f"```python\n{message.answer}\n```", title="Proposed action (plan mode: nothing ran)", dark=self.app.current_theme.dark))
-        elif message.answer.strip():
-            await self.add(AnswerCard(message.answer, dark=self.app.current_theme.dark))
-
-    async def on_turn_stopped(self, message: m.TurnStopped) -> None:
-        if message.kind == "setup":
-            if not self.query(SetupCard):
-                self.post_message(m.ModelUnavailable(message.message))
-            return
-        severity = "warning" if message.kind in ("interrupted", "limit") else "error"
-        label = {"interrupted": "Stopped", "limit": "Stopped at a limit"}.get(message.kind, "The turn failed")
-        await self.add(Notice(f"{label}: {message.message}", severity=severity))
+        self.app.push_screen(ApprovalScreen(event.code, step=event.step), decided)
 
     def on_turn_over(self, message: m.TurnOver) -> None:
         self.busy = False
         self._interrupts = 0
-        for card in self._cards.values():
-            card.abandon()
+        self.transcript.end_turn()
         self.status.activity = "idle"
         if isinstance(self.app.focused, (PromptInput, type(None))) or self.app.screen is self:
             self.query_one(PromptInput).focus()
 
-    # --- actions ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="undone", name="reading the history", exit_on_error=False)
+    async def on_history_changed(self, message: m.HistoryChanged) -> None:
+        """Mark the cards whose changes are undone now (and unmark redone ones)."""
+        if self.conversation.history is not None:
+            self.transcript.mark_undone(await self.conversation.undone_ids())
+
+    # --- interrupting -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Ctrl+C interrupts only while something runs; otherwise it copies as usual.
@@ -480,11 +271,8 @@ class MainScreen(Screen[None]):
             self.query_one(PromptInput).focus()
             return
         self._interrupts += 1
-        if self._manual_running:
-            self.session.executor.interrupt()
-        elif self.session.agent is not None:
-            self.session.agent.interrupt()
-        running = any(card.state == "running" for card in self._cards.values())
+        self.conversation.interrupt()
+        running = self.transcript.action_running
         if self._interrupts == 1:
             self.status.activity = "interrupting"
             if running:
@@ -493,18 +281,25 @@ class MainScreen(Screen[None]):
             self.status.activity = "stopping hard"
             self.notify("Stopping the action hard: the Python session will be reset.", severity="warning")
 
+    # --- history ----------------------------------------------------------------------------------
+
+    def _history_missing(self) -> bool:
+        if self.conversation.history is None:
+            self.notify(f"No history: {self.conversation.history_error or 'it is still opening'}", severity="warning")
+            return True
+        return False
+
     def action_history(self) -> None:
         """Open the history view."""
         self.open_history()
 
-    def open_history(self, entry_id: int | None = None) -> None:
-        """Open the history view (at one entry)."""
-        if self.session.history is None:
-            self.notify(f"No history: {self.session.history_error or 'it is still opening'}", severity="warning")
+    def open_history(self, entry_id: int | None = None, refused: tuple[str, HistoryChange] | None = None) -> None:
+        """Open the history view (at one entry; with a refused change's conflicts)."""
+        if self._history_missing():
             return
         from .history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen(self.session, select=entry_id))
+        self.app.push_screen(HistoryScreen(self.conversation, select=entry_id, refused=refused))
 
     def action_undo_last(self) -> None:
         """Undo the newest agent or manual action still in effect (asks first)."""
@@ -515,9 +310,7 @@ class MainScreen(Screen[None]):
         self._history_op("redo", "Redo the last undo?", "Brings back the change the last undo took away, keeping later work.")
 
     def _history_op(self, verb: str, title: str, detail: str) -> None:
-        history = self.session.history
-        if history is None:
-            self.notify(f"No history: {self.session.history_error or 'it is still opening'}", severity="warning")
+        if self._history_missing():
             return
         from .confirm import ConfirmScreen
 
@@ -527,16 +320,10 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ConfirmScreen(title, detail, yes=verb.capitalize()), answered)
 
-    @work(exclusive=True, group="history-op", exit_on_error=False)
+    @work(exclusive=True, group="history-op", name="changing the history", exit_on_error=False)
     async def change_history(self, verb: str) -> None:
-        """Run the undo or redo in a thread; a refusal opens the history with its conflicts."""
-        history = self.session.history
-        run = history.undo if verb == "undo" else history.redo
-        try:
-            result = await asyncio.to_thread(run)
-        except Exception as exc:
-            self.notify(f"{verb} failed: {exc}", severity="error", timeout=8)
-            return
+        """Undo or redo through the conversation; a refusal opens the history with its conflicts."""
+        result = await (self.conversation.undo() if verb == "undo" else self.conversation.redo())
         self.post_message(m.HistoryOpDone(verb, result))
 
     def on_history_op_done(self, message: m.HistoryOpDone) -> None:
@@ -547,22 +334,17 @@ class MainScreen(Screen[None]):
             return
         self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
         if result.conflicts and result.target is not None:
-            from .history import HistoryScreen
-
-            self.app.push_screen(HistoryScreen(self.session, select=result.target.id, refused=(message.verb, result)))
+            self.open_history(result.target.id, refused=(message.verb, result))
 
     def on_show_entry(self, message: m.ShowEntry) -> None:
         self.open_history(message.entry_id)
 
     def show_turn(self, turn_id: str) -> None:
         """Scroll to and focus the first card of a turn (from the history view)."""
-        for widget in self.transcript.children:
-            if getattr(widget, "turn_id", None) == turn_id:
-                self.transcript.release_anchor()
-                widget.focus()
-                widget.scroll_visible(top=True)
-                return
-        self.notify("That turn is not in this conversation's transcript.")
+        if not self.transcript.show_turn(turn_id):
+            self.notify("That turn is not in this conversation's transcript.")
+
+    # --- models and conversations -------------------------------------------------------------------
 
     def action_models(self) -> None:
         """Open the model picker."""
@@ -572,14 +354,14 @@ class MainScreen(Screen[None]):
             if name:
                 self.use_model(name)
 
-        self.app.push_screen(ModelScreen(self.session), chosen)
+        self.app.push_screen(ModelScreen(self.conversation), chosen)
 
-    @work(exclusive=True, group="model", exit_on_error=False)
+    @work(exclusive=True, group="model", name="switching the model", exit_on_error=False)
     async def use_model(self, name: str) -> None:
         """Switch to another model and check it."""
-        await self.session.switch_model(name)
+        await self.conversation.switch_model(name)
         try:
-            info = await self.session.connect()
+            info = await self.conversation.connect()
         except Exception as exc:
             self.post_message(m.ModelUnavailable(str(exc)))
             return
@@ -595,48 +377,30 @@ class MainScreen(Screen[None]):
         if self.busy:
             self.notify("Interrupt the running turn first (Esc).", severity="warning")
             return
-        if self.session.transcript is not None:
-            self.session.transcript.close()
-        self.session.transcript = None
-        self.session.agent = None
-        self.session.earlier = []
-        await self.transcript.remove_children()
+        self.conversation.new()
+        await self.transcript.clear()
         await self.add(Notice("New conversation."))
         self.connect_model()
 
-    async def resume(self, conversation: str) -> None:
+    async def resume(self, conversation_id: str) -> None:
         """Continue an earlier conversation: redraw it and let the next turn build on it."""
         if self.busy:
             self.notify("Interrupt the running turn first (Esc).", severity="warning")
             return
-        if self.session.transcript is not None:
-            self.session.transcript.close()
-        self.session.transcript = None
-        self.session.agent = None
-        self.session.resume = conversation
         try:
-            self.session.load_resume()
+            self.conversation.resume(conversation_id)
         except Exception as exc:
             self.notify(str(exc), severity="error")
             return
-        await self.transcript.remove_children()
-        self._redraw_earlier()
+        await self.transcript.clear()
+        self._show_conversation()
         self.connect_model()
+
+    # --- moving around ------------------------------------------------------------------------------
 
     def action_card(self, direction: int) -> None:
         """Move the focus to the previous or next transcript entry."""
-        entries = [w for w in self.transcript.children if w.can_focus and w.display]
-        if not entries:
-            return
-        focused = self.app.focused
-        if focused in entries:
-            index = entries.index(focused) + direction
-        else:
-            index = len(entries) - 1 if direction < 0 else 0
-        index = max(0, min(index, len(entries) - 1))
-        self.transcript.release_anchor()
-        entries[index].focus()
-        entries[index].scroll_visible()
+        self.transcript.move_focus(direction)
 
     def action_focus_prompt(self) -> None:
         """Back to the prompt (the transcript follows new output again)."""
@@ -645,12 +409,7 @@ class MainScreen(Screen[None]):
 
     def last_answer(self) -> str | None:
         """The newest answer in the transcript."""
-        for widget in reversed(self.transcript.children):
-            if isinstance(widget, AnswerCard):
-                return widget.answer
-            if isinstance(widget, AssistantReply) and widget.has_class("-final"):
-                return widget.text
-        return None
+        return self.transcript.last_answer()
 
 
 class DeltaBatcher:
@@ -661,19 +420,20 @@ class DeltaBatcher:
     flushed by a timer so a pause in the stream never hides text.
     """
 
-    def __init__(self, post: Callable[[m.ReplyDelta], object], interval_s: float = 1 / 30) -> None:
+    def __init__(self, post: Callable[[m.CoreEvent], object], interval_s: float = 1 / 30) -> None:
         self._post = post
         self._interval_s = interval_s
         self._parts: list[str] = []
-        self._step = 0
+        self._first: ev.TextDelta | None = None
         self._last = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, delta: m.ReplyDelta) -> None:
+    def add(self, delta: ev.TextDelta) -> None:
         """Queue a delta; post the batch when the interval has passed."""
-        if self._parts and delta.step != self._step:
+        if self._first is not None and delta.step != self._first.step:
             self.flush()
-        self._step = delta.step
+        if self._first is None:
+            self._first = delta
         self._parts.append(delta.text)
         now = time.monotonic()
         if now - self._last >= self._interval_s:
@@ -686,8 +446,9 @@ class DeltaBatcher:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._parts:
-            self._post(m.ReplyDelta(self._step, "".join(self._parts)))
+        if self._first is not None:
+            self._post(m.CoreEvent(ev.TextDelta(self._first.turn_id, self._first.step, "".join(self._parts))))
+            self._first = None
             self._parts = []
             self._last = time.monotonic()
 
@@ -698,4 +459,3 @@ def _short(path: Path) -> str:
         return "~/" + str(path.resolve().relative_to(home))
     except ValueError:
         return str(path)
-

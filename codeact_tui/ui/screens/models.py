@@ -11,7 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from ..session import ModelChoice, Session
+from ...conversation import Conversation, ModelChoice
+from ..workers import ReportsWorkerFailures
 
 
 def _size(size: int) -> str:
@@ -27,15 +28,15 @@ def model_label(choice: ModelChoice, current: str) -> Text:
     return text
 
 
-class ModelScreen(ModalScreen[str | None]):
+class ModelScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """Pick the model for the next turns, or pull a new one."""
 
     CSS_PATH = "models.tcss"
     BINDINGS = [Binding("escape", "dismiss_none", "Close"), Binding("f5", "reload", "Reload", show=False)]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, conversation: Conversation) -> None:
         super().__init__()
-        self.session = session
+        self.conversation = conversation
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -58,19 +59,19 @@ class ModelScreen(ModalScreen[str | None]):
         """List the models again."""
         self.reload()
 
-    @work(exclusive=True, group="models", exit_on_error=False)
+    @work(exclusive=True, group="models", name="listing the models", exit_on_error=False)
     async def reload(self, note: str | None = None) -> None:
         """Ask the server for its models (`note` is shown instead of the count)."""
         status = self.query_one("#pull-status", Static)
         options = self.query_one("#models", OptionList)
         status.update("Listing models…")
         try:
-            choices = await self.session.services.list_models(self.session.settings.model)
+            choices = await self.conversation.list_models()
         except Exception as exc:
             status.update(Text(f"{exc}", style="red"))
             return
         options.clear_options()
-        current = self.session.settings.model.model
+        current = self.conversation.settings.model.model
         options.add_options([Option(model_label(c, current), id=c.name) for c in choices])
         if choices:
             options.highlighted = 0
@@ -90,7 +91,7 @@ class ModelScreen(ModalScreen[str | None]):
         if name:
             self.pull(name)
 
-    @work(exclusive=True, group="pull", exit_on_error=False)
+    @work(exclusive=True, group="pull", name="pulling the model", exit_on_error=False)
     async def pull(self, name: str) -> None:
         """Pull a model, showing the server's progress."""
         bar = self.query_one("#progress", ProgressBar)
@@ -98,7 +99,7 @@ class ModelScreen(ModalScreen[str | None]):
         bar.display = True
         bar.update(total=100, progress=0)
         try:
-            async for step in self.session.services.pull_model(self.session.settings.model, name):
+            async for step in self.conversation.pull_model(name):
                 if step.total:
                     bar.update(total=step.total, progress=step.completed)
                 status.update(f"{name}: {step.status}")

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from ..reply_filter import ProseFilter
+from ...core.actions import reply_prose
 
 
 class FixedContent:
@@ -111,29 +111,30 @@ class AssistantReply(Markdown, can_focus=True):
     def __init__(self) -> None:
         super().__init__("", classes="-empty")
         self.text = ""
-        self._filter = ProseFilter()
+        """The prose shown so far."""
+        self._raw = ""
         self._stream: MarkdownStream | None = None
 
     async def feed(self, delta: str) -> None:
-        """Add streamed text (only the prose part is shown)."""
-        prose = self._filter.feed(delta)
-        if prose:
-            await self._write(prose)
+        """Add streamed text (only its prose is shown: the core decides where code begins)."""
+        self._raw += delta
+        await self._show(reply_prose(self._raw))
 
-    async def _write(self, prose: str) -> None:
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
+    async def _show(self, prose: str) -> None:
+        if not prose.startswith(self.text) or len(prose) == len(self.text):
+            return  # nothing new (what is shown is never taken back)
         if not self.text and not prose.strip():
             return
-        self.text += prose
+        new = prose[len(self.text) :]
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        self.text = prose
         self.remove_class("-empty")
-        await self._stream.write(prose)
+        await self._stream.write(new)
 
     async def finish(self) -> None:
-        """The reply ended: write what was held back and stop the stream."""
-        rest = self._filter.flush()
-        if rest:
-            await self._write(rest)
+        """The reply ended: show what was held back and stop the stream."""
+        await self._show(reply_prose(self._raw, final=True))
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None

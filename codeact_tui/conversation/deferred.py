@@ -1,0 +1,68 @@
+"""An executor whose sandbox starts in the background, so a front-end opens at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from ..core.ports import ExecutionResult, Executor, OutputCallback
+
+
+class DeferredExecutor:
+    """An Executor whose sandbox starts later; `run` waits until it is up.
+
+    So the app opens at once (even during the one-time compile) and the first sandbox run simply
+    waits for the sandbox instead of blocking the screen.
+    """
+
+    def __init__(self, make: Callable[[], Executor]) -> None:
+        self._make = make
+        self._inner: Executor | None = None
+        self._ready = asyncio.Event()
+        self._error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the sandbox is up."""
+        return self._inner is not None
+
+    @property
+    def error(self) -> str | None:
+        """Why it could not start, if it could not."""
+        return self._error
+
+    async def start(self) -> None:
+        """Start the sandbox session (after the compile cache is warm); raises what it raised."""
+        try:
+            inner = self._make()
+            start = getattr(inner, "start", None)
+            if start is not None:
+                await start()
+            self._inner = inner
+        except Exception as exc:
+            self._error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            self._ready.set()
+
+    def fail(self, message: str) -> None:
+        """Give up on starting (e.g. the compile failed)."""
+        self._error = message
+        self._ready.set()
+
+    async def run(self, code: str, *, on_output: OutputCallback | None = None, deadline_s: float | None = None) -> ExecutionResult:
+        """Run code once the sandbox is up."""
+        await self._ready.wait()
+        if self._inner is None:
+            raise RuntimeError(f"the sandbox is not available: {self._error}")
+        return await self._inner.run(code, on_output=on_output, deadline_s=deadline_s)
+
+    def interrupt(self) -> None:
+        """Soft on the first call, hard on the second (the executor's own policy)."""
+        if self._inner is not None:
+            self._inner.interrupt()
+
+    async def close(self) -> None:
+        """End the session."""
+        if self._inner is not None:
+            await self._inner.close()

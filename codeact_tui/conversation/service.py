@@ -1,0 +1,382 @@
+"""One conversation in one project, headless: the service both front-ends call.
+
+`Conversation` composes what a conversation needs from the settings — the chat model, the sandbox
+executor, the history store, the prompts, the transcript and the agent — and is the only place
+an `Agent` is built. The app (`ui/`), `codeact-tui run` and `codeact-tui exec` all drive it:
+
+- user turns (`turn`) and manual actions (`manual`) both yield core events (`core.events`);
+- new / resume / switch model / approval policy;
+- the history (entries, diffs, undo, redo, restore) with the selection rules applied.
+
+Words used throughout: a **user turn** is one request of the user and everything the model does
+for it until it answers; a **model reply** is one generation of the model within it (a "step",
+counted from 1); a **sandbox run** (an *action*) is one execution of code in the sandbox — the
+model's, or the user's own (a *manual* action, step 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..config import Settings
+from ..core import events as ev
+from ..core.agent import Agent, AgentOptions, ApproveMode
+from ..core.briefing import briefing_text, compose_user_message, map_update
+from ..core.context import ConversationMessage
+from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
+from ..core.prompts import PromptLibrary, build_system_prompt
+from ..core.transcript import Transcript, find_transcript, load_messages, read_records
+from ..resources import resource_dir
+from .changes import ChangeTracker
+from .deferred import DeferredExecutor
+from .manual import manual_turn
+from .services import ModelChoice, PullStep, Services
+
+
+class SetupError(RuntimeError):
+    """The conversation cannot start (sandbox or history unusable); the message says the fix."""
+
+
+class Conversation:
+    """One conversation with a model that acts through code, in one project.
+
+    Args:
+        project: The project folder.
+        settings: All settings (command-line overrides already applied).
+        services: How to build the model, sandbox and history (tests pass fakes).
+        resume: `latest` or a conversation id to continue; None starts a new conversation.
+    """
+
+    def __init__(self, project: Path, settings: Settings, services: Services | None = None, *, resume: str | None = None) -> None:
+        self.project = project
+        self.settings = settings
+        self.services = services or Services()
+        self.resume_id = resume
+        self.executor = DeferredExecutor(lambda: self.services.make_executor(self.project, self.settings))
+        self.history: History | None = None
+        """The project's history, once `open_history` ran (None: none is kept, or it failed)."""
+        self.history_error: str | None = None
+        """Why the history could not be opened."""
+        self.model: ChatModel | None = None
+        self.info: ModelInfo | None = None
+        """What the backend reported, once the model was checked."""
+        self.transcript: Transcript | None = None
+        self.earlier: list[ConversationMessage] = []
+        """The resumed conversation's messages (until the agent takes them over)."""
+        self.earlier_records: list[dict[str, Any]] = []
+        """The resumed conversation's records, to redraw it."""
+        self.always_approve = False
+        """In ask mode: the user chose "always" — further approvals are granted here."""
+        self._agent: Agent | None = None
+        self._prompts = PromptLibrary(resource_dir("prompts"))
+        self._manual_running = False
+        self._manual_runs = 0
+        self._changes = ChangeTracker()
+        self._map_budget = 0
+        self._map_sent: str | None = None
+        """The repo map the model has seen (system prompt, then updates in user messages)."""
+        self._map_fresh = False
+        """The map was just built with the system prompt: the next user turn needs no update."""
+
+    # --- what it is -------------------------------------------------------------------------------
+
+    @property
+    def conversations_dir(self) -> Path:
+        """Where this project's conversations are stored."""
+        return paths.project_data_dir(self.project) / "conversations"
+
+    @property
+    def connected(self) -> bool:
+        """Whether the model was checked and the agent is built."""
+        return self._agent is not None
+
+    @property
+    def messages(self) -> list[ConversationMessage]:
+        """The conversation as the model sees it (a copy)."""
+        return self._agent.messages if self._agent is not None else list(self.earlier)
+
+    @property
+    def approve_mode(self) -> ApproveMode:
+        """The approval policy: `auto`, `ask` or `plan`."""
+        return self.settings.agent.approve
+
+    @property
+    def model_label(self) -> str:
+        """`backend:model` as configured (before the server answered)."""
+        model = self.settings.model
+        return f"{model.backend}:{model.model or '(none)'}"
+
+    def server_host(self) -> str:
+        """The model server's address (for setup messages)."""
+        return self.services.server_host(self.model, self.settings.model)
+
+    # --- start-up -------------------------------------------------------------------------------
+
+    def open_history(self) -> None:
+        """Open the history store (blocking: call from a thread); failures go to `history_error`."""
+        try:
+            self.history = self.services.open_history(self.project, self.settings)
+        except Exception as exc:
+            self.history_error = str(exc) or type(exc).__name__
+
+    def load_resume(self) -> None:
+        """Read the conversation to continue, if one was asked for (raises TranscriptError)."""
+        if self.resume_id is None:
+            return
+        path = find_transcript(self.conversations_dir, self.resume_id)
+        self.earlier = load_messages(path)
+        self.earlier_records = read_records(path)
+        self.transcript = Transcript.open(path)
+        recorded = [int(r["history_entry"]) for r in self.earlier_records if r.get("type") == "action" and r.get("history_entry")]
+        if recorded:  # what changed since the conversation's last recorded action is news to the model
+            self._changes.start_from(max(recorded))
+
+    async def start_sandbox(self, on_progress: Callable[[float], None] | None = None) -> float | None:
+        """Compile the sandbox once if needed (progress in seconds, maybe from another thread,
+        starting with 0), then open its session. Returns the compile's seconds, or None.
+
+        Raises:
+            SetupError: The sandbox cannot start; the message says why.
+        """
+        took: float | None = None
+        try:
+            if not await asyncio.to_thread(self.services.sandbox_is_warm):
+                if on_progress is not None:
+                    on_progress(0.0)
+                took = await asyncio.to_thread(self.services.warm_sandbox, on_progress)
+            await self.executor.start()
+        except Exception as exc:
+            message = str(exc) or type(exc).__name__
+            self.executor.fail(message)
+            raise SetupError(message) from exc
+        return took
+
+    async def prepare_model(self) -> ModelInfo:
+        """Build the model if needed and check it (raises ModelSetupError with the fix)."""
+        if self.model is None:
+            self.model = self.services.make_model(self.settings.model)
+        self.info = await self.model.prepare()
+        return self.info
+
+    async def connect(self) -> ModelInfo:
+        """Check the model and build the agent for the next user turn (raises ModelSetupError).
+
+        Called again (a retry, another model) it rebuilds the agent; the conversation goes on.
+        """
+        info = await self.prepare_model()
+        assert self.model is not None
+        self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
+        repo_map = await self._repo_map()
+        self._map_sent, self._map_fresh = repo_map or "", True
+        system_prompt = build_system_prompt(
+            self._prompts,
+            project=self.project,
+            instructions_file=self.settings.agent.instructions_file,
+            repo_map=repo_map,
+            code_tools=self.services.code_tools and self.approve_mode != "plan",
+        )
+        if self.transcript is None:
+            self.transcript = Transcript.create(
+                self.conversations_dir, project=str(self.project.resolve()), model=f"{info.backend}:{info.name}"
+            )
+        agent_settings = self.settings.agent
+        self._agent = Agent(
+            model=self.model,
+            executor=self.executor,
+            history=self.history,
+            prompts=self._prompts,
+            system_prompt=system_prompt,
+            options=AgentOptions(
+                max_turns=agent_settings.max_turns,
+                approve=agent_settings.approve,
+                observation_limit_lines=agent_settings.observation_limit_lines,
+                stuck_after=agent_settings.stuck_after,
+                deadline_s=self.settings.sandbox.deadline_s,
+            ),
+            transcript=self.transcript,
+            resume=self.messages,
+        )
+        return info
+
+    # --- conversation and model choices --------------------------------------------------------------
+
+    def new(self) -> None:
+        """Start a new conversation (the old one stays on disk, resumable); connect again."""
+        self._drop_conversation()
+        self.resume_id = None
+
+    def resume(self, which: str) -> None:
+        """Continue an earlier conversation (`latest` or its id; raises TranscriptError)."""
+        self._drop_conversation()
+        self.resume_id = which
+        self.load_resume()
+
+    def _drop_conversation(self) -> None:
+        if self.transcript is not None:
+            self.transcript.close()
+        self.transcript = None
+        self._agent = None
+        self.earlier = []
+        self.earlier_records = []
+        self._changes = ChangeTracker()
+
+    async def switch_model(self, name: str) -> None:
+        """Use another model from the next user turn on (the conversation continues); connect
+        again to check it."""
+        if self.model is not None:
+            await self.model.close()
+        self.settings = dataclasses.replace(self.settings, model=dataclasses.replace(self.settings.model, model=name))
+        self.model = None
+        self.info = None
+
+    async def list_models(self) -> list[ModelChoice]:
+        """The models installed on the model server."""
+        return await self.services.list_models(self.settings.model)
+
+    def pull_model(self, name: str) -> AsyncIterator[PullStep]:
+        """Download a model, reporting progress."""
+        return self.services.pull_model(self.settings.model, name)
+
+    def set_always_approve(self, always: bool) -> None:
+        """In ask mode: approve every further action of this session (or ask again)."""
+        self.always_approve = always
+
+    # --- turns ------------------------------------------------------------------------------------
+
+    async def turn(self, text: str) -> AsyncGenerator[ev.TurnEvent, None]:
+        """One user turn: the model replies, acts in the sandbox and answers; yields its events
+        (the last is `TurnFinished` or `TurnFailed`). Connects first if needed (raises
+        ModelSetupError when no model is usable)."""
+        if self._agent is None:
+            await self.connect()
+        agent = self._agent
+        assert agent is not None
+        message = compose_user_message(await self._briefing(), text)
+        async for event in agent.run_turn(message):
+            self._changes.observe(event)
+            if isinstance(event, ev.ApprovalRequested) and self.always_approve:
+                if not event.future.done():
+                    event.future.set_result(ev.Approval("run"))
+                continue
+            yield event
+
+    async def manual(self, code: str, *, deadline_s: float | None = None) -> AsyncGenerator[ev.TurnEvent, None]:
+        """The user's own code as a user turn: one recorded sandbox run (see `manual_turn`)."""
+        self._manual_runs += 1
+        turn_id = f"manual-{secrets.token_hex(3)}-{self._manual_runs}"
+        self._manual_running = True
+        result: ExecutionResult | None = None
+        entry: HistoryEntry | None = None
+        try:
+            async for event in manual_turn(
+                self.executor,
+                self.history,
+                code,
+                turn_id=turn_id,
+                deadline_s=self.settings.sandbox.deadline_s if deadline_s is None else deadline_s,
+            ):
+                if isinstance(event, ev.ExecutionFinished):
+                    result = event.result
+                elif isinstance(event, ev.SnapshotTaken):
+                    entry = event.entry
+                yield event
+        finally:
+            self._manual_running = False
+            self._changes.manual_ran(code, result, entry)  # the model hears of it next turn
+
+    async def _repo_map(self) -> str | None:
+        if self._map_budget <= 0:
+            return None
+        return await asyncio.to_thread(self.services.repo_map, self.project, self.settings, self._map_budget)
+
+    async def _briefing(self) -> str:
+        """What changed since the model's last action that it did not do, and how the repo map
+        changed — for the next user message (the system prompt stays as it is)."""
+        try:
+            notes = await asyncio.to_thread(self._changes.take, self.history, self.transcript.id if self.transcript else None)
+        except Exception:  # a busy or broken history must not cost the user their turn
+            notes = []
+        parts = [briefing_text(self._prompts, notes)]
+        if self._map_fresh:
+            self._map_fresh = False
+        elif self._map_sent is not None:
+            fresh = await self._repo_map()
+            update = map_update(self._map_sent, fresh or "")
+            if update is not None:
+                parts.append(update)
+                self._map_sent = fresh or ""
+        return "\n\n".join(part for part in parts if part)
+
+    def interrupt(self) -> None:
+        """Stop what runs: the model's reply or sandbox run (softly, then hard), or a manual one."""
+        if self._manual_running:
+            self.executor.interrupt()
+        elif self._agent is not None:
+            self._agent.interrupt()
+
+    # --- history ----------------------------------------------------------------------------------
+
+    def _require_history(self) -> History:
+        if self.history is None:
+            raise SetupError(f"no history: {self.history_error or 'it is still opening'}")
+        return self.history
+
+    async def entries(self) -> list[HistoryEntry]:
+        """Every history entry, oldest first."""
+        return await asyncio.to_thread(self._require_history().entries)
+
+    async def undone_ids(self, entries: list[HistoryEntry] | None = None) -> set[int]:
+        """Ids of the entries whose effect an undo currently takes back."""
+        from ..history.selection import reverted_ids
+
+        return set(reverted_ids(entries if entries is not None else await self.entries()))
+
+    async def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
+        """What one entry changed (unified diff; only `paths`, when given)."""
+        return await asyncio.to_thread(self._require_history().diff, entry_id, paths)
+
+    async def undo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back an entry (default: the newest action still in effect), keeping later work."""
+        return await asyncio.to_thread(self._require_history().undo, entry_id)
+
+    async def redo(self, entry_id: int | None = None) -> HistoryChange:
+        """Take back an undo still in effect (default: the newest, unless new work came after)."""
+        return await asyncio.to_thread(self._require_history().redo, entry_id)
+
+    async def redo_target(self) -> HistoryEntry | None:
+        """The entry a plain `redo()` would bring back (None: there is nothing to redo)."""
+        return await asyncio.to_thread(self._require_history().redo_target)
+
+    async def restore(self, entry_id: int) -> HistoryChange:
+        """Make the project what it was right after an entry."""
+        return await asyncio.to_thread(self._require_history().restore, entry_id)
+
+    # --- the end ------------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Release the model, the sandbox, the history and the transcript."""
+        if self.model is not None:
+            try:
+                await self.model.close()
+            except Exception:
+                pass
+        try:
+            await self.executor.close()
+        except Exception:
+            pass
+        if self.history is not None:
+            try:
+                self.history.close()
+            except Exception:
+                pass
+        if self.transcript is not None:
+            self.transcript.close()
+
+
+__all__ = ["Conversation", "ModelChoice", "PullStep", "Services", "SetupError"]
