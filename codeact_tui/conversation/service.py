@@ -28,7 +28,7 @@ from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
-from ..core.context import ConversationMessage
+from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, find_transcript, load_messages, read_records
@@ -202,6 +202,14 @@ class Conversation:
             resume=self.messages,
         )
         return info
+
+    async def context_used(self) -> int | None:
+        """Tokens the conversation uses in the checked model's window, counted as a turn counts
+        them (None before the model was checked)."""
+        if self.model is None or self.info is None:
+            return None
+        budget = ContextBudget(self.info.context_window, self.model.count_tokens)
+        return await asyncio.to_thread(budget.used, self.messages)
 
     # --- conversation and model choices --------------------------------------------------------------
 

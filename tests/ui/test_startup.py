@@ -15,7 +15,8 @@ from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.screens.resume import ResumeScreen
 from codeact_tui.conversation import Services
-from codeact_tui.ui.widgets.cards import AnswerCard, UserMessage
+from codeact_tui.ui.widgets.action_card import ActionCard
+from codeact_tui.ui.widgets.cards import AnswerCard, AssistantReply, UserMessage
 from codeact_tui.ui.widgets.status import SandboxProgress
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
@@ -84,6 +85,55 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.pause()
             assert isinstance(again.screen, ResumeScreen)
             await pilot.press("escape")
+
+
+async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        first = make_app(project, settings_for(server.url), services=services)
+        async with first.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, first)
+            for key in "fix":
+                await pilot.press(key)
+            await pilot.press("enter")
+            await settle(pilot, first)
+            await pilot.press("ctrl+r")
+            await settle(pilot, first)
+            await pilot.press("u", "y")  # undo the action: the resumed card must say so
+            await settle(pilot, first)
+            live = first.screen_stack[1].query_one(ActionCard)
+            assert live.undone
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, again)
+            main = again.screen
+            assert isinstance(main, MainScreen)
+            card = main.query_one(ActionCard)
+            assert card.state == "done" and card.result is not None and card.result.exit_code == 0
+            assert "fixed" in card.output_text()
+            assert card.entry_id == 1 and card.entry is not None and [c.path for c in card.entry.files] == ["calc.py"]
+            assert card.undone and "history #1" in str(card._header()) and "undone" in str(card._header())
+            assert [r.text.strip() for r in main.query(AssistantReply) if r.text.strip()] == ["I'll fix `calc.py`.", "Done."]
+            assert main.query_one(AnswerCard).answer == "`add` now adds."
+            assert main.status.context_used > 0 and main.status.context_window > 0
+            card.focus()
+            await pilot.press("d")
+            await settle(pilot, again)
+            history = again.screen
+            assert isinstance(history, HistoryScreen)
+            assert history.current_entry() is not None and history.current_entry().id == 1
+            assert "+    return a + b" in history.diff_text
+
+
+def test_old_action_records_still_load(tmp_path: Path) -> None:
+    """Records written before output and file kinds were kept: the card shows what there is."""
+    from codeact_tui.core.transcript import recorded_result
+
+    old = {"type": "action", "turn_id": "t1", "step": 1, "code": "x", "status": "ok", "exit_code": 0, "stopped_by": None,
+           "changed_files": ["a.txt"], "history_entry": 3}
+    result = recorded_result(old)
+    assert (result.status, result.exit_code, result.stdout, result.changed_files) == ("ok", 0, "", ())
+    assert recorded_result({"type": "action", "status": "failed"}).status == "stopped"
 
 
 async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

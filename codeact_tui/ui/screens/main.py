@@ -108,6 +108,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         await asyncio.to_thread(self.conversation.open_history)
         if self.conversation.history_error:
             await self.transcript.fail("history", f"the history could not be opened: {self.conversation.history_error}")
+        else:
+            self.post_message(m.HistoryChanged())  # a resumed conversation's cards get their entries
         self.prepare_sandbox()
         self.connect_model()
 
@@ -133,7 +135,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         except Exception as exc:
             self.post_message(m.ModelUnavailable(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(m.ModelReady(info))
+        self.post_message(m.ModelReady(info, await self.conversation.context_used()))
 
     def on_sandbox_warming(self, message: m.SandboxWarming) -> None:
         self.query_one(SandboxProgress).show(message.elapsed_s)
@@ -154,6 +156,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         info = message.info
         self.status.model = f"{info.backend}:{info.name}"
         self.status.context_window = info.context_window
+        if message.context_used is not None:
+            self.status.context_used = message.context_used
         for card in self.query(SetupCard):
             await card.remove()
 
@@ -249,9 +253,11 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(exclusive=True, group="undone", name="reading the history", exit_on_error=False)
     async def on_history_changed(self, message: m.HistoryChanged) -> None:
-        """Mark the cards whose changes are undone now (and unmark redone ones)."""
+        """Give resumed cards their entries; mark the cards whose changes are undone now (and
+        unmark redone ones)."""
         if self.conversation.history is not None:
-            self.transcript.mark_undone(await self.conversation.undone_ids())
+            entries = await self.conversation.entries()
+            self.transcript.attach_entries(entries, await self.conversation.undone_ids(entries))
 
     # --- interrupting -----------------------------------------------------------------------------
 
@@ -365,7 +371,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         except Exception as exc:
             self.post_message(m.ModelUnavailable(str(exc)))
             return
-        self.post_message(m.ModelReady(info))
+        self.post_message(m.ModelReady(info, await self.conversation.context_used()))
         self.notify(f"Using {info.name} (context {info.context_window} tokens).")
 
     def action_retry_model(self) -> None:
@@ -394,6 +400,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
             return
         await self.transcript.clear()
         self._show_conversation()
+        self.post_message(m.HistoryChanged())
         self.connect_model()
 
     # --- moving around ------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ class ActionCard(Widget, can_focus=True):
         self.manual = manual
         self.result: ExecutionResult | None = None
         self.entry: HistoryEntry | None = None
+        self.entry_id: int | None = None
+        """Its history entry's number (known before the entry itself on a resumed card)."""
         self.recorded = False
         self.undone = False
         """True while its history entry is undone."""
@@ -152,7 +154,8 @@ class ActionCard(Widget, can_focus=True):
             self._chunks.append(("stderr", result.stderr))
         if result.truncated:
             self._notes.append(f"output cut at the limit ({', '.join(result.truncated)})")
-        if result.state_reset:
+        if result.state_reset and not any("session was reset" in warning for warning in result.warnings):
+            # The sandbox says it in its own warning; a runner that does not gets this note.
             self._notes.append("the Python session was reset: its variables are gone; files written so far stay (undo them from the history)")
         self._notes.extend(result.warnings)
         self._files = result.changed_files
@@ -163,9 +166,24 @@ class ActionCard(Widget, can_focus=True):
     def record(self, entry: HistoryEntry | None) -> None:
         """The history recorded it (entry None: no file changed)."""
         self.entry = entry
+        self.entry_id = entry.id if entry is not None else None
         self.recorded = True
         if entry is not None:
             self._files = entry.files
+        self._relayout()
+
+    def restore(self, result: ExecutionResult | None, entry_id: int | None, *, output_cut: bool = False) -> None:
+        """Show a run from a resumed conversation: its recorded result and history number (the
+        entry itself follows once the history is open: `record`)."""
+        if result is None:
+            self.state = "failed"
+            self._notes.append("the sandbox failed before the action ended")
+        else:
+            self.finish(result)
+            if output_cut:
+                self._notes.append("only the end of the output was kept in the saved conversation")
+        self.entry_id = entry_id
+        self.recorded = True
         self._relayout()
 
     def set_undone(self, undone: bool) -> None:
@@ -258,8 +276,8 @@ class ActionCard(Widget, can_focus=True):
                 header.append(f"  · {self.result.stopped_by or 'stopped'}", style="dim")
             elif self.result.exit_code is not None:
                 header.append(f"  · exit {self.result.exit_code}", style="dim")
-        if self.entry is not None:
-            header.append(f"  · history #{self.entry.id}", style="dim")
+        if self.entry_id is not None:
+            header.append(f"  · history #{self.entry_id}", style="dim")
             if self.undone:
                 header.append("  · undone", style="bold italic")
         return header
@@ -311,8 +329,8 @@ class ActionCard(Widget, can_focus=True):
 
     def action_show_diff(self) -> None:
         """Open this action's entry in the history view."""
-        if self.entry is not None:
-            self.post_message(ShowEntry(self.entry.id))
+        if self.entry_id is not None:
+            self.post_message(ShowEntry(self.entry_id))
         else:
             self.app.notify("This action changed no file (nothing to diff).", severity="information")
 
