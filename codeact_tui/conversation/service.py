@@ -344,6 +344,12 @@ class Conversation:
 
         return set(reverted_ids(entries if entries is not None else await self.entries()))
 
+    async def undo_target(self) -> HistoryEntry | None:
+        """The entry a plain `undo()` would take back (None: no action is in effect)."""
+        from ..history.selection import default_undo_target
+
+        return default_undo_target(await self.entries())
+
     async def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed (unified diff; only `paths`, when given)."""
         return await asyncio.to_thread(self._require_history().diff, entry_id, paths)

@@ -97,6 +97,8 @@ class ActionCard(Widget, can_focus=True):
         self._started: float | None = None
         self._ended: float | None = None
         self._notes: list[str] = []
+        self._interrupting = False
+        """Esc was pressed while it ran: the header says a second Esc stops it hard."""
         self._files: tuple[FileChange, ...] = ()
         self._theme_dark = theme_dark
         self._code_text = self._syntax()
@@ -134,6 +136,12 @@ class ActionCard(Widget, can_focus=True):
         if self._ticker is None:
             self._ticker = self.set_interval(0.2, self._tick)
 
+    def interrupt_asked(self) -> None:
+        """The user pressed Esc while it runs: until it stops, say what a second Esc does."""
+        if self.state == "running" and not self._interrupting:
+            self._interrupting = True
+            self.refresh()
+
     def add_output(self, stream: StreamName, text: str) -> None:
         """Live output arrived (rendered at the next tick)."""
         first = not self._chunks
@@ -148,6 +156,7 @@ class ActionCard(Widget, can_focus=True):
             self._ticker.stop()
             self._ticker = None
         self.result = result
+        self._interrupting = False
         self._ended = self.clock()
         self._chunks = [("stdout", result.stdout)] if result.stdout else []
         if result.stderr:
@@ -276,6 +285,8 @@ class ActionCard(Widget, can_focus=True):
                 header.append(f"  · {self.result.stopped_by or 'stopped'}", style="dim")
             elif self.result.exit_code is not None:
                 header.append(f"  · exit {self.result.exit_code}", style="dim")
+        if self._interrupting and self.state == "running":
+            header.append("  · interrupting: Esc again stops it hard (its variables are lost, files stay)", style="bold")
         if self.entry_id is not None:
             header.append(f"  · history #{self.entry_id}", style="dim")
             if self.undone:

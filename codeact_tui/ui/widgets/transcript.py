@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from textual import events
 from textual.containers import VerticalScroll
+from textual.widgets import TextArea
 from textual.widget import Widget
 
 from ...core import events as ev
@@ -173,6 +175,11 @@ class TranscriptView(VerticalScroll):
         """Whether a sandbox run of this turn is going on."""
         return any(card.state == "running" for card in self._cards.values())
 
+    def interrupt_asked(self) -> None:
+        """Esc was pressed: the running action's card says what a second Esc does."""
+        for card in self._cards.values():
+            card.interrupt_asked()
+
     def card(self, step: int) -> ActionCard | None:
         """The action card of a model reply (step 0: the manual action)."""
         return self._cards.get(step)
@@ -273,6 +280,21 @@ class TranscriptView(VerticalScroll):
                 widget.scroll_visible(top=True)
                 return True
         return False
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while an entry has the focus (after Alt+Up, or `t` in the history) goes to the
+        prompt: a printable key no binding takes moves the focus there and types itself."""
+        if not event.is_printable or not event.character or event.key in self.screen.active_bindings:
+            return
+        prompts = self.screen.query("#prompt")
+        prompt = prompts.first() if prompts else None
+        if not isinstance(prompt, TextArea) or prompt.read_only:
+            return
+        event.stop()
+        event.prevent_default()
+        prompt.focus()
+        prompt.insert(event.character)
+        self.anchor()
 
     def move_focus(self, direction: int) -> None:
         """Focus the previous (-1) or next (1) entry."""
