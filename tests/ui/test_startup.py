@@ -16,7 +16,7 @@ from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.screens.resume import ResumeScreen
 from codeact_tui.conversation import Services
 from codeact_tui.ui.widgets.action_card import ActionCard
-from codeact_tui.ui.widgets.cards import AnswerCard, AssistantReply, UserMessage
+from codeact_tui.ui.widgets.cards import AnswerCard, AssistantReply, Notice, UserMessage
 from codeact_tui.ui.widgets.status import SandboxProgress
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
@@ -125,15 +125,29 @@ async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> 
             assert "+    return a + b" in history.diff_text
 
 
-def test_old_action_records_still_load(tmp_path: Path) -> None:
-    """Records written before output and file kinds were kept: the card shows what there is."""
-    from codeact_tui.core.transcript import recorded_result
+async def test_a_transcript_from_before_output_was_kept_still_resumes(project: Path) -> None:
+    import json
 
-    old = {"type": "action", "turn_id": "t1", "step": 1, "code": "x", "status": "ok", "exit_code": 0, "stopped_by": None,
-           "changed_files": ["a.txt"], "history_entry": 3}
-    result = recorded_result(old)
-    assert (result.status, result.exit_code, result.stdout, result.changed_files) == ("ok", 0, "", ())
-    assert recorded_result({"type": "action", "status": "failed"}).status == "stopped"
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    folder = make_app(project, settings_for("http://127.0.0.1:9"), services=services).conversation.conversations_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [
+        {"type": "meta", "version": 1, "id": "20260101-000000-abcdef", "project": str(project), "model": "ollama:x", "created": "2026-01-01T00:00:00+00:00"},
+        {"type": "message", "role": "user", "kind": "user", "content": "old ask", "turn_id": "t1"},
+        {"type": "message", "role": "assistant", "kind": "assistant", "content": "Looking.\n<execute>\nprint(1)\n</execute>", "turn_id": "t1"},
+        {"type": "action", "turn_id": "t1", "step": 1, "code": "print(1)", "status": "ok", "exit_code": 0, "stopped_by": None, "changed_files": [], "history_entry": None},
+        {"type": "action", "turn_id": "t1", "step": 2, "code": "boom()", "status": "failed", "exit_code": None, "stopped_by": None, "changed_files": [], "history_entry": None},
+        {"type": "turn", "turn_id": "t1", "steps": 2, "outcome": "failed", "reason": "executor", "message": "the sandbox failed"},
+    ]
+    (folder / "20260101-000000-abcdef.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + '{"torn')
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services, resume="latest")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        cards = list(main.query(ActionCard))
+        assert [c.state for c in cards] == ["done", "failed"] and cards[0].entry_id is None
+        assert [r.text.strip() for r in main.query(AssistantReply) if r.text.strip()] == ["Looking."]
+        assert any("the sandbox failed" in str(n.render()) for n in main.query(Notice))
 
 
 async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
