@@ -31,11 +31,11 @@ from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.prompts import PromptLibrary, build_system_prompt
-from ..core.transcript import Transcript, find_transcript, load_messages, read_records
+from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
 from .deferred import DeferredExecutor
-from .manual import manual_turn
+from .manual import MANUAL_STEP, manual_turn
 from .services import ModelChoice, PullStep, Services
 
 
@@ -296,6 +296,8 @@ class Conversation:
         finally:
             self._manual_running = False
             self._changes.manual_ran(code, result, entry)  # the model hears of it next turn
+            if self.transcript is not None:  # a resumed conversation shows it again (not the model)
+                self.transcript.append({**action_record(turn_id, MANUAL_STEP, code, result, entry), "manual": True})
 
     async def _repo_map(self) -> str | None:
         if self._map_budget <= 0:

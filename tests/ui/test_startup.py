@@ -103,12 +103,19 @@ async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> 
             await settle(pilot, first)
             live = first.screen_stack[1].query_one(ActionCard)
             assert live.undone
+            await pilot.press("escape")
+            for key in "!print(6*7)":
+                await pilot.press(key)
+            await pilot.press("enter")  # the user's own code is shown again too
+            await settle(pilot, first)
         again = make_app(project, settings_for(server.url), services=services, resume="latest")
         async with again.run_test(size=(100, 30)) as pilot:
             await settle(pilot, again)
             main = again.screen
             assert isinstance(main, MainScreen)
-            card = main.query_one(ActionCard)
+            card, manual = main.query(ActionCard)
+            assert manual.manual and "42" in manual.output_text() and manual.state == "done"
+            assert [w.text for w in main.query(UserMessage)] == ["fix", "print(6*7)"] and main.query(UserMessage).last().has_class("-manual")
             assert card.state == "done" and card.result is not None and card.result.exit_code == 0
             assert "fixed" in card.output_text()
             assert card.entry_id == 1 and card.entry is not None and [c.path for c in card.entry.files] == ["calc.py"]

@@ -104,7 +104,12 @@ class TranscriptView(VerticalScroll):
                 if prose.strip():
                     widgets.append(reply)
             elif kind == "action":
+                if record.get("manual"):  # the user's own code: their message, then its card
+                    widgets.append(UserMessage(str(record.get("code", "")), manual=True, turn_id=record.get("turn_id")))
+                    reply = None
                 widgets.append(self._restored_card(record))
+            elif kind == "compaction":
+                widgets.append(Notice("Older messages were shortened to fit the context window."))
             elif kind == "turn":
                 widgets.extend(self._turn_end(record, reply))
                 reply = None
@@ -120,6 +125,7 @@ class TranscriptView(VerticalScroll):
             str(record.get("code", "")),
             step=int(record.get("step") or 0),
             turn_id=record.get("turn_id"),
+            manual=bool(record.get("manual")),
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
         )
