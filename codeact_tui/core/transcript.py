@@ -7,6 +7,7 @@ Each line is one record with a `type`:
 - `action`: one code action: turn id, step, code, how it ended, its output (the tail of each
   stream), the files it changed and the history entry it made (`action_record`); records
   written before output and file kinds were kept still load (`recorded_result` fills defaults);
+  the user's own code (a manual action, step 0) is an `action` record with `manual: true`;
 - `turn`: how a turn ended (finished or failed, and why);
 - `compaction`: the conversation was compacted; the messages after it replace those before.
 
