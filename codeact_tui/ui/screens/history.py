@@ -298,12 +298,23 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
     def action_redo(self) -> None:
         """Bring back an undone entry (asks first, naming it): the highlighted one when it is
         undone (or is an undo in effect), else the newest undo unless new work came after it."""
-        entry = self.current_entry()
-        if entry is not None and (entry.id in self.undone and entry.kind != "undo" or entry.kind == "undo" and entry.id not in self.undone):
-            named = entry if entry.kind != "undo" else next((e for e in self.entries if e.id == entry.target), entry)
+        named = self._undone_here()
+        if named is not None:
             self._confirm_redo(named, by_name=True)
         else:
             self.find_redo_target()
+
+    def _undone_here(self) -> HistoryEntry | None:
+        """The entry the highlighted row names for a redo: itself when it is undone, or what it
+        took back when it is an undo still in effect; None otherwise."""
+        entry = self.current_entry()
+        if entry is None:
+            return None
+        if entry.kind != "undo":
+            return entry if entry.id in self.undone else None
+        if entry.id in self.undone:  # an undo that was itself taken back: nothing to redo here
+            return None
+        return next((e for e in self.entries if e.id == entry.target), None)
 
     @work(exclusive=True, group="history-op", name="reading the redo target", exit_on_error=False)
     async def find_redo_target(self) -> None:

@@ -140,7 +140,7 @@ class ActionCard(Widget, can_focus=True):
         """The user pressed Esc while it runs: until it stops, say what a second Esc does."""
         if self.state == "running" and not self._interrupting:
             self._interrupting = True
-            self.refresh()
+            self._relayout()  # the header may take another line
 
     def add_output(self, stream: StreamName, text: str) -> None:
         """Live output arrived (rendered at the next tick)."""
