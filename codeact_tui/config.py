@@ -134,6 +134,10 @@ class AgentSettings:
     observation_limit_lines: int = 120
     """Output lines shown to the model per action; longer output keeps head and tail."""
 
+    stuck_after: int = 3
+    """End a turn as `stuck` when the model repeats the same failing (or unchanged) action, or
+    the same reply that cannot run, this many times; the repeat before is told to it. 0: never."""
+
 
 @dataclass(frozen=True)
 class CodeIntelSettings:

@@ -168,8 +168,9 @@ def _no_input(prompt: object = "") -> str:
     )
 
 
-def install(project: str, interval_s: float, live_cap: int) -> None:
-    """Prepare this session: working directory, live output, interrupts, helpers."""
+def install(project: str, interval_s: float, live_cap: int, venv_paths: dict | None = None) -> None:
+    """Prepare this session: working directory, live output, interrupts, helpers, and the
+    project's virtualenv (`venv_paths`: guest folder → its path in the project)."""
     from host import tools  # the host's tool module, present for every session we open
 
     _state["tools"] = tools
@@ -190,9 +191,14 @@ def install(project: str, interval_s: float, live_cap: int) -> None:
     import __main__
 
     import codeact_helpers
+    import codeact_imports
+    import codeact_namespace
+    import codeact_tests
 
-    for name in codeact_helpers.__all__:
-        setattr(__main__, name, getattr(codeact_helpers, name))
+    codeact_imports.install(list(venv_paths or {}), dict(venv_paths or {}))
+    helpers = {name: getattr(codeact_helpers, name) for name in codeact_helpers.__all__}
+    helpers["run_tests"] = codeact_tests.run_tests
+    codeact_namespace.install(__main__.__dict__, helpers)
 
 
 def begin_action(live_cap: int) -> None:

@@ -6,6 +6,7 @@ list) meant to be printed, and raises a clear error when it cannot do what was a
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -54,6 +55,27 @@ def view_file(path: str, start: int = 1, end: int | None = None) -> str:
     return "\n".join(shown)
 
 
+_SHOW_WHOLE_LINES = 40
+_SHOW_AROUND = 8
+
+
+def _nearby(text: str, old: str, path: str) -> str:
+    """The lines a failed replacement should have matched: the whole file when it is short,
+    else the lines around the closest one, numbered (small models guess instead of looking)."""
+    lines = text.splitlines()
+    if len(lines) <= _SHOW_WHOLE_LINES:
+        first, last, what = 1, len(lines), f"It holds"
+    else:
+        wanted = next((line.strip() for line in old.splitlines() if line.strip()), old.strip())
+        scores = [difflib.SequenceMatcher(None, wanted, line.strip()).ratio() for line in lines]
+        best = max(range(len(lines)), key=scores.__getitem__)
+        first, last = max(1, best + 1 - _SHOW_AROUND), min(len(lines), best + 1 + _SHOW_AROUND)
+        what = f"The closest lines of {path} are"
+    width = len(str(last))
+    shown = "\n".join(f"{n:>{width}}| {lines[n - 1]}" for n in range(first, last + 1))
+    return f"{what}:\n{shown}\nCopy `old` exactly from these lines (without the numbers)."
+
+
 def replace_in_file(path: str, old: str, new: str) -> str:
     """Replace one exact snippet of a file.
 
@@ -75,7 +97,7 @@ def replace_in_file(path: str, old: str, new: str) -> str:
         stripped = old.strip()
         if stripped and stripped in text:
             hint = " (it does occur with different leading/trailing whitespace)"
-        raise ValueError(f"the text to replace was not found in {path}{hint}; view_file({path!r}) shows the file")
+        raise ValueError(f"the text to replace was not found in {path}{hint}. {_nearby(text, old, path)}")
     if count > 1:
         lines = [text[: m.start()].count("\n") + 1 for m in re.finditer(re.escape(old), text)]
         raise ValueError(

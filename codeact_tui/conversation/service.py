@@ -196,6 +196,7 @@ class Conversation:
                 max_turns=agent_settings.max_turns,
                 approve=agent_settings.approve,
                 observation_limit_lines=agent_settings.observation_limit_lines,
+                stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
             ),
             transcript=self.transcript,

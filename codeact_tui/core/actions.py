@@ -6,8 +6,10 @@ Small local models are sloppy, so parsing is tolerant:
 - a fenced python block counts as the action when no `<execute>` tag is present;
 - a closing tag lost to a stop sequence (or to the end of the stream) is restored, also when
   only part of it (`</exe`) arrived;
-- fences wrapped inside `<execute>` are removed;
-- only the first action runs: anything the model wrote after it is reported, not executed.
+- fences wrapped inside `<execute>` are removed (and prose around a fence inside it dropped);
+- only the first action runs: anything the model wrote after it is reported, not executed;
+- a reply that starts repeating itself endlessly is detected while it streams
+  (`repetition_start`), so the agent can stop it instead of waiting for the token limit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ SOLUTION_OPEN = "<solution>"
 SOLUTION_CLOSE = "</solution>"
 
 STOP_SEQUENCES: tuple[str, ...] = (EXECUTE_CLOSE,)
-"""Stop sequences sent with every request: generation ends right after the first action."""
+"""Stop sequences sent with every request: generation ends right after the first action. A
+fenced python block cannot be a stop sequence (its closing fence equals its opening one), so
+the agent ends that generation itself when `action_complete` sees the fence close."""
 
 ReplyKind = Literal["action", "solution", "reply"]
 
@@ -49,6 +53,9 @@ class ParsedReply:
     """True when a missing or partial closing tag or fence was restored."""
     fenced: bool = False
     """True when the action came from a fenced block instead of an `<execute>` tag."""
+    prose: str = ""
+    """The reply without its action block: what a UI shows next to the action's own card, so
+    the code appears once."""
 
 
 def _partial_suffix(text: str, tag: str) -> int:
@@ -65,9 +72,20 @@ def _strip_wrapping_fence(code: str) -> str:
     return match.group(1) if match else code
 
 
+def _inner_fence(code: str) -> str:
+    """The content of a python fence inside an action that also holds prose (`<execute>Here
+    is the fix:\n```python …``` </execute>`): the prose would be a syntax error."""
+    opening = _FENCE_OPEN.search(code)
+    if opening is None:
+        return code
+    close = _FENCE_CLOSE.search(code, opening.end())
+    return code[opening.end() : close.start() if close else len(code)]
+
+
 def _clean_code(code: str) -> str:
-    """Trim blank lines around the code and remove a wrapping fence."""
-    return _strip_wrapping_fence(code.strip("\r\n")).strip("\r\n").rstrip()
+    """Trim blank lines around the code and remove a wrapping (or inner) fence."""
+    code = _strip_wrapping_fence(code.strip("\r\n"))
+    return _inner_fence(code).strip("\r\n").rstrip()
 
 
 def _parse_execute(text: str, start: int) -> ParsedReply:
@@ -84,7 +102,7 @@ def _parse_execute(text: str, start: int) -> ParsedReply:
         ignored = text[end + len(EXECUTE_CLOSE) :].strip()
     kept = text[:body_start] + body.rstrip() + "\n" + EXECUTE_CLOSE
     return ParsedReply(
-        kind="action", text=kept, code=_clean_code(body), ignored=ignored, repaired=repaired
+        kind="action", text=kept, code=_clean_code(body), ignored=ignored, repaired=repaired, prose=text[:start].strip()
     )
 
 
@@ -105,6 +123,7 @@ def _parse_fence(text: str, match: re.Match[str]) -> ParsedReply:
         ignored=ignored,
         repaired=repaired,
         fenced=True,
+        prose=text[: match.start()].strip(),
     )
 
 
@@ -179,23 +198,65 @@ def parse_reply(text: str) -> ParsedReply:
 
 
 def action_complete(text: str) -> int:
-    """Where the first complete `<execute>` action ends in streamed text, or -1.
+    """Where the first complete action ends in streamed text, or -1.
 
-    Lets the agent stop reading a stream as soon as the first action is closed, even when a
-    server ignores the stop sequence.
+    An action is an `<execute>` block or, when it comes first, a fenced python block. Lets the
+    agent stop reading a stream as soon as the first action is closed: a fence cannot be a
+    stop sequence, and some servers ignore stop sequences.
     """
     thought = thinking_end(text)
     if thought < 0:
         return -1
     start = find_tag(text, EXECUTE_OPEN, thought)
-    if start < 0:
-        return -1
     solution_at = find_tag(text, SOLUTION_OPEN, thought)
     fence = _FENCE_OPEN.search(text, thought)
-    if 0 <= solution_at < start or (fence is not None and fence.start() < start):
+    firsts = [at for at in (start, solution_at, fence.start() if fence else -1) if at >= 0]
+    if not firsts:
         return -1
-    end = text.find(EXECUTE_CLOSE, start + len(EXECUTE_OPEN))
-    return -1 if end < 0 else end + len(EXECUTE_CLOSE)
+    first = min(firsts)
+    if first == solution_at:
+        return -1
+    if first == start:
+        end = text.find(EXECUTE_CLOSE, start + len(EXECUTE_OPEN))
+        return -1 if end < 0 else end + len(EXECUTE_CLOSE)
+    assert fence is not None
+    close = _FENCE_CLOSE.search(text, fence.end())
+    # The closing fence counts once its line has ended (a newline), or at a line break.
+    if close is None or not text[close.end() :].startswith(("\n", "\r")):
+        return -1
+    return close.end()
+
+
+REPEAT_MIN_CHARS = 600
+"""Repetition is judged on at least this much text (shorter replies are never cut)."""
+REPEAT_WINDOW = 480
+"""The tail that must consist of one repeated unit."""
+REPEAT_MAX_UNIT = 160
+"""The longest repeated unit looked for."""
+
+
+def repetition_start(text: str) -> int:
+    """Where an endless repetition begins in a reply, or -1.
+
+    A reply whose last `REPEAT_WINDOW` characters are one unit of at most `REPEAT_MAX_UNIT`
+    characters repeated (a line, a phrase, a token) is looping; the result is the end of its
+    first occurrence, so the reply can be kept up to there.
+    """
+    if len(text) < REPEAT_MIN_CHARS:
+        return -1
+    tail = text[-REPEAT_WINDOW:]
+    for unit in range(1, REPEAT_MAX_UNIT + 1):
+        if tail[unit:] == tail[:-unit]:
+            # Walk back to where the periodic text starts, keep one period, end at a word break.
+            start = len(text) - REPEAT_WINDOW
+            while start > 0 and text[start - 1] == text[start - 1 + unit]:
+                start -= 1
+            end = start + unit
+            for at in range(end, min(end + unit, len(text))):
+                if text[at].isspace():
+                    return at
+            return end
+    return -1
 
 
 def summarize_code(code: str, width: int = 72) -> str:

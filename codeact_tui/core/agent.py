@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import events as ev
-from .actions import STOP_SEQUENCES, action_complete, parse_reply, summarize_code
+from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, repetition_start, summarize_code
 from .context import ContextBudget, ConversationMessage
-from .observations import format_declined, format_observation
+from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
     ChatModel,
     ExecutionResult,
@@ -37,6 +37,7 @@ from .ports import (
     StreamName,
     TextChunk,
 )
+from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record
 
@@ -58,6 +59,10 @@ class AgentOptions:
     """Per-action deadline passed to the executor; None uses the executor's own."""
     reserve_tokens: int | None = None
     """Tokens kept free for the model's reply; None picks a share of the window."""
+    stuck_after: int = 3
+    """End the turn (reason `stuck`) when the same action fails the same way, or the same
+    action or reply makes no progress, this many times; 0 never stops. The repeat before it
+    is told to the model."""
 
 
 class Agent:
@@ -105,6 +110,7 @@ class Agent:
         """The model request (or load) in flight, which `interrupt` cancels."""
         self._executing = False
         self._approval: asyncio.Future[ev.Approval] | None = None
+        self._progress = ProgressTracker()
 
     # --- public API -----------------------------------------------------------------------
 
@@ -157,6 +163,7 @@ class Agent:
         """Run one user turn and yield its events; the last one is TurnFinished or TurnFailed."""
         self._turns += 1
         self._interrupted = False
+        self._progress.reset()
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -230,7 +237,8 @@ class Agent:
         yield ev.GenerationStarted(turn_id, step)
         reply: list[str] = []
         stats = GenerationStats()
-        async with aclosing(self._generate(reply)) as generation:
+        looping: list[bool] = []
+        async with aclosing(self._generate(reply, looping)) as generation:
             async for item in generation:
                 if isinstance(item, TextChunk):
                     yield ev.TextDelta(turn_id, step, item.text)
@@ -243,12 +251,21 @@ class Agent:
             yield ev.TurnFailed(turn_id, "interrupted", "interrupted while the model was replying", step)
             return
         parsed = parse_reply(text)
-        if not parsed.text.strip():
+        not_run = self._not_run_reason(text, parsed, stats, bool(looping))
+        if not parsed.text.strip() and not_run != "thinking":
             yield ev.TurnFailed(turn_id, "model", "the model returned an empty reply", step)
             return
-        self._add(ConversationMessage("assistant", parsed.text, "assistant", turn_id))
+        kept = parsed.text if parsed.text.strip() else "[reasoning only; not kept]"
+        if not_run == "looping":
+            kept += "\n[… the same text repeated until it was stopped]"
+        self._add(ConversationMessage("assistant", kept, "assistant", turn_id))
         self._budget.record_server_count(self._messages, stats.prompt_tokens, stats.completion_tokens)
-        yield ev.AssistantMessage(turn_id, step, parsed.text, stats)
+        yield ev.AssistantMessage(turn_id, step, kept, stats, parsed.prose if parsed.kind == "action" else kept)
+        if not_run is not None:
+            async with aclosing(self._not_run(turn_id, step, not_run, kept, stats)) as telling:
+                async for event in telling:
+                    yield event
+            return
         if parsed.kind != "action":
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
@@ -280,6 +297,48 @@ class Agent:
             async for event in executing:
                 yield event
 
+    @staticmethod
+    def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
+        """Why a reply must not run or end the turn: it loops, it was cut at the token limit
+        inside its action (or before any answer), or it holds only reasoning."""
+        if looping:
+            return "looping"
+        if not parsed.text.strip() and "<think>" in text:
+            return "thinking"
+        if stats.done_reason == "length" and (parsed.kind == "reply" or (parsed.kind == "action" and parsed.repaired)):
+            return "cut"
+        return None
+
+    async def _not_run(
+        self, turn_id: str, step: int, why: NotRunReason, kept: str, stats: GenerationStats
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Tell the model why its reply did not run; end the turn when it keeps doing it."""
+        observation = format_not_run(self._prompts, why, limit=stats.completion_tokens)
+        repeat = self._progress.reply(kept)
+        self._add(ConversationMessage("user", observation, "observation", turn_id))
+        yield ev.ObservationAdded(turn_id, step, observation)
+        stuck = self._stuck(turn_id, step, repeat)
+        if stuck is not None:
+            yield stuck
+
+    def _stuck(self, turn_id: str, step: int, repeat: Repeat | None) -> ev.TurnFailed | None:
+        """The turn's end when a step has now repeated `stuck_after` times."""
+        limit = self._options.stuck_after
+        if repeat is None or limit <= 0 or repeat.count < limit:
+            return None
+        what = {
+            "failure": f"ran the same code {repeat.count} times and it failed the same way ({repeat.detail})",
+            "no_progress": f"ran the same code {repeat.count} times without changing anything",
+            "reply": f"sent the same reply {repeat.count} times without it running",
+        }[repeat.kind]
+        return ev.TurnFailed(
+            turn_id,
+            "stuck",
+            f"stopped: the model {what}; rephrase the request, give it a hint, or use a larger "
+            "model (agent.stuck_after sets how many repeats end a turn)",
+            step,
+        )
+
     async def _fit_context(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         assert self._budget is not None
         budget = self._budget
@@ -301,9 +360,11 @@ class Agent:
                 step,
             )
 
-    async def _generate(self, reply: list[str]) -> AsyncGenerator[TextChunk | GenerationDone, None]:
+    async def _generate(self, reply: list[str], looping: list[bool]) -> AsyncGenerator[TextChunk | GenerationDone, None]:
         """Stream one reply through a task (so `interrupt` can cancel it and close the stream);
-        stop reading as soon as the first action is complete."""
+        stop reading as soon as the first action is complete, or when the reply starts
+        repeating itself endlessly (then `looping` gets True and the reply is kept up to the
+        repetition's first occurrence)."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
         chat = [m.to_chat() for m in self._messages]
         started = time.perf_counter()
@@ -348,6 +409,12 @@ class Agent:
                         continue
                     reply.append(item.text)
                     yield item
+                    repeat_at = repetition_start(so_far)
+                    if repeat_at >= 0:
+                        reply[:] = [so_far[:repeat_at]]
+                        looping.append(True)
+                        finished_early = True
+                        self._generation.cancel()
                 elif isinstance(item, GenerationDone):
                     yield item
         finally:
@@ -426,10 +493,17 @@ class Agent:
             max_chars=self._observation_chars(),
             ignored_text=ignored_text,
         )
+        repeat = self._progress.action(code, result)
+        if repeat is not None:
+            observation += "\n\n" + repeat_note(self._prompts, repeat)
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
         if self._interrupted:
             yield ev.TurnFailed(turn_id, "interrupted", "the action was interrupted", step)
+            return
+        stuck = self._stuck(turn_id, step, repeat)
+        if stuck is not None:
+            yield stuck
 
     async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | str, None]:
         """Run the code in a task, turning live output into events as it arrives."""

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from .ports import ExecutionResult, GenerationStats, HistoryEntry, StreamName
 
-FailureKind = Literal["setup", "model", "executor", "history", "limit", "interrupted"]
+FailureKind = Literal["setup", "model", "executor", "history", "limit", "interrupted", "stuck"]
 FinishReason = Literal["solution", "reply", "plan", "manual"]
 ApprovalDecision = Literal["run", "skip", "stop"]
 
@@ -82,6 +82,9 @@ class AssistantMessage(Event):
     """The reply as kept in the conversation."""
     stats: GenerationStats
     """Token counts, time to first token, speed."""
+    prose: str = ""
+    """The reply without its action block: a UI that shows the action in its own card shows
+    this text beside it, so the code appears once."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,8 @@ class TurnFailed(Event):
 
     kind: FailureKind
     """`setup` (server or model unusable), `model` (a request failed), `executor`, `history`,
-    `limit` (turn limit or context window), `interrupted`."""
+    `limit` (turn limit or context window), `interrupted`, `stuck` (the model repeated the same
+    step without progress; `AgentOptions.stuck_after`)."""
     message: str
     """What happened and what to do about it."""
     steps: int

@@ -7,9 +7,13 @@ lines were left out; very long lines are cut too, so one minified line cannot fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from .ports import ExecutionResult, FileChange
+from .progress import Repeat
 from .prompts import PromptLibrary
+
+NotRunReason = Literal["cut", "looping", "thinking"]
 
 LINE_LIMIT_CHARS = 500
 """The most characters kept of one output line."""
@@ -95,7 +99,8 @@ def format_observation(
         clipped = clip_lines(result.stderr.rstrip("\n"), lines_each)
         sections.append(f"stderr:\n{clip_chars(clipped.text, chars_each)}")
     if not sections:
-        sections.append("(no output)")
+        # Helpers return their text: a small model often forgets to print it.
+        sections.append("(no output: print() what you want to see, e.g. print(run_tests()))" if result.status == "ok" else "(no output)")
     if result.truncated:
         streams = " and ".join(result.truncated)
         sections.append(f"Note: {streams} passed the sandbox's output limit and was cut.")
@@ -119,3 +124,17 @@ def format_observation(
 def format_declined(library: PromptLibrary, reason: str = "") -> str:
     """The observation for an action the user declined."""
     return library.render("observation_declined.md", reason=reason).rstrip()
+
+
+def format_not_run(library: PromptLibrary, why: NotRunReason, *, limit: int | None = None) -> str:
+    """The observation for a reply whose action could not run: cut at the token limit
+    (`cut`), stopped because it repeated itself (`looping`), or reasoning only (`thinking`)."""
+    name = {"cut": "observation_cut.md", "looping": "observation_looping.md", "thinking": "observation_thinking_only.md"}[why]
+    return library.render(name, limit=f" ({limit} tokens)" if limit else "").rstrip()
+
+
+def repeat_note(library: PromptLibrary, repeat: Repeat) -> str:
+    """The note added to an observation when the step repeated an earlier one of this turn."""
+    if repeat.kind == "failure":
+        return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
+    return library.render("observation_no_progress.md", count=repeat.count).rstrip()

@@ -23,13 +23,17 @@ from .. import paths
 from ..config import SandboxSettings
 from ..core.ports import ExecutionResult, ExecutionStatus, OutputCallback, StreamName
 from ..resources import resource_dir
-from . import compile_cache
+from . import compile_cache, guest_packages
 from .project_mount import ChangeRecorder, ProjectFiles
 
 GUEST_PROJECT = "/project"
 """Where the guest sees the project; it is also the guest's working directory."""
 GUEST_LIB = "/opt/codeact"
 """Where the guest sees our own guest code (read-only)."""
+GUEST_TEST_RUNNER = "/opt/codeact-pytest"
+"""Where the guest sees pytest and its dependencies (read-only; see `guest_packages`)."""
+GUEST_VENV = "/opt/project-venv"
+"""Where the guest sees the project virtualenv's site-packages folders (read-only, numbered)."""
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
@@ -88,13 +92,19 @@ class SandboxExecutor:
         self.cache_dir = cache_dir or compile_cache.cache_directory()
         self._extra_tools = list(extra_tools)
         self._import_dirs = [Path(d).resolve() for d in import_dirs]
+        try:
+            self._test_runner: Path | None = guest_packages.test_runner_dir(paths.cache_dir())
+        except (guest_packages.GuestPackagesError, OSError):
+            self._test_runner = None  # the sandbox still works; run_tests falls back to unittest
+        self._venv_sites = guest_packages.project_site_packages(self.project)
         self._recorder = ChangeRecorder(self.project, paths.touched_log(self.project))
         self._files = ProjectFiles(
             self.project,
             self._recorder,
             max_read_bytes=self.settings.memory_mib << 20,
             min_free_bytes=self.settings.min_free_disk_mib << 20,
-            read_only=protected_host_paths(),
+            # The project's virtualenvs are read-only through the project mount too.
+            read_only=[*protected_host_paths(), *guest_packages.project_virtualenvs(self.project)],
         )
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
         self._session: Session | None = None
@@ -158,8 +168,15 @@ class SandboxExecutor:
                 grants=[
                     Grant(resource_dir("sandbox"), GUEST_LIB),
                     *(Grant(d, f"/opt/import/{i}") for i, d in enumerate(self._import_dirs)),
+                    *([Grant(self._test_runner, GUEST_TEST_RUNNER)] if self._test_runner else []),
+                    *(Grant(d, f"{GUEST_VENV}/{i}") for i, d in enumerate(self._venv_sites)),
                 ],
-                import_path=[GUEST_LIB, *(f"/opt/import/{i}" for i in range(len(self._import_dirs)))],
+                # The project's virtualenv is appended to sys.path by the guest (after these).
+                import_path=[
+                    GUEST_LIB,
+                    *(f"/opt/import/{i}" for i in range(len(self._import_dirs))),
+                    *([GUEST_TEST_RUNNER] if self._test_runner else []),
+                ],
                 tools=[self._emit_tool(), self._poll_tool(), *self._extra_tools],
                 memory_bytes=s.memory_mib << 20,
                 deadline_s=s.deadline_s,
@@ -176,11 +193,13 @@ class SandboxExecutor:
             raise SandboxUnavailable(
                 f"the sandbox could not start: {exc}. Run `codeact-tui doctor` for details."
             ) from exc
+        venvs = {f"{GUEST_VENV}/{i}": d.relative_to(self.project).as_posix() for i, d in enumerate(self._venv_sites)}
         # Our guest modules are imported before the project joins sys.path, and the project
         # goes after our folder: a project file `codeact_helpers.py` cannot stand in for ours.
         boot = session.run(
-            f"import codeact_helpers, codeact_guest; codeact_guest.install({GUEST_PROJECT!r}, "
-            f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10}); import sys; "
+            "import codeact_helpers, codeact_imports, codeact_namespace, codeact_tests, codeact_guest; "
+            f"codeact_guest.install({GUEST_PROJECT!r}, "
+            f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10}, {venvs!r}); import sys; "
             f"sys.path.remove({GUEST_PROJECT!r}); sys.path.insert(sys.path.index({GUEST_LIB!r}) + 1, {GUEST_PROJECT!r})",
             deadline_s=60,
         )

@@ -10,11 +10,12 @@ from codeact_tui.resources import resource_file
 
 
 def call_form(fn: object) -> str:
-    """`tools.search(pattern, glob=None, regex=False, ...)` as the doc writes it."""
+    """`search(pattern, glob=None, regex=False, ...)` as the doc writes it (the tools are
+    globals of every action, and also `tools.NAME`)."""
     parts = []
     for p in inspect.signature(fn).parameters.values():  # type: ignore[arg-type]
         parts.append(p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}")
-    return f"tools.{fn.__name__}({', '.join(parts)})"  # type: ignore[attr-defined]
+    return f"{fn.__name__}({', '.join(parts)})"  # type: ignore[attr-defined]
 
 
 def test_doc_shows_every_tool_with_its_real_signature(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def test_fence_before_a_mentioned_tag_wins() -> None:
     reply = "```python\nprint(1)\n```\nThe `<execute>` block is the same as before. <execute>print(2)</execute>"
     parsed = parse_reply(reply)
     assert parsed.kind == "action" and parsed.fenced and parsed.code == "print(1)"
-    assert action_complete(reply) == -1
+    assert action_complete(reply) == reply.index("```\nThe") + 3  # the fence ends the action
 
 
 def test_tag_in_inline_code_is_a_mention() -> None:

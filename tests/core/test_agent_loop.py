@@ -127,7 +127,7 @@ def test_reply_without_code_ends_the_turn(project: Path, prompts: PromptLibrary)
 
 
 def test_turn_limit(project: Path, prompts: PromptLibrary) -> None:
-    model = ScriptedModel(["<execute>print('again')</execute>"] * 3)
+    model = ScriptedModel([f"<execute>print({n})</execute>" for n in range(3)])
     agent, executor, _ = make_agent(model, project, prompts, max_turns=3)
     events = run_turn(agent, "loop forever")
     failed = events[-1]
@@ -146,17 +146,29 @@ def test_live_output_is_streamed_as_events(project: Path, prompts: PromptLibrary
     assert all(started < i < finished for i, e in enumerate(events) if isinstance(e, ev.ExecutionOutput))
 
 
-def test_text_after_action_is_reported_to_model(project: Path, prompts: PromptLibrary) -> None:
+def test_text_after_the_action_is_not_read(project: Path, prompts: PromptLibrary) -> None:
     class NoStopModel(ScriptedModel):
         def stream(self, messages, *, stop=()):  # type: ignore[no-untyped-def]
             return super().stream(messages, stop=())
 
-    # Fenced actions are not cut early, so the ignored text is seen by the parser.
-    model = NoStopModel(["```python\nprint(1)\n```\nNow the answer is 1.", "<solution>1</solution>"])
+    # A server that ignores the stop sequence: the text after the action is cut by the agent.
+    model = NoStopModel(["<execute>print(1)</execute>\nNow the answer is 1.", "<solution>1</solution>"], chunk_size=4)
     agent, _, _ = make_agent(model, project, prompts)
     events = run_turn(agent, "go")
-    observation = next(e for e in events if isinstance(e, ev.ObservationAdded))
-    assert "only your first" in observation.text
+    message = next(e for e in events if isinstance(e, ev.AssistantMessage))
+    assert message.text == "<execute>print(1)\n</execute>"
+    assert model.closed_streams == 1
+
+
+def test_a_closed_fence_ends_generation_like_the_closing_tag(project: Path, prompts: PromptLibrary) -> None:
+    model = ScriptedModel(["Let me look.\n```python\nprint(1)\n```\nNow the answer is 1, and more text.", "<solution>1</solution>"], chunk_size=4)
+    agent, executor, _ = make_agent(model, project, prompts)
+    events = run_turn(agent, "go")
+    message = next(e for e in events if isinstance(e, ev.AssistantMessage))
+    assert message.text == "Let me look.\n```python\nprint(1)\n```"
+    assert message.prose == "Let me look."  # the code is shown once: in the action, not also in the prose
+    assert model.closed_streams == 1 and executor.codes == ["print(1)"]
+    assert isinstance(events[-1], ev.TurnFinished)
 
 
 def test_plan_mode_never_executes(project: Path, prompts: PromptLibrary) -> None:

@@ -93,7 +93,7 @@ def test_sandbox_helpers_doc_is_included_when_present(tmp_path: Path, prompts: P
         (folder / path.name).write_text(path.read_text())
     (folder / "sandbox_helpers.md").write_text("- `view_file(path)` shows a file with line numbers")
     text = build_system_prompt(PromptLibrary(folder), project=project)
-    assert "## Helpers available in the sandbox" in text and "view_file(path)" in text
+    assert "## Functions" in text and "view_file(path)" in text
 
 
 def test_every_shipped_template_is_used_by_code(prompts: PromptLibrary) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 @dataclass
 class FakeOpenAI:
-    """Scripted replies; `cut_after` cuts the next stream after that many chunks."""
+    """Scripted replies; `cut_after` cuts the next stream after that many chunks; a request's
+    `max_tokens` ends the reply after that many chunks with `finish_reason: length`."""
 
     replies: list[str] = field(default_factory=list)
     n_ctx: int = 8192
@@ -74,6 +75,10 @@ class FakeOpenAI:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 chunks = [reply[i : i + state.chunk_size] for i in range(0, len(reply), state.chunk_size)]
+                finish = "stop"
+                limit = body.get("max_tokens")
+                if isinstance(limit, int) and len(chunks) > limit:  # one chunk stands for a token
+                    chunks, finish = chunks[:limit], "length"
                 cut, state.cut_after = state.cut_after, None
                 for index, text in enumerate(chunks):
                     if cut is not None and index == cut:
@@ -81,7 +86,7 @@ class FakeOpenAI:
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
                     self._event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
-                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
                 self._event({"choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": len(chunks)}, "timings": {"predicted_per_second": 50.0}})
                 self._event(b"[DONE]")
                 self.wfile.write(b"0\r\n\r\n")

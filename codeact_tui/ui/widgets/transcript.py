@@ -31,8 +31,8 @@ TRIM_BATCH = 30
 
 def failure_notice(kind: str, message: str) -> Notice:
     """Why a turn ended without an answer."""
-    severity = "warning" if kind in ("interrupted", "limit") else "error"
-    label = {"interrupted": "Stopped", "limit": "Stopped at a limit"}.get(kind, "The turn failed")
+    severity = "warning" if kind in ("interrupted", "limit", "stuck") else "error"
+    label = {"interrupted": "Stopped", "limit": "Stopped at a limit", "stuck": "Stopped, stuck"}.get(kind, "The turn failed")
     return Notice(f"{label}: {message}", severity=severity)
 
 

@@ -1,0 +1,104 @@
+"""Runs INSIDE the sandbox: one forgiving namespace for everything the model may call.
+
+Small models mix up the global helpers (`view_file`, …) and the host's code tools
+(`from host import tools`; `tools.outline`, …). Here every helper and every code tool is both a
+global of the action namespace and an attribute of `tools` (which is the `host.tools` module
+itself, so `from host import tools` gives the same thing). An unknown name, as a global or on
+`tools`, fails with the closest real names and their signatures.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import sys
+
+_HIDDEN_TOOLS = {"emit", "poll"}
+"""Host tools that are plumbing for the sandbox itself, not for the model."""
+
+_callables: dict[str, object] = {}
+
+
+def signature(name: str) -> str:
+    """`name(arg, …)` for a callable of the namespace (annotations left out: short to read)."""
+    function = _callables[name]
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return f"{name}(…)"
+    shown = []
+    for param in params:
+        text = param.name
+        if param.kind is param.VAR_POSITIONAL:
+            text = "*" + text
+        elif param.kind is param.VAR_KEYWORD:
+            text = "**" + text
+        if param.default is not param.empty:
+            text += f"={param.default!r}"
+        shown.append(text)
+    return f"{name}({', '.join(shown)})"
+
+
+def suggest(name: str, limit: int = 3) -> list[str]:
+    """The signatures of the real names closest to `name` (by spelling, then by shared words)."""
+    names = sorted(_callables)
+    close = difflib.get_close_matches(name, names, n=limit, cutoff=0.5)
+    words = set(name.lower().split("_"))
+    for candidate in names:
+        if len(close) >= limit:
+            break
+        if candidate not in close and words & set(candidate.split("_")):
+            close.append(candidate)
+    return [signature(n) for n in close]
+
+
+def _hint(name: str) -> str:
+    close = suggest(name)
+    every = ", ".join(sorted(_callables))
+    if close:
+        return f"did you mean {' or '.join(close)}? Available (as globals and as tools.NAME): {every}"
+    return f"available (as globals and as tools.NAME): {every}"
+
+
+def _tools_getattr(name: str) -> object:
+    """`tools.NAME` for names that are not host tools: the helpers, else a helpful error."""
+    if name in _callables:
+        return _callables[name]
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"tools has no {name!r}; {_hint(name)}")
+
+
+def _excepthook(kind, error, trace) -> None:
+    """Add the closest real names to a NameError for an unknown function."""
+    name = getattr(error, "name", None)
+    if isinstance(error, NameError) and not isinstance(error, UnboundLocalError) and name and not getattr(error, "_codeact_hinted", False):
+        close = suggest(name)
+        if close:
+            error.add_note(f"Close names in this sandbox: {', '.join(close)}")
+        error._codeact_hinted = True
+    _previous_hook(kind, error, trace)
+
+
+_previous_hook = sys.excepthook
+
+
+def install(namespace: dict, helpers: dict[str, object]) -> None:
+    """Put every helper and code tool into `namespace` (the actions' globals) and onto
+    `host.tools`; make unknown names answer with suggestions."""
+    global _previous_hook
+    from host import tools
+
+    for name in dir(tools):
+        value = getattr(tools, name)
+        if not name.startswith("_") and name not in _HIDDEN_TOOLS and callable(value) and name[0].islower():
+            _callables[name] = value
+    for name, value in helpers.items():
+        _callables[name] = value
+        setattr(tools, name, value)
+    tools.__getattr__ = _tools_getattr
+    namespace.update(_callables)
+    namespace["tools"] = tools
+    if sys.excepthook is not _excepthook:
+        _previous_hook = sys.excepthook
+        sys.excepthook = _excepthook

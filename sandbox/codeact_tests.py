@@ -1,0 +1,216 @@
+"""Runs INSIDE the sandbox: `run_tests(args="")`, the project's tests in-process.
+
+pytest (copied read-only into the session by the host) runs when the project uses it: a pytest
+configuration, a `conftest.py`, or test files written for pytest (top-level `def test_…` or an
+`import pytest`). Otherwise unittest's discovery runs. Before each run the project's own modules
+are forgotten, so the tests see the files as they are now. The result is a short summary line
+first, then the failures, cut to fit an observation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import re
+import shlex
+import sys
+import tempfile
+import time
+
+MAX_CHARS = 6000
+"""The most characters `run_tests` returns (summary and the last lines always kept)."""
+CODE_LINES = 60
+"""After failures, the project's code the tests imported is shown when it has at most this
+many lines in all."""
+
+NEXT_STEP = (
+    "Next: fix the code under test with replace_in_file(path, old, new), copying `old` exactly "
+    "from the code, and call print(run_tests()) in the same action to confirm."
+)
+"""Said after failing tests: small models otherwise describe the fix instead of making it."""
+
+_PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"}
+
+
+def _has_pytest_config(root: str) -> bool:
+    def read(name: str) -> str:
+        try:
+            with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    if any(os.path.isfile(os.path.join(root, n)) for n in ("pytest.ini", ".pytest.ini", "conftest.py")):
+        return True
+    return "[tool.pytest" in read("pyproject.toml") or "[pytest]" in read("tox.ini") or "[tool:pytest]" in read("setup.cfg")
+
+
+def _test_files(root: str, limit: int = 2000):
+    seen = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        for name in files:
+            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+                seen += 1
+                if seen > limit:
+                    return
+                yield os.path.join(folder, name)
+
+
+def uses_pytest(root: str = ".") -> bool:
+    """Whether the project's tests are meant for pytest (else unittest runs them)."""
+    if _has_pytest_config(root):
+        return True
+    for path in _test_files(root):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                if _PYTEST_STYLE.search(f.read()):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def forget_project_modules(root: str = ".") -> int:
+    """Drop the project's modules from `sys.modules` (not its virtualenv's), so the next import
+    reads the files as they are now; returns how many were dropped."""
+    base = os.path.abspath(root) + os.sep
+    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
+    dropped = 0
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = os.path.abspath(file)
+        if path.startswith(base) and not path.startswith(skip):
+            del sys.modules[name]
+            dropped += 1
+    importlib.invalidate_caches()
+    return dropped
+
+
+def _is_test_file(path: str) -> bool:
+    name = os.path.basename(path)
+    parts = path.replace(os.sep, "/").split("/")
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1]
+
+
+def project_modules_loaded(root: str = ".") -> list[str]:
+    """The project's own (non-test) source files now imported, relative to the project."""
+    base = os.path.abspath(root) + os.sep
+    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not file.endswith(".py"):
+            continue
+        path = os.path.abspath(file)
+        if path.startswith(base) and not path.startswith(skip) and not _is_test_file(path[len(base) :]):
+            if os.path.getsize(path) > 0:
+                found.add(path[len(base) :])
+    return sorted(found)
+
+
+def _code_under_test(paths: list[str]) -> str:
+    """The numbered source of the code the tests imported, when it is short (a small model
+    that sees the code fixes it; one that does not guesses), else just the file names."""
+    texts = []
+    total = 0
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        total += len(lines)
+        width = len(str(len(lines)))
+        texts.append(f"{path}:\n" + "\n".join(f"{n:>{width}}| {line}" for n, line in enumerate(lines, 1)))
+    if texts and total <= CODE_LINES:
+        return "The code under test:\n" + "\n".join(texts)
+    return f"The code under test is in {', '.join(paths)}." if paths else ""
+
+
+def _cut(text: str, keep_tail_lines: int = 12) -> str:
+    """Keep the head of the report and its last lines (the summary) within MAX_CHARS."""
+    if len(text) <= MAX_CHARS:
+        return text
+    lines = text.splitlines()
+    tail = "\n".join(lines[-keep_tail_lines:])
+    room = max(MAX_CHARS - len(tail) - 80, 500)
+    head = text[:room].rsplit("\n", 1)[0]
+    omitted = len(text) - len(head) - len(tail)
+    return f"{head}\n[… {omitted} characters of the report omitted …]\n{tail}"
+
+
+def _run_pytest(argv: list[str]) -> tuple[str, str]:
+    import pytest
+
+    options = ["-q", "--tb=short", "--no-header", "-rfE", "-p", "no:cacheprovider", "-p", "no:faulthandler"]
+    options += ["-p", "no:pastebin", "-o", "console_output_style=classic"]
+    # pytest's log-file handler opens os.devnull by default, and the sandbox has no /dev/null.
+    options += ["-o", f"log_file={os.path.join(tempfile.gettempdir(), 'codeact-pytest.log')}"]
+    if not any(a == "-s" or a.startswith("--capture") for a in argv):
+        options.append("--capture=sys")  # fd capture needs dup2, which WASI lacks
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = pytest.main([*options, *argv])
+    report = out.getvalue().strip()
+    lines = [line for line in report.splitlines() if line.strip()]
+    last = lines[-1].strip("= ") if lines else ""
+    status = {0: "passed", 1: "FAILED", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}.get(int(code), f"exit {int(code)}")
+    return f"pytest: {status}: {last}", report
+
+
+def _run_unittest(argv: list[str]) -> tuple[str, str]:
+    import unittest
+
+    out = io.StringIO()
+    runner = unittest.TextTestRunner(stream=out, verbosity=1)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        program = unittest.main(module=None, argv=["python -m unittest", *argv], exit=False, testRunner=runner)
+    result = program.result
+    failed = len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", ()))
+    passed = result.testsRun - failed - len(result.skipped)
+    parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{len(result.skipped)} skipped"] if result.skipped else [])
+    status = "no tests collected" if result.testsRun == 0 else "passed" if result.wasSuccessful() else "FAILED"
+    return f"unittest: {status}: {', '.join(parts)}", out.getvalue().strip()
+
+
+def _pytest_available() -> bool:
+    try:
+        import pytest  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_tests(args: str = "") -> str:
+    """Run the project's tests on the files as they are now.
+
+    Args:
+        args: Extra arguments as on a command line: for pytest e.g. "-k test_add" or
+            "tests/test_cart.py"; for unittest test names such as "test_calc.CalcTest".
+
+    Returns:
+        A summary line (runner, passed/FAILED, counts), then the report with the failures, cut
+        to fit.
+    """
+    argv = shlex.split(args)
+    forget_project_modules()
+    writes = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no __pycache__ (or pytest's rewritten .pyc) in the project
+    started = time.monotonic()
+    try:
+        summary, report = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        tested = project_modules_loaded()
+    finally:
+        sys.dont_write_bytecode = writes
+        forget_project_modules()
+    text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
+    if ": FAILED:" in summary:
+        code = _code_under_test(tested)
+        text += ("\n\n" + code if code else "") + "\n\n" + NEXT_STEP
+    return text

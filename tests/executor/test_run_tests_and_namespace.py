@@ -1,0 +1,147 @@
+"""In the real sandbox: one namespace for helpers and code tools, `run_tests` on unittest- and
+pytest-style projects, and the project's virtualenv importable read-only."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from codeact_tui.codeintel.host_tools import make_host_tools
+from codeact_tui.config import SandboxSettings
+from codeact_tui.core.ports import ExecutionResult
+from codeact_tui.executor import GUEST_PROJECT, SandboxExecutor
+
+pytestmark = pytest.mark.sandbox
+
+
+def run(project: Path, codes: list[str], *, code_tools: bool = False) -> list[ExecutionResult]:
+    async def go() -> list[ExecutionResult]:
+        tools = make_host_tools(project, guest_root=GUEST_PROJECT) if code_tools else []
+        async with SandboxExecutor(project, SandboxSettings(deadline_s=60), extra_tools=tools) as executor:
+            return [await executor.run(code) for code in codes]
+
+    return asyncio.run(go())
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+CALC = "def add(a, b):\n    return a - b\n"
+
+
+def test_helpers_and_code_tools_are_one_namespace(tmp_path: Path) -> None:
+    project = write(tmp_path, {"calc.py": CALC})
+    results = run(
+        project,
+        [
+            "print(tools.view_file('calc.py'))",  # a helper through tools.
+            "from host import tools\nprint(tools.replace_in_file('calc.py', 'a - b', 'a + b'))",  # … after the import too
+            "print([s['name'] for s in outline('calc.py')['symbols']])",  # a code tool as a global
+            "tools.replace_file('calc.py', 'x', 'y')",
+            "replace_file('calc.py', 'x', 'y')",
+            "replace_in_file('calc.py', 'assert add(2, 3) == 5', 'x')",
+        ],
+        code_tools=True,
+    )
+    assert [r.status for r in results] == ["ok", "ok", "ok", "error", "error", "error"]
+    # A replacement that misses shows the file, so the next try can copy the real text.
+    assert "not found in calc.py. It holds:\n1| def add(a, b):\n2|     return a + b" in results[5].stderr
+    assert "2|     return a - b" in results[0].stdout
+    assert "replaced 1 line(s)" in results[1].stdout and "a + b" in (project / "calc.py").read_text()
+    assert "['add']" in results[2].stdout
+    attribute = results[3].stderr.strip().splitlines()[-1]
+    assert attribute.startswith("AttributeError: tools has no 'replace_file'; did you mean replace_in_file(path, old, new)")
+    assert "outline" in attribute and "run_tests" in attribute  # every real name is listed
+    assert "replace_in_file(path, old, new)" in results[4].stderr  # a NameError gets the signature
+    assert "emit" not in attribute and "poll" not in attribute  # plumbing stays hidden
+
+
+def test_run_tests_with_pytest_sees_fresh_edits(tmp_path: Path) -> None:
+    project = write(
+        tmp_path,
+        {
+            "calc.py": CALC,
+            "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_zero():\n    assert add(0, 0) == 0\n",
+        },
+    )
+    results = run(
+        project,
+        [
+            "print(run_tests())",
+            "replace_in_file('calc.py', 'a - b', 'a + b')\nprint(run_tests('-k test_add'))",
+            "import os\nprint(sorted(os.listdir('.')))",
+        ],
+    )
+    first, second, listing = (r.stdout for r in results)
+    assert first.startswith("pytest: FAILED: 1 failed, 1 passed")
+    assert "assert -1 == 5" in first and "FAILED test_calc.py::test_add" in first
+    assert "The code under test:\ncalc.py:\n1| def add(a, b):\n2|     return a - b" in first  # not the test file
+    assert first.rstrip().endswith("call print(run_tests()) in the same action to confirm.")
+    assert second.startswith("pytest: passed: 1 passed, 1 deselected")
+    assert listing.strip() == "['calc.py', 'test_calc.py']"  # no caches or bytecode left behind
+
+
+def test_run_tests_falls_back_to_unittest(tmp_path: Path) -> None:
+    project = write(
+        tmp_path,
+        {
+            "calc.py": CALC,
+            "tests/__init__.py": "",
+            "tests/test_calc.py": "import unittest\nfrom calc import add\n\n\nclass CalcTest(unittest.TestCase):\n"
+            "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_zero(self):\n        self.assertEqual(add(0, 0), 0)\n",
+        },
+    )
+    results = run(project, ["print(run_tests())", "write_file('calc.py', 'def add(a, b):\\n    return a + b\\n')\nprint(run_tests())"])
+    assert results[0].stdout.startswith("unittest: FAILED: 1 passed, 1 failed")
+    assert "AssertionError: -1 != 5" in results[0].stdout
+    assert results[1].stdout.startswith("unittest: passed: 2 passed")
+
+
+def make_venv(project: Path) -> Path:
+    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    write(
+        project,
+        {
+            ".venv/pyvenv.cfg": "home = /usr/bin\nversion = 3.11.7\n",
+            ".venv/lib/python3.11/site-packages/moneyfmt/__init__.py": "def cents(value):\n    return f'{value / 100:.2f}'\n",
+            ".venv/lib/python3.11/site-packages/fastjson/__init__.py": "from ._speedups import loads\n",
+        },
+    )
+    (site / "fastjson" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF" + b"\0" * 60)
+    return site
+
+
+def test_project_virtualenv_is_importable_read_only(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    project.mkdir()
+    site = make_venv(project)
+    write(
+        project,
+        {
+            "price.py": "from moneyfmt import cents\n\ndef label(value):\n    return 'EUR ' + cents(value)\n",
+            "test_price.py": "from price import label\n\ndef test_label():\n    assert label(1234) == 'EUR 12.34'\n",
+        },
+    )
+    results = run(
+        project,
+        [
+            "print(run_tests())",
+            "import fastjson",
+            "open('.venv/lib/python3.11/site-packages/moneyfmt/__init__.py', 'w').write('broken')",
+            "import numpy, sys\nprint(numpy.__file__.startswith('/usr/local'))",  # the sandbox's own numpy still wins
+        ],
+    )
+    assert results[0].stdout.startswith("pytest: passed: 1 passed"), results[0].stdout + results[0].stderr
+    last = results[1].stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: cannot import fastjson._speedups: package 'fastjson'")
+    assert "compiled extension" in last and "pure-Python" in last and ".venv/lib/python3.11/site-packages" in last
+    assert results[2].status == "error"
+    assert (site / "moneyfmt" / "__init__.py").read_text().startswith("def cents")
+    assert results[3].stdout.strip() == "True"

@@ -1,0 +1,170 @@
+"""Garbage from a model, served over real HTTP by the fake OpenAI-compatible server and read by
+the real `openai` backend: each case gets a clear observation or a clear stop, and the
+conversation stays valid for the next turn (and equals what the model is sent)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fakes.executor import InProcessExecutor
+from fakes.openai_server import FakeOpenAI
+
+from codeact_tui.config import ModelSettings
+from codeact_tui.core import events as ev
+from codeact_tui.core.agent import Agent, AgentOptions
+from codeact_tui.core.prompts import PromptLibrary
+from codeact_tui.core.transcript import Transcript, load_messages
+from codeact_tui.llm.openai_compat import OpenAICompatChatModel
+from codeact_tui.resources import resource_dir
+
+
+class Rig:
+    """A fake server with scripted replies, the real backend, an agent and its transcript."""
+
+    def __init__(self, tmp_path: Path, replies: list[str], *, max_reply_tokens: int = 2048, **options: object) -> None:
+        self.server = FakeOpenAI(replies=list(replies), chunk_size=4)
+        self.project = tmp_path / "project"
+        self.project.mkdir()
+        self.executor = InProcessExecutor(self.project)
+        self.transcript = Transcript.create(tmp_path / "conversations")
+        self.max_reply_tokens = max_reply_tokens
+        self.options = AgentOptions(**options)  # type: ignore[arg-type]
+
+    def turns(self, *texts: str) -> list[list[ev.Event]]:
+        with self.server:
+            model = OpenAICompatChatModel(
+                ModelSettings(backend="openai", host=self.server.url, model="local.gguf", max_reply_tokens=self.max_reply_tokens)
+            )
+            agent = Agent(
+                model=model,
+                executor=self.executor,
+                history=None,
+                prompts=PromptLibrary(resource_dir("prompts")),
+                system_prompt="Act in <execute> blocks.",
+                options=self.options,
+                transcript=self.transcript,
+            )
+
+            async def go() -> list[list[ev.Event]]:
+                try:
+                    return [[e async for e in agent.run_turn(text)] for text in texts]
+                finally:
+                    await model.close()
+
+            result = asyncio.run(go())
+        self.agent = agent
+        return result
+
+    def check_conversation(self) -> None:
+        """Valid for the next turn: system first, no empty message, no two assistant messages in
+        a row; the stored conversation is exactly what the model was last sent plus its reply."""
+        messages = self.agent.messages
+        assert messages[0].role == "system"
+        assert all(m.content.strip() for m in messages)
+        roles = [m.role for m in messages[1:]]
+        assert all(not (a == b == "assistant") for a, b in zip(roles, roles[1:], strict=False))
+        stored = [(m.role, m.content) for m in load_messages(self.transcript.path)]
+        assert stored == [(m.role, m.content) for m in messages]
+        sent = [(m["role"], m["content"]) for m in self.server.bodies[-1]["messages"]]
+        assert stored[: len(sent)] == sent
+
+
+def observations(events: list[ev.Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, ev.ObservationAdded)]
+
+
+def test_unclosed_tag_runs_repaired(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, ["<execute>\nprint(6 * 7)\n</exe", "<solution>42</solution>"])
+    [events] = rig.turns("multiply")
+    proposed = next(e for e in events if isinstance(e, ev.CodeProposed))
+    assert proposed.repaired and proposed.code == "print(6 * 7)"
+    assert "42" in observations(events)[0] and isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
+def test_several_actions_run_only_the_first(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, ["<execute>print('one')</execute>\n<execute>print('two')</execute>", "<solution>one</solution>"])
+    [events] = rig.turns("go")
+    assert rig.executor.codes == ["print('one')"]
+    assert rig.agent.messages[2].content == "<execute>print('one')\n</execute>"  # the second is never kept
+    rig.check_conversation()
+
+
+def test_fence_and_prose_inside_execute(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, ["<execute>\nHere is the code:\n```python\nprint(2 + 2)\n```\n</execute>", "<solution>4</solution>"])
+    [events] = rig.turns("add")
+    assert rig.executor.codes == ["print(2 + 2)"]
+    assert "4" in observations(events)[0]
+    rig.check_conversation()
+
+
+def test_reply_cut_at_the_token_limit_does_not_run(tmp_path: Path) -> None:
+    long_action = "<execute>\n" + "\n".join(f"x{n} = {n}" for n in range(40)) + "\nprint(x39)\n</execute>"
+    rig = Rig(tmp_path, [long_action, "<execute>print('short')</execute>", "<solution>done</solution>"], max_reply_tokens=30)
+    [events] = rig.turns("go")
+    first = observations(events)[0]
+    assert first.startswith("Observation: nothing ran.") and "cut at the reply length limit (30 tokens)" in first
+    assert rig.executor.codes == ["print('short')"]  # the incomplete action never ran
+    assert isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
+def test_thinking_is_not_run_and_reasoning_only_is_told(tmp_path: Path) -> None:
+    rig = Rig(
+        tmp_path,
+        [
+            "<think>Maybe print('inside') would do.</think>\n<execute>print('outside')</execute>",
+            "<think>" + "I keep thinking about this task. " * 3,  # cut at the limit while reasoning
+            "<solution>done</solution>",
+        ],
+        max_reply_tokens=19,
+    )
+    [events] = rig.turns("go")
+    assert rig.executor.codes == ["print('outside')"]
+    assert "held only reasoning" in observations(events)[1]
+    assert isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
+def test_endless_repetition_is_stopped_early(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, ["I will fix it now. " * 400, "<solution>ok</solution>"])
+    [events] = rig.turns("go")
+    reply = next(e for e in events if isinstance(e, ev.AssistantMessage))
+    assert reply.text.startswith("I will fix it now.") and len(reply.text) < 800  # not all 7,600 characters
+    assert reply.text.endswith("[… the same text repeated until it was stopped]")
+    assert "kept repeating the same text" in observations(events)[0]
+    assert isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
+def test_same_failure_is_told_then_stops_the_turn_and_the_next_turn_works(tmp_path: Path) -> None:
+    bad = "<execute>\n# fix it\ntools.replace_file('calc.py', 'a', 'b')\n</execute>"
+    bad_again = "<execute>\ntools.replace_file('calc.py',   'a', 'b')  \n</execute>"  # same, spaced differently
+    rig = Rig(tmp_path, [bad, bad_again, bad, "<solution>sorry</solution>"])
+    first, second = rig.turns("fix calc", "try again")
+    notes = observations(first)
+    assert "NameError" in notes[0] and "Note:" not in notes[0]
+    assert "you have now run this same code 2 times and it failed the same way" in notes[1]
+    assert "NameError: name 'tools' is not defined" in notes[1]
+    stopped = first[-1]
+    assert isinstance(stopped, ev.TurnFailed) and stopped.kind == "stuck" and stopped.steps == 3
+    assert "failed the same way" in stopped.message and "agent.stuck_after" in stopped.message
+    assert isinstance(second[-1], ev.TurnFinished)  # a new turn starts afresh
+    rig.check_conversation()
+
+
+def test_identical_action_without_progress_stops(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, ["<execute>print('hello')</execute>"] * 3, stuck_after=3)
+    [events] = rig.turns("go")
+    assert "changed nothing" in observations(events)[1]
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
+    rig.check_conversation()
+
+
+@pytest.mark.parametrize("stuck_after", [0, 5])
+def test_stuck_detection_is_configurable(tmp_path: Path, stuck_after: int) -> None:
+    rig = Rig(tmp_path, ["<execute>print('hello')</execute>"] * 4, stuck_after=stuck_after, max_turns=4)
+    [events] = rig.turns("go")
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "limit"
