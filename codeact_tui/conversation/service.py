@@ -28,14 +28,14 @@ from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
-from ..core.context import ConversationMessage
+from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.prompts import PromptLibrary, build_system_prompt
-from ..core.transcript import Transcript, find_transcript, load_messages, read_records
+from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
 from .deferred import DeferredExecutor
-from .manual import manual_turn
+from .manual import MANUAL_STEP, manual_turn
 from .services import ModelChoice, PullStep, Services
 
 
@@ -204,6 +204,14 @@ class Conversation:
         )
         return info
 
+    async def context_used(self) -> int | None:
+        """Tokens the conversation uses in the checked model's window, counted as a turn counts
+        them (None before the model was checked)."""
+        if self.model is None or self.info is None:
+            return None
+        budget = ContextBudget(self.info.context_window, self.model.count_tokens)
+        return await asyncio.to_thread(budget.used, self.messages)
+
     # --- conversation and model choices --------------------------------------------------------------
 
     def new(self) -> None:
@@ -289,6 +297,8 @@ class Conversation:
         finally:
             self._manual_running = False
             self._changes.manual_ran(code, result, entry)  # the model hears of it next turn
+            if self.transcript is not None:  # a resumed conversation shows it again (not the model)
+                self.transcript.append({**action_record(turn_id, MANUAL_STEP, code, result, entry), "manual": True})
 
     async def _repo_map(self) -> str | None:
         if self._map_budget <= 0:
@@ -336,6 +346,12 @@ class Conversation:
         from ..history.selection import reverted_ids
 
         return set(reverted_ids(entries if entries is not None else await self.entries()))
+
+    async def undo_target(self) -> HistoryEntry | None:
+        """The entry a plain `undo()` would take back (None: no action is in effect)."""
+        from ..history.selection import default_undo_target
+
+        return default_undo_target(await self.entries())
 
     async def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed (unified diff; only `paths`, when given)."""

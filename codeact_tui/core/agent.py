@@ -39,7 +39,7 @@ from .ports import (
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
-from .transcript import Transcript
+from .transcript import Transcript, action_record
 
 ApproveMode = Literal["auto", "ask", "plan"]
 _DONE = object()
@@ -559,19 +559,7 @@ class Agent:
     def _record_action(self, turn_id: str, step: int, code: str, result: ExecutionResult | None, entry: HistoryEntry | None) -> None:
         if self._transcript is None:
             return
-        self._transcript.append(
-            {
-                "type": "action",
-                "turn_id": turn_id,
-                "step": step,
-                "code": code,
-                "status": result.status if result else "failed",
-                "exit_code": result.exit_code if result else None,
-                "stopped_by": result.stopped_by if result else None,
-                "changed_files": [c.path for c in result.changed_files] if result else [],
-                "history_entry": entry.id if entry else None,
-            }
-        )
+        self._transcript.append(action_record(turn_id, step, code, result, entry))
 
     def _record_turn(self, event: ev.TurnFinished | ev.TurnFailed) -> None:
         if self._transcript is None:

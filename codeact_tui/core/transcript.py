@@ -4,7 +4,10 @@ Each line is one record with a `type`:
 
 - `meta`: the first line: format version, conversation id, project, model, creation time;
 - `message`: a conversation message (role, kind, content, turn id);
-- `action`: one code action: turn id, step, code, how it ended, the history entry it made;
+- `action`: one code action: turn id, step, code, how it ended, its output (the tail of each
+  stream), the files it changed and the history entry it made (`action_record`); records
+  written before output and file kinds were kept still load (`recorded_result` fills defaults);
+  the user's own code (a manual action, step 0) is an `action` record with `manual: true`;
 - `turn`: how a turn ended (finished or failed, and why);
 - `compaction`: the conversation was compacted; the messages after it replace those before.
 
@@ -23,9 +26,13 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from .context import ConversationMessage, MessageKind
+from .ports import ExecutionResult, ExecutionStatus, FileChange, FileChangeKind, HistoryEntry, StreamName
 
 FORMAT_VERSION = 1
 SUFFIX = ".jsonl"
+OUTPUT_KEPT_CHARS = 16_000
+"""Characters of each output stream an action record keeps (the tail: where errors are)."""
+_CHANGE_KINDS = ("added", "modified", "deleted", "renamed")
 
 
 class TranscriptError(RuntimeError):
@@ -154,6 +161,71 @@ def load_messages(path: Path) -> list[ConversationMessage]:
         elif record["type"] == "compaction":
             messages = [m for m in (_message(r) for r in record.get("messages", [])) if m is not None]
     return messages
+
+
+def _tail(text: str) -> tuple[str, bool]:
+    if len(text) <= OUTPUT_KEPT_CHARS:
+        return text, False
+    return text[-OUTPUT_KEPT_CHARS:], True
+
+
+def action_record(turn_id: str, step: int, code: str, result: ExecutionResult | None, entry: HistoryEntry | None) -> dict[str, Any]:
+    """The `action` record of one sandbox run: enough to show its card again on resume."""
+    files = entry.files if entry is not None else (result.changed_files if result else ())
+    record: dict[str, Any] = {
+        "type": "action",
+        "turn_id": turn_id,
+        "step": step,
+        "code": code,
+        "status": result.status if result else "failed",
+        "exit_code": result.exit_code if result else None,
+        "stopped_by": result.stopped_by if result else None,
+        "changed_files": [c.path for c in files],
+        "changes": [{"path": c.path, "change": c.change, "old_path": c.old_path} for c in files],
+        "history_entry": entry.id if entry else None,
+    }
+    if result is not None:
+        stdout, stdout_cut = _tail(result.stdout)
+        stderr, stderr_cut = _tail(result.stderr)
+        record.update(
+            stdout=stdout,
+            stderr=stderr,
+            output_cut=[name for name, cut in (("stdout", stdout_cut), ("stderr", stderr_cut)) if cut],
+            truncated=list(result.truncated),
+            state_reset=result.state_reset,
+            duration_s=round(result.duration_s, 3),
+            warnings=list(result.warnings),
+        )
+    return record
+
+
+def recorded_changes(record: dict[str, Any]) -> tuple[FileChange, ...]:
+    """The files an `action` record says it changed (none for records older than `changes`)."""
+    changes: list[FileChange] = []
+    for item in record.get("changes") or []:
+        if isinstance(item, dict) and isinstance(item.get("path"), str) and item.get("change") in _CHANGE_KINDS:
+            old = item.get("old_path")
+            changes.append(FileChange(item["path"], cast(FileChangeKind, item["change"]), old if isinstance(old, str) else None))
+    return tuple(changes)
+
+
+def recorded_result(record: dict[str, Any]) -> ExecutionResult:
+    """The sandbox run an `action` record describes, as far as it was kept (older records have
+    no output: it shows empty)."""
+    status = record.get("status")
+    exit_code = record.get("exit_code")
+    return ExecutionResult(
+        stdout=str(record.get("stdout") or ""),
+        stderr=str(record.get("stderr") or ""),
+        status=cast(ExecutionStatus, status) if status in ("ok", "error", "stopped") else "stopped",
+        exit_code=exit_code if isinstance(exit_code, int) else None,
+        stopped_by=str(record["stopped_by"]) if record.get("stopped_by") else None,
+        state_reset=bool(record.get("state_reset")),
+        changed_files=recorded_changes(record),
+        truncated=tuple(cast(StreamName, s) for s in record.get("truncated") or () if s in ("stdout", "stderr")),
+        duration_s=float(record.get("duration_s") or 0.0),
+        warnings=tuple(str(w) for w in record.get("warnings") or ()),
+    )
 
 
 def list_transcripts(directory: Path) -> list[TranscriptInfo]:

@@ -54,6 +54,8 @@ class ModelReady(Message):
 
     info: ModelInfo
     """What the backend reported."""
+    context_used: int | None = None
+    """Tokens the conversation already uses (a resumed one is not empty)."""
 
 
 @dataclass

@@ -14,7 +14,8 @@ from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.screens.resume import ResumeScreen
 from codeact_tui.conversation import Services
-from codeact_tui.ui.widgets.cards import AnswerCard, UserMessage
+from codeact_tui.ui.widgets.action_card import ActionCard
+from codeact_tui.ui.widgets.cards import AnswerCard, AssistantReply, Notice, UserMessage
 from codeact_tui.ui.widgets.status import SandboxProgress
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
@@ -83,6 +84,76 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.pause()
             assert isinstance(again.screen, ResumeScreen)
             await pilot.press("escape")
+
+
+async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        first = make_app(project, settings_for(server.url), services=services)
+        async with first.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, first)
+            for key in "fix":
+                await pilot.press(key)
+            await pilot.press("enter")
+            await settle(pilot, first)
+            await pilot.press("ctrl+r")
+            await settle(pilot, first)
+            await pilot.press("u", "y")  # undo the action: the resumed card must say so
+            await settle(pilot, first)
+            live = first.screen_stack[1].query_one(ActionCard)
+            assert live.undone
+            await pilot.press("escape")
+            for key in "!print(6*7)":
+                await pilot.press(key)
+            await pilot.press("enter")  # the user's own code is shown again too
+            await settle(pilot, first)
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, again)
+            main = again.screen
+            assert isinstance(main, MainScreen)
+            card, manual = main.query(ActionCard)
+            assert manual.manual and "42" in manual.output_text() and manual.state == "done"
+            assert [w.text for w in main.query(UserMessage)] == ["fix", "print(6*7)"] and main.query(UserMessage).last().has_class("-manual")
+            assert card.state == "done" and card.result is not None and card.result.exit_code == 0
+            assert "fixed" in card.output_text()
+            assert card.entry_id == 1 and card.entry is not None and [c.path for c in card.entry.files] == ["calc.py"]
+            assert card.undone and "history #1" in str(card._header()) and "undone" in str(card._header())
+            assert [r.text.strip() for r in main.query(AssistantReply) if r.text.strip()] == ["I'll fix `calc.py`.", "Done."]
+            assert main.query_one(AnswerCard).answer == "`add` now adds."
+            assert main.status.context_used > 0 and main.status.context_window > 0
+            card.focus()
+            await pilot.press("d")
+            await settle(pilot, again)
+            history = again.screen
+            assert isinstance(history, HistoryScreen)
+            assert history.current_entry() is not None and history.current_entry().id == 1
+            assert "+    return a + b" in history.diff_text
+
+
+async def test_a_transcript_from_before_output_was_kept_still_resumes(project: Path) -> None:
+    import json
+
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    folder = make_app(project, settings_for("http://127.0.0.1:9"), services=services).conversation.conversations_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [
+        {"type": "meta", "version": 1, "id": "20260101-000000-abcdef", "project": str(project), "model": "ollama:x", "created": "2026-01-01T00:00:00+00:00"},
+        {"type": "message", "role": "user", "kind": "user", "content": "old ask", "turn_id": "t1"},
+        {"type": "message", "role": "assistant", "kind": "assistant", "content": "Looking.\n<execute>\nprint(1)\n</execute>", "turn_id": "t1"},
+        {"type": "action", "turn_id": "t1", "step": 1, "code": "print(1)", "status": "ok", "exit_code": 0, "stopped_by": None, "changed_files": [], "history_entry": None},
+        {"type": "action", "turn_id": "t1", "step": 2, "code": "boom()", "status": "failed", "exit_code": None, "stopped_by": None, "changed_files": [], "history_entry": None},
+        {"type": "turn", "turn_id": "t1", "steps": 2, "outcome": "failed", "reason": "executor", "message": "the sandbox failed"},
+    ]
+    (folder / "20260101-000000-abcdef.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + '{"torn')
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services, resume="latest")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        cards = list(main.query(ActionCard))
+        assert [c.state for c in cards] == ["done", "failed"] and cards[0].entry_id is None
+        assert [r.text.strip() for r in main.query(AssistantReply) if r.text.strip()] == ["Looking."]
+        assert any("the sandbox failed" in str(n.render()) for n in main.query(Notice))
 
 
 async def test_a_long_transcript_keeps_the_newest_entries_on_screen(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

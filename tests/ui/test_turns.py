@@ -289,7 +289,9 @@ class _StubbornExecutor(InProcessExecutor):
         if on_output is not None:
             on_output("stdout", "spinning\n")
         await self._stop.wait()
-        return ExecutionResult("spinning\n", "", "stopped", None, "interrupt", state_reset=True)
+        # As the real sandbox reports it: the flag and its own warning.
+        reset = "the Python session was reset: variables and imports from earlier actions are gone"
+        return ExecutionResult("spinning\n", "", "stopped", None, "interrupt", state_reset=True, warnings=(reset,))
 
     def interrupt(self) -> None:
         self.interrupts += 1
@@ -313,12 +315,14 @@ async def test_escape_twice_stops_an_action_hard(app_factory: AppFactory, projec
             await pilot.pause()
             main = app.screen
             assert main.busy and main.status.activity == "interrupting"
+            card = main.query_one(ActionCard)
+            assert "Esc again" in str(card._header())  # on the card, for as long as it runs
             await pilot.press("escape")
             await settle(pilot, app)
-            card = main.query_one(ActionCard)
             assert executor.interrupts == 2 and card.state == "stopped"
+            assert "Esc again" not in str(card._header())
             assert card.result is not None and card.result.state_reset
-            assert any("reset" in note for note in card._notes)
+            assert sum("session was reset" in note for note in card._notes) == 1  # said once
             assert not main.busy
 
 
@@ -332,6 +336,8 @@ async def test_undo_last_from_the_palette_and_its_conflicts(app_factory: AppFact
         assert isinstance(main, MainScreen)
         (project / "calc.py").write_text("def add(a, b):\n    return b + a  # mine\n")
         main.action_undo_last()
+        await settle(pilot, app)
+        assert app.screen.title_text.startswith("Undo #1: ")  # names the action
         await pilot.press("y")
         await settle(pilot, app)
         history = app.screen
@@ -341,6 +347,7 @@ async def test_undo_last_from_the_palette_and_its_conflicts(app_factory: AppFact
         await pilot.press("escape")
         (project / "calc.py").write_text(FIXED)
         main.action_undo_last()
+        await settle(pilot, app)
         await pilot.press("y")
         await settle(pilot, app)
         assert (project / "calc.py").read_text() == BROKEN

@@ -30,7 +30,7 @@ HELP = """\
 | action card | **d** | open its diff in the history · **e** open the changed file in `$EDITOR` |
 | card | **y** | copy code / answer / message · **o** copy output |
 | history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
-| history | **u / r / s** | undo this entry · redo the last undo · restore to here (all ask first) |
+| history | **u / r / s** | undo this entry · redo the last undo (or this undone entry) · restore to here (all ask first) |
 | history | **[ / ]** | one file at a time · **t** go to the turn · **e** open file · **y** copy diff |
 | approval | **y / n / a / Esc** | run · skip · always · stop the turn; **Tab** the reason field (**Enter** there skips with it, **Esc** leaves it); **e** edit, **Ctrl+S** run edited |
 

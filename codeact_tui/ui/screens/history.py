@@ -35,30 +35,50 @@ def utc_now() -> datetime:
 
 
 def entry_label(entry: HistoryEntry, undone: bool, now: datetime) -> Text:
-    """One timeline row: id, kind, time (clock time today, date and time before), summary, file count."""
+    """One timeline row, two lines so the summary stays readable in a narrow timeline: id, kind,
+    an `undone` mark, time (clock time today, date and time before); then the summary and file
+    count (struck through while undone)."""
     stamp = entry.time.replace("T", " ")
     today = now.strftime("%Y-%m-%d")
     when = stamp[11:19] if stamp.startswith(today) else f"{stamp[5:10]} {stamp[11:16]}"
     files = f"{len(entry.files)} file" + ("" if len(entry.files) == 1 else "s")
-    text = Text.assemble(
-        (f"#{entry.id:<3} ", "bold"),
-        (f"{entry.kind:<7} ", KIND_STYLE.get(entry.kind, "")),
-        (f"{when}  ", "dim"),
-        entry.summary,
-        (f"  [{files}]", "dim"),
-        no_wrap=True,
-        overflow="ellipsis",
-    )
+    head = Text.assemble((f"#{entry.id:<3} ", "bold"), (f"{entry.kind:<7} ", KIND_STYLE.get(entry.kind, "")), no_wrap=True, overflow="ellipsis")
     if undone:
-        text.append("  undone", style="italic red")
-        text.stylize("strike", 0, len(text) - 8)
-    return text
+        head.append("undone ", style="bold italic red")
+    head.append(when, style="dim")
+    body = Text.assemble("  ", (entry.summary, "strike dim" if undone else ""), (f"  [{files}]", "dim"), no_wrap=True, overflow="ellipsis")
+    return Text("\n", no_wrap=True, overflow="ellipsis").join([head, body])
 
 
-def conflict_text(result: HistoryChange) -> Text:
-    """The conflicts of a refused undo/redo/restore: file, why, and each overlapping hunk."""
+def overlap_advice(result: HistoryChange, entries: list[HistoryEntry]) -> str | None:
+    """What overlaps a refused undo or redo, named by its cause: the user's own edit (a `user`
+    entry, recorded when they asked) or later actions; None when no later entry touches the
+    conflicting files."""
+    target = result.target
+    if target is None or not result.conflicts:
+        return None
+    paths = {conflict.path for conflict in result.conflicts}
+    later = [e for e in entries if e.id > target.id and e.kind != "undo" and any(f.path in paths or f.old_path in paths for f in e.files)]
+    if not later:
+        return None
+    yours = [e for e in later if e.kind == "user"]
+    if len(yours) == len(later):
+        ids = ", ".join(f"#{e.id}" for e in yours)
+        return (
+            f"The overlap is your own edit, made outside the app ({ids}, recorded when you asked). "
+            "Keep it and change the file by hand, or undo it first (u on it), then try again."
+        )
+    ids = ", ".join(f"#{e.id} {e.kind}" for e in reversed(later))
+    return f"Later entries change the same lines: {ids}. Undo them first (newest first), or edit by hand."
+
+
+def conflict_text(result: HistoryChange, advice: str | None = None) -> Text:
+    """The conflicts of a refused undo/redo/restore: file, why, each overlapping hunk, and what
+    overlaps it."""
     out = Text()
     out.append(f"{result.message}\n", style="bold red")
+    if advice:
+        out.append(f"{advice}\n", style="bold")
     for conflict in result.conflicts:
         out.append(f"\n{conflict.path}", style="bold")
         out.append(f" — {conflict.reason}\n")
@@ -193,7 +213,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         if entry.target is not None:
             info.append(f"acts on #{entry.target}\n", style="dim")
         if entry.id in self.undone:
-            info.append("this change is undone (r redoes the newest undo)\n", style="italic red")
+            info.append("this change is undone (r brings it back)\n", style="italic red")
         for index, change in enumerate(entry.files):
             marker = "▸ " if index == self.file_index else "  "
             info.append(marker + change_text(change) + "\n", style="bold" if index == self.file_index else "")
@@ -276,8 +296,40 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         )
 
     def action_redo(self) -> None:
-        """Take back the newest undo that is in effect (asks first)."""
-        self._confirm("Redo the newest undo?", "Brings back the change the last undo took away, keeping later work.", "redo", self.conversation.redo)
+        """Bring back an undone entry (asks first, naming it): the highlighted one when it is
+        undone (or is an undo in effect), else the newest undo unless new work came after it."""
+        named = self._undone_here()
+        if named is not None:
+            self._confirm_redo(named, by_name=True)
+        else:
+            self.find_redo_target()
+
+    def _undone_here(self) -> HistoryEntry | None:
+        """The entry the highlighted row names for a redo: itself when it is undone, or what it
+        took back when it is an undo still in effect; None otherwise."""
+        entry = self.current_entry()
+        if entry is None:
+            return None
+        if entry.kind != "undo":
+            return entry if entry.id in self.undone else None
+        if entry.id in self.undone:  # an undo that was itself taken back: nothing to redo here
+            return None
+        return next((e for e in self.entries if e.id == entry.target), None)
+
+    @work(exclusive=True, group="history-op", name="reading the redo target", exit_on_error=False)
+    async def find_redo_target(self) -> None:
+        """What a plain redo would bring back; when nothing, the store's reason why."""
+        target = await self.conversation.redo_target()
+        if target is None:
+            self.post_message(m.HistoryOpDone("redo", await self.conversation.redo()))
+        else:
+            self._confirm_redo(target, by_name=False)
+
+    def _confirm_redo(self, entry: HistoryEntry, *, by_name: bool) -> None:
+        detail = "Brings back what its undo took away, keeping later work."
+        if by_name:
+            detail = "Brings back this undone entry, even past newer work (its undo is taken back); later work is kept."
+        self._confirm(f"Redo #{entry.id}: {entry.summary}?", detail, "redo", lambda: self.conversation.redo(entry.id))
 
     def action_restore(self) -> None:
         """Make the project equal to the state after the highlighted entry (asks first)."""
@@ -308,13 +360,20 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
             if main is not None:
                 main.post_message(m.HistoryChanged())
             return
-        self._show_conflicts(message.verb, result)
         self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
+        if result.conflicts:
+            # Asking recorded the user's own edits as an entry: read the timeline again, then show
+            # the conflicts with what overlaps them.
+            self._refused = (message.verb, result)
+            self.reload()
+        else:
+            self._show_conflicts(message.verb, result)
 
     def _show_conflicts(self, verb: str, result: HistoryChange) -> None:
-        """Show why an undo, redo or restore was refused: each file, region and reason."""
+        """Show why an undo, redo or restore was refused: each file, region, reason and what
+        overlaps it."""
         conflicts = self.query_one("#conflicts", Static)
-        conflicts.update(conflict_text(result))
+        conflicts.update(conflict_text(result, overlap_advice(result, self.entries)))
         conflicts.add_class("-shown")
         self.query_one("#diff-scroll").scroll_home(animate=False)
 

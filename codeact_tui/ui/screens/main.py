@@ -108,6 +108,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         await asyncio.to_thread(self.conversation.open_history)
         if self.conversation.history_error:
             await self.transcript.fail("history", f"the history could not be opened: {self.conversation.history_error}")
+        else:
+            self.post_message(m.HistoryChanged())  # a resumed conversation's cards get their entries
         self.prepare_sandbox()
         self.connect_model()
 
@@ -133,7 +135,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         except Exception as exc:
             self.post_message(m.ModelUnavailable(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(m.ModelReady(info))
+        self.post_message(m.ModelReady(info, await self.conversation.context_used()))
 
     def on_sandbox_warming(self, message: m.SandboxWarming) -> None:
         self.query_one(SandboxProgress).show(message.elapsed_s)
@@ -154,6 +156,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         info = message.info
         self.status.model = f"{info.backend}:{info.name}"
         self.status.context_window = info.context_window
+        if message.context_used is not None:
+            self.status.context_used = message.context_used
         for card in self.query(SetupCard):
             await card.remove()
 
@@ -249,9 +253,11 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(exclusive=True, group="undone", name="reading the history", exit_on_error=False)
     async def on_history_changed(self, message: m.HistoryChanged) -> None:
-        """Mark the cards whose changes are undone now (and unmark redone ones)."""
+        """Give resumed cards their entries; mark the cards whose changes are undone now (and
+        unmark redone ones)."""
         if self.conversation.history is not None:
-            self.transcript.mark_undone(await self.conversation.undone_ids())
+            entries = await self.conversation.entries()
+            self.transcript.attach_entries(entries, await self.conversation.undone_ids(entries))
 
     # --- interrupting -----------------------------------------------------------------------------
 
@@ -275,8 +281,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         running = self.transcript.action_running
         if self._interrupts == 1:
             self.status.activity = "interrupting"
-            if running:
-                self.notify("Interrupting (KeyboardInterrupt in the sandbox)… press Esc again to stop it hard — the Python session's variables will be lost, files stay.", severity="warning", timeout=6)
+            if running:  # the card says what a second Esc does, for as long as it runs
+                self.transcript.interrupt_asked()
         elif running:
             self.status.activity = "stopping hard"
             self.notify("Stopping the action hard: the Python session will be reset.", severity="warning")
@@ -302,28 +308,41 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self.app.push_screen(HistoryScreen(self.conversation, select=entry_id, refused=refused))
 
     def action_undo_last(self) -> None:
-        """Undo the newest agent or manual action still in effect (asks first)."""
-        self._history_op("undo", "Undo the last action?", "Takes back the newest action that is still in effect, keeping later work.")
+        """Undo the newest agent or manual action still in effect (asks first, naming it)."""
+        if not self._history_missing():
+            self.confirm_history_op("undo")
 
     def action_redo_last(self) -> None:
-        """Redo the newest undo (asks first)."""
-        self._history_op("redo", "Redo the last undo?", "Brings back the change the last undo took away, keeping later work.")
+        """Redo the newest undo unless new work came after it (asks first, naming the entry)."""
+        if not self._history_missing():
+            self.confirm_history_op("redo")
 
-    def _history_op(self, verb: str, title: str, detail: str) -> None:
-        if self._history_missing():
-            return
+    @work(exclusive=True, group="history-op", name="reading the history", exit_on_error=False)
+    async def confirm_history_op(self, verb: str) -> None:
+        """Ask before an undo or redo, naming the entry it acts on; with none, say why."""
         from .confirm import ConfirmScreen
+
+        target = await (self.conversation.undo_target() if verb == "undo" else self.conversation.redo_target())
+        if target is None:  # the store says why (nothing in effect; new work dropped the redo stack)
+            self.post_message(m.HistoryOpDone(verb, await (self.conversation.undo() if verb == "undo" else self.conversation.redo())))
+            return
+        detail = (
+            "Takes back this action, keeping later work."
+            if verb == "undo"
+            else "Brings back what its undo took away, keeping later work (an older undo: redo it by name in the history, Ctrl+R)."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change_history(verb)
+                self.change_history(verb, target.id)
 
-        self.app.push_screen(ConfirmScreen(title, detail, yes=verb.capitalize()), answered)
+        self.app.push_screen(ConfirmScreen(f"{verb.capitalize()} #{target.id}: {target.summary}?", detail, yes=verb.capitalize()), answered)
 
     @work(exclusive=True, group="history-op", name="changing the history", exit_on_error=False)
-    async def change_history(self, verb: str) -> None:
-        """Undo or redo through the conversation; a refusal opens the history with its conflicts."""
-        result = await (self.conversation.undo() if verb == "undo" else self.conversation.redo())
+    async def change_history(self, verb: str, entry_id: int) -> None:
+        """Undo or redo one entry through the conversation; a refusal opens the history with its
+        conflicts."""
+        result = await (self.conversation.undo(entry_id) if verb == "undo" else self.conversation.redo(entry_id))
         self.post_message(m.HistoryOpDone(verb, result))
 
     def on_history_op_done(self, message: m.HistoryOpDone) -> None:
@@ -365,7 +384,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         except Exception as exc:
             self.post_message(m.ModelUnavailable(str(exc)))
             return
-        self.post_message(m.ModelReady(info))
+        self.post_message(m.ModelReady(info, await self.conversation.context_used()))
         self.notify(f"Using {info.name} (context {info.context_window} tokens).")
 
     def action_retry_model(self) -> None:
@@ -394,6 +413,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
             return
         await self.transcript.clear()
         self._show_conversation()
+        self.post_message(m.HistoryChanged())
         self.connect_model()
 
     # --- moving around ------------------------------------------------------------------------------

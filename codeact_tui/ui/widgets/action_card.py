@@ -87,6 +87,8 @@ class ActionCard(Widget, can_focus=True):
         self.manual = manual
         self.result: ExecutionResult | None = None
         self.entry: HistoryEntry | None = None
+        self.entry_id: int | None = None
+        """Its history entry's number (known before the entry itself on a resumed card)."""
         self.recorded = False
         self.undone = False
         """True while its history entry is undone."""
@@ -95,6 +97,8 @@ class ActionCard(Widget, can_focus=True):
         self._started: float | None = None
         self._ended: float | None = None
         self._notes: list[str] = []
+        self._interrupting = False
+        """Esc was pressed while it ran: the header says a second Esc stops it hard."""
         self._files: tuple[FileChange, ...] = ()
         self._theme_dark = theme_dark
         self._code_text = self._syntax()
@@ -132,6 +136,12 @@ class ActionCard(Widget, can_focus=True):
         if self._ticker is None:
             self._ticker = self.set_interval(0.2, self._tick)
 
+    def interrupt_asked(self) -> None:
+        """The user pressed Esc while it runs: until it stops, say what a second Esc does."""
+        if self.state == "running" and not self._interrupting:
+            self._interrupting = True
+            self._relayout()  # the header may take another line
+
     def add_output(self, stream: StreamName, text: str) -> None:
         """Live output arrived (rendered at the next tick)."""
         first = not self._chunks
@@ -146,13 +156,15 @@ class ActionCard(Widget, can_focus=True):
             self._ticker.stop()
             self._ticker = None
         self.result = result
+        self._interrupting = False
         self._ended = self.clock()
         self._chunks = [("stdout", result.stdout)] if result.stdout else []
         if result.stderr:
             self._chunks.append(("stderr", result.stderr))
         if result.truncated:
             self._notes.append(f"output cut at the limit ({', '.join(result.truncated)})")
-        if result.state_reset:
+        if result.state_reset and not any("session was reset" in warning for warning in result.warnings):
+            # The sandbox says it in its own warning; a runner that does not gets this note.
             self._notes.append("the Python session was reset: its variables are gone; files written so far stay (undo them from the history)")
         self._notes.extend(result.warnings)
         self._files = result.changed_files
@@ -163,9 +175,24 @@ class ActionCard(Widget, can_focus=True):
     def record(self, entry: HistoryEntry | None) -> None:
         """The history recorded it (entry None: no file changed)."""
         self.entry = entry
+        self.entry_id = entry.id if entry is not None else None
         self.recorded = True
         if entry is not None:
             self._files = entry.files
+        self._relayout()
+
+    def restore(self, result: ExecutionResult | None, entry_id: int | None, *, output_cut: bool = False) -> None:
+        """Show a run from a resumed conversation: its recorded result and history number (the
+        entry itself follows once the history is open: `record`)."""
+        if result is None:
+            self.state = "failed"
+            self._notes.append("the sandbox failed before the action ended")
+        else:
+            self.finish(result)
+            if output_cut:
+                self._notes.append("only the end of the output was kept in the saved conversation")
+        self.entry_id = entry_id
+        self.recorded = True
         self._relayout()
 
     def set_undone(self, undone: bool) -> None:
@@ -258,8 +285,10 @@ class ActionCard(Widget, can_focus=True):
                 header.append(f"  · {self.result.stopped_by or 'stopped'}", style="dim")
             elif self.result.exit_code is not None:
                 header.append(f"  · exit {self.result.exit_code}", style="dim")
-        if self.entry is not None:
-            header.append(f"  · history #{self.entry.id}", style="dim")
+        if self._interrupting and self.state == "running":
+            header.append("  · interrupting: Esc again stops it hard (its variables are lost, files stay)", style="bold")
+        if self.entry_id is not None:
+            header.append(f"  · history #{self.entry_id}", style="dim")
             if self.undone:
                 header.append("  · undone", style="bold italic")
         return header
@@ -311,8 +340,8 @@ class ActionCard(Widget, can_focus=True):
 
     def action_show_diff(self) -> None:
         """Open this action's entry in the history view."""
-        if self.entry is not None:
-            self.post_message(ShowEntry(self.entry.id))
+        if self.entry_id is not None:
+            self.post_message(ShowEntry(self.entry_id))
         else:
             self.app.notify("This action changed no file (nothing to diff).", severity="information")
 

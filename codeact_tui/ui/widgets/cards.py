@@ -108,11 +108,12 @@ class AssistantReply(Markdown, can_focus=True):
     """
     BINDINGS = [Binding("y", "copy", "Copy")]
 
-    def __init__(self) -> None:
-        super().__init__("", classes="-empty")
-        self.text = ""
+    def __init__(self, prose: str = "") -> None:
+        """`prose`: a finished reply's prose (a resumed conversation); live replies start empty."""
+        super().__init__(prose, classes="" if prose.strip() else "-empty")
+        self.text = prose
         """The prose shown so far."""
-        self._raw = ""
+        self._raw = prose
         self._stream: MarkdownStream | None = None
 
     async def feed(self, delta: str) -> None:

@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from textual import events
 from textual.containers import VerticalScroll
+from textual.widgets import TextArea
 from textual.widget import Widget
 
 from ...core import events as ev
+from ...core.actions import reply_prose
 from ...core.briefing import user_request
+from ...core.ports import HistoryEntry
+from ...core.transcript import recorded_result
 from .action_card import ActionCard
 from .cards import AnswerCard, AssistantReply, EarlierNote, Notice, UserMessage, Welcome
 
@@ -22,6 +27,13 @@ KEEP_ENTRIES = 120
 """Transcript entries kept on screen; older ones leave it in batches."""
 TRIM_BATCH = 30
 """How many entries past the limit before a batch leaves (so trimming is rare)."""
+
+
+def failure_notice(kind: str, message: str) -> Notice:
+    """Why a turn ended without an answer."""
+    severity = "warning" if kind in ("interrupted", "limit", "stuck") else "error"
+    label = {"interrupted": "Stopped", "limit": "Stopped at a limit", "stuck": "Stopped, stuck"}.get(kind, "The turn failed")
+    return Notice(f"{label}: {message}", severity=severity)
 
 
 class TranscriptView(VerticalScroll):
@@ -77,23 +89,74 @@ class TranscriptView(VerticalScroll):
         await self.remove_children()
 
     def redraw(self, records: Iterable[dict[str, Any]], conversation_id: str) -> None:
-        """Show a resumed conversation's user messages, answers and actions (compactly)."""
+        """Show a resumed conversation as it looked live: the user's messages, the model's prose,
+        action cards with their output and history numbers, answers and failures."""
         widgets: list[Widget] = [Notice(f"continuing conversation {conversation_id}")]
+        reply: AssistantReply | None = None
         for record in records:
-            if record.get("type") == "message" and record.get("kind") == "user":
+            kind = record.get("type")
+            if kind == "message" and record.get("kind") == "user":
                 widgets.append(UserMessage(user_request(str(record.get("content", ""))), turn_id=record.get("turn_id")))
-            elif record.get("type") == "action":
-                card = ActionCard(str(record.get("code", "")), step=int(record.get("step") or 0), turn_id=record.get("turn_id"))
-                card.state = {"ok": "done", "error": "failed"}.get(str(record.get("status")), "stopped")
-                widgets.append(card)
-            elif record.get("type") == "turn" and record.get("outcome") == "finished" and record.get("answer"):
-                widgets.append(AnswerCard(str(record["answer"]), dark=self.dark))
+                reply = None
+            elif kind == "message" and record.get("kind") == "assistant":
+                prose = reply_prose(str(record.get("content", "")), final=True)
+                reply = AssistantReply(prose)
+                if prose.strip():
+                    widgets.append(reply)
+            elif kind == "action":
+                if record.get("manual"):  # the user's own code: their message, then its card
+                    widgets.append(UserMessage(str(record.get("code", "")), manual=True, turn_id=record.get("turn_id")))
+                    reply = None
+                widgets.append(self._restored_card(record))
+            elif kind == "compaction":
+                widgets.append(Notice("Older messages were shortened to fit the context window."))
+            elif kind == "turn":
+                widgets.extend(self._turn_end(record, reply))
+                reply = None
         if len(widgets) > KEEP_ENTRIES:
             self.hidden_entries = len(widgets) - KEEP_ENTRIES
             note = EarlierNote()
             note.show(self.hidden_entries)
             widgets = [note, *widgets[-KEEP_ENTRIES:]]
         self.mount_all(widgets)
+
+    def _restored_card(self, record: dict[str, Any]) -> ActionCard:
+        card = ActionCard(
+            str(record.get("code", "")),
+            step=int(record.get("step") or 0),
+            turn_id=record.get("turn_id"),
+            manual=bool(record.get("manual")),
+            theme_dark=self.dark,
+            fold_lines=self.fold_lines,
+        )
+        entry = record.get("history_entry")
+        failed = record.get("status") == "failed" and "stdout" not in record  # the sandbox broke: no result
+        card.restore(None if failed else recorded_result(record), entry if isinstance(entry, int) else None, output_cut=bool(record.get("output_cut")))
+        return card
+
+    def _turn_end(self, record: dict[str, Any], reply: AssistantReply | None) -> list[Widget]:
+        """What the live transcript showed when the turn ended."""
+        reason, answer = record.get("reason"), str(record.get("answer") or "")
+        if record.get("outcome") == "finished":
+            if reason == "reply":
+                if reply is not None and reply.text.strip():
+                    reply.add_class("-final")
+                return []
+            if reason == "plan":
+                return [AnswerCard(f"```python\n{answer}\n```", title="Proposed action (plan mode: nothing ran)", dark=self.dark)]
+            return [AnswerCard(answer, dark=self.dark)] if answer.strip() else []
+        if record.get("outcome") == "failed" and reason != "setup":
+            return [failure_notice(str(reason), str(record.get("message", "")))]
+        return []
+
+    def attach_entries(self, entries: Iterable[HistoryEntry], undone: set[int]) -> None:
+        """Give resumed cards their history entries (the files, for `d` and `e`) and mark the
+        undone ones."""
+        by_id = {entry.id: entry for entry in entries}
+        for card in self.query(ActionCard):
+            if card.entry is None and card.entry_id in by_id:
+                card.record(by_id[card.entry_id])
+        self.mark_undone(undone)
 
     # --- one user turn --------------------------------------------------------------------------
 
@@ -117,6 +180,11 @@ class TranscriptView(VerticalScroll):
     def action_running(self) -> bool:
         """Whether a sandbox run of this turn is going on."""
         return any(card.state == "running" for card in self._cards.values())
+
+    def interrupt_asked(self) -> None:
+        """Esc was pressed: the running action's card says what a second Esc does."""
+        for card in self._cards.values():
+            card.interrupt_asked()
 
     def card(self, step: int) -> ActionCard | None:
         """The action card of a model reply (step 0: the manual action)."""
@@ -181,9 +249,7 @@ class TranscriptView(VerticalScroll):
 
     async def fail(self, kind: str, message: str) -> None:
         """Say why the turn ended without an answer."""
-        severity = "warning" if kind in ("interrupted", "limit", "stuck") else "error"
-        label = {"interrupted": "Stopped", "limit": "Stopped at a limit", "stuck": "Stopped, stuck"}.get(kind, "The turn failed")
-        await self.add(Notice(f"{label}: {message}", severity=severity))
+        await self.add(failure_notice(kind, message))
 
     async def _new_card(self, code: str, step: int) -> ActionCard:
         card = ActionCard(
@@ -208,8 +274,8 @@ class TranscriptView(VerticalScroll):
     def mark_undone(self, undone: set[int]) -> None:
         """Mark the cards whose changes are undone now (and unmark redone ones)."""
         for card in self.query(ActionCard):
-            if card.entry is not None:
-                card.set_undone(card.entry.id in undone)
+            if card.entry_id is not None:
+                card.set_undone(card.entry_id in undone)
 
     def show_turn(self, turn_id: str) -> bool:
         """Scroll to and focus the first entry of a turn; False when it is not on screen."""
@@ -220,6 +286,21 @@ class TranscriptView(VerticalScroll):
                 widget.scroll_visible(top=True)
                 return True
         return False
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while an entry has the focus (after Alt+Up, or `t` in the history) goes to the
+        prompt: a printable key no binding takes moves the focus there and types itself."""
+        if not event.is_printable or not event.character or event.key in self.screen.active_bindings:
+            return
+        prompts = self.screen.query("#prompt")
+        prompt = prompts.first() if prompts else None
+        if not isinstance(prompt, TextArea) or prompt.read_only:
+            return
+        event.stop()
+        event.prevent_default()
+        prompt.focus()
+        prompt.insert(event.character)
+        self.anchor()
 
     def move_focus(self, direction: int) -> None:
         """Focus the previous (-1) or next (1) entry."""
