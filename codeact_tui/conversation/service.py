@@ -30,6 +30,7 @@ from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
+from ..core.profiles import Profile, choose_profile, load_profiles
 from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, find_transcript, load_messages, read_records
 from ..resources import resource_dir
@@ -74,6 +75,8 @@ class Conversation:
         self.always_approve = False
         """In ask mode: the user chose "always" — further approvals are granted here."""
         self._agent: Agent | None = None
+        self.profile: Profile | None = None
+        """The model profile in use, once connected."""
         self._prompts = PromptLibrary(resource_dir("prompts"))
         self._manual_running = False
         self._manual_runs = 0
@@ -174,6 +177,13 @@ class Conversation:
         self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
         repo_map = await self._repo_map()
         self._map_sent, self._map_fresh = repo_map or "", True
+        self.profile = choose_profile(
+            load_profiles(resource_dir("prompts") / "profiles", paths.config_dir() / "profiles"),
+            self.settings.model.profile,
+            model=info.name,
+            family=info.family,
+        )
+        self._prompts = PromptLibrary(resource_dir("prompts"), overrides=self.profile.templates)
         system_prompt = build_system_prompt(
             self._prompts,
             project=self.project,
@@ -198,6 +208,7 @@ class Conversation:
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
+                stop=self.profile.stop,
             ),
             transcript=self.transcript,
             resume=self.messages,
