@@ -161,10 +161,18 @@ class Conversation:
         return took
 
     async def prepare_model(self) -> ModelInfo:
-        """Build the model if needed and check it (raises ModelSetupError with the fix)."""
+        """Build the model if needed, check it and choose its profile (raises ModelSetupError
+        with the fix)."""
         if self.model is None:
             self.model = self.services.make_model(self.settings.model)
         self.info = await self.model.prepare()
+        self.profile = choose_profile(
+            load_profiles(resource_dir("prompts") / "profiles", paths.config_dir() / "profiles"),
+            self.settings.model.profile,
+            model=self.info.name,
+            family=self.info.family,
+        )
+        self._prompts = PromptLibrary(resource_dir("prompts"), overrides=self.profile.templates)
         return self.info
 
     async def connect(self) -> ModelInfo:
@@ -177,13 +185,8 @@ class Conversation:
         self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
         repo_map = await self._repo_map()
         self._map_sent, self._map_fresh = repo_map or "", True
-        self.profile = choose_profile(
-            load_profiles(resource_dir("prompts") / "profiles", paths.config_dir() / "profiles"),
-            self.settings.model.profile,
-            model=info.name,
-            family=info.family,
-        )
-        self._prompts = PromptLibrary(resource_dir("prompts"), overrides=self.profile.templates)
+        profile = self.profile
+        assert profile is not None
         system_prompt = build_system_prompt(
             self._prompts,
             project=self.project,
@@ -208,7 +211,7 @@ class Conversation:
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
-                stop=self.profile.stop,
+                stop=profile.stop,
             ),
             transcript=self.transcript,
             resume=self.messages,
