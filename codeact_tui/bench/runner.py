@@ -110,7 +110,7 @@ async def run_benchmark(
     progress = Progress(len(todo), progress_stream)
     if skipped:
         print(f"resuming: {skipped} task(s) already done in {plan.out}, {len(todo)} to run", file=progress.stream, flush=True)
-    prompts = PromptLibrary(resource_dir("prompts"))
+    prompts = PromptLibrary(resource_dir("prompts"), overrides=plan.config.profile.templates)
     gate = asyncio.Semaphore(max(1, plan.concurrency))
     fresh: dict[str, EpisodeRecord] = {}
 

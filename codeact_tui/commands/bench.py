@@ -75,6 +75,7 @@ def register(subparsers: Any) -> None:
     m.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
     m.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     m.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
+    m.add_argument("--profile", help="the model profile of --mode native (default: [model] profile, else chosen from the model's name)")
     m.add_argument("--mode", choices=["faithful", "native"], default="faithful", help="the paper's loop (default) or codeact-tui's own")
     m.add_argument("--action", choices=["code", "json", "text"], default="code", help="faithful mode's action format (default: code)")
     m.add_argument("--tasks", metavar="REGEX", help="only tasks whose id (domain/name) matches this regular expression")
@@ -165,6 +166,7 @@ async def _run(
     concurrency: int,
 ) -> int:
     from ..bench.episodes import EpisodeConfig
+    from ..conversation.profiles import profile_for
     from ..bench.guest_task import GuestError
     from ..bench.report import render_text, report_json, score
     from ..bench.runner import BenchPlan, run_benchmark
@@ -173,6 +175,7 @@ async def _run(
     try:
         try:
             info = await model.prepare()
+            profile = profile_for(info, args.profile or settings.model.profile)
             if not await model.is_loaded():
                 print(f"loading {info.name}…", file=sys.stderr, flush=True)
                 await model.load()
@@ -190,7 +193,10 @@ async def _run(
                 raise _SetupFailure(str(exc)) from None
         plan = BenchPlan(
             benchmark=benchmark,
-            config=EpisodeConfig(mode=args.mode, action=action, model_name=model_label, max_turns=args.max_turns, action_timeout_s=args.action_timeout),
+            config=EpisodeConfig(
+                mode=args.mode, action=action, model_name=model_label, max_turns=args.max_turns,
+                action_timeout_s=args.action_timeout, profile=profile,
+            ),
             out=out,
             pattern=args.tasks,
             limit=args.limit,
@@ -211,6 +217,7 @@ async def _run(
         "benchmark": "m3tooleval",
         "model": model_label,
         "mode": args.mode,
+        "profile": profile.name if args.mode == "native" else "",
         "action": action,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,

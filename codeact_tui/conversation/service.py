@@ -30,13 +30,14 @@ from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
-from ..core.profiles import Profile, choose_profile, load_profiles
+from ..core.profiles import Profile
 from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
 from .deferred import DeferredExecutor
 from .manual import manual_turn
+from .profiles import profile_for
 from .services import ModelChoice, PullStep, Services
 
 
@@ -166,12 +167,7 @@ class Conversation:
         if self.model is None:
             self.model = self.services.make_model(self.settings.model)
         self.info = await self.model.prepare()
-        self.profile = choose_profile(
-            load_profiles(resource_dir("prompts") / "profiles", paths.config_dir() / "profiles"),
-            self.settings.model.profile,
-            model=self.info.name,
-            family=self.info.family,
-        )
+        self.profile = profile_for(self.info, self.settings.model.profile)
         self._prompts = PromptLibrary(resource_dir("prompts"), overrides=self.profile.templates)
         return self.info
 

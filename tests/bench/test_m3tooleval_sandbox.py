@@ -229,3 +229,15 @@ def test_an_episode_whose_sandbox_fails_is_an_error_record(tmp_path: Path) -> No
     assert [r.outcome for r in run.records] == ["error", "correct"]  # "0" passes for 0.999… (int truncation)
     assert run.records[0].error == "sandbox: RuntimeError: no sandbox today"
     assert run.errors == 1
+
+
+def test_native_mode_records_and_speaks_the_profile(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = ["<execute>\nfor _ in range(3):\n    last = click()\nprint(last)\n</execute>", "<solution>3</solution>"]
+    out = tmp_path / "p.jsonl"
+    assert bench(fake_ollama, out, "--mode", "native", "--tasks", "three_clicks", "--profile", "codeactagent") == 0
+    (clicks,) = records(out).values()
+    assert (clicks["outcome"], clicks["profile"]) == ("correct", "codeactagent")
+    assert clicks["messages"][0]["content"].startswith("A chat between a curious user and an artificial intelligence assistant.")
+    assert clicks["messages"][3]["content"].startswith("Execution Output:\nstdout:\n3")
+    stops = [body["options"].get("stop") for body in fake_ollama.chat_requests() if body.get("messages")]
+    assert stops == [["<|im_end|>", "</execute>"]] * 2
