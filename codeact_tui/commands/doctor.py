@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .. import paths
 from ..config import ConfigError, Settings, load_settings
+from ..conversation.profiles import profile_check
 from ..executor import compile_cache
 from .exec_code import compile_progress_printer
 
@@ -146,6 +147,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     settings_check, loaded = check_settings()
     checks = [*check_sandbox(), check_git(), settings_check]
     checks.append(check_model_server(loaded or settings))
+    checks.append(Check("model profile", *profile_check((loaded or settings).model)))
     checks.append(Check("data", "ok", f"history and conversations in {paths.data_dir()}"))
     checks += check_history_size(loaded or settings)
     if args.json:

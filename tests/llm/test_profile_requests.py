@@ -125,3 +125,18 @@ def test_unknown_profile_is_a_setup_error(project: Path, capsys: pytest.CaptureF
         status = cli.main(["run", "x", "--path", str(project), "--host", server.url, "--model", "llama3.2:1b", "--profile", "nope"])
     assert status == 2
     assert "no model profile named 'nope'" in capsys.readouterr().err
+
+
+def test_doctor_names_the_profile_and_a_broken_one(capsys: pytest.CaptureFixture[str]) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[model]\nmodel = "qwen2.5-coder:1.5b"\nhost = "http://127.0.0.1:9"\nconnect_timeout_s = 0.5\n')
+    cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "[ok  ] model profile: qwen2.5-coder (chosen from the name 'qwen2.5-coder:1.5b'); available: codeactagent, generic, qwen2.5-coder" in out
+    folder = paths.config_dir() / "profiles"
+    folder.mkdir()
+    (folder / "broken.toml").write_text("stop = [")
+    cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "[warn] model profile: profile " in out and "broken.toml is not valid TOML" in out
+    assert f"fix: fix or remove the profile file (your own are in {folder})" in out
