@@ -24,23 +24,40 @@ def build_parser() -> argparse.ArgumentParser:
         "`codeact-tui app --help` lists the app's options.",
     )
     parser.add_argument("--version", action="version", version=f"codeact-tui {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    # `prog` keeps the main usage text out of each command's usage and error lines.
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", prog=parser.prog)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    from .clidocs.command import register as register_completions
     from .ui.launch import register as register_app  # textual is imported only on launch
 
+    register_completions(subparsers)
     register_app(subparsers)
     return parser
 
 
-def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser's subcommands by name (none when it has no subcommands)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+            return dict(action.choices)
+    return {}
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+    return set(_subcommands(parser))
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser that `argv` selects, e.g. the one of `bench m3tooleval`."""
+    for index, token in enumerate(argv):
+        sub = _subcommands(parser).get(token)
+        if sub is not None:
+            return _chosen_parser(sub, argv[index + 1 :])
+    return parser
 
 
 def _with_app_default(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
@@ -53,7 +70,10 @@ def _with_app_default(parser: argparse.ArgumentParser, argv: list[str]) -> list[
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (0 ok, 2 usage or setup error)."""
     parser = build_parser()
-    args = parser.parse_args(_with_app_default(parser, list(sys.argv[1:] if argv is None else argv)))
+    arguments = _with_app_default(parser, list(sys.argv[1:] if argv is None else argv))
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:  # said by the command they were given to, with its usage (exits with status 2)
+        _chosen_parser(parser, arguments).error(f"unrecognized arguments: {' '.join(unknown)}")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

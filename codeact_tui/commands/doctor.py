@@ -1,9 +1,11 @@
-"""`codeact-tui doctor [--warm] [--json]`: is everything in place? Says what to fix.
+"""`codeact-tui doctor [--warm] [--backend B] [--host URL] [--model M] [--json]`: is everything
+in place? Says what to fix.
 
 Checks the sandbox (runtime installed, compile cache warm or cold, stale caches), git (for the
-history), the settings file, and the model server. `--warm` compiles the sandbox now.
-Exit status: 0 when the sandbox and git work (a missing model server is only a warning: the
-sandbox and history work without one), 1 when something required is broken.
+history), the settings file, the model server and the chosen model (installed? its context
+window), with the same `--backend`/`--host`/`--model` the app and `run` take. `--warm` compiles
+the sandbox now. Exit status: 0 when the sandbox and git work (model problems are warnings: the
+sandbox and history work without a model), 1 when something required is broken.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -22,7 +23,10 @@ from .. import paths
 from ..config import ConfigError, Settings, load_settings
 from ..conversation.profiles import profile_check
 from ..executor import compile_cache
+from ..history.errors import HistoryError
+from ..history.gitcmd import find_git
 from .exec_code import compile_progress_printer
+from .model_args import add_model_arguments, with_model_arguments
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -41,6 +45,7 @@ def register(subparsers: Any) -> None:
     """Add `doctor` to the CLI."""
     p = subparsers.add_parser("doctor", help="check the sandbox, git and the model server; --warm prepares the sandbox")
     p.add_argument("--warm", action="store_true", help="compile the sandbox now (one time, about a minute, ~2.4 GB RAM)")
+    add_model_arguments(p)
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(handler=cmd_doctor)
 
@@ -72,10 +77,11 @@ def check_sandbox() -> list[Check]:
 
 
 def check_git() -> Check:
-    """The history needs git on PATH."""
-    git = shutil.which("git")
-    if git is None:
-        return Check("git", "fail", "git is not on PATH; the history (diff, undo) needs it", "install git (e.g. apt install git)")
+    """The history needs git on PATH (found as the history finds it: absolute PATH entries only)."""
+    try:
+        git = find_git()
+    except HistoryError:
+        return Check("git", "fail", "git is not on an absolute PATH entry; the history (diff, undo) needs it", "install git (e.g. apt install git)")
     out = subprocess.run([git, "--version"], capture_output=True, text=True, check=False)
     return Check("git", "ok", out.stdout.strip() or git)
 
@@ -91,29 +97,45 @@ def check_settings() -> tuple[Check, Settings | None]:
     return Check("settings", "ok", detail), settings
 
 
-def check_model_server(settings: Settings) -> Check:
-    """Whether the configured model backend is usable: Ollama lists its models; the other
-    backends run their own `prepare()` check (server reachable, model or GGUF file present)."""
+def check_model_server(settings: Settings) -> list[Check]:
+    """Whether the configured model backend is usable.
+
+    Ollama: is the server up and what does it have, then is the chosen model one of them (with
+    its context window). The other backends run their own `prepare()` check (server reachable,
+    model or GGUF file present).
+    """
     model = settings.model
     if model.backend != "ollama":
-        return _check_other_backend(settings)
-    from ..llm.ollama import OllamaServer
+        return [_check_other_backend(settings)]
+    from ..llm.ollama import OllamaServer, same_model
 
-    async def probe() -> list[Any]:
+    async def probe() -> tuple[str, list[Any]]:
         server = OllamaServer(model)
         try:
-            return await asyncio.wait_for(server.list_models(), timeout=model.connect_timeout_s + 5)
+            return server.host, await asyncio.wait_for(server.list_models(), timeout=model.connect_timeout_s + 5)
         finally:
             await server.close()
 
     try:
-        models = asyncio.run(probe())
+        host, models = asyncio.run(probe())
     except Exception as exc:
-        return Check("model server", "warn", str(exc), "start Ollama (`ollama serve`) or configure another backend; the sandbox and history work without it")
+        return [Check("model server", "warn", str(exc), "start Ollama (`ollama serve`) or configure another backend; the sandbox and history work without it")]
+    names = [m.name for m in models]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     if not models:
-        return Check("model server", "warn", "Ollama is running but has no models", "pull one, e.g. `codeact-tui pull qwen2.5-coder:7b`")
-    names = ", ".join(m.name for m in models[:5])
-    return Check("model server", "ok", f"Ollama has {len(models)} model(s): {names}")
+        server_check = Check("model server", "warn", f"Ollama at {host} is running but has no models", f"pull one, e.g. `codeact-tui pull {model.model or 'qwen2.5-coder:7b'}`")
+    else:
+        server_check = Check("model server", "ok", f"Ollama at {host} has {len(models)} model(s): {shown}")
+    if not model.model:
+        pick = f"one of: {shown}" if models else "one after pulling it"
+        return [server_check, Check("model (ollama)", "warn", "no model chosen", f"pass --model NAME ({pick}) or set [model] model = \"NAME\" in {paths.config_file()}")]
+    if not any(same_model(name, model.model) for name in names):
+        other = f"; installed: {shown}" if models else ""
+        return [
+            server_check,
+            Check("model (ollama)", "warn", f"the model {model.model!r} is not installed on the Ollama server at {host}", f"`codeact-tui pull {model.model}` (or `ollama pull {model.model}`){other}"),
+        ]
+    return [server_check, _check_other_backend(settings)]
 
 
 def _check_other_backend(settings: Settings) -> Check:
@@ -123,7 +145,8 @@ def _check_other_backend(settings: Settings) -> Check:
         chat = make_chat_model(settings.model)
         try:
             info = await asyncio.wait_for(chat.prepare(), timeout=settings.model.connect_timeout_s + 5)
-            return f"{info.backend}: {info.name}, context window {info.context_window} tokens"
+            trained = f" (trained for {info.trained_context})" if info.trained_context and info.trained_context != info.context_window else ""
+            return f"{info.backend}: {info.name}, context window {info.context_window} tokens{trained}"
         finally:
             await chat.close()
 
@@ -131,7 +154,15 @@ def _check_other_backend(settings: Settings) -> Check:
     try:
         return Check(name, "ok", asyncio.run(probe()))
     except Exception as exc:
-        return Check(name, "warn", str(exc) or type(exc).__name__, "see `codeact-tui run --help` and the README's Models section")
+        return Check(name, "warn", str(exc) or type(exc).__name__, BACKEND_FIXES.get(settings.model.backend, BACKEND_FIXES["ollama"]))
+
+
+BACKEND_FIXES = {
+    "ollama": "check the model with `codeact-tui models`; or pass --host URL / --model NAME",
+    "openai": "start the server (e.g. `llama-server -m MODEL.gguf --port 8080`), or pass --host URL / --model NAME",
+    "embedded": "pass --model PATH.gguf (an existing file); the backend needs `pip install 'codeact-tui[embedded]'`",
+}
+"""What to do when a backend's own check fails (its message says what is wrong)."""
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,8 +177,8 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
             print(f"\rSandbox compiled in {took:.0f}s.{' ' * 40}", file=sys.stderr)
     settings_check, loaded = check_settings()
     checks = [*check_sandbox(), check_git(), settings_check]
-    checks.append(check_model_server(loaded or settings))
-    checks.append(Check("model profile", *profile_check((loaded or settings).model)))
+    checks.extend(check_model_server(with_model_arguments(args, loaded or settings)))
+    checks.append(Check("model profile", *profile_check(with_model_arguments(args, loaded or settings).model)))
     checks.append(Check("data", "ok", f"history and conversations in {paths.data_dir()}"))
     checks += check_history_size(loaded or settings)
     if args.json:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from ..config import ModelSettings, Settings
 from ..core.ports import ModelError, ModelSetupError
+from .model_args import add_model_arguments, with_model_arguments
 
 OK, FAILED, SETUP_ERROR = 0, 1, 2
 
@@ -29,8 +30,7 @@ def register(subparsers: Any) -> None:
         description="List the installed models of the Ollama server (or the models an "
         "OpenAI-compatible server offers). Exit status: 0 listed, 2 server unreachable.",
     )
-    p.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the backend (default: [model] backend)")
-    p.add_argument("--host", help="the server's URL (default: [model] host, then OLLAMA_HOST)")
+    add_model_arguments(p, model=False)
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.set_defaults(handler=cmd_models)
 
@@ -46,8 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def _model_settings(settings: Settings, args: argparse.Namespace) -> ModelSettings:
-    changes = {k: v for k, v in (("backend", getattr(args, "backend", None)), ("host", args.host)) if v is not None}
-    return dataclasses.replace(settings.model, **changes)
+    return with_model_arguments(args, settings).model
 
 
 def _fail(command: str, exc: ModelError) -> int:

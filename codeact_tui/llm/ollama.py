@@ -232,10 +232,10 @@ class OllamaChatModel:
         if self._info is not None:
             return self._info
         if not self.name:
-            raise ModelSetupError(
-                "no model chosen: pass --model NAME or set model.model in the config "
-                "(`codeact-tui models` lists the installed ones)"
-            )
+            # Ask the server first: when it is down, that is the problem to report and fix first.
+            installed = [m.name for m in await self.server.list_models()]
+            listed = f"installed: {', '.join(installed[:5])}" if installed else "none installed yet: `codeact-tui pull NAME`"
+            raise ModelSetupError(f"no model chosen: pass --model NAME or set model.model in the config ({listed})")
         show = await self.server.show(self.name)
         trained = context_length(show)
         num_ctx = choose_num_ctx(self.settings, trained, modelfile_num_ctx(show))

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 
 from ..config import Settings
 from ..conversation import Conversation, Services
+from ..remembered import PromptHistory, remember_theme, remembered_theme
+from .themes import BUILTIN_THEME_NAMES as _BUILTIN_THEMES
 from .themes import DEFAULT_THEME, load_themes
 
 
@@ -28,7 +31,10 @@ class CodeActApp(App[None]):
     def __init__(self, conversation: Conversation, *, theme: str | None = None) -> None:
         super().__init__()
         self.conversation = conversation
-        self._wanted_theme = theme or conversation.settings.ui.theme or DEFAULT_THEME
+        self._configured_theme = conversation.settings.ui.theme or DEFAULT_THEME
+        self._wanted_theme = theme or remembered_theme(self._configured_theme) or self._configured_theme
+        self.prompt_history = PromptHistory(conversation.project)
+        """The project's prompts across sessions (the prompt box recalls and extends it)."""
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
@@ -42,6 +48,7 @@ class CodeActApp(App[None]):
         else:
             self.theme = DEFAULT_THEME
             self.theme_problems.append(f"there is no theme {self._wanted_theme!r}; using {DEFAULT_THEME}")
+        self.theme_changed_signal.subscribe(self, lambda chosen: remember_theme(chosen.name, configured=self._configured_theme))
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen(self.conversation))
@@ -96,13 +103,13 @@ class CodeActApp(App[None]):
         editor = self.conversation.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
-            self.notify(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}", severity="warning", timeout=8)
+            self.notify(escape(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
             return
         try:
             with self.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
         except Exception as exc:  # SuspendNotSupported in tests and some terminals
-            self.notify(f"could not open {relative}: {exc}", severity="error")
+            self.notify(escape(f"could not open {relative}: {exc}"), severity="error")
 
     # --- the command palette ----------------------------------------------------------------------
 
@@ -143,13 +150,6 @@ class CodeActApp(App[None]):
                 main.resume(conversation)  # type: ignore[attr-defined]
 
         self.push_screen(ResumeScreen(self.conversation.conversations_dir), chosen)
-
-
-_BUILTIN_THEMES = frozenset(
-    {"textual-dark", "textual-light", "nord", "gruvbox", "catppuccin-mocha", "dracula", "tokyo-night", "monokai",
-     "flexoki", "catppuccin-latte", "solarized-light", "textual-ansi", "rose-pine", "rose-pine-moon", "rose-pine-dawn",
-     "atom-one-dark", "atom-one-light", "catppuccin-frappe", "catppuccin-macchiato", "solarized-dark"}
-)
 
 
 def make_app(

@@ -10,13 +10,15 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 from .. import paths
 from ..resources import ResourceMissing, resource_dir
 
 COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost")
 DEFAULT_THEME = "codeact-dark"
+BUILTIN_THEME_NAMES = frozenset(BUILTIN_THEMES)
+"""The themes Textual itself ships (read from Textual, so a new release cannot make it stale)."""
 
 
 def theme_from_file(path: Path) -> Theme:

@@ -92,15 +92,3 @@ def test_the_cli_imports_textual_only_when_the_app_starts() -> None:
     code = "import sys; from codeact_tui import cli; cli.build_parser(); print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_bash_completion_names_only_real_subcommands() -> None:
-    import re
-
-    script = Path(__file__).resolve().parents[2] / "packaging" / "completions" / "codeact-tui.bash"
-    if not script.is_file():
-        pytest.skip("packaging/ is not part of this installation")
-    listed = set(re.search(r'local commands="([^"]+)"', script.read_text()).group(1).split())  # type: ignore[union-attr]
-    real = cli._subcommand_names(cli.build_parser())
-    assert listed <= real, f"the completion names commands that do not exist: {listed - real}"
-    assert {"app", "run", "history", "diff", "undo", "redo", "exec", "doctor"} <= listed

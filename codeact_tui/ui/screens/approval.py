@@ -2,14 +2,22 @@
 
 The decision goes back to the main screen as the modal's result, which resolves the Future the
 core waits on (the Toad `RequestPermission` pattern).
+
+Keys: the one-letter shortcuts act only while no text field has focus (a reason typed with an
+`a` in it must never approve everything), and Esc in a text field leaves the field instead of
+stopping the turn; Tab goes from the buttons to the reason field, and Enter there skips with
+that reason. On a small terminal the dialog turns compact and the code
+gives up rows first, so the buttons and the hint always stay on screen.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
 from ...core.events import Approval
@@ -17,18 +25,34 @@ from ...core.events import Approval
 Decision = tuple[Approval, bool]
 """The approval and whether to approve every later action of this session."""
 
+SHORTCUT_ACTIONS = frozenset({"run", "skip", "always", "edit"})
+"""Actions bound to plain letters: never run while a text field has focus."""
+
+TAB_ORDER = ("run", "reason", "skip", "always", "stop")
+"""What Tab cycles through; the code editor is entered with `e` (Tab indents inside it)."""
+
+CODE_MAX_ROWS = 20
+"""The code editor's height on a roomy terminal."""
+
+CODE_MIN_ROWS = 3
+"""The code editor never shrinks below this (then the dialog itself is cut at its top)."""
+
 
 class ApprovalScreen(ModalScreen[Decision]):
     """Ask the user whether the proposed action may run."""
 
     CSS_PATH = "approval.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
-        Binding("ctrl+s", "run", "Run (edited)", priority=True, show=False),
+        Binding("ctrl+s", "run_edited", "Run (edited)", priority=True, show=False),
         Binding("y", "run", "Run"),
         Binding("n", "skip", "Skip"),
         Binding("a", "always", "Always"),
         Binding("e", "edit", "Edit"),
         Binding("escape", "stop", "Stop turn", priority=True),
+        Binding("tab", "cycle_focus(1)", show=False),
+        Binding("shift+tab", "cycle_focus(-1)", show=False),
     ]
 
     def __init__(self, code: str, *, step: int) -> None:
@@ -42,17 +66,51 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Static("Runs in the sandbox, inside the project; it is snapshotted first, so it can be undone.", id="explain")
             editor = TextArea.code_editor(self.code, language="python", id="code", soft_wrap=True)
             yield editor
-            yield Input(placeholder="Why skip it? (optional, told to the model)", id="reason")
+            yield Input(placeholder="Why skip it? (optional, told to the model; Enter skips)", id="reason")
             with Horizontal(id="buttons"):
                 yield Button("Run (y)", id="run", variant="success")
                 yield Button("Skip (n)", id="skip", variant="warning")
                 yield Button("Always (a)", id="always", variant="primary")
                 yield Button("Stop turn (Esc)", id="stop", variant="error")
-            yield Static("e edit the code · Ctrl+S run the edited code · Tab moves", id="hint")
+            yield Static("Tab: reason · e: edit the code · Ctrl+S: run it edited", id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#code", TextArea).theme = "vscode_dark" if self.app.current_theme.dark else "github_light"
         self.query_one("#run", Button).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-fit the code editor once the new size (and breakpoint classes) are laid out."""
+        self.call_after_refresh(self._fit_code)
+
+    def _fit_code(self) -> None:
+        """Give the code editor what the other rows leave, so the buttons and hint stay visible.
+
+        The other rows are measured from the laid-out widgets (not copied from the CSS), so a
+        style change cannot silently push the buttons off screen again.
+        """
+        dialog = self.query_one("#dialog", Vertical)
+        code = self.query_one("#code", TextArea)
+        others = sum(_rows(child) for child in dialog.children if child is not code and child.display)
+        spare = self.size.height - dialog.styles.gutter.height - others - code.styles.margin.height
+        rows = max(CODE_MIN_ROWS, min(CODE_MAX_ROWS, spare))
+        if code.styles.max_height is None or code.styles.max_height.value != rows:
+            code.styles.max_height = rows
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Letter shortcuts are off while the reason field or the code editor has focus."""
+        if action in SHORTCUT_ACTIONS and isinstance(self.focused, (Input, TextArea)):
+            return False
+        return True
+
+    def action_cycle_focus(self, direction: int) -> None:
+        """Tab/Shift+Tab through run → reason → skip → always → stop (from the editor: to the reason)."""
+        focused = self.focused
+        current = focused.id if focused is not None else None
+        if current in TAB_ORDER:
+            target = TAB_ORDER[(TAB_ORDER.index(current) + direction) % len(TAB_ORDER)]
+        else:
+            target = "reason" if direction > 0 else "run"
+        self.query_one(f"#{target}").focus()
 
     def _edited(self) -> str | None:
         text = self.query_one("#code", TextArea).text
@@ -61,9 +119,18 @@ class ApprovalScreen(ModalScreen[Decision]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         getattr(self, f"action_{event.button.id}")()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the reason field skips the action with that reason."""
+        event.stop()
+        self.action_skip()
+
     def action_run(self) -> None:
         """Run the code (as edited)."""
         self.dismiss((Approval("run", code=self._edited()), False))
+
+    def action_run_edited(self) -> None:
+        """Ctrl+S: run the code as edited, from anywhere in the dialog (also from the editor)."""
+        self.action_run()
 
     def action_always(self) -> None:
         """Run this and every later action of this session without asking."""
@@ -75,9 +142,17 @@ class ApprovalScreen(ModalScreen[Decision]):
         self.dismiss((Approval("skip", reason=reason), False))
 
     def action_stop(self) -> None:
-        """End the turn."""
+        """End the turn; from the reason field or the code editor, Esc first leaves the field."""
+        if isinstance(self.focused, (Input, TextArea)):
+            self.query_one("#run", Button).focus()
+            return
         self.dismiss((Approval("stop", reason="the user stopped the turn"), False))
 
     def action_edit(self) -> None:
         """Move into the code editor."""
         self.query_one("#code", TextArea).focus()
+
+
+def _rows(widget: Widget) -> int:
+    """The rows a laid-out widget takes, margins included."""
+    return widget.outer_size.height + widget.styles.margin.height

@@ -32,7 +32,7 @@ HELP = """\
 | history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
 | history | **u / r / s** | undo this entry · redo the last undo · restore to here (all ask first) |
 | history | **[ / ]** | one file at a time · **t** go to the turn · **e** open file · **y** copy diff |
-| approval | **y / n / a / Esc** | run · skip (with a reason) · always · stop the turn; **e** edit, **Ctrl+S** run edited |
+| approval | **y / n / a / Esc** | run · skip · always · stop the turn; **Tab** the reason field (**Enter** there skips with it, **Esc** leaves it); **e** edit, **Ctrl+S** run edited |
 
 # How it works
 

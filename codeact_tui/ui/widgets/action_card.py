@@ -105,7 +105,7 @@ class ActionCard(Widget, can_focus=True):
         self._height_cache: tuple[tuple[int, int], int] | None = None
 
     def _syntax(self) -> Text:
-        return highlight(self.code.rstrip("\n") or " ", "python", dark=self._theme_dark)
+        return Text.assemble(highlight(self.code.rstrip("\n") or " ", "python", dark=self._theme_dark), no_wrap=False)  # wrap long lines, never cut
 
     # --- state changes (called by the screen on the event loop) --------------------------------
 

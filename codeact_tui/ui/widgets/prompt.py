@@ -1,6 +1,7 @@
 """The multi-line prompt: Enter sends, Ctrl+J (or Shift+Enter) breaks the line, Up/Down recall.
 
-A leading `!` runs the rest as Python directly in the sandbox (a `manual` action).
+A leading `!` runs the rest as Python directly in the sandbox (a `manual` action). The recalled
+prompts outlive the session when the app offers a `prompt_history` (the project's remembered one).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from ...remembered import PromptHistory
 from ..messages import UserSubmitted
 
 PLACEHOLDER = "Ask for a change…   Enter sends · Ctrl+J new line · !code runs Python"
@@ -53,6 +55,14 @@ class PromptInput(TextArea):
         """Earlier submissions, oldest first."""
         self._recall_index: int | None = None
         self._draft = ""
+        self._history: PromptHistory | None = None
+
+    def on_mount(self) -> None:
+        """Start from the prompts remembered for this project."""
+        history = getattr(self.app, "prompt_history", None)
+        if isinstance(history, PromptHistory):
+            self._history = history
+            self.recall = history.load() + self.recall
 
     def action_newline(self) -> None:
         """Insert a line break."""
@@ -108,6 +118,8 @@ class PromptInput(TextArea):
             return
         if not self.recall or self.recall[-1] != text:
             self.recall.append(text)
+        if self._history is not None:
+            self._history.add(text)
         self._recall_index = None
         self._draft = ""
         self.load_text("")

@@ -3,6 +3,8 @@ sandbox compile progress line."""
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -10,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SEPARATOR = " │ "
 
 
 class StatusBar(Static):
@@ -44,23 +47,76 @@ class StatusBar(Static):
     def render(self) -> Text:
         narrow = self.size.width < 90
         busy = self.activity != "idle"
-        parts: list[Text] = [Text(self.model, style="bold")]
+        # (part, may it be left out when the bar is full?) in the order shown after the model
+        parts: list[tuple[Text, bool]] = []
         activity = Text(f"{SPINNER[self._frame]} {self.activity}" if busy else "● idle", style="bold" if busy else "")
-        parts.append(activity)
+        parts.append((activity, False))
         if self.tokens_per_s:
-            parts.append(Text(f"{self.tokens_per_s:.0f} tok/s"))
+            parts.append((Text(f"{self.tokens_per_s:.0f} tok/s"), True))
         if self.context_window:
             share = self.context_used / self.context_window
             style = "red" if share > 0.9 else "yellow" if share > 0.7 else ""
             label = f"ctx {share:.0%}" if narrow else f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})"
-            parts.append(Text(label, style=style))
+            parts.append((Text(label, style=style), False))
         sandbox_style = {"ready": "green", "compiling": "yellow", "failed": "red", "busy": "cyan"}.get(self.sandbox, "")
-        parts.append(Text(f"sandbox {self.sandbox}", style=sandbox_style))
+        parts.append((Text(f"sandbox {self.sandbox}", style=sandbox_style), False))
         if not narrow or self.approve_mode != "auto":
-            parts.append(Text(f"approve {self.approve_mode}"))
-        if self.approvals:
-            parts.append(Text(f"{self.approvals} approval waiting", style="bold yellow"))
-        return Text(" │ ", style="dim").join(parts)
+            parts.append((Text(f"approve {self.approve_mode}"), self.approve_mode == "auto"))
+        if self.approvals:  # the activity says so too while the dialog is open
+            parts.append((Text(f"{self.approvals} approval waiting", style="bold yellow"), "approval" in self.activity))
+        # Leave out what may go, last first, until the model's name fits (up to MODEL_FULL_WIDTH);
+        # then the name gets what is left, cut in the middle.
+        name = model_label(self.model, max_width=len(self.model))
+        wanted = min(len(name), MODEL_FULL_WIDTH)
+        for index in range(len(parts) - 1, -1, -1):
+            if self.content_size.width - _width([p for p, _ in parts]) >= wanted:
+                break
+            if parts[index][1]:
+                del parts[index]
+        shown = [part for part, _ in parts]
+        room = self.content_size.width - _width(shown)
+        shown.insert(0, Text(model_label(self.model, max_width=max(MODEL_MIN_WIDTH, room)), style="bold"))
+        line = Text(SEPARATOR, style="dim").join(shown)
+        line.no_wrap, line.overflow = True, "ellipsis"  # one row: never wrap out of sight
+        return line
+
+
+MODEL_FULL_WIDTH = 24
+"""Optional meters give way until the model's name has this many cells (or all it needs)."""
+
+MODEL_MIN_WIDTH = 8
+"""The model's label may always take this many cells, however narrow the bar."""
+
+_PATH_LIKE = re.compile(r"^(?:[/~.]|[A-Za-z]:[\\/])|\.gguf$", re.IGNORECASE)
+"""A model given as a file (a GGUF path), not as a server's model name like `qwen2.5-coder:7b`."""
+
+
+def model_label(label: str, *, max_width: int) -> str:
+    """Shorten `backend:model[ (note)]` for the status bar so the meters after it stay visible.
+
+    A model given as a file shows its name without folder and `.gguf`; any label still wider than
+    `max_width` is cut in the middle, where the two ends (backend, size or quantisation) survive.
+    """
+    backend, sep, rest = label.partition(":")
+    if not sep:
+        backend, rest = "", label
+    note = ""
+    if rest.endswith(")") and " (" in rest:
+        rest, _, note = rest.rpartition(" (")
+        note = " (" + note
+    if _PATH_LIKE.search(rest):
+        name = re.split(r"[\\/]", rest.rstrip("/\\"))[-1]
+        rest = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE) or rest
+    text = f"{backend}{sep}{rest}{note}"
+    if len(text) <= max_width:
+        return text
+    keep = max(max_width - 1, 2)
+    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2 :]
+
+
+def _width(parts: list[Text]) -> int:
+    """Cells the parts take on the bar, with the separator before each."""
+    return sum(part.cell_len + len(SEPARATOR) for part in parts)
 
 
 def _k(tokens: int) -> str:

@@ -1,0 +1,31 @@
+"""The setup card names the first real problem: an unreachable server before "no model chosen"."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeact_tui.ui.widgets.cards import SetupCard
+from tests.fakes.ollama_server import FakeOllama, free_port
+
+from .conftest import AppFactory, settings_for, settle
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_no_model_and_no_server_says_the_server_is_unreachable(app_factory: AppFactory) -> None:
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}", model=""))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        card = app.screen.query_one(SetupCard)
+        assert "cannot reach Ollama" in card.message and "no model chosen" not in card.message
+        assert card.fix[0].startswith("Start Ollama") and "ollama serve" in card.fix[0]
+
+
+async def test_no_model_with_a_running_server_lists_the_installed_ones(app_factory: AppFactory) -> None:
+    with FakeOllama() as server:
+        app = app_factory(settings_for(server.url, model=""))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            card = app.screen.query_one(SetupCard)
+            assert card.message.startswith("no model chosen") and "installed: codeact:7b" in card.message
+            assert any("Ctrl+O" in line for line in card.fix)
