@@ -27,9 +27,11 @@ def repo_map_text(project: Path, settings: Settings, budget: int) -> str | None:
 
 
 def build_executor(project: Path, settings: Settings) -> SandboxExecutor:
-    """The project's sandbox, with the code-intelligence tools offered to guest code."""
+    """The project's sandbox, with the code-intelligence tools offered to guest code; read-only
+    in plan mode (`[agent] approve = "plan"`: actions run, every write is refused)."""
     from .codeintel.host_tools import make_host_tools
     from .executor import GUEST_PROJECT, SandboxExecutor
 
     tools = make_host_tools(project, settings=settings.codeintel, guest_root=GUEST_PROJECT)
-    return SandboxExecutor(project, settings.sandbox, extra_tools=tools)
+    mode = "read-only" if settings.agent.approve == "plan" else "live"
+    return SandboxExecutor(project, settings.sandbox, extra_tools=tools, mount_mode=mode)

@@ -71,7 +71,7 @@ BASH_CASES = [
     (["codeact-tui", "do"], ["doctor"]),
     (["codeact-tui", "doctor", "--"], ["--help", "--warm", "--backend", "--host", "--model", "--json"]),
     (["codeact-tui", "doctor", "--backend", ""], ["ollama", "openai", "embedded"]),
-    (["codeact-tui", "bench", ""], ["m3tooleval"]),
+    (["codeact-tui", "bench", ""], ["exercism", "m3tooleval"]),
     (["codeact-tui", "bench", "m3tooleval", "--so"], ["--source"]),
     (["codeact-tui", "bench", "m3tooleval", "--source", ""], ["src"]),
     (["codeact-tui", "--th"], ["--theme"]),
@@ -96,7 +96,7 @@ def test_bash_completes(words: list[str], expected: list[str], project: Path) ->
 FISH_CASES = [
     ("codeact-tui doctor --b", ["--backend"]),
     ("codeact-tui doctor --backend ", ["embedded", "ollama", "openai"]),
-    ("codeact-tui bench ", ["m3tooleval"]),
+    ("codeact-tui bench ", ["exercism", "m3tooleval"]),
     ("codeact-tui history -", ["--files", "--help", "--json", "--last", "--path", "--prune", "-h", "-n"]),
     ("codeact-tui --the", ["--theme"]),
 ]
@@ -126,7 +126,7 @@ zpty -d z
 print -r -- "$out"
 """
 
-ZSH_CASES = [("doctor --b", "doctor --backend "), ("bench ", "bench m3tooleval "), ("bench m3tooleval --so", "--source "), ("--the", "--theme ")]
+ZSH_CASES = [("doctor --b", "doctor --backend "), ("bench m", "bench m3tooleval "), ("bench m3tooleval --so", "--source "), ("--the", "--theme ")]
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")

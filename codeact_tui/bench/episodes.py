@@ -7,13 +7,15 @@
   sandbox session; its final answer goes through the same checker, and a wrong one is answered
   with the same message, within the same turn budget.
 
-A model server failure makes the episode an `error` (not a failure), so `--resume` reruns it.
+A model server failure makes the episode an `error` (not a failure), so `--resume` reruns it;
+a server that refuses the request because the conversation outgrew the context window ends the
+episode as a failure with `end_reason="context_limit"`, as the original harness counts it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from ..core.prompts import PromptLibrary, build_system_prompt
 from .catalog import TaskInfo
 from .guest_task import CodeRunner, GuestError, GuestTask
 from .lenient import lenient_match
+from .overflow import is_context_overflow
 from .records import EpisodeRecord
 
 INCORRECT = (
@@ -134,7 +137,13 @@ async def run_faithful(
         await runner.start()
         messages.append(ChatMessage("user", await guest.load()))
         while not correct and turns < config.max_turns:
-            generation = await complete(model, messages)
+            try:
+                generation = await complete(model, messages)
+            except ModelError as exc:
+                if not is_context_overflow(str(exc)):
+                    raise
+                end_reason = "context_limit"
+                break
             result = await guest.turn(generation)
             messages.append(ChatMessage("assistant", result.reply))
             turns += 1
@@ -185,18 +194,29 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
-class _ReloadingRunner:
-    """The executor for native mode: when an action resets the session (deadline), the task
-    and its tools are loaded again before the agent goes on."""
+def bench_agent(model: ChatModel, executor: object, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
+    """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
+    history (the episode's folder is temporary), the benchmark's reply budget and deadline."""
+    return Agent(
+        model=model, executor=executor, history=None, prompts=prompts,  # type: ignore[arg-type]
+        system_prompt=build_system_prompt(prompts, project=project, instructions_file="", code_tools=False),
+        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s),
+    )
 
-    def __init__(self, runner: CodeRunner, guest: GuestTask) -> None:
+
+class ReloadingRunner:
+    """The executor for our agent in a benchmark session: when an action resets the session
+    (deadline), what the benchmark put into it (the task's tools, the test runner) is loaded
+    again by `reload` before the agent goes on."""
+
+    def __init__(self, runner: CodeRunner, reload: Callable[[], Awaitable[object]]) -> None:
         self._runner = runner
-        self._guest = guest
+        self._reload = reload
 
     async def run(self, code: str, *, on_output: object = None, deadline_s: float | None = None) -> ExecutionResult:
         result = await self._runner.run(code, on_output=on_output, deadline_s=deadline_s)
         if result.state_reset:
-            await self._guest.recover()
+            await self._reload()
         return result
 
     def interrupt(self) -> None:
@@ -227,7 +247,7 @@ async def run_native(
         await guest.load()
         await guest.expose_tools()
         system = build_system_prompt(prompts, project=workdir, instructions_file="", code_tools=False)
-        executor = _ReloadingRunner(runner, guest)
+        executor = ReloadingRunner(runner, guest.recover)
         text = native_prompt(task)
         while not correct and turns < config.max_turns:
             options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s, stop=config.profile.stop)
@@ -236,15 +256,21 @@ async def run_native(
                 options=options, resume=agent.messages if agent is not None else (),
             )
             final: ev.TurnFinished | ev.TurnFailed | None = None
+            replied = 0  # replies that arrived (a failed request is not one)
             async with aclosing(agent.run_turn(text)) as events:
                 async for event in events:
                     if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
                         final = event
-                    elif isinstance(event, ev.AssistantMessage) and on_turn is not None:
-                        on_turn(task.task_id, turns + event.step)
+                    elif isinstance(event, ev.AssistantMessage):
+                        replied = event.step
+                        if on_turn is not None:
+                            on_turn(task.task_id, turns + event.step)
             assert final is not None
-            turns += final.steps
+            turns += replied
             if isinstance(final, ev.TurnFailed):
+                if final.kind == "model" and is_context_overflow(final.message):
+                    end_reason = "context_limit"
+                    break
                 if final.kind in ("model", "setup", "executor"):
                     raise GuestError(final.message) if final.kind == "executor" else ModelError(final.message)
                 end_reason = "context_limit" if "context window" in final.message else "limit"

@@ -24,7 +24,7 @@ class EpisodeRecord:
     task_id: str
     domain: str
     mode: str
-    """`faithful` or `native`."""
+    """`faithful` or `native` (M3ToolEval); `aider`, `native` or `oracle` (Exercism)."""
     action: str
     """`code`, `json` or `text` (native mode: `code`)."""
     model: str
@@ -52,6 +52,12 @@ class EpisodeRecord:
     duration_s: float = 0.0
     messages: list[dict[str, str]] = field(default_factory=list)
     """The conversation (role, content), the prompt first."""
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    """Exercism: each attempt's replies and the pristine tests' verdict on its solution."""
+    tests_run_by_model: int = 0
+    """Exercism: code actions whose output holds a unittest report (the model ran tests itself)."""
+    malformed_replies: int = 0
+    """Exercism: replies with neither a code action nor a tagged answer."""
 
     @property
     def counted(self) -> bool:

@@ -1,5 +1,5 @@
-"""Run M3ToolEval: load the task list, run the episodes (up to `concurrency` at once, each in a
-fresh sandbox session), append each record as it finishes, report progress on stderr."""
+"""Run a benchmark's episodes (up to `concurrency` at once, each in a fresh sandbox session),
+append each record as it finishes, report progress on stderr; and M3ToolEval's plan on top."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -53,8 +53,9 @@ class BenchRun:
 class Progress:
     """One line per finished episode on stderr, with a running count."""
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, *, passed: str = "correct") -> None:
         self.total = total
+        self.words = {"correct": passed, "incorrect": "failed", "error": "ERROR"}
         self.done = 0
         self.correct = 0
         self.errors = 0
@@ -72,12 +73,12 @@ class Progress:
         self.correct += record.outcome == "correct"
         self.errors += record.outcome == "error"
         width = len(str(self.total))
-        verdict = {"correct": "correct", "incorrect": "failed", "error": "ERROR"}[record.outcome]
+        verdict = self.words[record.outcome]
         detail = f" ({record.error})" if record.outcome == "error" else ""
         bar = "#" * (20 * self.done // max(self.total, 1))
         print(
             ("\r" + " " * 120 + "\r" if self.stream.isatty() else "") + f"[{bar:<20}] {self.done:>{width}}/{self.total} {record.task_id}: {verdict} after "
-            f"{record.turns} turn(s), {record.duration_s:.1f}s{detail} — {self.correct} correct, "
+            f"{record.turns} turn(s), {record.duration_s:.1f}s{detail} — {self.correct} {self.words['correct']}, "
             f"{self.errors} error(s), {time.monotonic() - self.started:.0f}s",
             file=self.stream,
             flush=True,
@@ -93,6 +94,53 @@ def default_runner_factory(settings: SandboxSettings) -> RunnerFactory:
     return make
 
 
+async def run_episodes(
+    ids: Sequence[str],
+    play: Callable[[str], Awaitable[EpisodeRecord]],
+    crashed: Callable[[str, Exception, float], EpisodeRecord],
+    *,
+    out: Path,
+    earlier: dict[str, EpisodeRecord],
+    concurrency: int,
+    progress: Progress,
+) -> tuple[list[EpisodeRecord], int]:
+    """Play every id not already finished in `earlier` (errors are played again), up to
+    `concurrency` at once; append each record to `out` as it ends. Returns every id's latest
+    record, in the order of `ids`, and how many were played.
+
+    Args:
+        ids: The episodes, in report order.
+        play: Runs one episode.
+        crashed: The error record for an episode whose `play` raised (elapsed seconds given).
+        out: The records file.
+        earlier: Records of this run read back for `--resume` (empty otherwise).
+        concurrency: Episodes at once.
+        progress: Told about each finished episode.
+    """
+    todo = [i for i in ids if i not in earlier or earlier[i].outcome == "error"]
+    skipped = len(ids) - len(todo)
+    records = RecordFile(out)
+    progress.total = len(todo)
+    if skipped:
+        print(f"resuming: {skipped} episode(s) already done in {out}, {len(todo)} to run", file=progress.stream, flush=True)
+    gate = asyncio.Semaphore(max(1, concurrency))
+    fresh: dict[str, EpisodeRecord] = {}
+
+    async def episode(item: str) -> None:
+        async with gate:
+            started = time.monotonic()
+            try:
+                record = await play(item)
+            except Exception as exc:  # noqa: BLE001 - one broken episode (a sandbox that would not start) is an error record
+                record = crashed(item, exc, time.monotonic() - started)
+            records.append(record)
+            fresh[item] = record
+            progress.finished(record)
+
+    await asyncio.gather(*(episode(i) for i in todo))
+    return [fresh.get(i) or earlier[i] for i in ids], len(todo)
+
+
 async def run_benchmark(
     plan: BenchPlan,
     model: ChatModel,
@@ -102,47 +150,39 @@ async def run_benchmark(
 ) -> BenchRun:
     """Run the plan's episodes with `model`; records are appended to `plan.out` as they end."""
     tasks = select_tasks(await load_catalog(plan.benchmark, make_runner), plan.pattern, plan.limit)
+    by_id = {t.task_id: t for t in tasks}
     earlier = read_records(plan.out) if plan.resume else {}
     earlier = {k: r for k, r in earlier.items() if r.mode == plan.config.mode and r.action == _action(plan.config)}
-    todo = [t for t in tasks if t.task_id not in earlier or earlier[t.task_id].outcome == "error"]
-    skipped = len(tasks) - len(todo)
-    out = RecordFile(plan.out)
-    progress = Progress(len(todo), progress_stream)
-    if skipped:
-        print(f"resuming: {skipped} task(s) already done in {plan.out}, {len(todo)} to run", file=progress.stream, flush=True)
+    progress = Progress(len(tasks), progress_stream)
     prompts = PromptLibrary(resource_dir("prompts"), overrides=plan.config.profile.templates)
-    gate = asyncio.Semaphore(max(1, plan.concurrency))
-    fresh: dict[str, EpisodeRecord] = {}
 
-    async def episode(task: TaskInfo) -> None:
-        async with gate:
-            workdir = Path(tempfile.mkdtemp(prefix="m3tooleval-"))
-            started = time.monotonic()
-            try:
-                runner = make_runner(workdir, plan.benchmark)
-                if plan.config.mode == "native":
-                    record = await run_native(task, model, runner, plan.config, prompts, workdir, progress.turn)
-                else:
-                    record = await run_faithful(task, model, runner, plan.config, progress.turn)
-            except Exception as exc:  # noqa: BLE001 - one broken episode (a sandbox that would not start) is an error record
-                record = EpisodeRecord(
-                    task_id=task.task_id, domain=task.domain, mode=plan.config.mode, action=_action(plan.config),
-                    model=plan.config.model_name, outcome="error", turns=0, end_reason="sandbox",
-                    expected=task.expected_repr, error=f"sandbox: {type(exc).__name__}: {exc}",
-                    duration_s=time.monotonic() - started,
-                )
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
-            out.append(record)
-            fresh[task.task_id] = record
-            progress.finished(record)
+    async def play(task_id: str) -> EpisodeRecord:
+        task = by_id[task_id]
+        workdir = Path(tempfile.mkdtemp(prefix="m3tooleval-"))
+        try:
+            runner = make_runner(workdir, plan.benchmark)
+            if plan.config.mode == "native":
+                return await run_native(task, model, runner, plan.config, prompts, workdir, progress.turn)
+            return await run_faithful(task, model, runner, plan.config, progress.turn)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    await asyncio.gather(*(episode(t) for t in todo))
-    merged = [fresh.get(t.task_id) or earlier[t.task_id] for t in tasks]
+    def crashed(task_id: str, exc: Exception, elapsed: float) -> EpisodeRecord:
+        task = by_id[task_id]
+        return EpisodeRecord(
+            task_id=task.task_id, domain=task.domain, mode=plan.config.mode, action=_action(plan.config),
+            model=plan.config.model_name, outcome="error", turns=0, end_reason="sandbox",
+            expected=task.expected_repr, error=f"sandbox: {type(exc).__name__}: {exc}", duration_s=elapsed,
+        )
+
+    merged, ran = await run_episodes(
+        [t.task_id for t in tasks], play, crashed, out=plan.out, earlier=earlier,
+        concurrency=plan.concurrency, progress=progress,
+    )
     return BenchRun(
         records=merged,
-        ran=len(todo),
-        skipped=skipped,
+        ran=ran,
+        skipped=len(tasks) - ran,
         errors=sum(r.outcome == "error" for r in merged),
         tasks=tasks,
     )

@@ -62,7 +62,7 @@ def manpage(program: Command) -> str:
     default = program.find(DEFAULT_COMMAND)
     name_line = program.description.split(":", 1)[0] if program.description else "a terminal pair-programmer"
     lines = [
-        f".\\\" Generated from the argparse definitions by packaging/generate.py; do not edit.",
+        ".\\\" Generated from the argparse definitions by packaging/generate.py; do not edit.",
         f'.TH CODEACT\\-TUI 1 "" "{PROG} {__version__}" "User Commands"',
         ".SH NAME",
         f"{PROG} \\- {roff(name_line)}",

@@ -93,12 +93,24 @@ class SymbolCache:
                 continue  # a damaged row is re-parsed, never trusted
         return loaded
 
-    def store(self, entries: dict[str, CachedFile], removed: set[str] | frozenset[str] = frozenset()) -> None:
-        """Write new or changed rows and drop rows of files that are gone, in one transaction."""
+    def store(
+        self,
+        entries: dict[str, CachedFile],
+        removed: set[str] | frozenset[str] = frozenset(),
+        encoded: dict[str, str] | None = None,
+    ) -> None:
+        """Write new or changed rows and drop rows of files that are gone, in one transaction.
+
+        `encoded` holds symbols already turned into JSON (by the parse workers), by path.
+        """
         if not entries and not removed:
             return
+        ready = encoded or {}
         rows = [
-            (path, e.mtime_ns, e.size, e.digest, json.dumps(e.symbols.to_json(), separators=(",", ":")))
+            (
+                path, e.mtime_ns, e.size, e.digest,
+                ready.get(path) or json.dumps(e.symbols.to_json(), separators=(",", ":")),
+            )
             for path, e in entries.items()
         ]
         with self._lock:

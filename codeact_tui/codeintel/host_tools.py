@@ -15,13 +15,14 @@ import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import CodeIntelSettings
 from .confine import confine, is_hidden
 from .errors import CodeFileNotFound, CodeToolError, SymbolNotFound
-from .index import IndexSnapshot, ProjectIndex, index_for
-from .textsearch import compile_glob, compile_pattern, search_text
+
+if TYPE_CHECKING:
+    from .index import IndexSnapshot, ProjectIndex
 
 RESULTS_LIMIT = 10_000
 """The largest `max_results` a tool accepts: a bound on what one call may return."""
@@ -94,13 +95,22 @@ def make_host_tools(
     settings = settings or CodeIntelSettings()
     root = Path(os.path.realpath(project))
     max_file_bytes = settings.max_file_kib * 1024
-    index: ProjectIndex = index_for(
-        root, max_file_bytes=max_file_bytes, max_files=settings.max_files, disk_cache=settings.disk_cache
-    )
+    opened: list[ProjectIndex] = []
+
+    def project_index() -> ProjectIndex:
+        """The project's index, looked up on the first tool call: its imports (tree-sitter,
+        SQLite, the ignore matcher) stay off the start of a session that never calls a tool."""
+        if not opened:
+            from .index import index_for
+
+            opened.append(
+                index_for(root, max_file_bytes=max_file_bytes, max_files=settings.max_files, disk_cache=settings.disk_cache)
+            )
+        return opened[0]
 
     def complete(value: Any) -> Any:
         """`value`, unless the walk behind it was cut short by its time limit."""
-        if index.walk_timed_out:
+        if project_index().walk_timed_out:
             raise CodeToolError(
                 "listing the project's files took too long and was stopped (a huge tree or a slow "
                 "disk); results would be incomplete. Narrow it with .gitignore, or read files directly"
@@ -108,7 +118,7 @@ def make_host_tools(
         return value
 
     def snapshot() -> IndexSnapshot:
-        return complete(index.refresh())
+        return complete(project_index().refresh())
 
     def outline(path: str) -> dict[str, Any]:
         """List the classes, functions and other definitions in one file, with line numbers.
@@ -130,7 +140,7 @@ def make_host_tools(
         size = target.stat().st_size
         if size > max_file_bytes:
             raise CodeToolError(f"{rel!r} is {size // 1024} KiB, larger than the {settings.max_file_kib} KiB the tools read")
-        symbols = index.file_symbols(rel)
+        symbols = project_index().file_symbols(rel)
         if symbols is None:
             raise CodeFileNotFound(f"{rel!r} could not be read")
         if symbols.binary:
@@ -222,6 +232,8 @@ def make_host_tools(
         """
         if not isinstance(regex, bool) or not isinstance(ignore_case, bool):
             raise CodeToolError("regex and ignore_case must be True or False")
+        from .textsearch import compile_glob, compile_pattern, search_text
+
         compiled = compile_pattern(pattern, regex=regex, ignore_case=ignore_case)
         matcher = compile_glob(glob)
         if glob and is_hidden(glob.strip("/*")):
@@ -229,7 +241,7 @@ def make_host_tools(
         limit = _check_limit(max_results)
         literal = pattern.encode("utf-8") if not regex and not ignore_case else None
         matches, _more = search_text(
-            root, compiled, complete(index.list_files()), glob=matcher, max_results=limit, literal=literal
+            root, compiled, complete(project_index().list_files()), glob=matcher, max_results=limit, literal=literal
         )
         return [m.to_json() for m in matches]
 

@@ -15,17 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import CachedFile, SymbolCache, cache_file, content_hash, open_cache
-from .files import (
-    DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_MAX_FILES,
-    SourceFile,
-    Walker,
-    looks_binary,
-    racy,
-)
-from .languages import language_for
-from .symbols import BINARY, EMPTY, FileSymbols, extract
+from .cache import CachedFile, SymbolCache, cache_file, open_cache
+from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, SourceFile, Walker
+from .reader import ParallelReader, ReadResult, read_one
+from .symbols import EMPTY, FileSymbols
 
 
 @dataclass(frozen=True)
@@ -63,20 +56,19 @@ def read_symbols(path: Path, rel: str, previous: CachedFile | None) -> tuple[Cac
 
     Returns the new cache entry and whether the file was parsed.
     """
-    try:
-        data = path.read_bytes()
-        stat = os.stat(path)
-    except OSError:
+    result = read_one(str(path.parent), path.name, previous.digest if previous is not None else None)
+    # (the name alone decides the language, so the parent folder can serve as the root)
+    if result is None:
         return None
-    digest = content_hash(data)
-    # A file written just now may change again within the same timestamp tick: record a stat
-    # that never matches, so the next refresh reads it again (and re-parses only if its hash
-    # differs).
-    mtime_ns = -1 if racy(stat.st_mtime_ns) else stat.st_mtime_ns
-    if previous is not None and previous.digest == digest:
-        return CachedFile(mtime_ns, stat.st_size, digest, previous.symbols), False
-    symbols = BINARY if looks_binary(data) else extract(data, language_for(rel))
-    return CachedFile(mtime_ns, stat.st_size, digest, symbols), True
+    return _entry(result, previous)
+
+
+def _entry(result: ReadResult, previous: CachedFile | None) -> tuple[CachedFile, bool]:
+    """The cache entry of a read file (the previous symbols when its bytes did not change)."""
+    if result.symbols is None and previous is not None:
+        return CachedFile(result.mtime_ns, result.size, result.digest, previous.symbols), False
+    assert result.symbols is not None
+    return CachedFile(result.mtime_ns, result.size, result.digest, result.symbols), True
 
 
 class ProjectIndex:
@@ -89,11 +81,14 @@ class ProjectIndex:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_files: int = DEFAULT_MAX_FILES,
         disk_cache: bool = True,
+        workers: int | None = None,
     ) -> None:
+        """`workers`: processes for a big parse (None: one per core; 1 parses in-process)."""
         self.project = Path(os.path.realpath(project))
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
         self._disk_cache = disk_cache
+        self._workers = workers
         self._cache: SymbolCache | None = None
         self._entries: dict[str, CachedFile] | None = None
         self._lock = threading.RLock()
@@ -113,38 +108,47 @@ class ProjectIndex:
                 first map of a huge project); those left are `pending`. None reads them all.
         """
         deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
-        pending: set[str] = set()
         with self._lock:
             entries = self._load()
             changed: dict[str, CachedFile] = {}
-            files: dict[str, IndexedFile] = {}
-            parsed = 0
-            walked: set[str] = set()
+            encoded: dict[str, str] = {}
+            found_files: list[SourceFile] = []
+            # New or changed files are read after the walk — or, for a big batch, by worker
+            # processes while the walk goes on.
+            reader = ParallelReader(str(self.project), deadline, time.monotonic, self._workers)
             for found in self._walker.walk():
-                walked.add(found.rel)
+                found_files.append(found)
                 entry = entries.get(found.rel)
                 if entry is None or entry.mtime_ns != found.mtime_ns or entry.size != found.size:
-                    if deadline is not None and time.monotonic() > deadline:
-                        # Out of time: list it (with its old symbols, if any) and read it later.
-                        pending.add(found.rel)
-                        stale = entry.symbols if entry is not None and not entry.symbols.binary else EMPTY
-                        files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, stale)
-                        continue
-                    result = read_symbols(self.project / found.rel, found.rel, entry)
-                    if result is None:
-                        continue
-                    entry, was_parsed = result
-                    parsed += was_parsed
-                    changed[found.rel] = entries[found.rel] = entry
-                if not entry.symbols.binary:
+                    reader.add(found.rel, entry.digest if entry is not None else None)
+            parsed = 0
+            unreadable: set[str] = set()
+            for rel, result in reader.results():
+                if result is None:
+                    unreadable.add(rel)
+                    continue
+                entry, was_parsed = _entry(result, entries.get(rel))
+                parsed += was_parsed
+                changed[rel] = entries[rel] = entry
+                if result.encoded is not None:
+                    encoded[rel] = result.encoded
+            pending = reader.unread
+            files: dict[str, IndexedFile] = {}
+            for found in found_files:
+                entry = entries.get(found.rel)
+                if found.rel in pending:
+                    # Out of time: list it (with its old symbols, if any) and read it later.
+                    stale = entry.symbols if entry is not None and not entry.symbols.binary else EMPTY
+                    files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, stale)
+                elif entry is not None and not entry.symbols.binary and found.rel not in unreadable:
                     files[found.rel] = IndexedFile(found.rel, found.size, found.mtime_ns, entry.symbols)
             # A walk cut short by its time limit did not see every file: forget none.
-            removed = set() if self._walker.timed_out else entries.keys() - walked
+            removed = set() if self._walker.timed_out else entries.keys() - {f.rel for f in found_files}
             for rel in removed:
                 del entries[rel]
             if self._cache is not None:
                 try:
-                    self._cache.store(changed, removed)
+                    self._cache.store(changed, removed, encoded)
                 except (sqlite3.Error, OSError):  # a read-only or full disk must not break the map
                     pass
             return IndexSnapshot(files=files, parsed=parsed, pending=frozenset(pending))

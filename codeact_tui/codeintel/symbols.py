@@ -230,12 +230,27 @@ def extract(source: bytes, language: str | None) -> FileSymbols:
         )
         stack.append((start, end, name, kind))
 
-    lines_by_name: dict[str, set[int]] = {}
+    # Keyed by the raw bytes and decoded once per distinct name: a big file has hundreds of
+    # thousands of name nodes but a few thousand names. Captures come in source order, so each
+    # name's lines arrive sorted and a repeat is always the last one.
+    lines_by_name: dict[bytes, list[int]] = {}
+    in_order = True
     for nodes in QueryCursor(ref_query).captures(root).values():
         for node in nodes:
-            if node.start_byte in name_sites:
+            start = node.start_byte
+            if start in name_sites:
                 continue
-            name = _text(source, node.start_byte, node.end_byte)
-            lines_by_name.setdefault(name, set()).add(node.start_point.row + 1)
-    references = {name: sorted(lines) for name, lines in lines_by_name.items()}
+            row = node.start_point.row + 1
+            lines = lines_by_name.get(raw := source[start : node.end_byte])
+            if lines is None:
+                lines_by_name[raw] = [row]
+            elif lines[-1] != row:
+                in_order = in_order and lines[-1] < row
+                lines.append(row)
+    references: dict[str, list[int]] = {}
+    for raw, lines in lines_by_name.items():
+        name = raw.decode("utf-8", errors="replace")
+        if not in_order or name in references:  # out of order, or two byte spellings of one name
+            lines = sorted(set(lines) | set(references.get(name, ())))
+        references[name] = lines
     return FileSymbols(language=language, definitions=tuple(definitions), references=references)

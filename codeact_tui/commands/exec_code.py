@@ -1,7 +1,12 @@
 """`codeact-tui exec CODE`: run one code action in the project's sandbox, recorded in history.
 
 Exit status: 0 success, 1 the code raised (or exited non-zero), 3 stopped by a limit or an
-interrupt, 2 usage or setup error.
+interrupt, 2 usage or setup error, 4 a preview could not be applied (the project changed
+underneath, or the code did not finish).
+
+`--preview` runs the code over a copy-on-write overlay of the project and prints the diff it
+would make; the project and its history are unchanged. `--apply` (or "y" at the question asked
+on a terminal) then writes exactly that change set as one history entry.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from ..executor import SandboxUnavailable
 from ..executor import compile_cache
 from .terminal_text import printable
 
-OK, RAISED, SETUP_ERROR, STOPPED = 0, 1, 2, 3
+OK, RAISED, SETUP_ERROR, STOPPED, NOT_APPLIED = 0, 1, 2, 3, 4
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +43,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: the current one)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop the action after this many seconds (default: [sandbox] deadline_s)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome instead of streaming output")
+    p.add_argument("--preview", action="store_true", help="run the code over a copy-on-write overlay and print the diff it would make; the project and the history stay unchanged")
+    p.add_argument("--apply", action="store_true", help="with --preview: then write exactly the previewed changes as one history entry (refused if the project changed meanwhile); on a terminal, without it, you are asked")
     p.set_defaults(handler=cmd_exec)
 
 
@@ -148,6 +155,12 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
     code = sys.stdin.read() if args.code == "-" else args.code
     if args.timeout is not None and args.timeout <= 0:
         return _fail("--timeout must be a positive number of seconds")
+    if args.apply and not args.preview:
+        return _fail("--apply goes with --preview (a plain exec writes the project already)")
+    if args.preview:
+        from .exec_preview import cmd_preview
+
+        return cmd_preview(code, project, settings, args)
     try:
         ensure_warm_sandbox(quiet=args.json)
         outcome = asyncio.run(_run(code, project, settings, args.timeout, args.json))

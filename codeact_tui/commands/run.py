@@ -1,6 +1,6 @@
 """`codeact-tui run TASK`: run the CodeAct loop headless on one task.
 
-Exit status: 0 the model gave an answer (or, with `--approve plan`, proposed an action); 1 the
+Exit status: 0 the model gave an answer (with `--approve plan`, its plan); 1 the
 turn failed or hit the turn limit; 2 setup error (server unreachable, model missing, sandbox or
 history unusable), with the fix in the message; 130 interrupted.
 """
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--approve",
         choices=["auto", "ask", "plan"],
-        help="auto runs every action; ask asks on the terminal before each; plan shows the first action and runs nothing",
+        help="auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses, tests; every write refused) and ends with a plan",
     )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--json", action="store_true", help="print one JSON object per event instead of a transcript")
@@ -94,10 +94,9 @@ async def run_task(
         await asyncio.to_thread(conversation.open_history)
         if conversation.history_error is not None:
             raise SetupError(f"the history store could not be used: {conversation.history_error}")
-        if settings.agent.approve != "plan":  # plan mode never runs code: no sandbox
-            took = await conversation.start_sandbox(_sandbox_progress(quiet=not sys.stderr.isatty()))
-            if took is not None and sys.stderr.isatty():
-                print(f"\rSandbox ready after {took:.0f}s.{' ' * 40}", file=sys.stderr)
+        took = await conversation.start_sandbox(_sandbox_progress(quiet=not sys.stderr.isatty()))
+        if took is not None and sys.stderr.isatty():
+            print(f"\rSandbox ready after {took:.0f}s.{' ' * 40}", file=sys.stderr)
         await conversation.connect()
         return await _drive(conversation, task, render)
     finally:

@@ -20,6 +20,8 @@ class DeferredExecutor:
         self._inner: Executor | None = None
         self._ready = asyncio.Event()
         self._error: str | None = None
+        self._mount_mode: str | None = None
+        """A mount mode asked for before the sandbox was up (applied when it starts)."""
 
     @property
     def ready(self) -> bool:
@@ -39,6 +41,8 @@ class DeferredExecutor:
             if start is not None:
                 await start()
             self._inner = inner
+            if self._mount_mode is not None:
+                self.set_mount_mode(self._mount_mode)
         except Exception as exc:
             self._error = str(exc) or type(exc).__name__
             raise
@@ -56,6 +60,14 @@ class DeferredExecutor:
         if self._inner is None:
             raise RuntimeError(f"the sandbox is not available: {self._error}")
         return await self._inner.run(code, on_output=on_output, deadline_s=deadline_s)
+
+    def set_mount_mode(self, mode: str) -> None:
+        """Switch how later sandbox runs see the project ("live" or "read-only"); before the
+        sandbox is up, the mode is remembered and applied when it starts."""
+        self._mount_mode = mode
+        switch = getattr(self._inner, "set_mount_mode", None)
+        if callable(switch):
+            switch(mode)
 
     def interrupt(self) -> None:
         """Soft on the first call, hard on the second (the executor's own policy)."""

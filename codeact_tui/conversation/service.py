@@ -188,7 +188,7 @@ class Conversation:
             project=self.project,
             instructions_file=self.settings.agent.instructions_file,
             repo_map=repo_map,
-            code_tools=self.services.code_tools and self.approve_mode != "plan",
+            code_tools=self.services.code_tools,
         )
         if self.transcript is None:
             self.transcript = Transcript.create(

@@ -52,7 +52,9 @@ class AgentOptions:
     max_turns: int = 10
     """The most model replies in one user turn."""
     approve: ApproveMode = "auto"
-    """`auto` runs actions at once, `ask` waits for an `Approval`, `plan` never runs them."""
+    """`auto` runs actions at once, `ask` waits for an `Approval`, `plan` runs them at once on a
+    read-only mount (the executor refuses every write; the composition builds it read-only),
+    so the model can read and analyse and ends with a plan."""
     observation_limit_lines: int = 120
     """Output lines per action shown to the model (head and tail kept)."""
     deadline_s: float | None = None
@@ -132,8 +134,12 @@ class Agent:
         return self._options
 
     def set_approve_mode(self, mode: ApproveMode) -> None:
-        """Change the approval mode; it applies from the next proposed action."""
+        """Change the approval mode; it applies from the next proposed action. An executor that
+        has mount modes (`set_mount_mode`) is switched to read-only for plan, live otherwise."""
         self._options = dataclasses.replace(self._options, approve=mode)
+        switch = getattr(self._executor, "set_mount_mode", None)
+        if callable(switch):
+            switch("read-only" if mode == "plan" else "live")
 
     async def prepare(self) -> ModelInfo:
         """Check the model and pin its context window (done by the first turn if not before).
@@ -272,9 +278,6 @@ class Agent:
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
         yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
-        if self._options.approve == "plan":
-            yield ev.TurnFinished(turn_id, "plan", parsed.code, step)
-            return
         code = parsed.code
         if self._options.approve == "ask":
             approval: ev.Approval | None = None

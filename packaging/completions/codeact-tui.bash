@@ -5,7 +5,7 @@
 _codeact_tui_subcommands() {
     case "$1" in
         "") echo "bench doctor exec history diff undo redo restore map models pull run completions app" ;;
-        "bench") echo "m3tooleval" ;;
+        "bench") echo "m3tooleval exercism" ;;
     esac
 }
 
@@ -14,8 +14,9 @@ _codeact_tui_options() {
         "") echo "-h --help --version --backend --host --model --profile --approve --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
+        "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
         "doctor") echo "-h --help --warm --backend --host --model --json" ;;
-        "exec") echo "-h --help --path --timeout --json" ;;
+        "exec") echo "-h --help --path --timeout --json --preview --apply" ;;
         "history") echo "-h --help --path --json --files -n --last --prune" ;;
         "diff") echo "-h --help --path" ;;
         "undo") echo "-h --help --path" ;;
@@ -34,6 +35,7 @@ _codeact_tui_valued() {
     case "$1" in
         "") echo "--backend --host --model --profile --approve --theme" ;;
         "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
+        "bench exercism") echo "--source --protocol --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
         "doctor") echo "--backend --host --model" ;;
         "exec") echo "--path --timeout" ;;
         "history") echo "--path -n --last" ;;
@@ -73,6 +75,18 @@ _codeact_tui_value() {
         "bench m3tooleval|--action-timeout") COMPREPLY=() ;;
         "bench m3tooleval|--out") _codeact_tui_files "$cur" ;;
         "bench m3tooleval|--paper") _codeact_tui_files "$cur" ;;
+        "bench exercism|--source") _codeact_tui_dirs "$cur" ;;
+        "bench exercism|--protocol") COMPREPLY=($(compgen -W "native aider" -- "$cur")) ;;
+        "bench exercism|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
+        "bench exercism|--host") COMPREPLY=() ;;
+        "bench exercism|--model") COMPREPLY=() ;;
+        "bench exercism|--exercises") COMPREPLY=() ;;
+        "bench exercism|--limit") COMPREPLY=() ;;
+        "bench exercism|--concurrency") COMPREPLY=() ;;
+        "bench exercism|--max-turns") COMPREPLY=() ;;
+        "bench exercism|--action-timeout") COMPREPLY=() ;;
+        "bench exercism|--test-timeout") COMPREPLY=() ;;
+        "bench exercism|--out") _codeact_tui_files "$cur" ;;
         "doctor|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "doctor|--host") COMPREPLY=() ;;
         "doctor|--model") COMPREPLY=() ;;

@@ -11,12 +11,12 @@ complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec hi
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or only propose them'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or run them on a read-only project (plan)'
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l continue -d 'continue this project\'s latest conversation'
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
 complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
 
-complete -c codeact-tui -n '__fish_use_subcommand' -a bench -d 'benchmark a model (M3ToolEval, side by side with the CodeAct paper)'
+complete -c codeact-tui -n '__fish_use_subcommand' -a bench -d 'benchmark a model (M3ToolEval beside the CodeAct paper; Exercism Python beside aider)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a doctor -d 'check the sandbox, git and the model server; --warm prepares the sandbox'
 complete -c codeact-tui -n '__fish_use_subcommand' -a exec -d 'run Python code in the project\'s sandbox (recorded in history as a manual entry)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a history -d 'list what every action changed (newest last)'
@@ -31,10 +31,11 @@ complete -c codeact-tui -n '__fish_use_subcommand' -a run -d 'run the agent head
 complete -c codeact-tui -n '__fish_use_subcommand' -a completions -d 'print the shell completion script for bash, zsh or fish'
 complete -c codeact-tui -n '__fish_use_subcommand' -a app -d 'open the terminal app (the default: `codeact-tui [PATH]`)'
 
-complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval' -a m3tooleval -d 'the CodeAct paper\'s 82 multi-tool tasks'
+complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval exercism' -a m3tooleval -d 'the CodeAct paper\'s 82 multi-tool tasks'
+complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval exercism' -a exercism -d 'the Exercism Python practice exercises (aider\'s code-editing benchmark)'
 
 # codeact-tui bench
-complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from m3tooleval exercism' -s h -l help -d 'show this help message and exit'
 
 # codeact-tui bench m3tooleval
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -s h -l help -d 'show this help message and exit'
@@ -55,6 +56,24 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l resume -d
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l paper -r -F -d 'the paper\'s results as JSON (paper_results.json), when the checkout has none'
 complete -c codeact-tui -n '__fish_seen_subcommand_from m3tooleval' -l json -d 'print the report as one JSON object'
 
+# codeact-tui bench exercism
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l source -x -a '(__fish_complete_directories)' -d 'a checkout of exercism/python (or its exercises/practice folder)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l protocol -x -a 'native aider' -d 'codeact-tui\'s own loop with the tests (default) or aider\'s two-attempt protocol'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l oracle -d 'score the reference solutions instead of a model (checks the harness; needs no model)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l exercises -x -d 'only exercises whose slug matches this regular expression'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l limit -x -d 'at most N exercises (alphabetically, after --exercises)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l concurrency -x -d 'episodes run at once (default 1; each needs its own sandbox)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l max-turns -x -d 'model replies per exercise (native) or per attempt (aider); default 10'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l action-timeout -x -d 'per code action (default 60)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l test-timeout -x -d 'for the pristine tests (default 60, as aider\'s harness)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l out -r -F -d 'the records file (JSON lines; default: in the data folder)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l resume -d 'continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l json -d 'print the report as one JSON object'
+
 # codeact-tui doctor
 complete -c codeact-tui -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'show this help message and exit'
 complete -c codeact-tui -n '__fish_seen_subcommand_from doctor' -l warm -d 'compile the sandbox now (one time, about a minute, ~2.4 GB RAM)'
@@ -68,6 +87,8 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -s h -l help -d 's
 complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -l path -x -a '(__fish_complete_directories)' -d 'the project folder (default: the current one)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -l timeout -x -d 'stop the action after this many seconds (default: [sandbox] deadline_s)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -l json -d 'print one JSON object with the outcome instead of streaming output'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -l preview -d 'run the code over a copy-on-write overlay and print the diff it would make; the project and the history stay unchanged'
+complete -c codeact-tui -n '__fish_seen_subcommand_from exec' -l apply -d 'with --preview: then write exactly the previewed changes as one history entry (refused if the project changed meanwhile)'
 
 # codeact-tui history
 complete -c codeact-tui -n '__fish_seen_subcommand_from history' -s h -l help -d 'show this help message and exit'
@@ -118,7 +139,7 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l host -x -d 'the 
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l max-turns -x -d 'the most model replies before giving up (default: [agent] max_turns)'
-complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l approve -x -a 'auto ask plan' -d 'auto runs every action; ask asks on the terminal before each; plan shows the first action and runs nothing'
+complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l approve -x -a 'auto ask plan' -d 'auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses,'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l resume -d 'continue the latest conversation of this project, or the one with this id'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l json -d 'print one JSON object per event instead of a transcript'
 
@@ -132,7 +153,7 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l backend -x -a 'o
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
-complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or only propose them'
+complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l approve -x -a 'auto ask plan' -d 'run actions at once, ask before each, or run them on a read-only project (plan)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l continue -d 'continue this project\'s latest conversation'
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'

@@ -13,3 +13,8 @@ def fake_ollama() -> Iterator[FakeOllama]:
     with FakeOllama() as server:
         yield server
 
+
+
+collect_ignore = ["fixture"]
+"""The miniature benchmarks' own files (Exercism's `*_test.py` unittest files among them) are
+data for the harness, never tests of this project."""

@@ -161,7 +161,7 @@ def test_server_failure_is_an_error_and_resume_reruns_it(fake_ollama: FakeOllama
     fake_ollama.replies = ["Answer: 0.30000000000000004"]
     assert bench(fake_ollama, out, "--tasks", "shop", "--resume", "--json") == 0
     captured = capsys.readouterr()
-    assert "resuming: 1 task(s) already done" in captured.err
+    assert "resuming: 1 episode(s) already done" in captured.err
     assert len(out.read_text().splitlines()) == 3
     assert {r["outcome"] for r in records(out).values()} == {"correct"}
     assert '"success_pct": 100.0' in captured.out
@@ -229,6 +229,47 @@ def test_an_episode_whose_sandbox_fails_is_an_error_record(tmp_path: Path) -> No
     assert [r.outcome for r in run.records] == ["error", "correct"]  # "0" passes for 0.999… (int truncation)
     assert run.records[0].error == "sandbox: RuntimeError: no sandbox today"
     assert run.errors == 1
+
+
+OVERFLOW = "the input length exceeds the context length"
+"""Ollama's refusal of a prompt longer than the model's window (with truncation off)."""
+
+
+@pytest.mark.parametrize("mode", ["faithful", "native"])
+def test_context_overflow_is_a_counted_failure_not_an_error(
+    fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    first = "Action:\nprint(click())\nEnd Action" if mode == "faithful" else "<execute>\nprint(click())\n</execute>"
+    fake_ollama.replies = [first]
+    fake_ollama.faults = [None, Fault("http_500", message=OVERFLOW)]  # type: ignore[list-item]
+    out = tmp_path / "o.jsonl"
+    assert bench(fake_ollama, out, "--mode", mode, "--tasks", "three_clicks") == 0
+    record = records(out)["counter/three_clicks"]
+    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "context_limit", 1)
+    assert record["error"] == ""
+    assert "0.0%" in capsys.readouterr().out  # counted in the score, as a failure
+
+    # --resume keeps it: nothing is sent to the server again.
+    asked = len(fake_ollama.chat_requests())
+    assert bench(fake_ollama, out, "--mode", mode, "--tasks", "three_clicks", "--resume") == 0
+    assert len(fake_ollama.chat_requests()) == asked
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_other_server_errors_stay_errors_to_retry() -> None:
+    from codeact_tui.bench.overflow import is_context_overflow
+
+    refusals = [
+        f"Ollama reported an error while streaming a reply (HTTP 500): {OVERFLOW}",
+        "OpenAI-compatible server at http://127.0.0.1:8080 answered 400 while streaming a reply: "
+        '{"error": {"message": "the request exceeds the available context size, try increasing it", "type": "exceed_context_size_error"}}',
+        "answered 400: This model's maximum context length is 2048 tokens. However, you requested 2300 tokens",
+        "llama.cpp failed while generating: ValueError: Requested tokens (3000) exceed context window of 2048",
+    ]
+    assert all(is_context_overflow(m) for m in refusals)
+    others = ["Ollama reported an error while streaming a reply (HTTP 500): out of memory",
+              "the connection to Ollama at http://127.0.0.1:11434 broke while streaming a reply", "model 'x' not found"]
+    assert not any(is_context_overflow(m) for m in others)
 
 
 def test_native_mode_records_and_speaks_the_profile(fake_ollama: FakeOllama, tmp_path: Path) -> None:

@@ -171,15 +171,14 @@ def test_a_closed_fence_ends_generation_like_the_closing_tag(project: Path, prom
     assert isinstance(events[-1], ev.TurnFinished)
 
 
-def test_plan_mode_never_executes(project: Path, prompts: PromptLibrary) -> None:
-    model = ScriptedModel(["<execute>open('x.txt','w').write('x')</execute>"])
-    agent, executor, history = make_agent(model, project, prompts, approve="plan")
-    events = run_turn(agent, "write x")
-    assert kinds(events)[-2:] == ["code_proposed", "turn_finished"]
-    assert isinstance(events[-1], ev.TurnFinished) and events[-1].reason == "plan"
-    assert "open('x.txt'" in events[-1].answer
-    assert executor.codes == [] and history.begun == []
-    assert not (project / "x.txt").exists()
+def test_plan_mode_runs_actions_without_asking(project: Path, prompts: PromptLibrary) -> None:
+    # The executor is read-only in plan mode (tests/executor/test_plan_mode.py runs it for real):
+    # the agent runs each action at once and the turn ends with the model's plan.
+    model = ScriptedModel(["<execute>print(open('data.txt').read())</execute>", "<solution>Plan: add a total.</solution>"])
+    agent, executor, _ = make_agent(model, project, prompts, approve="plan")
+    events = run_turn(agent, "plan a total")
+    assert "approval_requested" not in kinds(events) and executor.codes == ["print(open('data.txt').read())"]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Plan: add a total."
 
 
 def test_ask_mode_run_with_edited_code(project: Path, prompts: PromptLibrary) -> None:
@@ -386,11 +385,15 @@ def test_empty_reply_fails(project: Path, prompts: PromptLibrary, reply: str) ->
 def test_approve_mode_can_change_between_turns(project: Path, prompts: PromptLibrary) -> None:
     model = ScriptedModel(["<execute>print(1)</execute>", "<execute>print(2)</execute>", "<solution>ok</solution>"])
     agent, executor, _ = make_agent(model, project, prompts, approve="plan")
-    assert isinstance(run_turn(agent, "plan")[-1], ev.TurnFinished)
+    modes: list[str] = []
+    executor.set_mount_mode = modes.append  # type: ignore[attr-defined]
+    run_turn(agent, "plan")
     agent.set_approve_mode("auto")
-    assert agent.options.approve == "auto"
+    assert agent.options.approve == "auto" and modes == ["live"]
     run_turn(agent, "now do it")
-    assert executor.codes == ["print(2)"]
+    assert executor.codes == ["print(1)", "print(2)"]
+    agent.set_approve_mode("plan")
+    assert modes == ["live", "read-only"]
 
 
 def test_interrupt_while_the_model_loads(project: Path, prompts: PromptLibrary) -> None:

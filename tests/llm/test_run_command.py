@@ -131,12 +131,13 @@ def test_turn_limit_exit_1(project: Path, workspace: Workspace, capsys: pytest.C
     assert status == 1 and "stopped after 2 model replies" in err
 
 
-def test_plan_mode_runs_nothing(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    with FakeOllama(replies=["<execute>open('x','w')</execute>"]) as server:
+def test_plan_mode_runs_actions_in_the_sandbox(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    # The real sandbox is read-only in plan mode: tests/executor/test_plan_mode.py runs it.
+    with FakeOllama(replies=["<execute>print(open('nums.txt').read().split())</execute>", "<solution>Plan: sum them.</solution>"]) as server:
         status = run("plan it", "--path", str(project), "--host", server.url, "--model", "codeact:7b", "--approve", "plan")
     out, _ = capsys.readouterr()
-    assert status == 0 and "Proposed action (not run" in out and "open('x','w')" in out
-    assert workspace.executor is None and not (project / "x").exists()  # no sandbox was made
+    assert status == 0 and "['2', '4', '6']" in out and "Plan: sum them." in out
+    assert workspace.executor is not None and workspace.executor.codes
 
 
 def test_resume_continues_latest_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

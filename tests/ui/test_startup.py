@@ -3,7 +3,6 @@ conversations can be continued."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 from pathlib import Path

@@ -1,0 +1,140 @@
+"""The history rows and the warm start with two checkouts side by side, in one run.
+
+    python benchmarks/history/bench_compare.py --before ../old-checkout --after . [--repeat 2]
+
+Per checkout, alternating, each in a fresh process with its own data folders: the first
+snapshot of a generated 10,000-file tree (`HistoryStore.open`), the median of 5 undos of the
+last action (alternating with redo), and the median of 5 warm starts of
+`codeact-tui exec 'print(1)'` (a new process to the action's output, after one start that made
+the store). The raw first `git add -A && git commit` of the same tree is timed alongside.
+Prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+
+from bench_snapshots import generate_tree, raw_git
+
+from codeact_tui.bench.machine import machine_facts
+
+PROBE = r"""
+import json, statistics, sys, time
+from pathlib import Path
+from codeact_tui.config import HistorySettings
+from codeact_tui.history import HistoryStore
+tree = Path(sys.argv[1])
+start = time.perf_counter()
+store = HistoryStore.open(tree, HistorySettings())
+first = time.perf_counter() - start
+paths = sorted(tree.rglob("*.py"))
+for i in range(3):
+    ticket = store.begin_action("agent", f"edit {i}")
+    paths[i * 101].write_text(f"# edit {i} {time.time_ns()}\n")
+    store.finish_action(ticket)
+samples = []
+for i in range(5):
+    start = time.perf_counter()
+    assert (store.undo() if i % 2 == 0 else store.redo()).ok
+    samples.append(time.perf_counter() - start)
+store.close()
+print(json.dumps({"first": first, "undo": statistics.median(samples[0::2])}))
+"""
+
+
+def _env(checkout: Path, scratch: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        env[var] = str(scratch / var.lower())
+    return env
+
+
+def history_probe(checkout: Path, files: int, scratch: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        generate_tree(tree, files)
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(tree)], env=_env(checkout, Path(tmp)), capture_output=True, text=True, check=True
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def warm_start(checkout: Path, scratch: Path, repeat: int = 5) -> float:
+    """Median seconds of `codeact-tui exec 'print(1)'` in a small project, after one start."""
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        project = Path(tmp) / "project"
+        project.mkdir()
+        (project / "main.py").write_text("print('hello')\n")
+        env = _env(checkout, Path(tmp))
+        command = [sys.executable, "-m", "codeact_tui", "exec", "print(1)"]
+        subprocess.run(command, env=env, cwd=project, capture_output=True, check=True)
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            done = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, check=True)
+            samples.append(time.perf_counter() - start)
+            assert done.stdout.strip().splitlines()[0] == "1", done.stdout
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--after", type=Path, required=True)
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    sides = (("before", args.before.resolve()), ("after", args.after.resolve()))
+    got: dict[str, dict[str, list[float]]] = {side: {"first": [], "undo": [], "start": []} for side, _ in sides}
+    raw: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="history-compare-") as tmp:
+        scratch = Path(tmp)
+        for run in range(args.repeat):
+            for side, checkout in sides:
+                result = history_probe(checkout, args.files, scratch)
+                got[side]["first"].append(result["first"])
+                got[side]["undo"].append(result["undo"])
+                got[side]["start"].append(warm_start(checkout, scratch))
+            tree = scratch / f"raw{run}"
+            tree.mkdir()
+            generate_tree(tree, args.files)
+            commit = raw_git(tree, scratch / f"raw{run}.git")
+            start = time.perf_counter()
+            commit()
+            raw.append(time.perf_counter() - start)
+    print("| machine | |\n|---|---|")
+    for key, value in machine_facts().items():
+        print(f"| {key} | {value} |")
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"| git | {git} |")
+    print(f"\n| measure | before, each run | after, each run | median before → after |")
+    print("|---|---|---|---|")
+    names = {
+        "first": f"first snapshot, {args.files:,} files",
+        "undo": f"undo of the last action, {args.files:,} files (median of 3)",
+        "start": "warm start, `exec 'print(1)'` to its output (median of 5)",
+    }
+    for key, label in names.items():
+        b, a = got["before"][key], got["after"][key]
+        print(
+            f"| {label} | {' / '.join(f'{t * 1000:.0f} ms' for t in b)} | {' / '.join(f'{t * 1000:.0f} ms' for t in a)} "
+            f"| {statistics.median(b) * 1000:.0f} → {statistics.median(a) * 1000:.0f} ms |"
+        )
+    print(f"| raw first `git add -A && git commit`, same tree | {' / '.join(f'{t * 1000:.0f} ms' for t in raw)} | | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""`bench exercism` end to end on the miniature checkout of `tests/bench/fixture` (three original
+exercises in exercism/python's layout): the real sandbox, the real Ollama and OpenAI clients
+against fake servers that replay the reference solutions, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.ollama_server import FakeOllama, Fault
+from fakes.openai_server import FakeOpenAI
+
+from codeact_tui import cli
+
+pytestmark = pytest.mark.sandbox
+
+FIXTURE = Path(__file__).parent / "fixture"
+PRACTICE = FIXTURE / "exercises" / "practice"
+TEST_FAILURES = "See the testing errors above.\nThe tests are correct, don't try and change them."
+
+
+def reference(slug: str) -> str:
+    return (PRACTICE / slug / ".meta" / "example.py").read_text()
+
+
+def writes(path: str, content: str) -> str:
+    """A reply whose action writes a file (as a model would, with the sandbox helper)."""
+    return f"I will write {path}.\n<execute>\nwrite_file({path!r}, {content!r})\nprint('saved')\n</execute>"
+
+
+DONE = "<solution>Done: the solution is in place.</solution>"
+
+
+def exercism(server: Any, out: Path, *extra: str, source: Path = FIXTURE, backend: str = "ollama") -> int:
+    model = "codeact:7b" if backend == "ollama" else "local.gguf"
+    host = server.url if backend == "ollama" else server.url + "/v1"
+    return cli.main(["bench", "exercism", "--source", str(source), "--backend", backend, "--host", host, "--model", model, "--out", str(out), *extra])
+
+
+def records(out: Path) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for line in out.read_text(encoding="utf-8").splitlines():
+        data = json.loads(line)
+        found[data["task_id"]] = data
+    return found
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def test_oracle_scores_every_fixture_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "oracle.jsonl"
+    assert cli.main(["bench", "exercism", "--source", str(FIXTURE), "--oracle", "--out", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["score"]["pass_1"] == 3 and report["score"]["pass_1_pct"] == 100.0
+    found = records(out)
+    assert list(found) == ["digit-sum", "seat-map", "vowel-count"]
+    assert all(r["mode"] == "oracle" and r["attempts"][0]["tests_run"] == 4 - (r["task_id"] == "digit-sum") for r in found.values())
+
+
+def test_aider_protocol_two_attempts_through_the_openai_server(fake_openai: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wrong = "def count_vowels(text):\n    return sum(1 for letter in text if letter in 'aeiou')\n"  # forgets upper case
+    fake_openai.replies = [
+        # digit-sum: right at once
+        writes("digit_sum.py", reference("digit-sum")), DONE,
+        # seat-map: no answer that works in two attempts
+        writes("seat_map.py", "class SeatMap:\n    pass\n"), DONE,
+        "I am not sure how to do this.",
+        # vowel-count: wrong first, right after seeing the failures
+        writes("vowel_count.py", wrong), DONE,
+        writes("vowel_count.py", reference("vowel-count")), DONE,
+    ]
+    out = tmp_path / "aider.jsonl"
+    assert exercism(fake_openai, out, "--protocol", "aider", "--backend", "openai", backend="openai") == 0
+    report = capsys.readouterr().out
+    assert "pass@1              33.3%  (1)" in report and "pass@2              66.7%  (2)" in report
+    assert "well-formed         88.9%  of 9 replies" in report
+    digits, seats, vowels = records(out).values()
+    assert [a["passed"] for a in digits["attempts"]] == [True]
+    assert [a["passed"] for a in seats["attempts"]] == [False, False]
+    assert [a["passed"] for a in vowels["attempts"]] == [False, True]
+    assert (vowels["outcome"], vowels["turns"], vowels["malformed_replies"]) == ("correct", 4, 0)
+    assert seats["malformed_replies"] == 1  # neither code nor a tagged answer (it still ends the attempt)
+
+    first_request = [m["content"] for m in fake_openai.bodies[0]["messages"] if m["role"] == "user"][0]
+    assert first_request.startswith("# Introduction\n\nChecksums")
+    assert "Use the above instructions to modify the supplied files: digit_sum.py" in first_request
+    assert "digit_sum.py\n```\ndef digit_sum(number):\n    pass\n```" in first_request
+    assert "digit_sum_test" not in first_request and "assertEqual" not in first_request
+    retry = next(m["content"] for m in vowels["messages"] if m["role"] == "user" and "See the testing errors" in m["content"])
+    assert "FAIL: test_upper_case_counts_too" in retry and "vowel-count/vowel_count_test.py" in retry
+    assert "/project" not in retry and not any(line.startswith("Ran ") for line in retry.splitlines())
+    assert retry.rstrip().endswith("Fix the code in vowel_count.py to resolve the errors.")
+    assert TEST_FAILURES in retry
+    assert len(retry.split("\n####\n")[0].splitlines()) <= 50
+
+
+def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = [
+        "<execute>\nprint(run_tests())\n</execute>",
+        writes("digit_sum.py", reference("digit-sum")),
+        "<execute>\nprint(run_tests())\n</execute>",
+        DONE,
+    ]
+    out = tmp_path / "native.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "digit") == 0
+    record = records(out)["digit-sum"]
+    assert (record["outcome"], record["mode"], record["turns"], record["tests_run_by_model"]) == ("correct", "native", 4, 2)
+    observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
+    assert "FAILED" in observations[0] and "False" in observations[0]  # the stub fails, seen by the model
+    assert "OK" in observations[2] and "True" in observations[2]  # run_tests imports the edited file afresh
+    request = [m["content"] for m in record["messages"] if m["role"] == "user"][0]
+    assert "`digit_sum_test.py`" in request and "run_tests()" in request
+
+
+@pytest.mark.parametrize("protocol", ["native", "aider"])
+def test_tampering_with_the_test_file_never_passes(fake_ollama: FakeOllama, tmp_path: Path, protocol: str) -> None:
+    fake_tests = "import unittest\n\nclass VowelCountTest(unittest.TestCase):\n    def test_anything(self):\n        pass\n"
+    fake_ollama.replies = [
+        writes("vowel_count_test.py", fake_tests),
+        "<execute>\nimport os\nwrite_file('vowel_count.py', 'def count_vowels(text):\\n    return 0\\n')\n"
+        "print(run_tests() if 'run_tests' in globals() else 'no runner')\n</execute>",
+        DONE,
+        "<execute>\nos.remove('vowel_count_test.py')\nprint('gone')\n</execute>",
+        DONE,
+    ]
+    out = tmp_path / "t.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel", "--protocol", protocol) == 0
+    record = records(out)["vowel-count"]
+    assert record["outcome"] == "incorrect"
+    assert not any(a["passed"] for a in record["attempts"])
+    assert record["attempts"][0]["tests_run"] == 4  # the pristine four tests, not the model's one
+    if protocol == "native":  # in its own folder the forged test file passed
+        assert "OK" in [m["content"] for m in record["messages"] if m["role"] == "user"][2]
+
+
+def test_bad_solutions_loop_print_and_delete(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = [
+        writes("digit_sum.py", "def digit_sum(number):\n    while True:\n        pass\n"), DONE,
+        writes("seat_map.py", "print('x' * 10_000_000)\n" + reference("seat-map")), DONE,
+        "<execute>\nimport os\nfor name in os.listdir('.'):\n    os.remove(name)\nprint(os.listdir('.'))\n</execute>", DONE,
+    ]
+    out = tmp_path / "bad.jsonl"
+    assert exercism(fake_ollama, out, "--test-timeout", "5") == 0
+    loops, prints, deletes = records(out).values()
+    assert loops["outcome"] == "incorrect" and loops["attempts"][0]["timed_out"]
+    assert prints["outcome"] == "correct"  # megabytes of output do not hide the result
+    assert deletes["outcome"] == "incorrect"
+    assert "vowel_count" in deletes["attempts"][0]["output"]  # the import of the missing solution failed
+    assert (PRACTICE / "vowel-count" / "vowel_count.py").read_text() == "def count_vowels(text):\n    pass\n"
+
+
+def test_source_and_exercise_problems(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert exercism(fake_ollama, tmp_path / "x.jsonl", source=tmp_path) == 2
+    assert "is not a checkout of https://github.com/exercism/python" in capsys.readouterr().err
+    assert exercism(fake_ollama, tmp_path / "x.jsonl", "--exercises", "(") == 2
+    assert fake_ollama.chat_requests() == []
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(FIXTURE / "exercises", checkout / "exercises")
+    (checkout / "exercises/practice/seat-map/seat_map_test.py").unlink()
+    out = tmp_path / "o.jsonl"
+    assert cli.main(["bench", "exercism", "--source", str(checkout), "--oracle", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped: seat-map: no unittest file" in captured.err
+    assert list(records(out)) == ["digit-sum", "vowel-count"]
+
+
+def test_server_failure_is_an_error_and_resume_reruns_it(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake_ollama.faults = [Fault("http_500", message="out of memory")]
+    fake_ollama.replies = [writes("vowel_count.py", reference("vowel-count")), DONE]
+    out = tmp_path / "r.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel|digit") == 1
+    first = records(out)
+    assert first["digit-sum"]["outcome"] == "error" and first["digit-sum"]["error"].startswith("model:")
+    assert first["vowel-count"]["outcome"] == "correct"
+    assert "1 exercise(s) ended in an error" in capsys.readouterr().out
+
+    fake_ollama.replies = [writes("digit_sum.py", reference("digit-sum")), DONE]
+    assert exercism(fake_ollama, out, "--exercises", "vowel|digit", "--resume") == 0
+    assert "resuming: 1 episode(s) already done" in capsys.readouterr().err
+    assert {r["outcome"] for r in records(out).values()} == {"correct"}
+
+
+def test_context_overflow_is_judged_and_counted(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = [writes("vowel_count.py", reference("vowel-count"))]
+    fake_ollama.faults = [None, Fault("http_500", message="the input length exceeds the context length")]  # type: ignore[list-item]
+    out = tmp_path / "c.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel", "--protocol", "aider") == 0
+    record = records(out)["vowel-count"]
+    assert (record["outcome"], record["turns"]) == ("correct", 1)  # the file written before the refusal passes
+
+    fake_ollama.replies = [writes("digit_sum.py", "def digit_sum(number):\n    return 0\n")]
+    fake_ollama.faults = [None, Fault("http_500", message="the input length exceeds the context length")]  # type: ignore[list-item]
+    assert exercism(fake_ollama, tmp_path / "d.jsonl", "--exercises", "digit", "--protocol", "aider") == 0
+    record = records(tmp_path / "d.jsonl")["digit-sum"]
+    assert (record["outcome"], record["end_reason"], len(record["attempts"])) == ("incorrect", "context_limit", 1)
+
+
+def test_concurrent_episodes_each_in_their_own_project(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = ["<execute>\nimport os\nprint(sorted(os.listdir('.')))\n</execute>"] * 3  # any order
+    out = tmp_path / "c.jsonl"
+    assert exercism(fake_ollama, out, "--concurrency", "2", "--max-turns", "1") == 0
+    found = records(out)
+    assert len(found) == 3 and {r["end_reason"] for r in found.values()} == {"limit"}
+    for slug, record in found.items():
+        listing = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
+        stem = slug.replace("-", "_")
+        assert f"['{stem}.py', '{stem}_test.py']" in listing
