@@ -102,6 +102,10 @@ class ModelSettings:
     temperature: float = 0.0
     """Sampling temperature."""
 
+    profile: str = ""
+    """The model profile (`prompts/profiles/`, or the config folder's `profiles/`); empty
+    chooses one from the model's name and family."""
+
     request_timeout_s: float = 600.0
     """How long one model request may take in total, the model's loading included."""
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions
 from ..core.ports import ChatMessage, ChatModel, ExecutionResult, ModelError, TextChunk
+from ..core.profiles import GENERIC, Profile
 from ..core.prompts import PromptLibrary, build_system_prompt
 from .catalog import TaskInfo
 from .guest_task import CodeRunner, GuestError, GuestTask
@@ -47,6 +48,8 @@ class EpisodeConfig:
     model_name: str
     max_turns: int = 10
     action_timeout_s: float = 30.0
+    profile: Profile = Profile(GENERIC)
+    """The model profile of native episodes (its templates and stop sequences)."""
 
 
 class _Answers:
@@ -83,6 +86,7 @@ def _record(task: TaskInfo, config: EpisodeConfig, **fields: object) -> EpisodeR
         mode=config.mode,
         action=config.action if config.mode == "faithful" else "code",
         model=config.model_name,
+        profile=config.profile.name if config.mode == "native" else "",
         expected=task.expected_repr,
         **fields,  # type: ignore[arg-type]
     )
@@ -246,7 +250,7 @@ async def run_native(
         executor = ReloadingRunner(runner, guest.recover)
         text = native_prompt(task)
         while not correct and turns < config.max_turns:
-            options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s)
+            options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s, stop=config.profile.stop)
             agent = Agent(
                 model=model, executor=executor, history=None, prompts=prompts, system_prompt=system,
                 options=options, resume=agent.messages if agent is not None else (),

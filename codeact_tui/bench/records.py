@@ -42,6 +42,9 @@ class EpisodeRecord:
     """Every answer given: text, turn, faithful and lenient verdicts."""
     expected: str = ""
     """The expected value's repr."""
+    profile: str = ""
+    """The model profile of a native episode (empty: faithful mode, or a record from before
+    profiles)."""
     error: str = ""
     """What went wrong, for `error` episodes."""
     session_resets: int = 0

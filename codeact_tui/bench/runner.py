@@ -154,7 +154,7 @@ async def run_benchmark(
     earlier = read_records(plan.out) if plan.resume else {}
     earlier = {k: r for k, r in earlier.items() if r.mode == plan.config.mode and r.action == _action(plan.config)}
     progress = Progress(len(tasks), progress_stream)
-    prompts = PromptLibrary(resource_dir("prompts"))
+    prompts = PromptLibrary(resource_dir("prompts"), overrides=plan.config.profile.templates)
 
     async def play(task_id: str) -> EpisodeRecord:
         task = by_id[task_id]

@@ -76,6 +76,7 @@ def register(subparsers: Any) -> None:
     m.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
     m.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     m.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
+    m.add_argument("--profile", help="the model profile of --mode native (default: [model] profile, else chosen from the model's name)")
     m.add_argument("--mode", choices=["faithful", "native"], default="faithful", help="the paper's loop (default) or codeact-tui's own")
     m.add_argument("--action", choices=["code", "json", "text"], default="code", help="faithful mode's action format (default: code)")
     m.add_argument("--tasks", metavar="REGEX", help="only tasks whose id (domain/name) matches this regular expression")
@@ -190,6 +191,7 @@ async def _run(
     concurrency: int,
 ) -> int:
     from ..bench.episodes import EpisodeConfig
+    from ..conversation.profiles import profile_for
     from ..bench.guest_task import GuestError
     from ..bench.report import render_text, report_json, score
     from ..bench.runner import BenchPlan, run_benchmark
@@ -197,9 +199,16 @@ async def _run(
     model = services.make_model(settings.model)
     try:
         await _prepare(model, services)
+        try:
+            profile = profile_for(await model.prepare(), args.profile or settings.model.profile)
+        except ModelSetupError as exc:
+            raise _SetupFailure(str(exc)) from None
         plan = BenchPlan(
             benchmark=benchmark,
-            config=EpisodeConfig(mode=args.mode, action=action, model_name=model_label, max_turns=args.max_turns, action_timeout_s=args.action_timeout),
+            config=EpisodeConfig(
+                mode=args.mode, action=action, model_name=model_label, max_turns=args.max_turns,
+                action_timeout_s=args.action_timeout, profile=profile,
+            ),
             out=out,
             pattern=args.tasks,
             limit=args.limit,
@@ -220,6 +229,7 @@ async def _run(
         "benchmark": "m3tooleval",
         "model": model_label,
         "mode": args.mode,
+        "profile": profile.name if args.mode == "native" else "",
         "action": action,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .. import paths
 from ..config import ConfigError, Settings, load_settings
+from ..conversation.profiles import profile_check
 from ..executor import compile_cache
 from ..history.errors import HistoryError
 from ..history.gitcmd import find_git
@@ -177,6 +178,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     settings_check, loaded = check_settings()
     checks = [*check_sandbox(), check_git(), settings_check]
     checks.extend(check_model_server(with_model_arguments(args, loaded or settings)))
+    checks.append(Check("model profile", *profile_check(with_model_arguments(args, loaded or settings).model)))
     checks.append(Check("data", "ok", f"history and conversations in {paths.data_dir()}"))
     checks += check_history_size(loaded or settings)
     if args.json:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import Settings
 
-MODEL_OPTIONS = ("backend", "host", "model")
+MODEL_OPTIONS = ("backend", "host", "model", "profile")
 """Command-line options that override `[model]`."""
 AGENT_OPTIONS = ("max_turns", "approve")
 """Command-line options that override `[agent]`."""

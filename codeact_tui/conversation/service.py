@@ -30,12 +30,14 @@ from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
+from ..core.profiles import Profile
 from ..core.prompts import PromptLibrary, build_system_prompt
 from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
 from .deferred import DeferredExecutor
 from .manual import MANUAL_STEP, manual_turn
+from .profiles import profile_for
 from .services import ModelChoice, PullStep, Services
 
 
@@ -74,6 +76,8 @@ class Conversation:
         self.always_approve = False
         """In ask mode: the user chose "always" — further approvals are granted here."""
         self._agent: Agent | None = None
+        self.profile: Profile | None = None
+        """The model profile in use, once connected."""
         self._prompts = PromptLibrary(resource_dir("prompts"))
         self._manual_running = False
         self._manual_runs = 0
@@ -158,10 +162,13 @@ class Conversation:
         return took
 
     async def prepare_model(self) -> ModelInfo:
-        """Build the model if needed and check it (raises ModelSetupError with the fix)."""
+        """Build the model if needed, check it and choose its profile (raises ModelSetupError
+        with the fix)."""
         if self.model is None:
             self.model = self.services.make_model(self.settings.model)
         self.info = await self.model.prepare()
+        self.profile = profile_for(self.info, self.settings.model.profile)
+        self._prompts = PromptLibrary(resource_dir("prompts"), overrides=self.profile.templates)
         return self.info
 
     async def connect(self) -> ModelInfo:
@@ -174,6 +181,8 @@ class Conversation:
         self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
         repo_map = await self._repo_map()
         self._map_sent, self._map_fresh = repo_map or "", True
+        profile = self.profile
+        assert profile is not None
         system_prompt = build_system_prompt(
             self._prompts,
             project=self.project,
@@ -198,6 +207,7 @@ class Conversation:
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
+                stop=profile.stop,
             ),
             transcript=self.transcript,
             resume=self.messages,

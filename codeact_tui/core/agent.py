@@ -65,6 +65,8 @@ class AgentOptions:
     """End the turn (reason `stuck`) when the same action fails the same way, or the same
     action or reply makes no progress, this many times; 0 never stops. The repeat before it
     is told to the model."""
+    stop: tuple[str, ...] = STOP_SEQUENCES
+    """Stop sequences sent with every request (the model profile's)."""
 
 
 class Agent:
@@ -374,7 +376,7 @@ class Agent:
         first_token: float | None = None
 
         async def pump() -> None:
-            stream = self._model.stream(chat, stop=STOP_SEQUENCES)
+            stream = self._model.stream(chat, stop=self._options.stop)
             try:
                 async for item in stream:
                     queue.put_nowait(item)

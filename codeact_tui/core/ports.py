@@ -261,6 +261,9 @@ class ModelInfo:
     """The context length the model was trained for, when the server says so."""
     host: str = ""
     """The server's URL, for messages; empty for in-process backends."""
+    family: str = ""
+    """The model family the server or file names (Ollama's `details.family`, GGUF
+    `general.name`), used to choose a model profile."""
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,13 @@ class PromptLibrary:
     """Reads and fills the prompt templates of one folder (cached after the first read)."""
 
     directory: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Template texts that replace the folder's files of the same name (a model profile's)."""
     _cache: dict[str, str] = field(default_factory=dict, repr=False)
 
     def text(self, name: str) -> str:
         """The raw text of a template, e.g. `text("system.md")`."""
-        cached = self._cache.get(name)
+        cached = self.overrides.get(name, self._cache.get(name))
         if cached is None:
             path = self.directory / name
             try:

@@ -88,7 +88,7 @@ class EmbeddedChatModel:
             window = self.settings.num_ctx
         else:
             window = min(trained or FALLBACK_CONTEXT, self.settings.max_ctx)
-        self._info = ModelInfo(self.name, "embedded", window, trained)
+        self._info = ModelInfo(self.name, "embedded", window, trained, family=str(metadata.get("general.name") or ""))
         return self._info
 
     async def is_loaded(self) -> bool:

@@ -242,7 +242,8 @@ class OllamaChatModel:
         self._options = {"num_ctx": num_ctx, "temperature": self.settings.temperature}
         if self.settings.max_reply_tokens > 0:
             self._options["num_predict"] = self.settings.max_reply_tokens
-        self._info = ModelInfo(self.name, "ollama", num_ctx, trained, self.server.host)
+        family = (show.details.family or "") if show.details else ""
+        self._info = ModelInfo(self.name, "ollama", num_ctx, trained, self.server.host, family)
         return self._info
 
     async def is_loaded(self) -> bool:

@@ -11,9 +11,9 @@ _codeact_tui_subcommands() {
 
 _codeact_tui_options() {
     case "$1" in
-        "") echo "-h --help --version --backend --host --model --approve --continue --resume --theme" ;;
+        "") echo "-h --help --version --backend --host --model --profile --approve --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
-        "bench m3tooleval") echo "-h --help --source --backend --host --model --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
+        "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
         "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
         "doctor") echo "-h --help --warm --backend --host --model --json" ;;
         "exec") echo "-h --help --path --timeout --json --preview --apply" ;;
@@ -25,16 +25,16 @@ _codeact_tui_options() {
         "map") echo "-h --help --path --tokens --mention --stats" ;;
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
-        "run") echo "-h --help --path --backend --host --model --max-turns --approve --resume --json" ;;
+        "run") echo "-h --help --path --backend --host --model --profile --max-turns --approve --resume --json" ;;
         "completions") echo "-h --help" ;;
-        "app") echo "-h --help --backend --host --model --approve --continue --resume --theme" ;;
+        "app") echo "-h --help --backend --host --model --profile --approve --continue --resume --theme" ;;
     esac
 }
 
 _codeact_tui_valued() {
     case "$1" in
-        "") echo "--backend --host --model --approve --theme" ;;
-        "bench m3tooleval") echo "--source --backend --host --model --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
+        "") echo "--backend --host --model --profile --approve --theme" ;;
+        "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
         "bench exercism") echo "--source --protocol --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
         "doctor") echo "--backend --host --model" ;;
         "exec") echo "--path --timeout" ;;
@@ -46,8 +46,8 @@ _codeact_tui_valued() {
         "map") echo "--path --tokens --mention" ;;
         "models") echo "--backend --host" ;;
         "pull") echo "--host" ;;
-        "run") echo "--path --backend --host --model --max-turns --approve" ;;
-        "app") echo "--backend --host --model --approve --theme" ;;
+        "run") echo "--path --backend --host --model --profile --max-turns --approve" ;;
+        "app") echo "--backend --host --model --profile --approve --theme" ;;
     esac
 }
 
@@ -57,6 +57,7 @@ _codeact_tui_value() {
         "|--backend"|"app|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "|--host"|"app|--host") COMPREPLY=() ;;
         "|--model"|"app|--model") COMPREPLY=() ;;
+        "|--profile"|"app|--profile") COMPREPLY=() ;;
         "|--approve"|"app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "|--resume"|"app|--resume") COMPREPLY=() ;;
         "|--theme"|"app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
@@ -64,6 +65,7 @@ _codeact_tui_value() {
         "bench m3tooleval|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "bench m3tooleval|--host") COMPREPLY=() ;;
         "bench m3tooleval|--model") COMPREPLY=() ;;
+        "bench m3tooleval|--profile") COMPREPLY=() ;;
         "bench m3tooleval|--mode") COMPREPLY=($(compgen -W "faithful native" -- "$cur")) ;;
         "bench m3tooleval|--action") COMPREPLY=($(compgen -W "code json text" -- "$cur")) ;;
         "bench m3tooleval|--tasks") COMPREPLY=() ;;
@@ -106,12 +108,14 @@ _codeact_tui_value() {
         "run|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "run|--host") COMPREPLY=() ;;
         "run|--model") COMPREPLY=() ;;
+        "run|--profile") COMPREPLY=() ;;
         "run|--max-turns") COMPREPLY=() ;;
         "run|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "run|--resume") COMPREPLY=() ;;
         "app|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "app|--host") COMPREPLY=() ;;
         "app|--model") COMPREPLY=() ;;
+        "app|--profile") COMPREPLY=() ;;
         "app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "app|--resume") COMPREPLY=() ;;
         "app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;

@@ -270,3 +270,15 @@ def test_other_server_errors_stay_errors_to_retry() -> None:
     others = ["Ollama reported an error while streaming a reply (HTTP 500): out of memory",
               "the connection to Ollama at http://127.0.0.1:11434 broke while streaming a reply", "model 'x' not found"]
     assert not any(is_context_overflow(m) for m in others)
+
+
+def test_native_mode_records_and_speaks_the_profile(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = ["<execute>\nfor _ in range(3):\n    last = click()\nprint(last)\n</execute>", "<solution>3</solution>"]
+    out = tmp_path / "p.jsonl"
+    assert bench(fake_ollama, out, "--mode", "native", "--tasks", "three_clicks", "--profile", "codeactagent") == 0
+    (clicks,) = records(out).values()
+    assert (clicks["outcome"], clicks["profile"]) == ("correct", "codeactagent")
+    assert clicks["messages"][0]["content"].startswith("A chat between a curious user and an artificial intelligence assistant.")
+    assert clicks["messages"][3]["content"].startswith("Execution Output:\nstdout:\n3")
+    stops = [body["options"].get("stop") for body in fake_ollama.chat_requests() if body.get("messages")]
+    assert stops == [["<|im_end|>", "</execute>"]] * 2

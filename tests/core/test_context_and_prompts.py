@@ -89,7 +89,7 @@ def test_system_prompt_without_optional_sections(prompts: PromptLibrary, project
 def test_sandbox_helpers_doc_is_included_when_present(tmp_path: Path, prompts: PromptLibrary, project: Path) -> None:
     folder = tmp_path / "prompts"
     folder.mkdir()
-    for path in prompts.directory.iterdir():
+    for path in prompts.directory.glob("*.md"):
         (folder / path.name).write_text(path.read_text())
     (folder / "sandbox_helpers.md").write_text("- `view_file(path)` shows a file with line numbers")
     text = build_system_prompt(PromptLibrary(folder), project=project)

@@ -166,7 +166,7 @@ async def test_setup_card_for_a_missing_model_then_picking_one(app_factory: AppF
         await settle(pilot, app)
         assert isinstance(app.screen, MainScreen)
         assert not app.screen.query(SetupCard)
-        assert app.screen.status.model == "ollama:codeact:7b"
+        assert app.screen.status.model == "ollama:codeact:7b · generic"  # backend:model · profile
 
 
 async def test_model_picker_pulls_with_progress(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:

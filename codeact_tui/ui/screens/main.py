@@ -154,7 +154,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     async def on_model_ready(self, message: m.ModelReady) -> None:
         info = message.info
-        self.status.model = f"{info.backend}:{info.name}"
+        profile = self.conversation.profile
+        self.status.model = f"{info.backend}:{info.name}" + (f" · {profile.name}" if profile else "")
         self.status.context_window = info.context_window
         if message.context_used is not None:
             self.status.context_used = message.context_used

@@ -1,0 +1,142 @@
+"""The exact requests each shipped model profile makes for a two-step turn (an action, then the
+answer), through `codeact-tui run` and the real Ollama client against the fake server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.executor import InProcessExecutor
+from fakes.history import FakeHistory
+from fakes.ollama_server import FakeOllama
+
+from codeact_tui import cli, paths
+from codeact_tui.commands import run as run_cmd
+from codeact_tui.config import Settings
+from codeact_tui.conversation import Services
+from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
+from codeact_tui.resources import resource_dir
+
+TRAINED = (
+    "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
+    "detailed, and polite answers to the user's questions.\n"
+    "The assistant can interact with an interactive Python (Jupyter Notebook) environment and receive the "
+    'corresponding output when needed. The code should be enclosed using "<execute>" tag, for example: '
+    '<execute> print("Hello World!") </execute>.\n'
+    "The assistant should attempt fewer things at a time instead of putting too much code in one <execute> "
+    "block. The assistant should always import packages and define variables before starting to use them.\n"
+    "The assistant should stop <execute> and provide an answer when they have already obtained the answer "
+    "from the execution result. Whenever possible, execute the code for the user using <execute> instead of "
+    "providing it.\n"
+    "The assistant's response should be concise, but do express their thoughts.\n"
+)
+"""CodeActAgent's trained system message (xingyaoww/code-act scripts/chat/demo.py, MIT) without
+its `!pip install` sentence."""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "nums.txt").write_text("2\n4\n6\n")
+    services = Services(
+        make_executor=lambda p, s: InProcessExecutor(p),
+        open_history=lambda p, s: FakeHistory(p),
+        sandbox_is_warm=lambda: True,
+        repo_map=lambda p, s, b: "",
+        code_tools=False,
+    )
+    monkeypatch.setattr(run_cmd, "SERVICES", services)
+    return root
+
+
+def two_step(project: Path, model: str, action: str, *options: str) -> list[dict[str, Any]]:
+    """Run one task that takes an action then answers; the generating chat requests."""
+    replies = [action, "<solution>The mean is 4.0.</solution>"]
+    with FakeOllama(models={model: 32768}, replies=replies) as server:
+        status = cli.main(["run", "mean of nums.txt", "--path", str(project), "--host", server.url, "--model", model, *options])
+        requests = server.chat_requests()
+    assert status == 0
+    assert len(requests) == 3  # the warm-up, then two replies
+    return requests[1:]
+
+
+def generic_prompt(project: Path) -> str:
+    return build_system_prompt(PromptLibrary(resource_dir("prompts")), project=project)
+
+
+ACTION = "<execute>\nnums = [int(x) for x in open('nums.txt')]\nprint(sum(nums) / len(nums))\n</execute>"
+
+
+def test_generic_profile_requests_are_todays(project: Path) -> None:
+    first, second = two_step(project, "llama3.2:1b", ACTION)
+    assert first["messages"][0] == {"role": "system", "content": generic_prompt(project)}
+    assert first["options"]["stop"] == ["</execute>"] == second["options"]["stop"]
+    assert first["options"]["temperature"] == 0.0
+    assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
+    assert second["messages"][3]["content"] == "Observation: the code ran to the end.\nstdout:\n4.0"
+
+
+def test_codeactagent_profile_requests(project: Path) -> None:
+    first, second = two_step(project, "xingyaow/codeact-agent-mistral", ACTION)
+    system = first["messages"][0]["content"]
+    assert system.startswith(TRAINED)
+    assert "!pip" not in system and "cannot install packages" in system
+    assert "Tool function available (already imported in <execute> environment):\n" in system
+    assert first["options"]["stop"] == ["<|im_end|>", "</execute>"] == second["options"]["stop"]
+    assert second["messages"][2]["content"] == ACTION
+    assert second["messages"][3] == {"role": "user", "content": "Execution Output:\nstdout:\n4.0"}
+
+
+def test_qwen_coder_profile_requests(project: Path) -> None:
+    fenced = "```python\nnums = [int(x) for x in open('nums.txt')]\nprint(sum(nums) / len(nums))\n```"
+    first, second = two_step(project, "qwen2.5-coder:1.5b", fenced)
+    system = first["messages"][0]["content"]
+    assert system != generic_prompt(project)
+    assert "Write ONE action per reply as a fenced ```python block" in system
+    assert "```python\nprint(list_files())\n```" in system
+    assert first["options"]["stop"] == ["</execute>"] == second["options"]["stop"]
+    assert second["messages"][3]["content"] == "Observation: the code ran to the end.\nstdout:\n4.0"
+
+
+def test_profile_option_and_config_override_the_choice(project: Path) -> None:
+    first, _ = two_step(project, "qwen2.5-coder:1.5b", ACTION, "--profile", "generic")
+    assert first["messages"][0]["content"] == generic_prompt(project)
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[model]\nprofile = "codeactagent"\n')
+    first, _ = two_step(project, "qwen2.5-coder:1.5b", ACTION)
+    assert first["messages"][0]["content"].startswith(TRAINED)
+
+
+def test_user_profile_from_the_config_folder(project: Path) -> None:
+    folder = paths.config_dir() / "profiles"
+    folder.mkdir(parents=True)
+    (folder / "tiny.toml").write_text(
+        'match = ["llama"]\nstop = ["</execute>", "<|eot_id|>"]\n[templates]\n"observation.md" = "Result ($status)\\n$sections"\n'
+    )
+    first, second = two_step(project, "llama3.2:1b", ACTION)
+    assert first["options"]["stop"] == ["</execute>", "<|eot_id|>"]
+    assert second["messages"][3]["content"] == "Result (the code ran to the end.)\nstdout:\n4.0"
+
+
+def test_unknown_profile_is_a_setup_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama(models={"llama3.2:1b": 32768}, replies=[ACTION]) as server:
+        status = cli.main(["run", "x", "--path", str(project), "--host", server.url, "--model", "llama3.2:1b", "--profile", "nope"])
+    assert status == 2
+    assert "no model profile named 'nope'" in capsys.readouterr().err
+
+
+def test_doctor_names_the_profile_and_a_broken_one(capsys: pytest.CaptureFixture[str]) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[model]\nmodel = "qwen2.5-coder:1.5b"\nhost = "http://127.0.0.1:9"\nconnect_timeout_s = 0.5\n')
+    cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "[ok  ] model profile: qwen2.5-coder (chosen from the name 'qwen2.5-coder:1.5b'); available: codeactagent, generic, qwen2.5-coder" in out
+    folder = paths.config_dir() / "profiles"
+    folder.mkdir()
+    (folder / "broken.toml").write_text("stop = [")
+    cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "[warn] model profile: profile " in out and "broken.toml is not valid TOML" in out
+    assert f"fix: fix or remove the profile file (your own are in {folder})" in out
