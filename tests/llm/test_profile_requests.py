@@ -13,7 +13,6 @@ from fakes.ollama_server import FakeOllama
 
 from codeact_tui import cli, paths
 from codeact_tui.commands import run as run_cmd
-from codeact_tui.config import Settings
 from codeact_tui.conversation import Services
 from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
 from codeact_tui.resources import resource_dir
