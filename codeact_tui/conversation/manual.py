@@ -9,18 +9,16 @@ front-end shows it the same way: `TurnStarted`, `ExecutionStarted`, `ExecutionOu
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
 
 from ..core import events as ev
 from ..core.actions import summarize_code
-from ..core.ports import ActionTicket, ExecutionResult, Executor, History, HistoryEntry, StreamName
+from ..core.live_run import run_with_live_output
+from ..core.ports import ActionTicket, ExecutionResult, Executor, History, HistoryEntry
 
 MANUAL_STEP = 0
 """The step number of a manual action's events (a model's replies count from 1)."""
-_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,11 @@ async def manual_turn(
     entry: HistoryEntry | None = None
     history_error: str | None = None
     try:
-        async for item in _run_with_output(executor, code, turn_id, deadline_s):
+        async for item in run_with_live_output(executor, code, turn_id, MANUAL_STEP, deadline_s):
             if isinstance(item, ev.ExecutionOutput):
                 yield item
             else:
-                result = item
+                result = item if isinstance(item, ExecutionResult) else str(item) or type(item).__name__
     finally:
         if history is not None and ticket is not None:
             try:
@@ -75,37 +73,3 @@ async def manual_turn(
         yield ev.TurnFailed(turn_id, "history", history_error, 0)
         return
     yield ev.TurnFinished(turn_id, "manual", "", 0)
-
-
-async def _run_with_output(
-    executor: Executor, code: str, turn_id: str, deadline_s: float | None
-) -> AsyncGenerator[ev.ExecutionOutput | ExecutionResult | str, None]:
-    """Run the code in a task; live output (maybe from the sandbox's thread) becomes events,
-    then the result — or, when the executor itself failed, a string saying why."""
-    loop = asyncio.get_running_loop()
-    loop_thread = threading.get_ident()
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-
-    def on_output(stream: StreamName, text: str) -> None:
-        if threading.get_ident() == loop_thread:
-            queue.put_nowait((stream, text))
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, (stream, text))
-
-    task = asyncio.create_task(executor.run(code, on_output=on_output, deadline_s=deadline_s))
-    task.add_done_callback(lambda _: queue.put_nowait(_DONE))
-    try:
-        while (item := await queue.get()) is not _DONE:
-            yield ev.ExecutionOutput(turn_id, MANUAL_STEP, item[0], item[1])
-        while not queue.empty():  # output that raced the end
-            item = queue.get_nowait()
-            if item is not _DONE:
-                yield ev.ExecutionOutput(turn_id, MANUAL_STEP, item[0], item[1])
-        try:
-            yield task.result()
-        except Exception as exc:
-            yield str(exc) or type(exc).__name__
-    finally:
-        if not task.done():  # the consumer went away mid-run: stop it and let it end
-            executor.interrupt()
-            await asyncio.wait({task}, timeout=10)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-import threading
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from . import events as ev
 from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, repetition_start, summarize_code
+from .live_run import run_with_live_output
 from .context import ContextBudget, ConversationMessage
 from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
@@ -34,7 +34,6 @@ from .ports import (
     ModelError,
     ModelInfo,
     ModelSetupError,
-    StreamName,
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
@@ -511,39 +510,19 @@ class Agent:
             yield stuck
 
     async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | str, None]:
-        """Run the code in a task, turning live output into events as it arrives."""
-        loop = asyncio.get_running_loop()
-        loop_thread = threading.get_ident()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        """Run the code, turning live output into events as it arrives; a failed executor
+        becomes a string saying why."""
 
-        def on_output(stream: StreamName, text: str) -> None:
-            if threading.get_ident() == loop_thread:
-                queue.put_nowait((stream, text))
-            else:
-                loop.call_soon_threadsafe(queue.put_nowait, (stream, text))
-
-        task = asyncio.create_task(self._executor.run(code, on_output=on_output, deadline_s=self._options.deadline_s))
-        task.add_done_callback(lambda _: queue.put_nowait(_DONE))
-        self._executing = True
-        try:
+        def started() -> None:
+            self._executing = True
             if self._interrupted:
                 self._executor.interrupt()
-            while (item := await queue.get()) is not _DONE:
-                yield ev.ExecutionOutput(turn_id, step, item[0], item[1])
-            while not queue.empty():  # output that raced the end
-                item = queue.get_nowait()
-                if item is not _DONE:
-                    yield ev.ExecutionOutput(turn_id, step, item[0], item[1])
-            try:
-                yield task.result()
-            except Exception as exc:
-                yield f"the sandbox failed: {type(exc).__name__}: {exc}"
+
+        try:
+            async for item in run_with_live_output(self._executor, code, turn_id, step, self._options.deadline_s, started):
+                yield f"the sandbox failed: {type(item).__name__}: {item}" if isinstance(item, Exception) else item
         finally:
             self._executing = False
-            if not task.done():
-                # The consumer went away mid-action: stop it and let it end.
-                self._executor.interrupt()
-                await asyncio.wait({task}, timeout=10)
 
     def _observation_chars(self) -> int:
         """Characters one observation may use: a sixth of the window (in estimated characters),
