@@ -430,10 +430,16 @@ class Agent:
                 pass
             self._generation = None
         if finished_early:
+            # The stream was closed before the server reported usage: count the kept reply with
+            # the model's own tokenizer so the status bar and the context budget still see it.
             now = time.perf_counter()
+            completion = self._model.count_tokens("".join(reply))
+            generating = None if first_token is None else now - first_token
             yield GenerationDone(
                 GenerationStats(
+                    completion_tokens=completion,
                     time_to_first_token_s=None if first_token is None else first_token - started,
+                    tokens_per_s=completion / generating if generating else None,
                     duration_s=now - started,
                     done_reason="stop",
                 )

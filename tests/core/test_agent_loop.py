@@ -169,6 +169,8 @@ def test_a_closed_fence_ends_generation_like_the_closing_tag(project: Path, prom
     assert message.prose == "Let me look."  # the code is shown once: in the action, not also in the prose
     assert model.closed_streams == 1 and executor.codes == ["print(1)"]
     assert isinstance(events[-1], ev.TurnFinished)
+    # The stream closed before the server could report usage: the kept reply is counted instead.
+    assert message.stats.completion_tokens == model.count_tokens(message.text) > 0
 
 
 def test_plan_mode_runs_actions_without_asking(project: Path, prompts: PromptLibrary) -> None:
