@@ -194,13 +194,17 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
-def bench_agent(model: ChatModel, executor: object, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
+def bench_agent(
+    model: ChatModel, executor: object, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
+    stop: tuple[str, ...] = Profile(GENERIC).stop,
+) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
-    history (the episode's folder is temporary), the benchmark's reply budget and deadline."""
+    history (the episode's folder is temporary), the benchmark's reply budget and deadline, the
+    model profile's stop sequences (its templates are in `prompts`)."""
     return Agent(
         model=model, executor=executor, history=None, prompts=prompts,  # type: ignore[arg-type]
         system_prompt=build_system_prompt(prompts, project=project, instructions_file="", code_tools=False),
-        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s),
+        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=stop),
     )
 
 

@@ -214,3 +214,25 @@ def test_concurrent_episodes_each_in_their_own_project(fake_ollama: FakeOllama, 
         listing = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
         stem = slug.replace("-", "_")
         assert f"['{stem}.py', '{stem}_test.py']" in listing
+
+
+def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fenced = "```python\nwrite_file('vowel_count.py', " + repr(reference("vowel-count")) + ")\n```"
+    fake_openai.replies = [fenced, DONE]
+    out = tmp_path / "p.jsonl"
+    assert exercism(fake_openai, out, "--exercises", "vowel", "--profile", "qwen2.5-coder", "--backend", "openai", backend="openai") == 0
+    assert "protocol native — profile qwen2.5-coder" in capsys.readouterr().out
+    record = records(out)["vowel-count"]
+    assert (record["outcome"], record["profile"]) == ("correct", "qwen2.5-coder")
+    system = fake_openai.bodies[0]["messages"][0]["content"]
+    assert "as a fenced ```python block" in system  # the profile's own system prompt
+    assert fake_openai.bodies[0]["stop"] == ["</execute>"]
+
+    # The same records file with another profile: the episode is run again, not resumed.
+    fake_openai.replies = [writes("vowel_count.py", reference("vowel-count")), DONE]
+    assert exercism(fake_openai, out, "--exercises", "vowel", "--profile", "generic", "--resume", "--backend", "openai", backend="openai") == 0
+    assert records(out)["vowel-count"]["profile"] == "generic"
+    assert "as a fenced ```python block" not in fake_openai.bodies[-1]["messages"][0]["content"]
+
+    assert exercism(fake_openai, tmp_path / "x.jsonl", "--profile", "no-such-profile", "--backend", "openai", backend="openai") == 2
+    assert "no-such-profile" in capsys.readouterr().err

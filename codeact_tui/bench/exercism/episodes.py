@@ -29,6 +29,7 @@ from typing import Any
 from ...core import events as ev
 from ...core.agent import Agent
 from ...core.ports import ChatModel, ModelError
+from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import GuestError
@@ -59,6 +60,8 @@ class ExercismConfig:
     action_timeout_s: float = 60.0
     test_timeout_s: float = 60.0
     """For the pristine tests (aider's harness: 60 s)."""
+    profile: Profile = Profile(GENERIC)
+    """The model profile our agent speaks with (its templates and stop sequences)."""
 
 
 @dataclass
@@ -105,6 +108,7 @@ class _Episode:
         return EpisodeRecord(
             task_id=self.exercise.slug, domain=DOMAIN, mode=self.config.protocol, action="code",
             model=self.config.model_name, outcome=outcome,  # type: ignore[arg-type]
+            profile="" if self.config.protocol == "oracle" else self.config.profile.name,
             turns=self.replies, end_reason=end_reason, error=error,
             duration_s=time.monotonic() - self.started, messages=messages or [],
             attempts=self.attempts, tests_run_by_model=self.test_runs, malformed_replies=self.malformed,
@@ -209,7 +213,7 @@ async def _solve(
             await setup()
             agent = bench_agent(
                 model, ReloadingRunner(runner, setup), prompts, project,
-                max_turns=config.max_turns, deadline_s=config.action_timeout_s,
+                max_turns=config.max_turns, deadline_s=config.action_timeout_s, stop=config.profile.stop,
             )
             instructions = exercise.instructions()
             if native:
