@@ -104,6 +104,22 @@ def test_run_tests_falls_back_to_unittest(tmp_path: Path) -> None:
     assert results[1].stdout.startswith("unittest: passed: 2 passed")
 
 
+def test_unittest_finds_x_test_files_too(tmp_path: Path) -> None:
+    """`calc_test.py` (Exercism's, Go's and many projects' naming) is found as `test_calc.py` is;
+    a file both patterns match runs once."""
+    case = "import unittest\nfrom calc import add\n\n\nclass {name}(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+    project = write(tmp_path, {
+        "calc.py": CALC,
+        "calc_test.py": case.format(name="SuffixTest"),
+        "test_calc.py": case.format(name="PrefixTest"),
+        "test_both_test.py": case.format(name="BothTest"),
+    })
+    (result,) = run(project, ["print(run_tests())"])
+    assert result.stdout.startswith("unittest: FAILED: 0 passed, 3 failed")
+    assert "calc_test.SuffixTest" in result.stdout and "test_calc.PrefixTest" in result.stdout
+    assert result.stdout.count("test_both_test.BothTest") == 1
+
+
 def make_venv(project: Path) -> Path:
     site = project / ".venv" / "lib" / "python3.11" / "site-packages"
     write(

@@ -6,7 +6,8 @@
   answered, the harness runs the tests; if they fail, one more request carries their output cut
   as aider cuts it. pass@1 and pass@2.
 - `native`: our agent in the exercise folder with the test file present, the instructions as the
-  request and `run_tests()` in its session, within the reply budget.
+  request and the product's own `run_tests()` in its session (as a user has it), within the
+  reply budget.
 
 Every verdict comes from the pristine test files run on a copy of the solution (`verdict.judge`).
 A model server failure makes the episode an `error` (rerun by `--resume`); a refusal because the
@@ -40,10 +41,10 @@ from .exercises import Exercise
 from .verdict import TIMED_OUT, ProjectRunner, TestReport, aider_cut, judge
 
 DOMAIN = "exercism"
-RUN_TESTS_SETUP = "from exercism_guest import run_tests"
-_RAN_TESTS = re.compile(r"^Ran \d+ tests? in \d", re.MULTILINE)
-"""An observation holding a unittest report (from `run_tests()` or the model's own unittest run);
-matching the code instead would count a model that defines a fake `run_tests` of its own."""
+_RAN_TESTS = re.compile(r"^(?:(?:unittest|pytest): (?:passed|FAILED|no tests collected)|Ran \d+ tests? in \d)", re.MULTILINE)
+"""An observation holding a test report: the summary line of the product's `run_tests()`, or a
+unittest report of the model's own run. Matching the code instead would count a model that
+defines a fake `run_tests` of its own."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,10 @@ async def run_oracle(exercise: Exercise, config: ExercismConfig, make_runner: Pr
     return episode.finish("tests_failed", [])
 
 
+async def _nothing_to_reload() -> None:
+    """The sandbox puts its helpers (`run_tests()` among them) back into a restarted session itself."""
+
+
 async def _solve(
     exercise: Exercise,
     model: ChatModel,
@@ -197,12 +202,6 @@ async def _solve(
         project = make_project(exercise, Path(scratch), with_tests=native)
         runner = make_runner(project)
 
-        async def setup() -> None:
-            if native:
-                result = await runner.run(RUN_TESTS_SETUP, deadline_s=60)
-                if result.status != "ok":
-                    raise GuestError(f"the test runner could not be loaded in the sandbox: {result.stderr.strip()[-300:] or result.status}")
-
         def on_reply(step: int) -> None:
             if on_turn is not None:
                 on_turn(exercise.slug, episode.replies + step)
@@ -210,9 +209,8 @@ async def _solve(
         end_reason = "tests_failed"
         try:
             await runner.start()
-            await setup()
             agent = bench_agent(
-                model, ReloadingRunner(runner, setup), prompts, project,
+                model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, stop=config.profile.stop,
             )
             instructions = exercise.instructions()
