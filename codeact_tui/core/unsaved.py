@@ -1,0 +1,58 @@
+"""Notice code that was only defined in the session when the user asked for files.
+
+Small local models asked to "implement this in `calc.py`" often answer with an action that
+*defines* the function in the Python session and prints nothing (measured with
+Qwen2.5-Coder-1.5B on the Exercism exercises: most of its first actions). The session keeps the
+function, the file stays as it was, and the observation "the code ran to the end" reads like
+success. When the user's request names files and an action defined functions or classes
+without changing any file, the observation says so plainly, with the way to save them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .ports import ExecutionResult
+from .prompts import PromptLibrary
+
+_SOURCE_FILE = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-][\w.-]*\.py)(?![\w/])")
+"""A Python file's path in prose or in backticks (`calc.py`, `src/app/main.py`)."""
+
+
+def named_files(request: str, limit: int = 5) -> tuple[str, ...]:
+    """The Python files a request names, in order, each once."""
+    found: list[str] = []
+    for match in _SOURCE_FILE.finditer(request):
+        name = match.group(1)
+        if name not in found:
+            found.append(name)
+    return tuple(found[:limit])
+
+
+def defined_names(code: str) -> tuple[str, ...]:
+    """The functions and classes an action defines at its top level (none if it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return ()
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return tuple(node.name for node in tree.body if isinstance(node, kinds))
+
+
+def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, request: str) -> str | None:
+    """The note for an action that defined code only in the session while the request names
+    files; None when it changed a file, defined nothing, or the request names no file."""
+    if result.changed_files or result.status == "stopped":
+        return None
+    names = defined_names(code)
+    files = named_files(request)
+    if not names or not files:
+        return None
+    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    return library.render(
+        "observation_unsaved.md",
+        names=shown,
+        files=", ".join(f"`{f}`" for f in files),
+        file=files[0],
+    ).rstrip()
