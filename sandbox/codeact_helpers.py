@@ -6,6 +6,7 @@ list) meant to be printed, and raises a clear error when it cannot do what was a
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fnmatch
 import os
@@ -120,14 +121,54 @@ def write_file(path: str, content: str) -> str:
     Returns:
         A one-line summary.
     """
+    if not isinstance(content, str):
+        raise TypeError(
+            f"write_file needs the file's text as a str, not {type(content).__name__}; pass the code "
+            "itself, e.g. write_file('calc.py', 'def add(a, b):\\n    return a + b\\n')"
+        )
     existed = os.path.exists(path)
+    before = _read_quietly(path) if existed and path.endswith(".py") else None
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(content)
     lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
-    return f"{'overwrote' if existed else 'created'} {path} ({lines} lines)"
+    summary = f"{'overwrote' if existed else 'created'} {path} ({lines} lines)"
+    return summary + (_python_warning(content, before) if path.endswith(".py") else "")
+
+
+def _read_quietly(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _top_level_names(source: str | None) -> set[str]:
+    """The functions and classes a module defines at its top level (none if it does not parse)."""
+    if not source:
+        return set()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _python_warning(content: str, before: str | None) -> str:
+    """What is wrong with Python text just written: it does not parse, it is now empty, or it
+    lost functions or classes the file defined (a model that wrote a function's *result* into
+    the file instead of the function reads it here, not only in failing tests later)."""
+    if not content.strip():
+        return "; warning: the file is now empty" if before and before.strip() else ""
+    try:
+        ast.parse(content)
+    except SyntaxError as exc:
+        return f"; warning: it is not valid Python ({exc.msg}, line {exc.lineno})"
+    lost = sorted(_top_level_names(before) - _top_level_names(content))
+    return f"; warning: it no longer defines {', '.join(lost)}" if lost else ""
 
 
 def _walk(root: str):

@@ -82,6 +82,30 @@ def test_guest_helpers(project: Path) -> None:
     assert ambiguous.status == "error" and "occurs 2 times in twice.txt (lines 1, 2)" in ambiguous.stderr
 
 
+def test_write_file_warns_about_python_it_broke(project: Path) -> None:
+    """A model that writes a function's result (or nothing, or broken code) into a module hears
+    it from write_file at once; a non-str content is refused before the file is touched."""
+    empty, output, broken, fine, wrong_type = run_actions(
+        project,
+        [
+            "print(write_file('app.py', ''))",
+            "print(write_file('app.py', 'def greet(name):\\n    pass\\n'))\nprint(write_file('app.py', 'A\\nBA\\n'))\nprint(write_file('app.py', '  A\\n A\\n'))",
+            "print(write_file('app.py', 'def greet(name:\\n'))",
+            "print(write_file('app.py', 'def greet(name):\\n    return name\\n\\nclass Extra:\\n    pass\\n'))",
+            "write_file('app.py', ['def greet(name): pass'])",
+        ],
+    )
+    assert empty.stdout.strip() == "overwrote app.py (0 lines); warning: the file is now empty"
+    assert output.stdout.splitlines()[1:] == [
+        "overwrote app.py (2 lines); warning: it no longer defines greet",  # the function's output, not the function
+        "overwrote app.py (2 lines); warning: it is not valid Python (unexpected indent, line 1)",
+    ]
+    assert broken.stdout.strip().startswith("overwrote app.py (1 lines); warning: it is not valid Python (")
+    assert fine.stdout.strip() == "overwrote app.py (5 lines)"
+    assert wrong_type.status == "error" and "write_file needs the file's text as a str, not list" in wrong_type.stderr
+    assert "class Extra" in (project / "app.py").read_text()  # the refused write left the file alone
+
+
 def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
     """The host sees the first line while the action still runs: on seeing it, the host writes a
     file that the action itself then finds (no clocks involved)."""
