@@ -237,3 +237,16 @@ def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOp
 
     assert exercism(fake_openai, tmp_path / "x.jsonl", "--profile", "no-such-profile", "--backend", "openai", backend="openai") == 2
     assert "no-such-profile" in capsys.readouterr().err
+
+
+def test_a_model_that_only_defines_the_function_is_told_and_stopped(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """The 1.5B model's habit: define the function in the session, again and again. The
+    observation says the file did not change; the third repeat ends the request (a failure,
+    judged, not an error)."""
+    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 3
+    out = tmp_path / "s.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
+    record = records(out)["vowel-count"]
+    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 3)
+    observation = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
+    assert "Note: no file changed. What you defined (`count_vowels`) lives only in this Python session; it is not saved in `vowel_count.py`" in observation

@@ -156,7 +156,7 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
 
 def _failure_reason(tally: _Tally) -> str | None:
     """None when the request ended with an answer; else the end reason (`limit`,
-    `context_limit`). Raises for failures that make the episode an error."""
+    `context_limit`, `stuck`). Raises for failures that make the episode an error."""
     failure = tally.failure
     if failure is None:
         return None
@@ -164,6 +164,8 @@ def _failure_reason(tally: _Tally) -> str | None:
         return "context_limit"
     if failure.kind == "limit":
         return "context_limit" if "context window" in failure.message else "limit"
+    if failure.kind == "stuck":
+        return "stuck"  # the agent ended the request: the model repeated itself
     if failure.kind == "executor":
         raise GuestError(failure.message)
     raise ModelError(failure.message)
