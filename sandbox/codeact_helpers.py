@@ -77,13 +77,43 @@ def _nearby(text: str, old: str, path: str) -> str:
     return f"{what}:\n{shown}\nCopy `old` exactly from these lines (without the numbers)."
 
 
+def _flexible_match(text: str, old: str) -> tuple[int, int] | None:
+    """The one run of whole lines that equals `old` line by line when leading and trailing
+    spaces are ignored, as (first line index, line count); None when there is none or several.
+    (Small models copy a snippet with its indentation off by a space, then repeat the miss.)"""
+    wanted = [line.strip() for line in old.strip("\n").splitlines()]
+    if not wanted or not any(wanted):
+        return None
+    lines = [line.strip() for line in text.splitlines()]
+    size = len(wanted)
+    found = [i for i in range(len(lines) - size + 1) if lines[i : i + size] == wanted]
+    return (found[0], size) if len(found) == 1 else None
+
+
+def _replace_lines(text: str, first: int, count: int, old: str, new: str) -> str:
+    """`text` with lines [first, first+count) replaced by `new`; when `old` dropped the
+    indentation the file has there, `new` gets it back on every line."""
+    lines = text.splitlines(keepends=True)
+    had = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    given = old.strip("\n").splitlines()[0]
+    given_indent = given[: len(given) - len(given.lstrip())]
+    body = new
+    if had and not given_indent:
+        body = "".join(had + line if line.strip() else line for line in new.splitlines(keepends=True))
+    ending = lines[first + count - 1][len(lines[first + count - 1].rstrip("\r\n")) :]
+    if body and ending and not body.endswith(("\n", "\r")):
+        body += ending
+    return "".join(lines[:first]) + body + "".join(lines[first + count :])
+
+
 def replace_in_file(path: str, old: str, new: str) -> str:
     """Replace one exact snippet of a file.
 
     Args:
         path: The file, relative to the project.
         old: The exact text to replace; it must occur exactly once (include surrounding lines
-            to make it unique).
+            to make it unique). When it does not occur exactly, whole lines that equal it with
+            their indentation ignored are replaced, if there is exactly one such run.
         new: The text to put in its place.
 
     Returns:
@@ -94,6 +124,15 @@ def replace_in_file(path: str, old: str, new: str) -> str:
     if not old:
         raise ValueError("old is empty: say which text to replace")
     if count == 0:
+        window = _flexible_match(text, old)
+        if window is not None:
+            first, size = window
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(_replace_lines(text, first, size, old, new))
+            return (
+                f"replaced {size} line(s) at line {first + 1} of {path} with {new.count(chr(10)) + 1} line(s) "
+                "(matched with its indentation ignored: `old` did not match exactly)"
+            )
         hint = ""
         stripped = old.strip()
         if stripped and stripped in text:

@@ -82,6 +82,28 @@ def test_guest_helpers(project: Path) -> None:
     assert ambiguous.status == "error" and "occurs 2 times in twice.txt (lines 1, 2)" in ambiguous.stderr
 
 
+def test_replace_in_file_forgives_indentation_once_unique(project: Path) -> None:
+    """`old` copied with its indentation off (a space too many, or the method's indent dropped)
+    still replaces the one run of lines it means; an ambiguous or absent one still fails."""
+    (project / "shapes.py").write_text("class Square:\n    def area(self):\n        return 0\n\n    def size(self):\n        return 0\n")
+    extra, dropped, ambiguous = run_actions(
+        project,
+        [
+            "print(replace_in_file('app.py', 'def greet(name):\\n     return \\'hello \\' + name\\n', 'def greet(name):\\n    return \\'hi \\' + name\\n'))",
+            "print(replace_in_file('shapes.py', 'def area(self):\\n    return 0', 'def area(self):\\n    side = 2\\n    return side * side'))",
+            "write_file('twice.py', 'def a():\\n    return 0\\n\\ndef b():\\n    return 0\\n')\nreplace_in_file('twice.py', 'return 0 ', 'return 1')",
+        ],
+    )
+    assert extra.stdout.strip() == "replaced 2 line(s) at line 1 of app.py with 3 line(s) (matched with its indentation ignored: `old` did not match exactly)"
+    assert (project / "app.py").read_text() == "def greet(name):\n    return 'hi ' + name\n"
+    assert dropped.status == "ok" and "line 2 of shapes.py" in dropped.stdout
+    assert (project / "shapes.py").read_text() == (
+        "class Square:\n    def area(self):\n        side = 2\n        return side * side\n\n    def size(self):\n        return 0\n"
+    )
+    assert ambiguous.status == "error" and "the text to replace was not found in twice.py" in ambiguous.stderr
+    assert (project / "twice.py").read_text().count("return 0") == 2
+
+
 def test_write_file_warns_about_python_it_broke(project: Path) -> None:
     """A model that writes a function's result (or nothing, or broken code) into a module hears
     it from write_file at once; a non-str content is refused before the file is touched."""
