@@ -205,7 +205,10 @@ def _python_warning(content: str, before: str | None) -> str:
     try:
         ast.parse(content)
     except SyntaxError as exc:
-        return f"; warning: it is not valid Python ({exc.msg}, line {exc.lineno})"
+        hint = ""
+        if "unterminated string" in str(exc.msg):
+            hint = "; if a \\n in your code became a line break, pass the code as a raw string r'''...'''"
+        return f"; warning: it is not valid Python ({exc.msg}, line {exc.lineno}){hint}"
     lost = sorted(_top_level_names(before) - _top_level_names(content))
     return f"; warning: it no longer defines {', '.join(lost)}" if lost else ""
 

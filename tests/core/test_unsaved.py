@@ -32,7 +32,7 @@ def test_note_only_when_nothing_was_written(prompts: PromptLibrary) -> None:
     ok = ExecutionResult("", "", "ok")
     note = unsaved_note(prompts, DEFINES, ok, REQUEST)
     assert note is not None and note.startswith("Note: no file changed. What you defined (`accumulate`, `Helper`) lives only in this Python session")
-    assert "`accumulate.py`, `accumulate_test.py`" in note and "write_file('accumulate.py', '''" in note
+    assert "`accumulate.py`, `accumulate_test.py`" in note and "write_file('accumulate.py', r'''" in note
     wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("accumulate.py", "modified"),))
     assert unsaved_note(prompts, DEFINES, wrote, REQUEST) is None
     assert unsaved_note(prompts, "print(run_tests())", ok, REQUEST) is None  # nothing defined

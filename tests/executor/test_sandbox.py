@@ -107,7 +107,7 @@ def test_replace_in_file_forgives_indentation_once_unique(project: Path) -> None
 def test_write_file_warns_about_python_it_broke(project: Path) -> None:
     """A model that writes a function's result (or nothing, or broken code) into a module hears
     it from write_file at once; a non-str content is refused before the file is touched."""
-    empty, output, broken, fine, wrong_type = run_actions(
+    results = run_actions(
         project,
         [
             "print(write_file('app.py', ''))",
@@ -115,8 +115,12 @@ def test_write_file_warns_about_python_it_broke(project: Path) -> None:
             "print(write_file('app.py', 'def greet(name:\\n'))",
             "print(write_file('app.py', 'def greet(name):\\n    return name\\n\\nclass Extra:\\n    pass\\n'))",
             "write_file('app.py', ['def greet(name): pass'])",
+            "print(write_file('app.py', 'def greet(name):\\n    return \\'\\n\\'.join(name)\\n'))",
         ],
     )
+    empty, output, broken, fine, wrong_type, escaped = results
+    assert escaped.stdout.strip().endswith(r"if a \n in your code became a line break, pass the code as a raw string r'''...'''")
+    assert "raw string" not in broken.stdout
     assert empty.stdout.strip() == "overwrote app.py (0 lines); warning: the file is now empty"
     assert output.stdout.splitlines()[1:] == [
         "overwrote app.py (2 lines); warning: it no longer defines greet",  # the function's output, not the function
@@ -125,7 +129,7 @@ def test_write_file_warns_about_python_it_broke(project: Path) -> None:
     assert broken.stdout.strip().startswith("overwrote app.py (1 lines); warning: it is not valid Python (")
     assert fine.stdout.strip() == "overwrote app.py (5 lines)"
     assert wrong_type.status == "error" and "write_file needs the file's text as a str, not list" in wrong_type.stderr
-    assert "class Extra" in (project / "app.py").read_text()  # the refused write left the file alone
+    assert wrong_type.changed_files == ()  # the refused write left the file alone
 
 
 def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
