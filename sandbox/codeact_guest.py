@@ -218,9 +218,9 @@ RESTORED_MARKER = "@@codeact-restored@@ "
 def end_action() -> None:
     """After an action: put back the helpers it redefined, and tell the host which (one marker
     line on the real stdout, past the live tee, so the user never sees it streamed)."""
-    import __main__
-
     import codeact_namespace
+
+    import __main__
 
     back = codeact_namespace.restore(__main__.__dict__)
     if back:

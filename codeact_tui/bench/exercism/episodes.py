@@ -61,7 +61,7 @@ class ExercismConfig:
     action_timeout_s: float = 60.0
     test_timeout_s: float = 60.0
     """For the pristine tests (aider's harness: 60 s)."""
-    profile: Profile = Profile(GENERIC)
+    profile: Profile = field(default_factory=lambda: Profile(GENERIC))
     """The model profile our agent speaks with (its templates and stop sequences)."""
 
 
