@@ -20,14 +20,21 @@ _SOURCE_FILE = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-][\w.-]*\.py)(?![\w/])
 """A Python file's path in prose or in backticks (`calc.py`, `src/app/main.py`)."""
 
 
+def _is_test_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
 def named_files(request: str, limit: int = 5) -> tuple[str, ...]:
-    """The Python files a request names, in order, each once."""
+    """The Python files a request names, in order, each once; test files only when it names
+    nothing else (code meant for `calc.py` is not meant for `calc_test.py`)."""
     found: list[str] = []
     for match in _SOURCE_FILE.finditer(request):
         name = match.group(1)
         if name not in found:
             found.append(name)
-    return tuple(found[:limit])
+    code = [name for name in found if not _is_test_file(name)]
+    return tuple((code or found)[:limit])
 
 
 def defined_names(code: str) -> tuple[str, ...]:

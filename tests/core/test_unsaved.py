@@ -20,7 +20,8 @@ REQUEST = "Implement this in the file `accumulate.py` of this folder. The tests 
 
 
 def test_named_files_and_defined_names() -> None:
-    assert named_files(REQUEST) == ("accumulate.py", "accumulate_test.py")
+    assert named_files(REQUEST) == ("accumulate.py",)  # the test file named beside it is left out
+    assert named_files("make tests/test_calc.py pass") == ("tests/test_calc.py",)
     assert named_files("fix src/app/main.py, then main.py; see https://x.org/a.py?q") == ("src/app/main.py", "main.py")
     assert named_files("no files here, only python.pyc and notes.pyx") == ()
     assert defined_names(DEFINES) == ("accumulate", "Helper")
@@ -32,7 +33,7 @@ def test_note_only_when_nothing_was_written(prompts: PromptLibrary) -> None:
     ok = ExecutionResult("", "", "ok")
     note = unsaved_note(prompts, DEFINES, ok, REQUEST)
     assert note is not None and note.startswith("Note: no file changed. What you defined (`accumulate`, `Helper`) lives only in this Python session")
-    assert "`accumulate.py`, `accumulate_test.py`" in note and "write_file('accumulate.py', r'''" in note
+    assert "it is not saved in `accumulate.py`, and" in note and "write_file('accumulate.py', r'''" in note
     wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("accumulate.py", "modified"),))
     assert unsaved_note(prompts, DEFINES, wrote, REQUEST) is None
     assert unsaved_note(prompts, "print(run_tests())", ok, REQUEST) is None  # nothing defined
