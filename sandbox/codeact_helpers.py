@@ -11,8 +11,9 @@ import difflib
 import fnmatch
 import os
 import re
+import textwrap
 
-__all__ = ["view_file", "replace_in_file", "write_file", "list_files", "search_files"]
+__all__ = ["view_file", "replace_in_file", "write_file", "write_definitions", "list_files", "search_files"]
 
 _SKIP_DIRS = {".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox"}
 _MAX_FILE_BYTES = 2 << 20
@@ -211,6 +212,94 @@ def _python_warning(content: str, before: str | None) -> str:
         return f"; warning: it is not valid Python ({exc.msg}, line {exc.lineno}){hint}"
     lost = sorted(_top_level_names(before) - _top_level_names(content))
     return f"; warning: it no longer defines {', '.join(lost)}" if lost else ""
+
+
+_DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _definition_name(node: ast.stmt) -> str | None:
+    """The name a top-level statement defines: a function, a class, or `NAME = …`."""
+    if isinstance(node, _DEFINITION):
+        return node.name
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            return targets[0].id
+    return None
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    """A statement's first and last line (1-based), its decorators included."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return first, node.end_lineno or node.lineno
+
+
+def write_definitions(path: str, code: str) -> str:
+    """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
+    replaces the file's top-level definition of the same name, or is added at the end; imports
+    the file lacks are added after its own. Other statements of `code` (calls, prints) are
+    not written.
+
+    Args:
+        path: The Python file, relative to the project (created when missing).
+        code: Python source holding the definitions, e.g. what an action just defined.
+
+    Returns:
+        A one-line summary: what was replaced and what was added.
+    """
+    if not isinstance(code, str):
+        raise TypeError(f"write_definitions needs the code as a str, not {type(code).__name__}")
+    code = textwrap.dedent(code)
+    try:
+        given = ast.parse(code)
+    except SyntaxError as exc:
+        raise ValueError(f"the code is not valid Python ({exc.msg}, line {exc.lineno}); nothing was written") from None
+    wanted = [(name, node) for node in given.body if (name := _definition_name(node))]
+    if not wanted:
+        raise ValueError("the code defines no function, class or constant; use write_file or replace_in_file")
+    text = _read_text(path) if os.path.exists(path) else ""
+    try:
+        current = ast.parse(text)
+    except SyntaxError as exc:
+        raise ValueError(
+            f"{path} is not valid Python now ({exc.msg}, line {exc.lineno}), so its definitions cannot be "
+            "found; rewrite it with write_file"
+        ) from None
+    code_lines = code.splitlines()
+    lines = text.splitlines()
+    existing = {name: _span(node) for node in current.body if (name := _definition_name(node))}
+    replacements: list[tuple[tuple[int, int], list[str]]] = []
+    added: list[list[str]] = []
+    replaced_names, added_names = [], []
+    for name, node in wanted:
+        first, last = _span(node)
+        segment = code_lines[first - 1 : last]
+        if name in existing:
+            replacements.append((existing[name], segment))
+            replaced_names.append(name)
+        else:
+            added.append(segment)
+            added_names.append(name)
+    for (first, last), segment in sorted(replacements, reverse=True):
+        lines[first - 1 : last] = segment
+    for segment in added:
+        lines += (["", ""] if lines and lines[-1].strip() else []) + segment
+    have = {ast.unparse(node) for node in current.body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    imports = [node for node in given.body if isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) not in have]
+    if imports:
+        at = max((_span(n)[1] for n in current.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
+        if not at and current.body and isinstance(current.body[0], ast.Expr) and isinstance(getattr(current.body[0], "value", None), ast.Constant):
+            at = _span(current.body[0])[1]  # after the module's docstring
+        lines[at:at] = [ast.unparse(node) for node in imports]
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
+    parts = ([f"replaced {', '.join(replaced_names)}"] if replaced_names else []) + ([f"added {', '.join(added_names)}"] if added_names else [])
+    if imports:
+        parts.append(f"added {len(imports)} import line(s)")
+    return f"{path}: {'; '.join(parts)}"
 
 
 def _walk(root: str):

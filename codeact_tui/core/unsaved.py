@@ -47,9 +47,35 @@ def defined_names(code: str) -> tuple[str, ...]:
     return tuple(node.name for node in tree.body if isinstance(node, kinds))
 
 
+MAX_SNIPPET_CHARS = 4000
+"""The longest definitions quoted back in a ready-to-run save action."""
+
+
+def definitions_source(code: str) -> str | None:
+    """The action's top-level imports, functions and classes as source (decorators kept), to
+    quote in a save action; None when there are none, the code does not parse, or the source
+    cannot sit in a raw triple-quoted string."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    lines = code.splitlines()
+    kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    parts = []
+    for node in tree.body:
+        if isinstance(node, kinds):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            parts.append("\n".join(lines[first - 1 : node.end_lineno]))
+    source = "\n\n".join(parts).strip("\n")
+    if not source or "'''" in source or source.endswith("\\") or len(source) > MAX_SNIPPET_CHARS:
+        return None
+    return source + "\n"
+
+
 def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, request: str) -> str | None:
     """The note for an action that defined code only in the session while the request names
-    files; None when it changed a file, defined nothing, or the request names no file."""
+    files; None when it changed a file, defined nothing, or the request names no file. It
+    quotes a ready-to-run `write_definitions` action with the code when it can."""
     if result.changed_files or result.status == "stopped":
         return None
     names = defined_names(code)
@@ -57,9 +83,12 @@ def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, req
     if not names or not files:
         return None
     shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    source = definitions_source(code)
+    how = (
+        library.render("observation_unsaved_save.md", file=files[0], code=source).strip()
+        if source is not None
+        else library.text("observation_unsaved_how.md").strip()
+    )
     return library.render(
-        "observation_unsaved.md",
-        names=shown,
-        files=", ".join(f"`{f}`" for f in files),
-        file=files[0],
+        "observation_unsaved.md", names=shown, files=", ".join(f"`{f}`" for f in files), how=how,
     ).rstrip()

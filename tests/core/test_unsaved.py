@@ -12,7 +12,7 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
-from codeact_tui.core.unsaved import defined_names, named_files, unsaved_note
+from codeact_tui.core.unsaved import defined_names, definitions_source, named_files, unsaved_note
 from codeact_tui.llm.scripted import ScriptedModel
 
 DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\n"
@@ -29,11 +29,20 @@ def test_named_files_and_defined_names() -> None:
     assert defined_names("def broken(:\n") == ()
 
 
+def test_definitions_source_quotes_imports_and_definitions() -> None:
+    code = "import re\nx = 2\n\n@cache\ndef f(a):\n    return a\nprint(f(1))\nclass C:\n    y = 1\n"
+    assert definitions_source(code) == "import re\n\n@cache\ndef f(a):\n    return a\n\nclass C:\n    y = 1\n"
+    assert definitions_source("def f():\n    return \'\'\'x\'\'\'\n") is None  # cannot sit in r'''…'''
+    assert definitions_source("print(1)") is None
+
+
 def test_note_only_when_nothing_was_written(prompts: PromptLibrary) -> None:
     ok = ExecutionResult("", "", "ok")
     note = unsaved_note(prompts, DEFINES, ok, REQUEST)
     assert note is not None and note.startswith("Note: no file changed. What you defined (`accumulate`, `Helper`) lives only in this Python session")
-    assert "it is not saved in `accumulate.py`, and" in note and "write_file('accumulate.py', r'''" in note
+    assert "it is not saved in `accumulate.py`, and" in note
+    # A ready-to-run save action quoting the definitions (not the statements around them).
+    assert note.endswith("```python\nprint(write_definitions('accumulate.py', r'''def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n'''))\n```")
     wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("accumulate.py", "modified"),))
     assert unsaved_note(prompts, DEFINES, wrote, REQUEST) is None
     assert unsaved_note(prompts, "print(run_tests())", ok, REQUEST) is None  # nothing defined

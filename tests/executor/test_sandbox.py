@@ -104,6 +104,30 @@ def test_replace_in_file_forgives_indentation_once_unique(project: Path) -> None
     assert (project / "twice.py").read_text().count("return 0") == 2
 
 
+def test_write_definitions_replaces_by_name_and_adds_the_rest(project: Path) -> None:
+    """What an action defined goes into the module: same-named definitions replaced in place,
+    new ones and missing imports added, other statements left out; a broken file or code is
+    refused with the reason."""
+    (project / "shapes.py").write_text('"""Shapes."""\nimport math\n\n\ndef area(r):\n    pass\n\n\ndef keep():\n    return 1\n')
+    saved, missing_file, nothing, broken = run_actions(
+        project,
+        [
+            "print(write_definitions('shapes.py', r'''import math\nfrom functools import cache\n\n@cache\ndef area(r):\n    return math.pi * r * r\n\nclass Circle:\n    pass\nprint(area(1))\n'''))",
+            "print(write_definitions('pkg/new.py', 'def f():\\n    return 1\\n'))",
+            "write_definitions('shapes.py', 'print(1)')",
+            "write_file('bad.py', 'def (:')\nwrite_definitions('bad.py', 'def f():\\n    return 1\\n')",
+        ],
+    )
+    assert saved.stdout.strip() == "shapes.py: replaced area; added Circle; added 1 import line(s)"
+    assert (project / "shapes.py").read_text() == (
+        '"""Shapes."""\nimport math\nfrom functools import cache\n\n\n@cache\ndef area(r):\n    return math.pi * r * r\n\n\n'
+        "def keep():\n    return 1\n\n\nclass Circle:\n    pass\n"
+    )
+    assert missing_file.stdout.strip() == "pkg/new.py: added f" and (project / "pkg" / "new.py").read_text() == "def f():\n    return 1\n"
+    assert nothing.status == "error" and "defines no function, class or constant" in nothing.stderr
+    assert broken.status == "error" and "bad.py is not valid Python now" in broken.stderr
+
+
 def test_write_file_warns_about_python_it_broke(project: Path) -> None:
     """A model that writes a function's result (or nothing, or broken code) into a module hears
     it from write_file at once; a non-str content is refused before the file is touched."""
