@@ -1,8 +1,9 @@
 """One conversation in one project, headless: the service both front-ends call.
 
 `Conversation` composes what a conversation needs from the settings — the chat model, the sandbox
-executor, the history store, the prompts, the transcript and the agent — and is the only place
-an `Agent` is built. The app (`ui/`), `codeact-tui run` and `codeact-tui exec` all drive it:
+executor, the history store, the prompts, the transcript and the agent (through
+`compose.compose_agent`, the one place an `Agent` is built, which the benchmarks share). The app
+(`ui/`), `codeact-tui run` and `codeact-tui exec` all drive it:
 
 - user turns (`turn`) and manual actions (`manual`) both yield core events (`core.events`);
 - new / resume / switch model / approval policy;
@@ -31,10 +32,11 @@ from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.profiles import Profile
-from ..core.prompts import PromptLibrary, build_system_prompt
+from ..core.prompts import PromptLibrary
 from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
+from .compose import compose_agent
 from .deferred import DeferredExecutor
 from .manual import MANUAL_STEP, manual_turn
 from .profiles import profile_for
@@ -183,24 +185,20 @@ class Conversation:
         self._map_sent, self._map_fresh = repo_map or "", True
         profile = self.profile
         assert profile is not None
-        system_prompt = build_system_prompt(
-            self._prompts,
-            project=self.project,
-            instructions_file=self.settings.agent.instructions_file,
-            repo_map=repo_map,
-            code_tools=self.services.code_tools,
-        )
         if self.transcript is None:
             self.transcript = Transcript.create(
                 self.conversations_dir, project=str(self.project.resolve()), model=f"{info.backend}:{info.name}"
             )
         agent_settings = self.settings.agent
-        self._agent = Agent(
+        self._agent = compose_agent(
             model=self.model,
             executor=self.executor,
             history=self.history,
             prompts=self._prompts,
-            system_prompt=system_prompt,
+            project=self.project,
+            instructions_file=agent_settings.instructions_file,
+            repo_map=repo_map,
+            code_tools=self.services.code_tools,
             options=AgentOptions(
                 max_turns=agent_settings.max_turns,
                 approve=agent_settings.approve,
