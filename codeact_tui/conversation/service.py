@@ -340,6 +340,18 @@ class Conversation:
 
     # --- history ----------------------------------------------------------------------------------
 
+    def history_exists(self) -> bool:
+        """Whether the project has a history yet (without creating one, as opening does)."""
+        return self.services.history_exists(self.project)
+
+    def history_size(self) -> tuple[int, str | None] | None:
+        """(bytes, warning or None) the project's history takes on disk; None: it has none."""
+        return self.services.history_size(self.project, self.settings)
+
+    async def prune(self) -> int:
+        """Forget the entries older than `[history] keep_days`; how many were dropped."""
+        return await asyncio.to_thread(self._require_history().prune)
+
     def _require_history(self) -> History:
         if self.history is None:
             raise SetupError(f"no history: {self.history_error or 'it is still opening'}")
@@ -361,9 +373,17 @@ class Conversation:
 
         return default_undo_target(await self.entries())
 
+    async def entry(self, entry_id: int) -> HistoryEntry:
+        """The entry with this id (raises UnknownEntry)."""
+        return await asyncio.to_thread(self._require_history().entry, entry_id)
+
     async def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed (unified diff; only `paths`, when given)."""
         return await asyncio.to_thread(self._require_history().diff, entry_id, paths)
+
+    async def diff_between(self, a: int, b: int, paths: list[str] | None = None) -> str:
+        """From the state after entry `a` to the state after entry `b` (0: the start)."""
+        return await asyncio.to_thread(self._require_history().diff_between, a, b, paths)
 
     async def undo(self, entry_id: int | None = None) -> HistoryChange:
         """Take back an entry (default: the newest action still in effect), keeping later work."""

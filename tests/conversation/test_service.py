@@ -16,6 +16,7 @@ from fakes.turns import kinds
 from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services, SetupError, apply_overrides
 from codeact_tui.core import events as ev
+from codeact_tui.core.ports import UnknownEntry
 from codeact_tui.history import HistoryStore
 from codeact_tui.llm.scripted import ScriptedModel
 
@@ -252,6 +253,33 @@ def test_the_compile_reports_progress_from_zero(project: Path) -> None:
             await conversation.close()
 
     assert asyncio.run(go()) == 61.0 and reported == [0.0, 12.0]
+
+
+def test_the_history_commands_operations_through_the_service(project: Path) -> None:
+    """What `codeact-tui history/diff` use: existence without creating, one entry, a diff
+    between two points, the store's size, pruning; an unknown id is the port's UnknownEntry."""
+
+    async def go() -> None:
+        conversation = Conversation(project, Settings(), services(ScriptedModel([FIX, DONE])))
+        assert not conversation.history_exists() and conversation.history_size() is None
+        await started(conversation)
+        try:
+            assert conversation.history_exists()
+            events = await drain(conversation.turn("fix add"))
+            (snapshot,) = [e for e in events if isinstance(e, ev.SnapshotTaken)]
+            assert snapshot.entry is not None
+            assert await conversation.entry(snapshot.entry.id) == snapshot.entry
+            assert "+    return a + b" in await conversation.diff_between(0, snapshot.entry.id)
+            assert await conversation.diff_between(snapshot.entry.id, snapshot.entry.id) == ""
+            size = conversation.history_size()
+            assert size is not None and size[0] > 0 and size[1] is None
+            assert await conversation.prune() == 0  # keep_days 0 keeps everything
+            with pytest.raises(UnknownEntry, match="#99"):
+                await conversation.entry(99)
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
 
 
 def test_history_calls_say_why_when_there_is_no_history(project: Path) -> None:
