@@ -78,6 +78,8 @@ class Conversation:
         self.always_approve = False
         """In ask mode: the user chose "always" — further approvals are granted here."""
         self._agent: Agent | None = None
+        self._connecting: asyncio.Task[ModelInfo] | None = None
+        """The connection under way, which every caller at the time awaits (see `connect`)."""
         self.profile: Profile | None = None
         """The model profile in use, once connected."""
         self._prompts = PromptLibrary(resource_dir("prompts"))
@@ -99,8 +101,8 @@ class Conversation:
 
     @property
     def connected(self) -> bool:
-        """Whether the model was checked and the agent is built."""
-        return self._agent is not None
+        """Whether the model in use was checked and the agent is built for it."""
+        return self._agent is not None and self.info is not None and self._connecting is None
 
     @property
     def messages(self) -> list[ConversationMessage]:
@@ -176,8 +178,39 @@ class Conversation:
     async def connect(self) -> ModelInfo:
         """Check the model and build the agent for the next user turn (raises ModelSetupError).
 
-        Called again (a retry, another model) it rebuilds the agent; the conversation goes on.
+        There is one connection at a time: a call while one is under way (the app's start-up
+        check and a quick first user turn) awaits that one, so the model is checked, the repo
+        map built and the agent composed once. Called again afterwards (a retry, another model)
+        it rebuilds the agent; the conversation goes on.
         """
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._connect())
+        # Shielded: a caller that gives up (a cancelled worker) leaves the connection to the others.
+        return await asyncio.shield(self._connecting)
+
+    async def ensure_connected(self) -> ModelInfo:
+        """Connect unless connected (the model in use checked, the agent built): what start-up
+        calls, so a first user turn that connected already is not connected again under it."""
+        if self.connected:
+            assert self.info is not None
+            return self.info
+        return await self.connect()
+
+    def _forget_connection(self) -> None:
+        """Abandon a connection under way (its model or conversation is no longer the one)."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
+
+    async def _connect(self) -> ModelInfo:
+        try:
+            return await self._compose()
+        finally:
+            if self._connecting is asyncio.current_task():
+                self._connecting = None
+
+    async def _compose(self) -> ModelInfo:
+        """Check the model, build the repo map and the system prompt, and compose the agent."""
         info = await self.prepare_model()
         assert self.model is not None
         self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
@@ -234,6 +267,7 @@ class Conversation:
         self.load_resume()
 
     def _drop_conversation(self) -> None:
+        self._forget_connection()
         if self.transcript is not None:
             self.transcript.close()
         self.transcript = None
@@ -245,6 +279,7 @@ class Conversation:
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
         again to check it."""
+        self._forget_connection()
         if self.model is not None:
             await self.model.close()
         self.settings = dataclasses.replace(self.settings, model=dataclasses.replace(self.settings.model, model=name))
@@ -269,7 +304,7 @@ class Conversation:
         """One user turn: the model replies, acts in the sandbox and answers; yields its events
         (the last is `TurnFinished` or `TurnFailed`). Connects first if needed (raises
         ModelSetupError when no model is usable)."""
-        if self._agent is None:
+        if not self.connected:
             await self.connect()
         agent = self._agent
         assert agent is not None
@@ -405,6 +440,7 @@ class Conversation:
 
     async def close(self) -> None:
         """Release the model, the sandbox, the history and the transcript."""
+        self._forget_connection()
         if self.model is not None:
             try:
                 await self.model.close()
