@@ -43,8 +43,8 @@ from .verdict import TIMED_OUT, ProjectRunner, TestReport, aider_cut, judge
 DOMAIN = "exercism"
 _RAN_TESTS = re.compile(r"^(?:['\"]?(?:unittest|pytest): (?:passed|FAILED|no tests collected)|Ran \d+ tests? in \d)", re.MULTILINE)
 """An observation holding a test report: the summary line of the product's `run_tests()` (printed,
-or echoed in quotes as a bare call's value), or a unittest report of the model's own run. Matching the code instead would count a model that
-defines a fake `run_tests` of its own."""
+or echoed in quotes as a bare call's value), or a unittest report of the model's own run.
+Matching the code instead would count a model that defines a fake `run_tests` of its own."""
 
 
 @dataclass(frozen=True)
