@@ -60,6 +60,49 @@ class ExecutionResult:
     """Things the user should know (large disk growth, refused writes, ...)."""
 
 
+@dataclass(frozen=True)
+class SessionState:
+    """The interpreter state of a sandbox session (the actions' variables), saved by the guest.
+
+    `data` is opaque to the host (a pickle only the guest ever loads); the rest is what the
+    guest said about it, for messages."""
+
+    data: bytes
+    """The saved state, to hand back to `restore_state`."""
+    kept: tuple[tuple[str, str], ...] = ()
+    """The names it holds, with their types."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """The names left out, with the reason (cannot be pickled, too large)."""
+    seconds: float = 0.0
+    """How long saving took."""
+
+    @property
+    def size(self) -> int:
+        """Bytes kept."""
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class StateRestore:
+    """What restoring a `SessionState` (or rebuilding it) brought back."""
+
+    restored: tuple[str, ...] = ()
+    """The names now defined again."""
+    failed: tuple[tuple[str, str], ...] = ()
+    """Names that could not be brought back, with the reason."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """Names that were never kept (skipped when the state was saved), with the reason."""
+    seconds: float = 0.0
+    """How long it took."""
+    replayed: tuple[str, ...] = ()
+    """When the state was rebuilt by running the kept actions' code again: one line per action."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything that was kept came back."""
+        return not self.failed
+
+
 class Executor(Protocol):
     """Runs code actions in one persistent sandbox session inside the project."""
 
