@@ -107,6 +107,10 @@ class ChangeTracker:
             self._noted_entries.add(entry.id)
         self._note(note, entry)
 
+    def session_note(self, text: str) -> None:
+        """Something the model should know about the Python session (restored, rebuilt, reset)."""
+        self._note(text)
+
     # --- from the history -------------------------------------------------------------------------
 
     def take(self, history: History | None, transcript_id: str | None) -> list[str]:

@@ -70,6 +70,11 @@ class DeferredExecutor:
         if callable(switch):
             switch(mode)
 
+    async def wait_ready(self) -> bool:
+        """Wait until the sandbox is up (or failed); whether it is up."""
+        await self._ready.wait()
+        return self._inner is not None
+
     def keeps_state(self) -> bool:
         """Whether the sandbox can save and restore its variables (the real one can; fakes may not)."""
         return callable(getattr(self._inner, "save_state", None))
@@ -92,6 +97,18 @@ class DeferredExecutor:
     async def reset_session(self) -> None:
         """Start a fresh session (no variables)."""
         await (await self._stateful("reset_session"))()
+
+    @property
+    def mount_mode(self) -> str:
+        """How later sandbox runs see the project (as asked for, before the sandbox is up)."""
+        return str(getattr(self._inner, "mount_mode", None) or self._mount_mode or "live")
+
+    def show_snapshot(self, history: Any, point: int) -> None:
+        """Serve a history state read-only to later runs (see `SandboxExecutor.show_snapshot`)."""
+        show = getattr(self._inner, "show_snapshot", None)
+        if not callable(show):
+            raise RuntimeError("the sandbox cannot show a history snapshot")
+        show(history, point)
 
     def interrupt(self) -> None:
         """Soft on the first call, hard on the second (the executor's own policy)."""

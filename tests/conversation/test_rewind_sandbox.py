@@ -1,0 +1,175 @@
+"""Interpreter state that follows the history, and rewind, through the conversation service —
+the real sandbox, the real history store (real git), a scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codeact_tui.config import HistorySettings, SandboxSettings, Settings
+from codeact_tui.conversation import Conversation, Services
+from codeact_tui.conversation.rewind import RewindError
+from codeact_tui.core import events as ev
+from codeact_tui.core.transcript import read_records
+from codeact_tui.history import HistoryStore
+from codeact_tui.history.states import StateArchive
+from codeact_tui.llm.scripted import ScriptedModel
+
+pytestmark = pytest.mark.sandbox
+
+TURN1 = "<execute>\nx = 41\nopen('a.txt', 'w').write('one')\n</execute>"
+TURN2 = "<execute>\nx = 100\ny = [1, 2]\nh = open('a.txt')\nopen('a.txt', 'w').write('two')\nopen('b.txt', 'w').write('b')\n</execute>"
+DONE = "<solution>done</solution>"
+ASK_X = "<execute>\nprint('x is', x + 1, 'y' in globals())\n</execute>"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "a.txt").write_text("zero")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def services(*models: ScriptedModel) -> Services:
+    queue = list(models)
+    return Services(
+        make_model=lambda settings: queue.pop(0),
+        open_history=lambda project, settings: HistoryStore.open(project, HistorySettings(lock_timeout_s=2.0)),
+        sandbox_is_warm=lambda: True,
+        repo_map=lambda project, settings, budget: None,
+    )
+
+
+SETTINGS = Settings()
+
+
+async def started(conversation: Conversation) -> Conversation:
+    await asyncio.to_thread(conversation.open_history)
+    await conversation.start_sandbox()
+    return conversation
+
+
+async def drain(events) -> list[ev.TurnEvent]:  # type: ignore[no-untyped-def]
+    return [event async for event in events]
+
+
+def outputs(events: list[ev.TurnEvent]) -> str:
+    return "".join(e.result.stdout for e in events if isinstance(e, ev.ExecutionFinished))
+
+
+async def two_turns(project: Path, *later: str) -> tuple[Conversation, ScriptedModel]:
+    model = ScriptedModel([TURN1, DONE, TURN2, DONE, *later])
+    conversation = await started(Conversation(project, SETTINGS, services(model)))
+    await drain(conversation.turn("first: set x"))
+    await drain(conversation.turn("second: change x"))
+    return conversation, model
+
+
+def test_state_is_kept_per_action_and_rewind_restores_files_conversation_and_variables(project: Path) -> None:
+    async def go() -> None:
+        conversation, model = await two_turns(project, ASK_X, DONE)
+        old_id = conversation.transcript.id  # type: ignore[union-attr]
+        states = [r for r in read_records(conversation.transcript.path) if r["type"] == "state"]  # type: ignore[union-attr]
+        assert [dict(s["kept"]).get("x") for s in states] == ["int", "int"]
+        assert "h" in dict(states[1]["skipped"]) and "open file" in dict(states[1]["skipped"])["h"]
+        assert (project / "b.txt").exists()
+
+        outcome = await conversation.rewind(2)
+        assert outcome.ok, outcome.message
+        # Files: as before turn 2, as one undoable restore entry.
+        assert (project / "a.txt").read_text() == "one" and not (project / "b.txt").exists()
+        assert outcome.files is not None and outcome.files.entry is not None and outcome.files.entry.kind == "restore"
+        # Conversation: a new branch with turn 1 only; the old transcript is as it was.
+        assert conversation.transcript is not None and conversation.transcript.id == outcome.branch_id != old_id
+        assert [t.request for t in conversation.user_turns()] == ["first: set x"]
+        assert len([r for r in read_records(conversation.conversations_dir / f"{old_id}.jsonl") if r.get("kind") == "user"]) == 2
+        # Variables: x from turn 1, nothing from turn 2.
+        assert outcome.state is not None and "x" in outcome.state.restored and "y" not in outcome.state.restored
+        events = await drain(conversation.turn("what is x?"))
+        assert "x is 42 False" in outputs(events)
+        told = model.requests[-2][-1].content
+        assert "The Python session was restored to before turn 2" in told and "Defined again: x" in told
+
+        # The rewind is undoable.
+        undone = await conversation.undo(outcome.files.entry.id)
+        assert undone.ok, undone.message
+        assert (project / "a.txt").read_text() == "two" and (project / "b.txt").read_text() == "b"
+        await conversation.close()
+
+    asyncio.run(go())
+
+
+def test_resume_restores_the_variables_of_the_conversation_end(project: Path) -> None:
+    async def go() -> None:
+        conversation, _ = await two_turns(project)
+        await conversation.close()
+        model = ScriptedModel([ASK_X, DONE])
+        again = Conversation(project, SETTINGS, services(model), resume="latest")
+        again.load_resume()
+        await started(again)
+        events = await drain(again.turn("continue: what is x?"))
+        assert "x is 101 True" in outputs(events)
+        told = model.requests[0][-1].content
+        assert "to where the resumed conversation ended" in told and "Not restored" in told and "h: cannot be pickled" in told
+        await again.close()
+
+    asyncio.run(go())
+
+
+def test_a_pruned_state_is_rebuilt_by_replay_over_snapshots_never_touching_the_project(project: Path) -> None:
+    async def go() -> None:
+        conversation, _ = await two_turns(project)
+        store = conversation.history
+        assert isinstance(store, HistoryStore)
+        archive = StateArchive(store.git)
+        for ref in archive.refs():
+            store.git.run("update-ref", "-d", ref)
+        entries_before = len(store.entries())
+        await conversation.close()
+
+        model = ScriptedModel([ASK_X, DONE])
+        again = Conversation(project, SETTINGS, services(model), resume="latest")
+        again.load_resume()
+        await started(again)
+        restored = await again.restore_session()
+        assert restored is not None and len(restored.replayed) == 2
+        assert restored.replayed[0].endswith("over the files before the first history entry")
+        assert "error (" in restored.replayed[0]  # its write was refused: the variable came first
+        assert restored.replayed[1].endswith("over the files after history entry #1")
+        assert "x" in restored.restored and "y" in restored.restored
+        # The replay wrote nothing: the project and its history are as they were.
+        assert (project / "a.txt").read_text() == "two"
+        assert len(again.history.entries()) == entries_before  # type: ignore[union-attr]
+        events = await drain(again.turn("what is x?"))
+        assert "x is 101 True" in outputs(events)
+        assert "rebuilt by running 2 earlier action(s) again" in model.requests[0][-1].content
+        await again.close()
+
+    asyncio.run(go())
+
+
+def test_rewind_refuses_over_unrecorded_changes_and_bad_turns(project: Path) -> None:
+    async def go() -> None:
+        conversation, _ = await two_turns(project)
+        with pytest.raises(RewindError, match="there is no turn 5 .* 2 user turn"):
+            await conversation.rewind(5)
+        (project / "a.txt").write_text("my own edit")  # not in the history yet
+        outcome = await conversation.rewind(1)
+        assert not outcome.ok and outcome.unrecorded == ("a.txt",)
+        assert "would overwrite changes not in the history: a.txt" in outcome.message
+        assert (project / "a.txt").read_text() == "my own edit" and (project / "b.txt").exists()
+        # Forced: the edit is recorded first, so it can be brought back.
+        outcome = await conversation.rewind(1, force=True)
+        assert outcome.ok, outcome.message
+        assert (project / "a.txt").read_text() == "zero" and not (project / "b.txt").exists()
+        assert outcome.state is None  # before turn 1 no action ran: the session starts empty
+        await conversation.undo(outcome.files.entry.id)  # type: ignore[union-attr]
+        assert (project / "a.txt").read_text() == "my own edit"
+        await conversation.close()
+
+    asyncio.run(go())
