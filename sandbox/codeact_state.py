@@ -29,6 +29,14 @@ _baseline: dict[str, object] = {}
 """`__main__`'s names after start-up and their values (helpers, tools, ...)."""
 
 
+def _report(line: str) -> None:
+    """The one-line report for the host, on the runtime's own stdout: not through the live-output
+    tee (whose batching would carry it into the next action's live output)."""
+    out = sys.__stdout__ or sys.stdout
+    out.write(MARK + line + "\n")
+    out.flush()
+
+
 def mark_baseline() -> None:
     """Remember what start-up put into `__main__`: those names are not the user's state."""
     import __main__
@@ -114,7 +122,7 @@ def save(path: str, limit: int) -> None:
     line = json.dumps(header, ensure_ascii=True)
     with open(path, "wb") as out:
         out.write(MAGIC + line.encode("ascii") + b"\n" + payload)
-    print(MARK + line)
+    _report(line)
 
 
 def _dump(kept: dict[str, object], skipped: dict[str, str], limit: int, cloudpickle) -> tuple[bytes, dict[str, int]]:
@@ -190,7 +198,7 @@ def restore(path: str, clear: bool = True) -> None:
         data = source.read()
     if not data.startswith(MAGIC):
         report["failed"] = {"*": "not a saved interpreter state"}
-        print(MARK + json.dumps(report))
+        _report(json.dumps(report))
         return
     line_end = data.index(b"\n", len(MAGIC))
     header = json.loads(data[len(MAGIC):line_end])
@@ -203,13 +211,13 @@ def restore(path: str, clear: bool = True) -> None:
             raise
         report["failed"] = {name: f"could not be loaded ({_reason(error)})" for name in header.get("names", {})}
         report["seconds"] = round(time.monotonic() - started, 4)
-        print(MARK + json.dumps(report))
+        _report(json.dumps(report))
         return
     for name, value in values.items():
         namespace[name] = _rebind(value, namespace)
         report["restored"].append(name)  # type: ignore[union-attr]
     report["seconds"] = round(time.monotonic() - started, 4)
-    print(MARK + json.dumps(report))
+    _report(json.dumps(report))
 
 
 def _clear(namespace: dict) -> None:

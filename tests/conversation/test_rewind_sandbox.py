@@ -173,3 +173,42 @@ def test_rewind_refuses_over_unrecorded_changes_and_bad_turns(project: Path) -> 
         await conversation.close()
 
     asyncio.run(go())
+
+
+def test_cli_rewind_list_refusals_and_run_continue(project: Path) -> None:
+    import os
+    import sys
+
+    from fakes.openai_server import FakeOpenAI
+
+    def cli(*args: str, host: str = "") -> subprocess.CompletedProcess[str]:
+        model = ["--backend", "openai", "--host", host + "/v1", "--model", "local.gguf"] if host else []
+        return subprocess.run(
+            [sys.executable, "-m", "codeact_tui", *args[:1], *model, *args[1:]],
+            cwd=project, capture_output=True, text=True, timeout=180,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},  # this checkout's package
+        )
+
+    with FakeOpenAI(replies=[TURN1, DONE, TURN2, DONE, ASK_X, DONE]) as server:
+        assert cli("run", "first: set x", host=server.url).returncode == 0
+        assert cli("run", "--continue", "second: change x", host=server.url).returncode == 0
+        listed = cli("rewind", "--list")
+        assert listed.returncode == 0 and "   1  first: set x" in listed.stdout and "   2  second: change x" in listed.stdout
+
+        missing = cli("rewind", "7")
+        assert missing.returncode == 2 and "there is no turn 7" in missing.stderr
+
+        (project / "b.txt").write_text("edited by hand")
+        refused = cli("rewind", "2")
+        assert refused.returncode == 1 and "would overwrite changes not in the history" in refused.stderr and "b.txt" in refused.stderr
+        assert (project / "b.txt").read_text() == "edited by hand"
+        (project / "b.txt").write_text("b")  # back as the history has it
+
+        done = cli("rewind", "2")
+        assert done.returncode == 0, done.stderr
+        assert "rewound to before turn 2" in done.stdout and "variables kept: x" in done.stdout
+        assert (project / "a.txt").read_text() == "one" and not (project / "b.txt").exists()
+
+        resumed = cli("run", "--continue", "what is x?", host=server.url)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "x is 42 False" in resumed.stdout, resumed.stdout + resumed.stderr
