@@ -84,14 +84,27 @@ def state_plan(records: list[dict[str, Any]], archive: Any) -> str:
     return text
 
 
-async def rewind_conversation(conversation: Conversation, number: int, *, force: bool = False) -> RewindOutcome:
-    """Do the files and make the branch (the service then switches to it and restores state)."""
-    from ..history.errors import HistoryError
-    from ..history.rewind import check_restore
-    from ..history.states import archive_of
+@dataclass(frozen=True)
+class RewindPlan:
+    """What a rewind would do, worked out before anything is written (for a confirmation)."""
 
+    turn: UserTurn
+    turns_dropped: int
+    """User turns the new branch leaves out (this one and every later one)."""
+    point: int | None
+    """The history point the files go back to (None: the files stay as they are)."""
+    files: tuple[str, ...]
+    """Paths the rewind would write or remove."""
+    unrecorded: tuple[str, ...]
+    """Of those, paths changed since the last snapshot (the rewind refuses over them)."""
+    state_plan: str
+    """What the Python session will hold, in words."""
+
+
+async def _locate(conversation: Conversation, number: int) -> tuple[list[dict[str, Any]], list[UserTurn], UserTurn]:
     transcript = conversation.transcript
-    assert transcript is not None
+    if transcript is None:
+        raise RewindError("there is no conversation to rewind")
     records = await asyncio.to_thread(transcript.records)
     turns = user_turns(records)
     if not turns:
@@ -101,42 +114,68 @@ async def rewind_conversation(conversation: Conversation, number: int, *, force:
             f"there is no turn {number} in conversation {transcript.id}: it has {len(turns)} user turn(s), "
             f"1 to {len(turns)} (`codeact-tui rewind --list` shows them)"
         )
-    turn = turns[number - 1]
+    return records, turns, turns[number - 1]
+
+
+async def plan_rewind(conversation: Conversation, number: int) -> RewindPlan:
+    """What rewinding to before turn `number` would change (nothing is written).
+
+    Raises:
+        RewindError: no such turn, or no history where files would have to change.
+        HistoryError: the history is busy, or the snapshot is no longer stored.
+    """
+    from ..history.rewind import check_restore
+    from ..history.states import archive_of
+
+    records, turns, turn = await _locate(conversation, number)
     kept, later = records[: turn.index], records[turn.index:]
-    outcome = RewindOutcome(False, "", turn=turn, from_id=transcript.id)
     history = conversation.history
     point = _point_of(turn, later)
     if point is not None and history is not None and not await asyncio.to_thread(history.entries):
         point = None  # nothing was ever recorded: the files are as they were
+    files: tuple[str, ...] = ()
+    unrecorded: tuple[str, ...] = ()
     if point is not None:
         if history is None:
             raise RewindError(f"the project's history is not available ({conversation.history_error or 'not opened'}): the files cannot be rewound")
-        try:
-            if hasattr(history, "git"):
-                check = await asyncio.to_thread(check_restore, history, point)  # type: ignore[arg-type]
-                if check.unrecorded and not force:
-                    shown = ", ".join(check.unrecorded[:10]) + (f" and {len(check.unrecorded) - 10} more" if len(check.unrecorded) > 10 else "")
-                    outcome.unrecorded = check.unrecorded
-                    outcome.message = (
-                        f"refused to rewind to before turn {number}: it would overwrite changes not in the history: {shown}. "
-                        "Nothing was changed. Keep a copy of them, or rewind anyway with --force (they are recorded "
-                        "in the history first, so `codeact-tui undo` brings them back)."
-                    )
-                    return outcome
-                changes_needed = bool(check.changes)
-            else:
-                changes_needed = True
-            if changes_needed:
-                change = await conversation.restore(point)
-                if not change.ok:
-                    outcome.files = change
-                    outcome.conflicts = tuple(change.conflicts)
-                    outcome.message = f"refused to rewind the files: {change.message}"
-                    return outcome
-                outcome.files = change
-        except HistoryError as exc:
-            outcome.message = f"refused to rewind to before turn {number}: {exc}. Nothing was changed."
+        if hasattr(history, "git"):
+            check = await asyncio.to_thread(check_restore, history, point)  # type: ignore[arg-type]
+            files, unrecorded = check.changes, check.unrecorded
+    plan = state_plan(kept, archive_of(history) if history is not None else None)
+    return RewindPlan(turn, len(turns) - number + 1, point, files, unrecorded, plan)
+
+
+async def rewind_conversation(conversation: Conversation, number: int, *, force: bool = False) -> RewindOutcome:
+    """Do the files and make the branch (the service then switches to it and restores state)."""
+    from ..history.errors import HistoryError
+
+    transcript = conversation.transcript
+    assert transcript is not None
+    outcome = RewindOutcome(False, "", from_id=transcript.id)
+    try:
+        plan = await plan_rewind(conversation, number)
+        outcome.turn = plan.turn
+        if plan.unrecorded and not force:
+            shown = ", ".join(plan.unrecorded[:10]) + (f" and {len(plan.unrecorded) - 10} more" if len(plan.unrecorded) > 10 else "")
+            outcome.unrecorded = plan.unrecorded
+            outcome.message = (
+                f"refused to rewind to before turn {number}: it would overwrite changes not in the history: {shown}. "
+                "Nothing was changed. Keep a copy of them, or rewind anyway with --force (they are recorded "
+                "in the history first, so `codeact-tui undo` brings them back)."
+            )
             return outcome
+        if plan.point is not None and (plan.files or not hasattr(conversation.history, "git")):
+            change = await conversation.restore(plan.point)
+            outcome.files = change
+            if not change.ok:
+                outcome.conflicts = tuple(change.conflicts)
+                outcome.message = f"refused to rewind the files: {change.message}"
+                return outcome
+    except HistoryError as exc:
+        outcome.message = f"refused to rewind to before turn {number}: {exc}. Nothing was changed."
+        return outcome
+    records = await asyncio.to_thread(transcript.records)
+    kept = records[: plan.turn.index]
     meta = next((r for r in records if r.get("type") == "meta"), {})
     branch = Transcript.create(conversation.conversations_dir, project=str(meta.get("project", "")), model=str(meta.get("model", "")))
     try:
@@ -147,14 +186,15 @@ async def rewind_conversation(conversation: Conversation, number: int, *, force:
     finally:
         branch.close()
     outcome.branch_id = branch.id
-    outcome.state_plan = state_plan(kept, archive_of(history) if history is not None else None)
+    outcome.state_plan = plan.state_plan
     files = (
         f"the files were restored ({outcome.files.message})" if outcome.files is not None and outcome.files.entry is not None
         else "the files were already as they were then"
     )
+    request = plan.turn.request.strip()
     outcome.ok = True
     outcome.message = (
-        f"rewound to before turn {number} ({turn.request.strip().splitlines()[0][:60] if turn.request.strip() else 'empty request'}): "
+        f"rewound to before turn {number} ({request.splitlines()[0][:60] if request else 'empty request'}): "
         f"{files}; the conversation continues as {branch.id} (the old one, {transcript.id}, stays resumable)"
     )
     return outcome

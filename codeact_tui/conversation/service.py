@@ -39,7 +39,7 @@ from .deferred import DeferredExecutor
 from .interpreter import StateKeeper, UserTurn, describe, user_turns
 from .manual import MANUAL_STEP, manual_turn
 from .profiles import profile_for
-from .rewind import RewindOutcome, rewind_conversation
+from .rewind import RewindError, RewindOutcome, RewindPlan, plan_rewind, rewind_conversation
 from .services import ModelChoice, PullStep, Services
 
 
@@ -405,13 +405,20 @@ class Conversation:
         records = self.transcript.records() if self.transcript is not None else self.earlier_records
         return user_turns(records)
 
+    async def plan_rewind(self, turn: int) -> RewindPlan:
+        """What `rewind(turn)` would change — files, turns dropped, variables — writing nothing
+        (raises RewindError, or HistoryError when the history is busy or pruned)."""
+        if self.transcript is None:
+            raise RewindError("there is no conversation to rewind")
+        return await plan_rewind(self, turn)
+
     async def rewind(self, turn: int, *, force: bool = False) -> RewindOutcome:
         """Return to before user turn `turn`: the files (one undoable `restore` entry), the
         conversation (a new branch; the old one stays resumable) and the Python session's
         variables. Refuses, writing nothing, when unrecorded changes would be overwritten
         (unless `force`: they are then recorded first, so undo brings them back)."""
         if self.transcript is None:
-            raise SetupError("there is no conversation to rewind")
+            raise RewindError("there is no conversation to rewind")
         outcome = await rewind_conversation(self, turn, force=force)
         if outcome.ok and outcome.branch_id is not None:
             self._drop_conversation()
