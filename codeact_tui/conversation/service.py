@@ -94,6 +94,9 @@ class Conversation:
         """Records whose end state the session should have, and how to say where that is."""
         self.last_restore: StateRestore | None = None
         """What the last resume or rewind brought back into the Python session."""
+        self.last_restore_where = ""
+        """Where that was ("to before turn 3", ...)."""
+        self._restoring = asyncio.Lock()
 
     # --- what it is -------------------------------------------------------------------------------
 
@@ -375,20 +378,27 @@ class Conversation:
     async def restore_session(self) -> StateRestore | None:
         """Bring the Python session to the state the conversation expects (after a resume or
         a rewind); the model hears exactly what came back. Nothing to do otherwise."""
-        pending, self._state_pending = self._state_pending, None
-        if pending is None or not await self.executor.wait_ready():
-            return None
-        records, where = pending
-        if not self._states.enabled:
-            return None
-        try:
-            restored = await self._states.restore(self.history, records)
-        except Exception as exc:  # noqa: BLE001 - the conversation goes on with what the session has
-            self._changes.session_note(f"The Python session could not be restored {where} ({exc}); earlier variables may be missing.")
-            return None
-        self.last_restore = restored
-        self._changes.session_note(describe(restored, where))
-        return restored
+        async with self._restoring:  # a turn waits for a restore under way (the app starts one)
+            pending, self._state_pending = self._state_pending, None
+            if pending is None or not await self.executor.wait_ready():
+                return None
+            records, where = pending
+            if not self._states.enabled:
+                return None
+            try:
+                restored = await self._states.restore(self.history, records)
+            except Exception as exc:  # noqa: BLE001 - the conversation goes on with what the session has
+                self._changes.session_note(f"The Python session could not be restored {where} ({exc}); earlier variables may be missing.")
+                return None
+            self.last_restore = restored
+            self.last_restore_where = where
+            self._changes.session_note(describe(restored, where))
+            return restored
+
+    @property
+    def restore_pending(self) -> bool:
+        """Whether the Python session still has to be brought to the conversation's state."""
+        return self._state_pending is not None
 
     async def _checkpoint(self) -> None:
         """Record the history point a user turn starts from (what `rewind` returns to)."""
