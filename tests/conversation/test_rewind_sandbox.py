@@ -212,3 +212,34 @@ def test_cli_rewind_list_refusals_and_run_continue(project: Path) -> None:
         resumed = cli("run", "--continue", "what is x?", host=server.url)
         assert resumed.returncode == 0, resumed.stderr
         assert "x is 42 False" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+def test_rewind_refuses_while_another_process_writes_and_over_a_pruned_snapshot(project: Path) -> None:
+    async def go() -> None:
+        conversation, _ = await two_turns(project)
+        other = HistoryStore.open(project, HistorySettings(lock_timeout_s=2.0))  # as another codeact-tui would
+        ticket = await asyncio.to_thread(other.begin_action, "manual", "another writer")
+        try:
+            outcome = await conversation.rewind(2)
+        finally:
+            await asyncio.to_thread(other.finish_action, ticket)
+            other.close()
+        assert not outcome.ok and "another codeact-tui process is changing" in outcome.message and "Nothing was changed" in outcome.message
+        assert (project / "b.txt").exists() and outcome.branch_id is None
+
+        store = conversation.history
+        assert isinstance(store, HistoryStore)
+        for ref in ("refs/codeact/entries/1/before", "refs/codeact/entries/1/after", "refs/codeact/entries/2/before"):
+            store.git.run("update-ref", "-d", ref)
+        store.git.run("reflog", "expire", "--expire=now", "--all")
+        store.git.run("gc", "--prune=now", "--quiet")
+        store._snapshots.clear()  # noqa: SLF001 - forget what this process read before the prune
+        outcome = await conversation.rewind(2)
+        assert not outcome.ok and "no longer stored (pruned)" in outcome.message and "Nothing was changed" in outcome.message
+        assert (project / "b.txt").exists() and outcome.branch_id is None
+        # The session is usable after both refusals, and the conversation is the same one.
+        events = await drain(conversation.manual("print(x)"))
+        assert outputs(events) == "100\n"
+        await conversation.close()
+
+    asyncio.run(go())

@@ -91,3 +91,42 @@ def test_a_state_that_cannot_load_is_reported_not_raised(tmp_path: Path) -> None
             assert out.stdout == "2\n"  # the session is usable after
 
     asyncio.run(go())
+
+
+def test_huge_frames_modules_and_hostile_objects_are_named_and_the_session_goes_on(tmp_path: Path) -> None:
+    code = """
+import sys, types
+import numpy as np, pandas as pd
+df = pd.DataFrame({"a": np.zeros(9_000_000), "b": np.ones(9_000_000)})  # ~137 MiB
+small = df.head(3)
+made = types.ModuleType("made_here")  # a module no import can bring back
+made.value = 3
+class Hostile:
+    def __reduce__(self):
+        raise RuntimeError("no pickling for me")
+hostile = Hostile()
+deep = []
+node = deep
+for _ in range(100_000):
+    node.append([])
+    node = node[0]
+lam = lambda v: v + 1
+"""
+
+    async def go() -> None:
+        async with SandboxExecutor(tmp_path, SandboxSettings(state_limit_mib=64)) as executor:
+            ran = await executor.run(code)
+            assert ran.status == "ok", ran.stderr
+            state = await executor.save_state()
+            kept, skipped = dict(state.kept), dict(state.skipped)
+            assert "too large (about 137.3 MiB" in skipped["df"]
+            assert "no pickling for me" in skipped["hostile"]
+            assert "deep" in skipped and "recursion" in skipped["deep"]
+            assert {"small", "lam", "np", "pd"} <= set(kept)
+            assert state.size < 1 << 20
+            restored = await executor.restore_state(state, fresh=True)
+            assert restored.ok, restored.failed
+            out = await executor.run("print(small.shape, lam(1), made.value, 'df' in globals())")
+            assert out.stdout.strip() == "(3, 2) 2 3 False", out.stderr
+
+    asyncio.run(go())
