@@ -116,9 +116,20 @@ class StateKeeper:
         transcript.append(record)
         return record
 
-    async def restore(self, history: History | None, records: list[dict[str, Any]]) -> StateRestore | None:
+    async def restore(self, history: History | None, records: list[dict[str, Any]], transcript: Transcript | None = None) -> StateRestore | None:
         """Bring the state at the end of `records` into a fresh session (see the module
-        docstring); None when no action ran there (the session just starts empty)."""
+        docstring); None when no action ran there (the session just starts empty). A state
+        rebuilt by replaying is kept for the last action (into `transcript`), so the next
+        resume loads it instead of replaying again."""
+        restored = await self._restore(history, records)
+        if restored is not None and restored.replayed and transcript is not None:
+            actions = [r for r in records if r.get("type") == "action"]
+            last = actions[-1]
+            entry = last.get("history_entry")
+            await self.keep(history, transcript, str(last.get("turn_id")), int(last.get("step") or 0), entry if isinstance(entry, int) else None)
+        return restored
+
+    async def _restore(self, history: History | None, records: list[dict[str, Any]]) -> StateRestore | None:
         actions = [r for r in records if r.get("type") == "action" and isinstance(r.get("code"), str)]
         reset_at = max((i for i, r in enumerate(actions) if r.get("state_reset")), default=-1)
         actions = actions[reset_at + 1:]  # a hard stop emptied the session: nothing before it counts

@@ -386,7 +386,7 @@ class Conversation:
             if not self._states.enabled:
                 return None
             try:
-                restored = await self._states.restore(self.history, records)
+                restored = await self._states.restore(self.history, records, self.transcript)
             except Exception as exc:  # noqa: BLE001 - the conversation goes on with what the session has
                 self._changes.session_note(f"The Python session could not be restored {where} ({exc}); earlier variables may be missing.")
                 return None

@@ -142,6 +142,8 @@ def test_a_pruned_state_is_rebuilt_by_replay_over_snapshots_never_touching_the_p
         assert "error (" in restored.replayed[0]  # its write was refused: the variable came first
         assert restored.replayed[1].endswith("over the files after history entry #1")
         assert "x" in restored.restored and "y" in restored.restored
+        kept = again.transcript.records()[-1]  # type: ignore[union-attr]
+        assert kept["type"] == "state" and kept["ref"] and dict(kept["kept"])["x"] == "int"  # the next resume loads it
         # The replay wrote nothing: the project and its history are as they were.
         assert (project / "a.txt").read_text() == "two"
         assert len(again.history.entries()) == entries_before  # type: ignore[union-attr]
