@@ -92,3 +92,30 @@ async def test_rewind_from_the_app_restores_files_conversation_and_variables(app
             await pilot.press("escape")
             await settle(pilot, app)
             assert app.screen is main
+
+
+async def test_the_apps_resume_brings_the_variables_back_and_says_so(app_factory: AppFactory, project: Path) -> None:
+    from codeact_tui.conversation import Services
+    from codeact_tui.ui.app import make_app
+
+    with FakeOllama(replies=[TURN1, DONE, TURN2, DONE]) as server:
+        app = app_factory(settings_for(server.url), sandbox=True)
+        async with app.run_test(size=(110, 34)) as pilot:
+            await settle(pilot, app)
+            await type_text(pilot, "one")
+            await settle(pilot, app)
+            await type_text(pilot, "!h = open('a.txt')")
+            await settle(pilot, app)
+
+        resumed = make_app(project, settings_for(server.url), services=Services(), resume="latest")
+        async with resumed.run_test(size=(110, 34)) as pilot:
+            await settle(pilot, resumed)
+            main = resumed.screen
+            assert isinstance(main, MainScreen)
+            notices = " ".join(str(n.render()) for n in main.query(Notice))
+            assert "restored to where the resumed conversation ended" in notices
+            assert "Defined again: x" in notices and "h: cannot be pickled" in notices
+            await type_text(pilot, "!print(x)")
+            await settle(pilot, resumed)
+            manual = [c for c in main.query(ActionCard) if c.manual][-1]
+            assert manual.output_text().strip() == "41"

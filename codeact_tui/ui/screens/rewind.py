@@ -77,7 +77,10 @@ def plan_text(plan: RewindPlan) -> str:
     else:
         lines.append("Files: none change (they are as they were then).")
     if plan.unrecorded:
-        lines.append(f"Refused unless forced: you changed {', '.join(plan.unrecorded[:FILES_SHOWN])} since the last snapshot.")
+        lines.append(
+            f"You changed {', '.join(plan.unrecorded[:FILES_SHOWN])} since the last snapshot: your changes are recorded "
+            "in the history first, so undo brings them back."
+        )
     lines.append(f"Conversation: a new branch without the last {plan.turns_dropped} turn(s); the current one stays resumable.")
     lines.append(f"Python session: {plan.state_plan}.")
     lines.append("Undoable: the files' rewind is one history entry.")
