@@ -75,7 +75,7 @@ async def state_rows(root: Path) -> list[str]:
                 state = await executor.save_state()
                 save.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                ref = await asyncio.to_thread(archive.put, "bench", run, 0, state.data)
+                ref = await asyncio.to_thread(archive.put, "bench", 0, state.data)
                 put.append(time.perf_counter() - started)
                 sizes.append(state.size)
                 skipped = ", ".join(name for name, _ in state.skipped)

@@ -83,7 +83,6 @@ class StateKeeper:
     def __init__(self, executor: Any, limit_mib: int) -> None:
         self.executor = executor
         self.limit_mib = limit_mib
-        self._kept = 0
 
     @property
     def enabled(self) -> bool:
@@ -101,8 +100,7 @@ class StateKeeper:
         try:
             state = await self.executor.save_state()
             point = entry_id if entry_id is not None else await asyncio.to_thread(_newest_point, history)
-            self._kept += 1
-            ref = await asyncio.to_thread(archive.put, transcript.id, self._kept, point, state.data)
+            ref = await asyncio.to_thread(archive.put, transcript.id, point, state.data)
             record.update(
                 ref=ref,
                 point=point,

@@ -4,7 +4,7 @@ After each sandbox run the conversation saves the session's variables (opaque by
 `executor/session_state.py`) here, in the project's shadow repository — never in the project.
 The ref names the history point the state belongs to (the newest entry when the action ended):
 
-    refs/codeact/states/<point>/<conversation id>/<n>
+    refs/codeact/states/<point>/<conversation id>/<blob id>
 
 so pruning history entries drops their states too (`forget_points`) and git frees the blobs.
 """
@@ -40,10 +40,12 @@ class StateArchive:
     def __init__(self, git: _Git) -> None:
         self.git = git
 
-    def put(self, conversation: str, number: int, point: int, data: bytes) -> str:
-        """Store one state; returns its ref (what a transcript `state` record keeps)."""
+    def put(self, conversation: str, point: int, data: bytes) -> str:
+        """Store one state; returns its ref (what a transcript `state` record keeps). The ref
+        ends in the blob's id, so no later state (another process continuing the same
+        conversation) can take its name."""
         sha = self.git.line("hash-object", "-w", "--stdin", input=data)
-        ref = f"{STATE_REFS}/{int(point)}/{_safe(conversation)}/{int(number)}"
+        ref = f"{STATE_REFS}/{int(point)}/{_safe(conversation)}/{sha}"
         self.git.run("update-ref", ref, sha)
         return ref
 

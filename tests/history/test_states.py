@@ -28,8 +28,8 @@ def test_states_are_blobs_beside_the_history_and_go_with_pruned_entries(store: H
     first = record(store, project, "a.txt", "1")
     second = record(store, project, "a.txt", "2")
     archive = StateArchive(store.git)
-    old = archive.put("20261201-000000-abc", 1, first, b"state one")
-    new = archive.put("20261201-000000-abc", 2, second, b"state two" * 1000)
+    old = archive.put("20261201-000000-abc", first, b"state one")
+    new = archive.put("20261201-000000-abc", second, b"state two" * 1000)
     assert archive.get(old) == b"state one" and archive.size(new) == 9000
     assert not any(project.rglob("*state*")) and sorted(p.name for p in project.iterdir()) == ["a.txt"]  # never in the project
 
