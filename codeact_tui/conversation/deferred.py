@@ -94,6 +94,10 @@ class DeferredExecutor:
         """Bring saved variables back (see `SandboxExecutor.restore_state`)."""
         return await (await self._stateful("restore_state"))(state, fresh=fresh)  # type: ignore[no-any-return]
 
+    async def clear_state(self) -> None:
+        """Remove the variables actions made (the session stays)."""
+        await (await self._stateful("clear_state"))()
+
     async def reset_session(self) -> None:
         """Start a fresh session (no variables)."""
         await (await self._stateful("reset_session"))()

@@ -131,9 +131,8 @@ class StateKeeper:
         actions = [r for r in records if r.get("type") == "action" and isinstance(r.get("code"), str)]
         reset_at = max((i for i, r in enumerate(actions) if r.get("state_reset")), default=-1)
         actions = actions[reset_at + 1:]  # a hard stop emptied the session: nothing before it counts
-        if not actions or not callable(getattr(self.executor, "restore_state", None)):
-            if actions or reset_at >= 0:
-                await self.executor.reset_session()
+        if not actions:
+            await self.executor.clear_state()  # another conversation's variables must not linger
             return None
         states = {(r.get("turn_id"), r.get("step")): r for r in records if r.get("type") == "state" and r.get("ref")}
         archive = _archive(history)

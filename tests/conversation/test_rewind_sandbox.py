@@ -245,3 +245,21 @@ def test_rewind_refuses_while_another_process_writes_and_over_a_pruned_snapshot(
         await conversation.close()
 
     asyncio.run(go())
+
+
+def test_resuming_another_conversation_brings_its_variables_not_these(project: Path) -> None:
+    async def go() -> None:
+        talk = await started(Conversation(project, SETTINGS, services(ScriptedModel([DONE]))))
+        await drain(talk.turn("just talk"))
+        talk_id = talk.transcript.id  # type: ignore[union-attr]
+        await talk.close()
+
+        conversation, _ = await two_turns(project)
+        conversation.resume(talk_id)
+        restored = await conversation.restore_session()
+        assert restored is None and "started fresh" in conversation._changes.pending[-1]  # noqa: SLF001
+        events = await drain(conversation.manual("print('x' in globals())"))
+        assert outputs(events) == "False\n"
+        await conversation.close()
+
+    asyncio.run(go())
