@@ -434,12 +434,39 @@ class Conversation:
             self._drop_conversation()
             self.resume_id = outcome.branch_id
             self.load_resume()
+            await self._brief_rewind(turn)
             where = f"to before turn {turn}"
             self._state_pending = (self.earlier_records, where)
             if self.executor.ready:
                 outcome.state = await self.restore_session()
                 outcome.state_where = where
         return outcome
+
+    async def _brief_rewind(self, turn: int) -> None:
+        """After a rewind the model hears only the net change since its last action (the user's
+        edits made before that turn), not the dropped turns' entries and their undoing."""
+        from .changes import diff_stat
+
+        known = [int(r["history_entry"]) for r in self.earlier_records if r.get("type") == "action" and isinstance(r.get("history_entry"), int)]
+        history = self.history
+        try:
+            entries = await asyncio.to_thread(history.entries) if history is not None else []
+        except Exception:  # noqa: BLE001 - the tracker then reads the history as usual
+            return
+        newest = entries[-1].id if entries else 0
+        self._changes = ChangeTracker()
+        self._changes.start_from(newest)
+        note = f"The conversation was rewound to before turn {turn}: what you did from that turn on is undone, files included."
+        between = getattr(history, "diff_between", None)
+        if known and callable(between) and max(known) != newest:
+            try:
+                stats = diff_stat(await asyncio.to_thread(between, max(known), newest))
+            except Exception:  # noqa: BLE001 - a pruned point: say no more than the rewind
+                stats = {}
+            if stats:
+                files = ", ".join(f"{path} (+{added} -{removed})" for path, (added, removed) in list(stats.items())[:8])
+                note += f" Since your last action the user changed: {files}."
+        self._changes.session_note(note)
 
     # --- history ----------------------------------------------------------------------------------
 

@@ -94,6 +94,8 @@ def test_state_is_kept_per_action_and_rewind_restores_files_conversation_and_var
         assert "x is 42 False" in outputs(events)
         told = model.requests[-2][-1].content
         assert "The Python session was restored to before turn 2" in told and "Defined again: x" in told
+        assert "The conversation was rewound to before turn 2" in told
+        assert "Another conversation" not in told and "restored the project" not in told  # only the net change
 
         # The rewind is undoable.
         undone = await conversation.undo(outcome.files.entry.id)
@@ -260,6 +262,23 @@ def test_resuming_another_conversation_brings_its_variables_not_these(project: P
         assert restored is None and "started fresh" in conversation._changes.pending[-1]  # noqa: SLF001
         events = await drain(conversation.manual("print('x' in globals())"))
         assert outputs(events) == "False\n"
+        await conversation.close()
+
+    asyncio.run(go())
+
+
+def test_after_a_rewind_the_model_hears_the_users_edits_made_before_that_turn(project: Path) -> None:
+    async def go() -> None:
+        model = ScriptedModel([TURN1, DONE, TURN2, DONE, DONE])
+        conversation = await started(Conversation(project, SETTINGS, services(model)))
+        await drain(conversation.turn("first"))
+        (project / "notes.txt").write_text("my note\n")  # recorded when turn 2 starts
+        await drain(conversation.turn("second"))
+        outcome = await conversation.rewind(2)
+        assert outcome.ok and (project / "notes.txt").read_text() == "my note\n"  # the user's edit stays
+        await drain(conversation.turn("again"))
+        told = model.requests[-1][-1].content
+        assert "Since your last action the user changed: notes.txt (+1 -0)." in told
         await conversation.close()
 
     asyncio.run(go())
