@@ -129,8 +129,9 @@ class StateKeeper:
 
     async def _restore(self, history: History | None, records: list[dict[str, Any]]) -> StateRestore | None:
         actions = [r for r in records if r.get("type") == "action" and isinstance(r.get("code"), str)]
-        reset_at = max((i for i, r in enumerate(actions) if r.get("state_reset")), default=-1)
-        actions = actions[reset_at + 1:]  # a hard stop emptied the session: nothing before it counts
+        # A hard stop emptied the session (unless the previous state came back): nothing before it counts.
+        reset_at = max((i for i, r in enumerate(actions) if r.get("state_reset") and not r.get("restored_names")), default=-1)
+        actions = actions[reset_at + 1:]
         if not actions:
             await self.executor.clear_state()  # another conversation's variables must not linger
             return None

