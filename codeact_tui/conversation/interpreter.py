@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.ports import History, SessionState, StateRestore
+from ..core.ports import ExecutionResult, History, SessionState, StateRestore
 from ..core.transcript import Transcript
 
 REPLAY_DEADLINE_S = 60.0
@@ -67,6 +67,12 @@ def _newest_point(history: History | None) -> int:
         return 0
     entries = history.entries()
     return entries[-1].id if entries else 0
+
+
+def _why(result: ExecutionResult) -> str:
+    """The error line of a replayed action that failed (our own notes under it left out)."""
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip() and not line.startswith("codeact-tui:")]
+    return (lines[-1] if lines else result.stopped_by or result.status)[:120]
 
 
 def _state_of(record: dict[str, Any], data: bytes) -> SessionState:
@@ -176,7 +182,7 @@ class StateKeeper:
                 result = await self.executor.run(action["code"], deadline_s=REPLAY_DEADLINE_S)
                 last_point = entry if isinstance(entry, int) else (point if isinstance(point, int) else last_point)
                 label = f"{action.get('turn_id')} step {action.get('step')}"
-                lines.append(f"{label}: {result.status}{'' if result.status == 'ok' else ' (' + ((result.stderr.strip().splitlines() or [result.stopped_by or ''])[-1])[:120] + ')'}, over {where}")
+                lines.append(f"{label}: {result.status}{'' if result.status == 'ok' else f' ({_why(result)})'}, over {where}")
         finally:
             self.executor.set_mount_mode(mode)
         return lines
