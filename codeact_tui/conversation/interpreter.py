@@ -14,6 +14,7 @@ model and the user.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -160,7 +161,7 @@ class StateKeeper:
                 break  # it exists but does not load: rebuild everything by replaying
             later = actions[position + 1:]
             if not later:
-                return restored
+                return dataclasses.replace(restored, seconds=time.monotonic() - started)  # the fresh session too
             replayed = await self._replay(history, later, records)
             return await self._summary(restored.restored, replayed, started, skipped=restored.skipped)
         replayed = await self._replay(history, actions, records, fresh=True)
