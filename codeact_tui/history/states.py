@@ -11,7 +11,8 @@ so pruning history entries drops their states too (`forget_points`) and git free
 
 from __future__ import annotations
 
-from typing import Protocol
+import hashlib
+from typing import Any, Protocol
 
 STATE_REFS = "refs/codeact/states"
 """Where every kept state's ref lives."""
@@ -26,7 +27,14 @@ class _Git(Protocol):
 
     def line(self, *args: str, input: bytes | None = None) -> str: ...
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> object: ...
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> Any: ...
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives `data` as a blob (an unchanged state is not written again)."""
+    digest = hashlib.sha1(f"blob {len(data)}\0".encode("ascii"), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def _safe(part: str) -> str:
@@ -44,7 +52,10 @@ class StateArchive:
         """Store one state; returns its ref (what a transcript `state` record keeps). The ref
         ends in the blob's id, so no later state (another process continuing the same
         conversation) can take its name."""
-        sha = self.git.line("hash-object", "-w", "--stdin", input=data)
+        sha = blob_id(data)
+        if self.git.run("cat-file", "-e", sha, check=False).returncode != 0:
+            # Fast compression: a state is written after every action and may be tens of MiB.
+            sha = self.git.line("-c", "core.loosecompression=1", "hash-object", "-w", "--stdin", input=data)
         ref = f"{STATE_REFS}/{int(point)}/{_safe(conversation)}/{sha}"
         self.git.run("update-ref", ref, sha)
         return ref

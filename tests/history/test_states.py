@@ -31,6 +31,8 @@ def test_states_are_blobs_beside_the_history_and_go_with_pruned_entries(store: H
     old = archive.put("20261201-000000-abc", first, b"state one")
     new = archive.put("20261201-000000-abc", second, b"state two" * 1000)
     assert archive.get(old) == b"state one" and archive.size(new) == 9000
+    assert new.endswith("/" + store.git.line("hash-object", "--stdin", input=b"state two" * 1000))  # git's own id
+    assert archive.put("20261201-000000-abc", second, b"state two" * 1000) == new  # unchanged: nothing new written
     assert not any(project.rglob("*state*")) and sorted(p.name for p in project.iterdir()) == ["a.txt"]  # never in the project
 
     log = store.store_dir / "entries.jsonl"
