@@ -117,12 +117,11 @@ def save(path: str, limit: int) -> None:
         "names": {name: {"type": _kind(kept[name]), **({"bytes": sizes[name]} if name in sizes else {})} for name in kept},
         "skipped": skipped,
         "bytes": len(payload),
-        "seconds": round(time.monotonic() - started, 4),
     }
-    line = json.dumps(header, ensure_ascii=True)
+    line = json.dumps(header, ensure_ascii=True)  # no time in it: an unchanged state saves the same bytes
     with open(path, "wb") as out:
         out.write(MAGIC + line.encode("ascii") + b"\n" + payload)
-    _report(line)
+    _report(json.dumps({**header, "seconds": round(time.monotonic() - started, 4)}, ensure_ascii=True))
 
 
 def _dump(kept: dict[str, object], skipped: dict[str, str], limit: int, cloudpickle) -> tuple[bytes, dict[str, int]]:

@@ -151,3 +151,16 @@ def test_a_hard_stop_brings_back_the_variables_kept_after_the_previous_action(tm
             assert any("variables and imports from earlier actions are gone" in w for w in stopped.warnings)
 
     asyncio.run(go())
+
+
+def test_an_unchanged_session_saves_the_same_bytes(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with SandboxExecutor(tmp_path) as executor:
+            await executor.run("import pandas as pd\ndf = pd.DataFrame({'a': range(1000)})\nnames = ['x', 'y']")
+            first = await executor.save_state()
+            second = await executor.save_state()
+            assert first.data == second.data  # so the history stores it once
+            await executor.run("names.append('z')")
+            assert (await executor.save_state()).data != first.data
+
+    asyncio.run(go())
