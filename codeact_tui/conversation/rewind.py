@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.ports import Conflict, HistoryChange, StateRestore
@@ -50,7 +50,6 @@ class RewindOutcome:
     state: StateRestore | None = None
     """What the running session got back, when it was restored at once."""
     state_where: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def _point_of(turn: UserTurn, later: list[dict[str, Any]]) -> int | None:
