@@ -210,3 +210,19 @@ def begin_action(live_cap: int) -> None:
             stream.reset()
     if sys.getprofile() is _pending_profiler:
         sys.setprofile(None)
+
+
+RESTORED_MARKER = "@@codeact-restored@@ "
+
+
+def end_action() -> None:
+    """After an action: put back the helpers it redefined, and tell the host which (one marker
+    line on the real stdout, past the live tee, so the user never sees it streamed)."""
+    import codeact_namespace
+
+    import __main__
+
+    back = codeact_namespace.restore(__main__.__dict__)
+    if back:
+        sys.__stdout__.write(RESTORED_MARKER + ",".join(back) + "\n")
+        sys.__stdout__.flush()

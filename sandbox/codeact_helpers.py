@@ -6,12 +6,14 @@ list) meant to be printed, and raises a clear error when it cannot do what was a
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fnmatch
 import os
 import re
+import textwrap
 
-__all__ = ["view_file", "replace_in_file", "write_file", "list_files", "search_files"]
+__all__ = ["view_file", "replace_in_file", "write_file", "write_definitions", "list_files", "search_files"]
 
 _SKIP_DIRS = {".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox"}
 _MAX_FILE_BYTES = 2 << 20
@@ -76,13 +78,43 @@ def _nearby(text: str, old: str, path: str) -> str:
     return f"{what}:\n{shown}\nCopy `old` exactly from these lines (without the numbers)."
 
 
+def _flexible_match(text: str, old: str) -> tuple[int, int] | None:
+    """The one run of whole lines that equals `old` line by line when leading and trailing
+    spaces are ignored, as (first line index, line count); None when there is none or several.
+    (Small models copy a snippet with its indentation off by a space, then repeat the miss.)"""
+    wanted = [line.strip() for line in old.strip("\n").splitlines()]
+    if not wanted or not any(wanted):
+        return None
+    lines = [line.strip() for line in text.splitlines()]
+    size = len(wanted)
+    found = [i for i in range(len(lines) - size + 1) if lines[i : i + size] == wanted]
+    return (found[0], size) if len(found) == 1 else None
+
+
+def _replace_lines(text: str, first: int, count: int, old: str, new: str) -> str:
+    """`text` with lines [first, first+count) replaced by `new`; when `old` dropped the
+    indentation the file has there, `new` gets it back on every line."""
+    lines = text.splitlines(keepends=True)
+    had = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    given = old.strip("\n").splitlines()[0]
+    given_indent = given[: len(given) - len(given.lstrip())]
+    body = new
+    if had and not given_indent:
+        body = "".join(had + line if line.strip() else line for line in new.splitlines(keepends=True))
+    ending = lines[first + count - 1][len(lines[first + count - 1].rstrip("\r\n")) :]
+    if body and ending and not body.endswith(("\n", "\r")):
+        body += ending
+    return "".join(lines[:first]) + body + "".join(lines[first + count :])
+
+
 def replace_in_file(path: str, old: str, new: str) -> str:
     """Replace one exact snippet of a file.
 
     Args:
         path: The file, relative to the project.
         old: The exact text to replace; it must occur exactly once (include surrounding lines
-            to make it unique).
+            to make it unique). When it does not occur exactly, whole lines that equal it with
+            their indentation ignored are replaced, if there is exactly one such run.
         new: The text to put in its place.
 
     Returns:
@@ -93,6 +125,15 @@ def replace_in_file(path: str, old: str, new: str) -> str:
     if not old:
         raise ValueError("old is empty: say which text to replace")
     if count == 0:
+        window = _flexible_match(text, old)
+        if window is not None:
+            first, size = window
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(_replace_lines(text, first, size, old, new))
+            return (
+                f"replaced {size} line(s) at line {first + 1} of {path} with {new.count(chr(10)) + 1} line(s) "
+                "(matched with its indentation ignored: `old` did not match exactly)"
+            )
         hint = ""
         stripped = old.strip()
         if stripped and stripped in text:
@@ -120,14 +161,145 @@ def write_file(path: str, content: str) -> str:
     Returns:
         A one-line summary.
     """
+    if not isinstance(content, str):
+        raise TypeError(
+            f"write_file needs the file's text as a str, not {type(content).__name__}; pass the code "
+            "itself, e.g. write_file('calc.py', 'def add(a, b):\\n    return a + b\\n')"
+        )
     existed = os.path.exists(path)
+    before = _read_quietly(path) if existed and path.endswith(".py") else None
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(content)
     lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
-    return f"{'overwrote' if existed else 'created'} {path} ({lines} lines)"
+    summary = f"{'overwrote' if existed else 'created'} {path} ({lines} lines)"
+    return summary + (_python_warning(content, before) if path.endswith(".py") else "")
+
+
+def _read_quietly(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _top_level_names(source: str | None) -> set[str]:
+    """The functions and classes a module defines at its top level (none if it does not parse)."""
+    if not source:
+        return set()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _python_warning(content: str, before: str | None) -> str:
+    """What is wrong with Python text just written: it does not parse, it is now empty, or it
+    lost functions or classes the file defined (a model that wrote a function's *result* into
+    the file instead of the function reads it here, not only in failing tests later)."""
+    if not content.strip():
+        return "; warning: the file is now empty" if before and before.strip() else ""
+    try:
+        ast.parse(content)
+    except SyntaxError as exc:
+        hint = ""
+        if "unterminated string" in str(exc.msg):
+            hint = "; if a \\n in your code became a line break, pass the code as a raw string r'''...'''"
+        return f"; warning: it is not valid Python ({exc.msg}, line {exc.lineno}){hint}"
+    lost = sorted(_top_level_names(before) - _top_level_names(content))
+    return f"; warning: it no longer defines {', '.join(lost)}" if lost else ""
+
+
+_DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _definition_name(node: ast.stmt) -> str | None:
+    """The name a top-level statement defines: a function, a class, or `NAME = …`."""
+    if isinstance(node, _DEFINITION):
+        return node.name
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            return targets[0].id
+    return None
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    """A statement's first and last line (1-based), its decorators included."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return first, node.end_lineno or node.lineno
+
+
+def write_definitions(path: str, code: str) -> str:
+    """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
+    replaces the file's top-level definition of the same name, or is added at the end; imports
+    the file lacks are added after its own. Other statements of `code` (calls, prints) are
+    not written.
+
+    Args:
+        path: The Python file, relative to the project (created when missing).
+        code: Python source holding the definitions, e.g. what an action just defined.
+
+    Returns:
+        A one-line summary: what was replaced and what was added.
+    """
+    if not isinstance(code, str):
+        raise TypeError(f"write_definitions needs the code as a str, not {type(code).__name__}")
+    code = textwrap.dedent(code)
+    try:
+        given = ast.parse(code)
+    except SyntaxError as exc:
+        raise ValueError(f"the code is not valid Python ({exc.msg}, line {exc.lineno}); nothing was written") from None
+    wanted = [(name, node) for node in given.body if (name := _definition_name(node))]
+    if not wanted:
+        raise ValueError("the code defines no function, class or constant; use write_file or replace_in_file")
+    text = _read_text(path) if os.path.exists(path) else ""
+    try:
+        current = ast.parse(text)
+    except SyntaxError as exc:
+        raise ValueError(
+            f"{path} is not valid Python now ({exc.msg}, line {exc.lineno}), so its definitions cannot be "
+            "found; rewrite it with write_file"
+        ) from None
+    code_lines = code.splitlines()
+    lines = text.splitlines()
+    existing = {name: _span(node) for node in current.body if (name := _definition_name(node))}
+    replacements: list[tuple[tuple[int, int], list[str]]] = []
+    added: list[list[str]] = []
+    replaced_names, added_names = [], []
+    for name, node in wanted:
+        first, last = _span(node)
+        segment = code_lines[first - 1 : last]
+        if name in existing:
+            replacements.append((existing[name], segment))
+            replaced_names.append(name)
+        else:
+            added.append(segment)
+            added_names.append(name)
+    for (first, last), segment in sorted(replacements, reverse=True):
+        lines[first - 1 : last] = segment
+    for segment in added:
+        lines += (["", ""] if lines and lines[-1].strip() else []) + segment
+    have = {ast.unparse(node) for node in current.body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    imports = [node for node in given.body if isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) not in have]
+    if imports:
+        at = max((_span(n)[1] for n in current.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
+        if not at and current.body and isinstance(current.body[0], ast.Expr) and isinstance(getattr(current.body[0], "value", None), ast.Constant):
+            at = _span(current.body[0])[1]  # after the module's docstring
+        lines[at:at] = [ast.unparse(node) for node in imports]
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
+    parts = ([f"replaced {', '.join(replaced_names)}"] if replaced_names else []) + ([f"added {', '.join(added_names)}"] if added_names else [])
+    if imports:
+        parts.append(f"added {len(imports)} import line(s)")
+    return f"{path}: {'; '.join(parts)}"
 
 
 def _walk(root: str):

@@ -102,3 +102,15 @@ def install(namespace: dict, helpers: dict[str, object]) -> None:
     if sys.excepthook is not _excepthook:
         _previous_hook = sys.excepthook
         sys.excepthook = _excepthook
+
+
+def restore(namespace: dict) -> list[str]:
+    """Put back the helpers and code tools an action rebound or deleted in `namespace` (a small
+    model that writes its own `run_tests` printing "Tests passed!" would otherwise keep fooling
+    itself); returns the names put back."""
+    back = []
+    for name, value in _callables.items():
+        if namespace.get(name) is not value:
+            namespace[name] = value
+            back.append(name)
+    return back

@@ -164,14 +164,40 @@ def _run_pytest(argv: list[str]) -> tuple[str, str]:
     return f"pytest: {status}: {last}", report
 
 
+UNITTEST_PATTERNS = ("test*.py", "*_test.py")
+"""The test files unittest's discovery looks for: its own default, and `x_test.py` (as pytest
+finds them, and as Exercism and many projects name them)."""
+
+
+def _discover(unittest):  # type: ignore[no-untyped-def]
+    """Every test in files matching UNITTEST_PATTERNS, each once."""
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    seen = set()
+
+    def add(item) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(item, unittest.TestSuite):
+            for inner in item:
+                add(inner)
+        elif item.id() not in seen:
+            seen.add(item.id())
+            suite.addTest(item)
+
+    for pattern in UNITTEST_PATTERNS:
+        add(loader.discover(".", pattern=pattern, top_level_dir="."))
+    return suite
+
+
 def _run_unittest(argv: list[str]) -> tuple[str, str]:
     import unittest
 
     out = io.StringIO()
     runner = unittest.TextTestRunner(stream=out, verbosity=1)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        program = unittest.main(module=None, argv=["python -m unittest", *argv], exit=False, testRunner=runner)
-    result = program.result
+        if argv:
+            result = unittest.main(module=None, argv=["python -m unittest", *argv], exit=False, testRunner=runner).result
+        else:
+            result = runner.run(_discover(unittest))
     failed = len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", ()))
     passed = result.testsRun - failed - len(result.skipped)
     parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{len(result.skipped)} skipped"] if result.skipped else [])

@@ -57,6 +57,8 @@ def run_ours(args: argparse.Namespace, system: str, slug: str, out: Path) -> Non
         "--exercises", f"^{slug}$", "--max-turns", str(args.max_turns if system == "native" else args.attempt_turns),
         "--out", str(out),
     ]
+    if args.profile:
+        command += ["--profile", args.profile]
     if out.is_file() and out.stat().st_size:
         command.append("--resume")
     env = _env()
@@ -185,8 +187,10 @@ def cmd_table(args: argparse.Namespace) -> int:
             n = r["exercises"]
             rows.append((label + f" [{r['edit_format']}]", n, r["pass_1"], r["pass_2"], r["well_formed_pct"], round(r["replies"] / n, 2) if n else 0, r["seconds"], r["errors"], r["failed"]))
         else:
-            s = score([r for slug, r in read_records(out).items() if slug in common])
-            rows.append((label, s.exercises, s.pass_1, s.pass_2, s.well_formed_pct, s.replies_per_exercise, s.seconds_per_exercise, s.errors, list(s.failed)))
+            kept = [r for slug, r in read_records(out).items() if slug in common]
+            s = score(kept)
+            profiles = ",".join(sorted({r.profile or "generic" for r in kept}))
+            rows.append((label + (f" [{profiles}]" if profiles else ""), s.exercises, s.pass_1, s.pass_2, s.well_formed_pct, s.replies_per_exercise, s.seconds_per_exercise, s.errors, list(s.failed)))
     print("| system | exercises | pass@1 | pass@2 | well-formed replies | replies/exercise | s/exercise | errors |")
     print("|---|---|---|---|---|---|---|---|")
     for label, n, p1, p2, wf, rpe, sec, errors, _ in rows:
@@ -213,6 +217,7 @@ def main() -> int:
     run.add_argument("--limit", type=int, help="the first N exercises alphabetically")
     run.add_argument("--max-turns", type=int, default=10, help="codeact-tui native: replies per exercise")
     run.add_argument("--attempt-turns", type=int, default=10, help="codeact-tui aider protocol: replies per attempt")
+    run.add_argument("--profile", help="codeact-tui's model profile (default: chosen from the model's name)")
     run.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="reply cap for every system")
     run.add_argument("--n-ctx", type=int, default=8192, help="the server's context window")
     run.add_argument("--aider-python", default="aider-venv/bin/python")

@@ -195,12 +195,16 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
-def bench_agent(model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
+def bench_agent(
+    model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
+    stop: tuple[str, ...] = Profile(GENERIC).stop,
+) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
-    history (the episode's folder is temporary), the benchmark's reply budget and deadline."""
+    history (the episode's folder is temporary), the benchmark's reply budget and deadline, the
+    model profile's stop sequences (its templates are in `prompts`)."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project,
-        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s),
+        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=stop),
     )
 
 

@@ -266,6 +266,7 @@ def _register_exercism(sub: Any) -> None:
     e.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
     e.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     e.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
+    e.add_argument("--profile", help="the model profile of our agent (default: [model] profile, else chosen from the model's name)")
     e.add_argument("--exercises", metavar="REGEX", help="only exercises whose slug matches this regular expression")
     e.add_argument("--limit", type=int, metavar="N", help="at most N exercises (alphabetically, after --exercises)")
     e.add_argument("--concurrency", type=int, default=1, metavar="N", help="episodes run at once (default 1; each needs its own sandbox)")
@@ -340,15 +341,23 @@ async def _run_exercism(
     from ..bench.exercism.report import render_text, report_json, score
     from ..bench.exercism.run import ExercismPlan, run_exercism
     from ..bench.exercism.verdict import project_runner
+    from ..conversation.profiles import profile_for
+    from ..core.profiles import GENERIC, Profile
 
     model = None if protocol == "oracle" else services.make_model(settings.model)
     try:
         await _prepare(model, services)
+        profile = Profile(GENERIC)
+        if model is not None:
+            try:
+                profile = profile_for(await model.prepare(), args.profile or settings.model.profile)
+            except ModelSetupError as exc:
+                raise _SetupFailure(str(exc)) from None
         plan = ExercismPlan(
             practice=practice,
             config=ExercismConfig(
                 protocol=protocol, model_name=model_label, max_turns=args.max_turns,
-                action_timeout_s=args.action_timeout, test_timeout_s=args.test_timeout,
+                action_timeout_s=args.action_timeout, test_timeout_s=args.test_timeout, profile=profile,
             ),
             out=out,
             pattern=args.exercises,
@@ -368,6 +377,7 @@ async def _run_exercism(
         "benchmark": "exercism",
         "model": model_label,
         "protocol": protocol,
+        "profile": "" if protocol == "oracle" else profile.name,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,
         "exercises": len(run.records),

@@ -194,6 +194,9 @@ def parse_reply(text: str) -> ParsedReply:
     if kind == "solution":
         return _parse_solution(text, at)
     assert fence is not None
+    if solution_at >= 0 and text[fence.end() :].lstrip().startswith(SOLUTION_OPEN):
+        # A small model's answer wrapped in a python fence: an answer, not code to run.
+        return _parse_solution(text, solution_at)
     return _parse_fence(text, fence)
 
 

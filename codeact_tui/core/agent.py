@@ -39,6 +39,7 @@ from .ports import (
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record
+from .unsaved import unsaved_note
 
 ApproveMode = Literal["auto", "ask", "plan"]
 _DONE = object()
@@ -114,6 +115,8 @@ class Agent:
         self._executing = False
         self._approval: asyncio.Future[ev.Approval] | None = None
         self._progress = ProgressTracker()
+        self._request = ""
+        """The current turn's user message (the files it names are checked after each action)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -171,6 +174,7 @@ class Agent:
         self._turns += 1
         self._interrupted = False
         self._progress.reset()
+        self._request = user_text
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -503,6 +507,10 @@ class Agent:
             max_chars=self._observation_chars(),
             ignored_text=ignored_text,
         )
+        # In plan mode nothing may be written, so there is nothing to remind of.
+        unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, code, result, self._request)
+        if unsaved is not None:
+            observation += "\n\n" + unsaved
         repeat = self._progress.action(code, result)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)

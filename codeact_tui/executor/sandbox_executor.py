@@ -62,6 +62,8 @@ _s.codeact_read_only = READ_ONLY
 del _s, _codeact_hook
 """
 """Run before each action: names the read-only mode under an uncaught EROFS error's traceback."""
+_RESTORED_MARKER = "@@codeact-restored@@ "
+"""The line `codeact_guest.end_action` prints naming the helpers it put back."""
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
@@ -137,6 +139,8 @@ class SandboxExecutor:
             self._test_runner = None  # the sandbox still works; run_tests falls back to unittest
         self._venv_sites = guest_packages.project_site_packages(self.project)
         self._recorder = ChangeRecorder(self.project, paths.touched_log(self.project))
+        self._restored: tuple[str, ...] = ()
+        """The helpers the last action redefined and `end_action` put back."""
         self._files = ProjectFiles(
             self.project,
             self._recorder,
@@ -537,7 +541,23 @@ class SandboxExecutor:
             session.run(f"__import__('codeact_guest').begin_action({cap})\n{note}", deadline_s=10)
         except SessionEnded:
             pass
-        return session.run(code, deadline_s=deadline, cancel=self._cancel)
+        done = session.run(code, deadline_s=deadline, cancel=self._cancel)
+        self._restored = self._restore_helpers(session)
+        return done
+
+    @staticmethod
+    def _restore_helpers(session: Session) -> tuple[str, ...]:
+        """Put back the helpers the action redefined (see `codeact_namespace.restore`); their names."""
+        if session.ended is not None:
+            return ()
+        try:
+            after = session.run("__import__('codeact_guest').end_action()", deadline_s=10)
+        except SessionEnded:
+            return ()
+        for line in after.stdout.decode("utf-8", "replace").splitlines():
+            if line.startswith(_RESTORED_MARKER):
+                return tuple(name for name in line[len(_RESTORED_MARKER):].split(",") if name)
+        return ()
 
     def _deliver_tail(self, result: ExecutionResult, on_output: OutputCallback) -> None:
         """Send whatever the live stream missed (the last batch of each stream)."""
@@ -572,6 +592,13 @@ class SandboxExecutor:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
         if state_reset:
             warnings.append("the Python session was reset: variables and imports from earlier actions are gone")
+        if self._restored:
+            names = ", ".join(self._restored)
+            warnings.append(
+                f"this action redefined the sandbox's own {names}; the originals were put back for the next "
+                "actions (what your versions printed came from your code, not from the helpers). "
+                "Call the helpers as they are, and give functions of your own other names"
+            )
         if done.truncated:
             warnings.append(
                 f"output of {', '.join(done.truncated)} was cut at {self.settings.output_limit_kib} KiB"

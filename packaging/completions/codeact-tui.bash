@@ -14,7 +14,7 @@ _codeact_tui_options() {
         "") echo "-h --help --version --backend --host --model --profile --approve --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
-        "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
+        "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
         "doctor") echo "-h --help --warm --backend --host --model --json" ;;
         "exec") echo "-h --help --path --timeout --json --preview --apply" ;;
         "history") echo "-h --help --path --json --files -n --last --prune" ;;
@@ -36,7 +36,7 @@ _codeact_tui_valued() {
     case "$1" in
         "") echo "--backend --host --model --profile --approve --theme" ;;
         "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
-        "bench exercism") echo "--source --protocol --backend --host --model --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
+        "bench exercism") echo "--source --protocol --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
         "doctor") echo "--backend --host --model" ;;
         "exec") echo "--path --timeout" ;;
         "history") echo "--path -n --last" ;;
@@ -82,6 +82,7 @@ _codeact_tui_value() {
         "bench exercism|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "bench exercism|--host") COMPREPLY=() ;;
         "bench exercism|--model") COMPREPLY=() ;;
+        "bench exercism|--profile") COMPREPLY=() ;;
         "bench exercism|--exercises") COMPREPLY=() ;;
         "bench exercism|--limit") COMPREPLY=() ;;
         "bench exercism|--concurrency") COMPREPLY=() ;;

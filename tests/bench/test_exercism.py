@@ -114,8 +114,9 @@ def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path
     record = records(out)["digit-sum"]
     assert (record["outcome"], record["mode"], record["turns"], record["tests_run_by_model"]) == ("correct", "native", 4, 2)
     observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
-    assert "FAILED" in observations[0] and "False" in observations[0]  # the stub fails, seen by the model
-    assert "OK" in observations[2] and "True" in observations[2]  # run_tests imports the edited file afresh
+    # The product's own run_tests (as users have it) finds the `x_test.py` file with unittest.
+    assert "unittest: FAILED: 0 passed, 3 failed" in observations[0]  # the stub fails, seen by the model
+    assert "unittest: passed: 3 passed" in observations[2]  # run_tests imports the edited file afresh
     request = [m["content"] for m in record["messages"] if m["role"] == "user"][0]
     assert "`digit_sum_test.py`" in request and "run_tests()" in request
 
@@ -214,3 +215,38 @@ def test_concurrent_episodes_each_in_their_own_project(fake_ollama: FakeOllama, 
         listing = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
         stem = slug.replace("-", "_")
         assert f"['{stem}.py', '{stem}_test.py']" in listing
+
+
+def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fenced = "```python\nwrite_file('vowel_count.py', " + repr(reference("vowel-count")) + ")\n```"
+    fake_openai.replies = [fenced, DONE]
+    out = tmp_path / "p.jsonl"
+    assert exercism(fake_openai, out, "--exercises", "vowel", "--profile", "qwen2.5-coder", "--backend", "openai", backend="openai") == 0
+    assert "protocol native — profile qwen2.5-coder" in capsys.readouterr().out
+    record = records(out)["vowel-count"]
+    assert (record["outcome"], record["profile"]) == ("correct", "qwen2.5-coder")
+    system = fake_openai.bodies[0]["messages"][0]["content"]
+    assert "as a fenced ```python block" in system  # the profile's own system prompt
+    assert fake_openai.bodies[0]["stop"] == ["</execute>"]
+
+    # The same records file with another profile: the episode is run again, not resumed.
+    fake_openai.replies = [writes("vowel_count.py", reference("vowel-count")), DONE]
+    assert exercism(fake_openai, out, "--exercises", "vowel", "--profile", "generic", "--resume", "--backend", "openai", backend="openai") == 0
+    assert records(out)["vowel-count"]["profile"] == "generic"
+    assert "as a fenced ```python block" not in fake_openai.bodies[-1]["messages"][0]["content"]
+
+    assert exercism(fake_openai, tmp_path / "x.jsonl", "--profile", "no-such-profile", "--backend", "openai", backend="openai") == 2
+    assert "no-such-profile" in capsys.readouterr().err
+
+
+def test_a_model_that_only_defines_the_function_is_told_and_stopped(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """The 1.5B model's habit: define the function in the session, again and again. The
+    observation says the file did not change; the third repeat ends the request (a failure,
+    judged, not an error)."""
+    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 3
+    out = tmp_path / "s.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
+    record = records(out)["vowel-count"]
+    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 3)
+    observation = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
+    assert "Note: no file changed. What you defined (`count_vowels`) lives only in this Python session; it is not saved in `vowel_count.py`" in observation

@@ -169,3 +169,12 @@ def test_streamed_prose_agrees_with_the_parser_on_fenced_actions() -> None:
     parsed = parse_reply(reply)
     assert parsed.fenced and parsed.code == "print(open('a').read())"
     assert parsed.code not in reply_prose(reply, final=True)  # the code shows once: in its card
+
+
+def test_a_solution_wrapped_in_a_python_fence_is_an_answer() -> None:
+    """Qwen2.5-Coder-1.5B, told to write fenced actions, sometimes fences its answer too; running
+    `<solution>` as Python only fails, again and again."""
+    parsed = parse_reply("```python\n<solution>\nThe function is in accumulate.py.</solution>\n```")
+    assert (parsed.kind, parsed.answer) == ("solution", "The function is in accumulate.py.")
+    code = parse_reply("```python\nprint('<solution>')\n```")
+    assert (code.kind, code.code) == ("action", "print('<solution>')")

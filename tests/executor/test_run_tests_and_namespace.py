@@ -104,6 +104,40 @@ def test_run_tests_falls_back_to_unittest(tmp_path: Path) -> None:
     assert results[1].stdout.startswith("unittest: passed: 2 passed")
 
 
+def test_unittest_finds_x_test_files_too(tmp_path: Path) -> None:
+    """`calc_test.py` (Exercism's, Go's and many projects' naming) is found as `test_calc.py` is;
+    a file both patterns match runs once."""
+    case = "import unittest\nfrom calc import add\n\n\nclass {name}(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+    project = write(tmp_path, {
+        "calc.py": CALC,
+        "calc_test.py": case.format(name="SuffixTest"),
+        "test_calc.py": case.format(name="PrefixTest"),
+        "test_both_test.py": case.format(name="BothTest"),
+    })
+    (result,) = run(project, ["print(run_tests())"])
+    assert result.stdout.startswith("unittest: FAILED: 0 passed, 3 failed")
+    assert "calc_test.SuffixTest" in result.stdout and "test_calc.PrefixTest" in result.stdout
+    assert result.stdout.count("test_both_test.BothTest") == 1
+
+
+def test_redefined_helpers_are_put_back_with_a_warning(tmp_path: Path) -> None:
+    """A small model that writes its own `run_tests` (printing "Tests passed!") is told, and the
+    next action calls the real one again."""
+    project = write(tmp_path, {"calc.py": CALC, "calc_test.py": "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"})
+    fake, real, deleted, after, plain = run(project, [
+        "def run_tests():\n    print('Tests passed!')\n\ndef view_file(path):\n    return ''\nrun_tests()",
+        "print(run_tests())",
+        "del list_files",
+        "print(list_files())",
+        "helper = 1",
+    ])
+    assert fake.stdout == "Tests passed!\n" and "@@" not in fake.stdout
+    assert len(fake.warnings) == 1 and fake.warnings[0].startswith("this action redefined the sandbox's own view_file, run_tests; the originals were put back")
+    assert real.stdout.startswith("unittest: FAILED: 0 passed, 1 failed") and real.warnings == ()
+    assert "list_files" in deleted.warnings[0] and "calc.py" in after.stdout
+    assert plain.warnings == ()
+
+
 def make_venv(project: Path) -> Path:
     site = project / ".venv" / "lib" / "python3.11" / "site-packages"
     write(

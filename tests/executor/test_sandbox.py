@@ -82,6 +82,80 @@ def test_guest_helpers(project: Path) -> None:
     assert ambiguous.status == "error" and "occurs 2 times in twice.txt (lines 1, 2)" in ambiguous.stderr
 
 
+def test_replace_in_file_forgives_indentation_once_unique(project: Path) -> None:
+    """`old` copied with its indentation off (a space too many, or the method's indent dropped)
+    still replaces the one run of lines it means; an ambiguous or absent one still fails."""
+    (project / "shapes.py").write_text("class Square:\n    def area(self):\n        return 0\n\n    def size(self):\n        return 0\n")
+    extra, dropped, ambiguous = run_actions(
+        project,
+        [
+            "print(replace_in_file('app.py', 'def greet(name):\\n     return \\'hello \\' + name\\n', 'def greet(name):\\n    return \\'hi \\' + name\\n'))",
+            "print(replace_in_file('shapes.py', 'def area(self):\\n    return 0', 'def area(self):\\n    side = 2\\n    return side * side'))",
+            "write_file('twice.py', 'def a():\\n    return 0\\n\\ndef b():\\n    return 0\\n')\nreplace_in_file('twice.py', 'return 0 ', 'return 1')",
+        ],
+    )
+    assert extra.stdout.strip() == "replaced 2 line(s) at line 1 of app.py with 3 line(s) (matched with its indentation ignored: `old` did not match exactly)"
+    assert (project / "app.py").read_text() == "def greet(name):\n    return 'hi ' + name\n"
+    assert dropped.status == "ok" and "line 2 of shapes.py" in dropped.stdout
+    assert (project / "shapes.py").read_text() == (
+        "class Square:\n    def area(self):\n        side = 2\n        return side * side\n\n    def size(self):\n        return 0\n"
+    )
+    assert ambiguous.status == "error" and "the text to replace was not found in twice.py" in ambiguous.stderr
+    assert (project / "twice.py").read_text().count("return 0") == 2
+
+
+def test_write_definitions_replaces_by_name_and_adds_the_rest(project: Path) -> None:
+    """What an action defined goes into the module: same-named definitions replaced in place,
+    new ones and missing imports added, other statements left out; a broken file or code is
+    refused with the reason."""
+    (project / "shapes.py").write_text('"""Shapes."""\nimport math\n\n\ndef area(r):\n    pass\n\n\ndef keep():\n    return 1\n')
+    saved, missing_file, nothing, broken = run_actions(
+        project,
+        [
+            "print(write_definitions('shapes.py', r'''import math\nfrom functools import cache\n\n@cache\ndef area(r):\n    return math.pi * r * r\n\nclass Circle:\n    pass\nprint(area(1))\n'''))",
+            "print(write_definitions('pkg/new.py', 'def f():\\n    return 1\\n'))",
+            "write_definitions('shapes.py', 'print(1)')",
+            "write_file('bad.py', 'def (:')\nwrite_definitions('bad.py', 'def f():\\n    return 1\\n')",
+        ],
+    )
+    assert saved.stdout.strip() == "shapes.py: replaced area; added Circle; added 1 import line(s)"
+    assert (project / "shapes.py").read_text() == (
+        '"""Shapes."""\nimport math\nfrom functools import cache\n\n\n@cache\ndef area(r):\n    return math.pi * r * r\n\n\n'
+        "def keep():\n    return 1\n\n\nclass Circle:\n    pass\n"
+    )
+    assert missing_file.stdout.strip() == "pkg/new.py: added f" and (project / "pkg" / "new.py").read_text() == "def f():\n    return 1\n"
+    assert nothing.status == "error" and "defines no function, class or constant" in nothing.stderr
+    assert broken.status == "error" and "bad.py is not valid Python now" in broken.stderr
+
+
+def test_write_file_warns_about_python_it_broke(project: Path) -> None:
+    """A model that writes a function's result (or nothing, or broken code) into a module hears
+    it from write_file at once; a non-str content is refused before the file is touched."""
+    results = run_actions(
+        project,
+        [
+            "print(write_file('app.py', ''))",
+            "print(write_file('app.py', 'def greet(name):\\n    pass\\n'))\nprint(write_file('app.py', 'A\\nBA\\n'))\nprint(write_file('app.py', '  A\\n A\\n'))",
+            "print(write_file('app.py', 'def greet(name:\\n'))",
+            "print(write_file('app.py', 'def greet(name):\\n    return name\\n\\nclass Extra:\\n    pass\\n'))",
+            "write_file('app.py', ['def greet(name): pass'])",
+            "print(write_file('app.py', 'def greet(name):\\n    return \\'\\n\\'.join(name)\\n'))",
+        ],
+    )
+    empty, output, broken, fine, wrong_type, escaped = results
+    assert escaped.stdout.strip().endswith(r"if a \n in your code became a line break, pass the code as a raw string r'''...'''")
+    assert "raw string" not in broken.stdout
+    assert empty.stdout.strip() == "overwrote app.py (0 lines); warning: the file is now empty"
+    assert output.stdout.splitlines()[1:] == [
+        "overwrote app.py (2 lines); warning: it no longer defines greet",  # the function's output, not the function
+        "overwrote app.py (2 lines); warning: it is not valid Python (unexpected indent, line 1)",
+    ]
+    assert broken.stdout.strip().startswith("overwrote app.py (1 lines); warning: it is not valid Python (")
+    assert fine.stdout.strip() == "overwrote app.py (5 lines)"
+    assert wrong_type.status == "error" and "write_file needs the file's text as a str, not list" in wrong_type.stderr
+    assert wrong_type.changed_files == ()  # the refused write left the file alone
+
+
 def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
     """The host sees the first line while the action still runs: on seeing it, the host writes a
     file that the action itself then finds (no clocks involved)."""

@@ -6,7 +6,8 @@
   answered, the harness runs the tests; if they fail, one more request carries their output cut
   as aider cuts it. pass@1 and pass@2.
 - `native`: our agent in the exercise folder with the test file present, the instructions as the
-  request and `run_tests()` in its session, within the reply budget.
+  request and the product's own `run_tests()` in its session (as a user has it), within the
+  reply budget.
 
 Every verdict comes from the pristine test files run on a copy of the solution (`verdict.judge`).
 A model server failure makes the episode an `error` (rerun by `--resume`); a refusal because the
@@ -29,6 +30,7 @@ from typing import Any
 from ...core import events as ev
 from ...core.agent import Agent
 from ...core.ports import ChatModel, ModelError
+from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import GuestError
@@ -39,10 +41,10 @@ from .exercises import Exercise
 from .verdict import TIMED_OUT, ProjectRunner, TestReport, aider_cut, judge
 
 DOMAIN = "exercism"
-RUN_TESTS_SETUP = "from exercism_guest import run_tests"
-_RAN_TESTS = re.compile(r"^Ran \d+ tests? in \d", re.MULTILINE)
-"""An observation holding a unittest report (from `run_tests()` or the model's own unittest run);
-matching the code instead would count a model that defines a fake `run_tests` of its own."""
+_RAN_TESTS = re.compile(r"^(?:['\"]?(?:unittest|pytest): (?:passed|FAILED|no tests collected)|Ran \d+ tests? in \d)", re.MULTILINE)
+"""An observation holding a test report: the summary line of the product's `run_tests()` (printed,
+or echoed in quotes as a bare call's value), or a unittest report of the model's own run.
+Matching the code instead would count a model that defines a fake `run_tests` of its own."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ExercismConfig:
     action_timeout_s: float = 60.0
     test_timeout_s: float = 60.0
     """For the pristine tests (aider's harness: 60 s)."""
+    profile: Profile = field(default_factory=lambda: Profile(GENERIC))
+    """The model profile our agent speaks with (its templates and stop sequences)."""
 
 
 @dataclass
@@ -105,6 +109,7 @@ class _Episode:
         return EpisodeRecord(
             task_id=self.exercise.slug, domain=DOMAIN, mode=self.config.protocol, action="code",
             model=self.config.model_name, outcome=outcome,  # type: ignore[arg-type]
+            profile="" if self.config.protocol == "oracle" else self.config.profile.name,
             turns=self.replies, end_reason=end_reason, error=error,
             duration_s=time.monotonic() - self.started, messages=messages or [],
             attempts=self.attempts, tests_run_by_model=self.test_runs, malformed_replies=self.malformed,
@@ -151,7 +156,7 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
 
 def _failure_reason(tally: _Tally) -> str | None:
     """None when the request ended with an answer; else the end reason (`limit`,
-    `context_limit`). Raises for failures that make the episode an error."""
+    `context_limit`, `stuck`). Raises for failures that make the episode an error."""
     failure = tally.failure
     if failure is None:
         return None
@@ -159,6 +164,8 @@ def _failure_reason(tally: _Tally) -> str | None:
         return "context_limit"
     if failure.kind == "limit":
         return "context_limit" if "context window" in failure.message else "limit"
+    if failure.kind == "stuck":
+        return "stuck"  # the agent ended the request: the model repeated itself
     if failure.kind == "executor":
         raise GuestError(failure.message)
     raise ModelError(failure.message)
@@ -178,6 +185,10 @@ async def run_oracle(exercise: Exercise, config: ExercismConfig, make_runner: Pr
     return episode.finish("tests_failed", [])
 
 
+async def _nothing_to_reload() -> None:
+    """The sandbox puts its helpers (`run_tests()` among them) back into a restarted session itself."""
+
+
 async def _solve(
     exercise: Exercise,
     model: ChatModel,
@@ -193,12 +204,6 @@ async def _solve(
         project = make_project(exercise, Path(scratch), with_tests=native)
         runner = make_runner(project)
 
-        async def setup() -> None:
-            if native:
-                result = await runner.run(RUN_TESTS_SETUP, deadline_s=60)
-                if result.status != "ok":
-                    raise GuestError(f"the test runner could not be loaded in the sandbox: {result.stderr.strip()[-300:] or result.status}")
-
         def on_reply(step: int) -> None:
             if on_turn is not None:
                 on_turn(exercise.slug, episode.replies + step)
@@ -206,10 +211,9 @@ async def _solve(
         end_reason = "tests_failed"
         try:
             await runner.start()
-            await setup()
             agent = bench_agent(
-                model, ReloadingRunner(runner, setup), prompts, project,
-                max_turns=config.max_turns, deadline_s=config.action_timeout_s,
+                model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
+                max_turns=config.max_turns, deadline_s=config.action_timeout_s, stop=config.profile.stop,
             )
             instructions = exercise.instructions()
             if native:

@@ -58,7 +58,6 @@ def native_request(instructions: str, solution_files: tuple[str, ...], test_file
         f"---\n\nImplement this in the file {stubs} of this folder: write your code into that file "
         "(with `write_file` or `replace_in_file`); functions defined only in your session are not "
         f"saved. The tests are in {tests}; they are correct, do not change them. Keep the names of "
-        "the existing functions and classes, and use only the standard library. `run_tests()` "
-        "(already defined in your session) runs the tests on the files and prints the report; run "
-        "it to check your work, and finish when every test passes."
+        "the existing functions and classes, and use only the standard library. Check your work with "
+        "`print(run_tests())`, and finish when every test passes."
     )

@@ -79,7 +79,8 @@ def report_json(result: ExercismScore, header: dict[str, Any]) -> dict[str, Any]
 def render_text(result: ExercismScore, header: dict[str, Any]) -> str:
     """The report as text."""
     protocol = header["protocol"]
-    lines = [f"Exercism Python — {header['model']} — protocol {protocol}", ""]
+    profile = f" — profile {header['profile']}" if header.get("profile") else ""
+    lines = [f"Exercism Python — {header['model']} — protocol {protocol}{profile}", ""]
     lines.append(f"exercises          {result.exercises}")
     if protocol == "aider":
         lines.append(f"pass@1             {result.pass_1_pct:5.1f}%  ({result.pass_1})")

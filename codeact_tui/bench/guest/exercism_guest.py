@@ -1,11 +1,9 @@
 """Runs an Exercism exercise's unittest files inside the sandbox (this module is imported by the
 guest, never by the host).
 
-- `run_tests()` is what the model calls in native mode: the tests of the project folder, with
-  the current files (modules of the project imported earlier are forgotten first, so an edited
-  solution is imported afresh).
-- `verdict(nonce)` is what the harness calls on a folder holding a copy of the solution and the
-  pristine test file: it prints one line, the marker, the nonce and a JSON result.
+`verdict(nonce)` is what the harness calls on a folder holding a copy of the solution and the
+pristine test file: it prints one line, the marker, the nonce and a JSON result. (The model's
+own `run_tests()` is the product's, from the sandbox's helpers.)
 
 Output written while the tests run (the tests' report and anything the solution prints) is
 kept up to a limit, so a solution that prints megabytes cannot push the result out.
@@ -77,17 +75,6 @@ def _run(pattern, limit):
     finally:
         sys.stdout, sys.stderr = saved
     return result, stream.getvalue()
-
-
-def run_tests(pattern=PATTERN):
-    """Run the project's unittest files (`*_test.py`) and print the report; returns True when
-    every test passed."""
-    result, output = _run(pattern, OUTPUT_LIMIT)
-    print(output.rstrip())
-    passed = result is not None and result.testsRun > 0 and result.wasSuccessful()
-    if result is not None and result.testsRun == 0:
-        print("No tests were found (the test files are named %s)." % pattern)
-    return passed
 
 
 def verdict(nonce, pattern=PATTERN):

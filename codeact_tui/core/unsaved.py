@@ -1,0 +1,94 @@
+"""Notice code that was only defined in the session when the user asked for files.
+
+Small local models asked to "implement this in `calc.py`" often answer with an action that
+*defines* the function in the Python session and prints nothing (measured with
+Qwen2.5-Coder-1.5B on the Exercism exercises: most of its first actions). The session keeps the
+function, the file stays as it was, and the observation "the code ran to the end" reads like
+success. When the user's request names files and an action defined functions or classes
+without changing any file, the observation says so plainly, with the way to save them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .ports import ExecutionResult
+from .prompts import PromptLibrary
+
+_SOURCE_FILE = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-][\w.-]*\.py)(?![\w/])")
+"""A Python file's path in prose or in backticks (`calc.py`, `src/app/main.py`)."""
+
+
+def _is_test_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def named_files(request: str, limit: int = 5) -> tuple[str, ...]:
+    """The Python files a request names, in order, each once; test files only when it names
+    nothing else (code meant for `calc.py` is not meant for `calc_test.py`)."""
+    found: list[str] = []
+    for match in _SOURCE_FILE.finditer(request):
+        name = match.group(1)
+        if name not in found:
+            found.append(name)
+    code = [name for name in found if not _is_test_file(name)]
+    return tuple((code or found)[:limit])
+
+
+def defined_names(code: str) -> tuple[str, ...]:
+    """The functions and classes an action defines at its top level (none if it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return ()
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return tuple(node.name for node in tree.body if isinstance(node, kinds))
+
+
+MAX_SNIPPET_CHARS = 4000
+"""The longest definitions quoted back in a ready-to-run save action."""
+
+
+def definitions_source(code: str) -> str | None:
+    """The action's top-level imports, functions and classes as source (decorators kept), to
+    quote in a save action; None when there are none, the code does not parse, or the source
+    cannot sit in a raw triple-quoted string."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    lines = code.splitlines()
+    kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    parts = []
+    for node in tree.body:
+        if isinstance(node, kinds):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            parts.append("\n".join(lines[first - 1 : node.end_lineno]))
+    source = "\n\n".join(parts).strip("\n")
+    if not source or "'''" in source or source.endswith("\\") or len(source) > MAX_SNIPPET_CHARS:
+        return None
+    return source + "\n"
+
+
+def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, request: str) -> str | None:
+    """The note for an action that defined code only in the session while the request names
+    files; None when it changed a file, defined nothing, or the request names no file. It
+    quotes a ready-to-run `write_definitions` action with the code when it can."""
+    if result.changed_files or result.status == "stopped":
+        return None
+    names = defined_names(code)
+    files = named_files(request)
+    if not names or not files:
+        return None
+    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    source = definitions_source(code)
+    how = (
+        library.render("observation_unsaved_save.md", file=files[0], code=source).strip()
+        if source is not None
+        else library.text("observation_unsaved_how.md").strip()
+    )
+    return library.render(
+        "observation_unsaved.md", names=shown, files=", ".join(f"`{f}`" for f in files), how=how,
+    ).rstrip()

@@ -1,0 +1,86 @@
+"""The note for code defined only in the session when the request names files: unit rules and
+the agent loop with a scripted model and an in-process executor (files really written)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes.executor import InProcessExecutor
+from fakes.turns import run_turn
+
+from codeact_tui.core import events as ev
+from codeact_tui.core.agent import Agent, AgentOptions
+from codeact_tui.core.ports import ExecutionResult, FileChange
+from codeact_tui.core.prompts import PromptLibrary
+from codeact_tui.core.unsaved import defined_names, definitions_source, named_files, unsaved_note
+from codeact_tui.llm.scripted import ScriptedModel
+
+DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\n"
+REQUEST = "Implement this in the file `accumulate.py` of this folder. The tests are in accumulate_test.py."
+
+
+def test_named_files_and_defined_names() -> None:
+    assert named_files(REQUEST) == ("accumulate.py",)  # the test file named beside it is left out
+    assert named_files("make tests/test_calc.py pass") == ("tests/test_calc.py",)
+    assert named_files("fix src/app/main.py, then main.py; see https://x.org/a.py?q") == ("src/app/main.py", "main.py")
+    assert named_files("no files here, only python.pyc and notes.pyx") == ()
+    assert defined_names(DEFINES) == ("accumulate", "Helper")
+    assert defined_names("if True:\n    def inner(): pass\nprint(1)") == ()  # top level only
+    assert defined_names("def broken(:\n") == ()
+
+
+def test_definitions_source_quotes_imports_and_definitions() -> None:
+    code = "import re\nx = 2\n\n@cache\ndef f(a):\n    return a\nprint(f(1))\nclass C:\n    y = 1\n"
+    assert definitions_source(code) == "import re\n\n@cache\ndef f(a):\n    return a\n\nclass C:\n    y = 1\n"
+    assert definitions_source("def f():\n    return \'\'\'x\'\'\'\n") is None  # cannot sit in r'''…'''
+    assert definitions_source("print(1)") is None
+
+
+def test_note_only_when_nothing_was_written(prompts: PromptLibrary) -> None:
+    ok = ExecutionResult("", "", "ok")
+    note = unsaved_note(prompts, DEFINES, ok, REQUEST)
+    assert note is not None and note.startswith("Note: no file changed. What you defined (`accumulate`, `Helper`) lives only in this Python session")
+    assert "it is not saved in `accumulate.py`, and" in note
+    # A ready-to-run save action quoting the definitions (not the statements around them).
+    assert note.endswith("```python\nprint(write_definitions('accumulate.py', r'''def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n'''))\n```")
+    wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("accumulate.py", "modified"),))
+    assert unsaved_note(prompts, DEFINES, wrote, REQUEST) is None
+    assert unsaved_note(prompts, "print(run_tests())", ok, REQUEST) is None  # nothing defined
+    assert unsaved_note(prompts, DEFINES, ok, "Write a function that doubles numbers.") is None  # no file named
+    stopped = ExecutionResult("", "", "stopped", stopped_by="deadline")
+    assert unsaved_note(prompts, DEFINES, stopped, REQUEST) is None
+    failed = ExecutionResult("", "NameError: name 'y' is not defined", "error", exit_code=1)
+    assert unsaved_note(prompts, DEFINES + "y\n", failed, REQUEST) is not None
+
+
+def agent_for(model: ScriptedModel, project: Path, prompts: PromptLibrary, **options: object) -> Agent:
+    return Agent(
+        model=model, executor=InProcessExecutor(project), history=None, prompts=prompts,
+        system_prompt="You act with <execute> blocks.", options=AgentOptions(**options),  # type: ignore[arg-type]
+    )
+
+
+def observations(events: list[ev.TurnEvent]) -> list[str]:
+    return [e.text for e in events if isinstance(e, ev.ObservationAdded)]
+
+
+def test_agent_tells_the_model_its_function_was_not_saved(project: Path, prompts: PromptLibrary) -> None:
+    (project / "accumulate.py").write_text("def accumulate(collection, operation):\n    pass\n")
+    code = "def accumulate(collection, operation):\n    return [operation(x) for x in collection]"
+    model = ScriptedModel([
+        f"<execute>\n{code}\n</execute>",
+        f"<execute>\nwrite_text = open('accumulate.py', 'w').write({code + chr(10)!r})\n</execute>",
+        "<solution>done</solution>",
+    ])
+    seen = observations(run_turn(agent_for(model, project, prompts), REQUEST))
+    assert "Note: no file changed. What you defined (`accumulate`) lives only in this Python session; it is not saved in `accumulate.py`" in seen[0]
+    assert "Note: no file changed" not in seen[1] and "modified: accumulate.py" in seen[1]
+    assert "return [operation(x)" in (project / "accumulate.py").read_text()
+
+
+def test_no_note_in_plan_mode_or_without_named_files(project: Path, prompts: PromptLibrary) -> None:
+    action = "<execute>\ndef double(x):\n    return 2 * x\nprint(double(2))\n</execute>"
+    plan = agent_for(ScriptedModel([action, "<solution>plan</solution>"]), project, prompts, approve="plan")
+    assert "no file changed" not in observations(run_turn(plan, REQUEST))[0]
+    plain = agent_for(ScriptedModel([action, "<solution>4</solution>"]), project, prompts)
+    assert "no file changed" not in observations(run_turn(plain, "What is double of 2?"))[0]
