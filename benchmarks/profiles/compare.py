@@ -1,15 +1,19 @@
-"""Model profiles side by side on native M3ToolEval: the same GGUF models, the same tasks, each
-task run with every profile in turn (so an unfinished run still compares them on the same tasks).
+"""Model profiles side by side on a benchmark (native M3ToolEval, or Exercism with our own loop):
+the same GGUF models, the same tasks, each task run with every profile in turn (so an unfinished
+run still compares the profiles on the same tasks).
 
-    python benchmarks/m3tooleval/compare_profiles.py run --source code-act \
+    python benchmarks/profiles/compare.py run --benchmark m3tooleval --source code-act \
         --model 0.5b=$(../shared/models/get-model qwen2.5-coder-0.5b) \
-        --profiles qwen2.5-coder,generic,codeactagent --tasks TASK_ID,TASK_ID --out-dir runs --budget 420
-    python benchmarks/m3tooleval/compare_profiles.py table --out-dir runs
+        --profiles qwen2.5-coder,generic,codeactagent --tasks TASK_ID,TASK_ID --out-dir runs --budget 400
+    python benchmarks/profiles/compare.py run --benchmark exercism --source exercism-python \
+        --model 0.5b=... --tasks bob,leap --out-dir ex-runs
+    python benchmarks/profiles/compare.py table --out-dir runs
 
-Every episode is one call of the real CLI (`codeact-tui bench m3tooleval --mode native --backend
-embedded --profile P --tasks ^ID$`, its records appended to `<model>-<profile>.jsonl` in
---out-dir), so what is measured is exactly what users run. A piece starts no new episode after
---budget seconds and exits 3; run it again (under the shared lock) to continue.
+Every episode is one call of the real CLI (`codeact-tui bench m3tooleval --mode native` or `bench
+exercism --protocol native`, `--backend embedded --profile P` and that one task), its records
+appended to `<model>-<profile>.jsonl` in --out-dir, so what is measured is what users run. A
+piece starts no new episode after --budget seconds and exits 3; run it again (under the shared
+lock) to continue. Model labels must not contain "-".
 """
 
 from __future__ import annotations
@@ -39,10 +43,13 @@ def _done(out: Path, task: str) -> bool:
 
 
 def _episode(args: argparse.Namespace, gguf: str, profile: str, task: str, out: Path) -> None:
+    if args.benchmark == "m3tooleval":
+        which = ["m3tooleval", "--mode", "native", "--tasks", f"^{task}$"]
+    else:
+        which = ["exercism", "--protocol", "native", "--exercises", f"^{task}$"]
     command = [
-        sys.executable, "-m", "codeact_tui", "bench", "m3tooleval", "--source", str(args.source), "--mode", "native",
-        "--backend", "embedded", "--model", gguf, "--profile", profile, "--tasks", f"^{task}$",
-        "--max-turns", str(args.max_turns), "--out", str(out),
+        sys.executable, "-m", "codeact_tui", "bench", which[0], "--source", str(args.source), *which[1:],
+        "--backend", "embedded", "--model", gguf, "--profile", profile, "--max-turns", str(args.max_turns), "--out", str(out),
     ]
     if out.is_file() and out.stat().st_size:
         command.append("--resume")
@@ -131,12 +138,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(required=True)
     run = sub.add_parser("run", help="run the episodes not yet done")
-    run.add_argument("--source", type=Path, required=True, help="a checkout of xingyaoww/code-act")
+    run.add_argument("--benchmark", choices=["m3tooleval", "exercism"], default="m3tooleval")
+    run.add_argument("--source", type=Path, required=True, help="a checkout of xingyaoww/code-act, or of exercism/python")
     run.add_argument("--model", action="append", required=True, metavar="LABEL=GGUF", help="a model to run (repeatable)")
     run.add_argument("--profiles", default="qwen2.5-coder,generic,codeactagent", help="comma-separated profile names")
-    run.add_argument("--tasks", required=True, help="comma-separated task ids (domain/name), run in this order")
-    run.add_argument("--max-turns", type=int, default=10, help="model replies per task (default 10, as in the paper)")
-    run.add_argument("--max-tokens", type=int, default=512, help="tokens per reply (default 512, as in the paper)")
+    run.add_argument("--tasks", required=True, help="comma-separated task ids (M3ToolEval domain/name, Exercism slugs), in this order")
+    run.add_argument("--max-turns", type=int, default=10, help="model replies per task (default 10, as in the M3ToolEval paper)")
+    run.add_argument("--max-tokens", type=int, default=512, help="tokens per reply (default 512, as in the M3ToolEval paper)")
     run.add_argument("--n-ctx", type=int, default=8192, help="the context window (default 8192)")
     run.add_argument("--out-dir", type=Path, required=True)
     run.add_argument("--budget", type=float, default=420, help="seconds after which no new episode starts")
