@@ -91,6 +91,8 @@ def _row(records: list[EpisodeRecord]) -> dict[str, object]:
         "lenient": sum(1 for r in records if r.lenient_correct),
         "avg_turns": round(sum(r.turns for r in records) / n, 2) if n else 0.0,
         "s_per_task": round(sum(r.duration_s for r in records) / n) if n else 0,
+        "ran_tests": sum(1 for r in records if r.tests_run_by_model),
+        "malformed": sum(r.malformed_replies for r in records),
         "ends": ", ".join(f"{k} {v}" for k, v in sorted(_count(r.end_reason for r in records).items())),
     }
 
@@ -107,16 +109,24 @@ def cmd_table(args: argparse.Namespace) -> int:
     by_model: dict[str, list[str]] = {}
     for name in runs:
         by_model.setdefault(name.split("-", 1)[0], []).append(name)
-    print("| model | profile | tasks | success | lenient | avg turns | s/task | how episodes ended |")
-    print("|---|---|---|---|---|---|---|---|")
+    exercism = any(r.domain == "exercism" for recs in runs.values() for r in recs.values())
+    if exercism:
+        print("| model | profile | exercises | passed | avg turns | s/exercise | ran the tests | malformed replies | how episodes ended |")
+        print("|---|---|---|---|---|---|---|---|---|")
+    else:
+        print("| model | profile | tasks | success | lenient | avg turns | s/task | how episodes ended |")
+        print("|---|---|---|---|---|---|---|---|")
     grid: dict[str, dict[str, str]] = {}
     for model, names in by_model.items():
         common = set.intersection(*(set(runs[name]) for name in names))
         for name in names:
             kept = [runs[name][task] for task in sorted(common)]
             row = _row(kept)
-            print(f"| {model} | {name.split('-', 1)[1]} | {row['tasks']} | {row['success']}/{row['tasks']} | "
-                  f"{row['lenient']}/{row['tasks']} | {row['avg_turns']} | {row['s_per_task']} | {row['ends']} |")
+            head = f"| {model} | {name.split('-', 1)[1]} | {row['tasks']} | {row['success']}/{row['tasks']} | "
+            if exercism:
+                print(head + f"{row['avg_turns']} | {row['s_per_task']} | {row['ran_tests']}/{row['tasks']} | {row['malformed']} | {row['ends']} |")
+            else:
+                print(head + f"{row['lenient']}/{row['tasks']} | {row['avg_turns']} | {row['s_per_task']} | {row['ends']} |")
             for record in kept:
                 mark = "✓" if record.outcome == "correct" else ("~" if record.lenient_correct else "✗")
                 grid.setdefault(record.task_id, {})[name] = f"{mark} {record.turns}"
