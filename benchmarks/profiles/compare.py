@@ -82,8 +82,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acts(record: EpisodeRecord) -> tuple[int, int]:
+    """(replies holding a code action, replies) of an episode."""
+    replies = [m["content"] for m in record.messages if m.get("role") == "assistant"]
+    return sum(1 for text in replies if "<execute>" in text or "```python" in text or "```py\n" in text), len(replies)
+
+
 def _row(records: list[EpisodeRecord]) -> dict[str, object]:
     n = len(records)
+    acts = [_acts(r) for r in records]
     solved = [r for r in records if r.outcome == "correct"]
     return {
         "tasks": n,
@@ -91,6 +98,7 @@ def _row(records: list[EpisodeRecord]) -> dict[str, object]:
         "lenient": sum(1 for r in records if r.lenient_correct),
         "avg_turns": round(sum(r.turns for r in records) / n, 2) if n else 0.0,
         "s_per_task": round(sum(r.duration_s for r in records) / n) if n else 0,
+        "code_replies": f"{sum(a for a, _ in acts)}/{sum(t for _, t in acts)}",
         "ran_tests": sum(1 for r in records if r.tests_run_by_model),
         "malformed": sum(r.malformed_replies for r in records),
         "ends": ", ".join(f"{k} {v}" for k, v in sorted(_count(r.end_reason for r in records).items())),
@@ -111,11 +119,11 @@ def cmd_table(args: argparse.Namespace) -> int:
         by_model.setdefault(name.split("-", 1)[0], []).append(name)
     exercism = any(r.domain == "exercism" for recs in runs.values() for r in recs.values())
     if exercism:
-        print("| model | profile | exercises | passed | avg turns | s/exercise | ran the tests | malformed replies | how episodes ended |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| model | profile | exercises | passed | avg turns | replies with code | s/exercise | ran the tests | malformed replies | how episodes ended |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
     else:
-        print("| model | profile | tasks | success | lenient | avg turns | s/task | how episodes ended |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| model | profile | tasks | success | lenient | avg turns | replies with code | s/task | how episodes ended |")
+        print("|---|---|---|---|---|---|---|---|---|")
     grid: dict[str, dict[str, str]] = {}
     for model, names in by_model.items():
         common = set.intersection(*(set(runs[name]) for name in names))
@@ -124,9 +132,9 @@ def cmd_table(args: argparse.Namespace) -> int:
             row = _row(kept)
             head = f"| {model} | {name.split('-', 1)[1]} | {row['tasks']} | {row['success']}/{row['tasks']} | "
             if exercism:
-                print(head + f"{row['avg_turns']} | {row['s_per_task']} | {row['ran_tests']}/{row['tasks']} | {row['malformed']} | {row['ends']} |")
+                print(head + f"{row['avg_turns']} | {row['code_replies']} | {row['s_per_task']} | {row['ran_tests']}/{row['tasks']} | {row['malformed']} | {row['ends']} |")
             else:
-                print(head + f"{row['lenient']}/{row['tasks']} | {row['avg_turns']} | {row['s_per_task']} | {row['ends']} |")
+                print(head + f"{row['lenient']}/{row['tasks']} | {row['avg_turns']} | {row['code_replies']} | {row['s_per_task']} | {row['ends']} |")
             for record in kept:
                 mark = "✓" if record.outcome == "correct" else ("~" if record.lenient_correct else "✗")
                 grid.setdefault(record.task_id, {})[name] = f"{mark} {record.turns}"
