@@ -102,6 +102,7 @@ def test_qwen_coder_profile_requests(project: Path) -> None:
     assert system != generic_prompt(project)
     assert "Write ONE action per reply as a fenced ```python block" in system
     assert "```python\nprint(list_files())\n```" in system
+    assert "Find things out by running code, never from memory or by guessing" in system
     assert first["options"]["stop"] == ["</execute>"] == second["options"]["stop"]
     assert first["options"] == second["options"]
     assert {k: first["options"][k] for k in SAMPLING_KEYS if k in first["options"]} == QWEN_SAMPLING
