@@ -103,8 +103,21 @@ class ModelSettings:
     max_ctx: int = 16384
     """The largest context window chosen automatically (bigger windows cost memory)."""
 
-    temperature: float = 0.0
-    """Sampling temperature."""
+    temperature: float | None = None
+    """Sampling temperature (0: always the likeliest token). Unset: the model profile's
+    `[sampling]` value, else the server's default. The same holds for the four below."""
+
+    top_p: float | None = None
+    """Nucleus sampling: keep the likeliest tokens whose probabilities add up to this."""
+
+    top_k: int | None = None
+    """Keep only this many likeliest tokens (0: all)."""
+
+    min_p: float | None = None
+    """Drop tokens less likely than this share of the likeliest token's probability."""
+
+    repeat_penalty: float | None = None
+    """Make recently seen tokens less likely (1.0: off)."""
 
     profile: str = ""
     """The model profile (`prompts/profiles/`, or the config folder's `profiles/`); empty
@@ -204,7 +217,11 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(str, allowed))}")
         return value
     if origin in (typing.Union, types.UnionType):
-        raise ConfigError(f"{where}: unsupported union type")  # no such fields today
+        # `X | None`: None is only the default ("unset"); TOML and the environment give an X.
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(members) != 1:
+            raise ConfigError(f"{where}: unsupported union type")
+        return _coerce(value, members[0], where)
     try:
         if annotation is bool:
             if isinstance(value, str):

@@ -25,6 +25,16 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert settings.agent.approve == "ask"
 
 
+def test_sampling_settings_are_unset_until_given(tmp_path: Path) -> None:
+    """Unset (None) lets the model profile decide; a value in the file or environment wins."""
+    assert load_settings(tmp_path / "missing.toml", env={}).model.temperature is None
+    file = tmp_path / "config.toml"
+    file.write_text("[model]\ntemperature = 0\ntop_p = 1\n")
+    model = load_settings(file, env={"CODEACT_TUI_MODEL_TOP_K": "20"}).model
+    assert (model.temperature, model.top_p, model.top_k, model.min_p, model.repeat_penalty) == (0.0, 1.0, 20, None, None)
+    assert isinstance(model.temperature, float)
+
+
 @pytest.mark.parametrize(
     ("text", "env", "needle"),
     [
@@ -34,6 +44,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ("[agent]\napprove = 'sometimes'\n", {}, "is not one of auto, ask, plan"),
         ("this is = = not toml", {}, "not valid TOML"),
         ("", {"CODEACT_TUI_SANDBOX_MEMORY_MIB": "x"}, "CODEACT_TUI_SANDBOX_MEMORY_MIB"),
+        ("[model]\ntemperature = 'warm'\n", {}, "model.temperature: expected float, got 'warm'"),
+        ("", {"CODEACT_TUI_MODEL_TOP_K": "0.5"}, "CODEACT_TUI_MODEL_TOP_K: expected int"),
     ],
 )
 def test_errors_say_where(tmp_path: Path, text: str, env: dict[str, str], needle: str) -> None:

@@ -137,7 +137,7 @@ class PacedModel(ScriptedModel):
         super().__init__(replies, chunk_size=chunk_size)
         self._interval = (chunk_size / 4) / rate_tokens_per_s
 
-    async def stream(self, messages, *, stop=()):  # type: ignore[no-untyped-def, override]
+    async def stream(self, messages, *, stop=(), sampling=None):  # type: ignore[no-untyped-def, override]
         from codeact_tui.core.ports import GenerationDone, GenerationStats, TextChunk
 
         text = self._next_reply(messages)

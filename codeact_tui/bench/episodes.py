@@ -253,7 +253,7 @@ async def run_native(
         executor = ReloadingRunner(runner, guest.recover)
         text = native_prompt(task)
         while not correct and turns < config.max_turns:
-            options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s, stop=config.profile.stop)
+            options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s, stop=config.profile.stop, sampling=config.profile.sampling)
             agent = compose_agent(
                 model=model, executor=executor, prompts=prompts, project=workdir,
                 options=options, resume=agent.messages if agent is not None else (),

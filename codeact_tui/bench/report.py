@@ -73,7 +73,8 @@ def report_json(scores: list[Score], header: dict[str, Any], paper: PaperResults
 def render_text(scores: list[Score], header: dict[str, Any], paper: PaperResults | None, action: str) -> str:
     """The report as text tables."""
     lines = [
-        f"M3ToolEval — {header['model']} — mode {header['mode']}, action {header['action']}",
+        f"M3ToolEval — {header['model']} — mode {header['mode']}, action {header['action']}"
+        + (f", profile {header['profile']} (sampling: {header['sampling']})" if header.get("profile") else ""),
         "",
         f"{'domain':<36} {'tasks':>5} {'success':>8} {'turns':>6}  {'lenient':>8} {'turns':>6}  {'errors':>6}",
     ]

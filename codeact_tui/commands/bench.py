@@ -186,7 +186,7 @@ async def _run(
     concurrency: int,
 ) -> int:
     from ..bench.episodes import EpisodeConfig
-    from ..conversation.profiles import profile_for
+    from ..conversation.profiles import profile_for, sampling_summary
     from ..bench.guest_task import GuestError
     from ..bench.report import render_text, report_json, score
     from ..bench.runner import BenchPlan, run_benchmark
@@ -225,6 +225,7 @@ async def _run(
         "model": model_label,
         "mode": args.mode,
         "profile": profile.name if args.mode == "native" else "",
+        "sampling": sampling_summary(profile, settings.model) if args.mode == "native" else "",
         "action": action,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,

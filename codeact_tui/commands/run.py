@@ -46,6 +46,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
     p.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
     p.add_argument("--profile", help="the model profile (default: [model] profile, else chosen from the model's name)")
+    p.add_argument("--temperature", type=float, metavar="T", help="the sampling temperature (default: [model] temperature, else the model profile's)")
     p.add_argument("--max-turns", type=int, metavar="N", help="the most model replies before giving up (default: [agent] max_turns)")
     p.add_argument(
         "--approve",

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import Settings
 
-MODEL_OPTIONS = ("backend", "host", "model", "profile")
+MODEL_OPTIONS = ("backend", "host", "model", "profile", "temperature")
 """Command-line options that override `[model]`."""
 AGENT_OPTIONS = ("max_turns", "approve")
 """Command-line options that override `[agent]`."""

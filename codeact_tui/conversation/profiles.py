@@ -10,6 +10,7 @@ from .. import paths
 from ..config import ModelSettings
 from ..core.ports import ModelInfo
 from ..core.profiles import Profile, ProfileError, choose_profile, load_profiles
+from ..llm.sampling import request_sampling, user_sampling
 from ..resources import resource_dir
 
 
@@ -28,6 +29,15 @@ def profile_for(info: ModelInfo, requested: str = "") -> Profile:
     return choose_profile(available_profiles(), requested, model=info.name, family=info.family)
 
 
+def sampling_summary(profile: Profile, settings: ModelSettings) -> str:
+    """The sampling values requests will carry, those the settings set marked (for `doctor` and
+    `bench`): "temperature 0 (settings), top_p 0.8"; "server defaults" when nothing is set."""
+    overridden = user_sampling(settings).given()
+    sent = request_sampling(settings, profile.sampling)
+    marked = (f"{name} {value:g}" + (" (settings)" if name in overridden else "") for name, value in sent.items())
+    return ", ".join(marked) or "server defaults"
+
+
 def profile_check(settings: ModelSettings) -> tuple[Literal["ok", "warn"], str, str]:
     """For `doctor`: (level, detail, fix) about the profile the configured model would get
     (chosen from its name alone: the family needs the server) and the profiles there are."""
@@ -38,4 +48,4 @@ def profile_check(settings: ModelSettings) -> tuple[Literal["ok", "warn"], str, 
     except ProfileError as exc:
         return "warn", str(exc), f"fix or remove the profile file (your own are in {user_folder})"
     how = "[model] profile" if settings.profile else f"chosen from the name {settings.model!r}" if settings.model else "no model set"
-    return "ok", f"{chosen.name} ({how}); available: {', '.join(profiles)}; your own go in {user_folder}", ""
+    return "ok", f"{chosen.name} ({how}; sampling: {sampling_summary(chosen, settings)}); available: {', '.join(profiles)}; your own go in {user_folder}", ""

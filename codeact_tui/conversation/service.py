@@ -250,6 +250,7 @@ class Conversation:
                 stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
                 stop=profile.stop,
+                sampling=profile.sampling,
             ),
             transcript=self.transcript,
             resume=self.messages,

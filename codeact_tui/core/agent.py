@@ -34,6 +34,7 @@ from .ports import (
     ModelError,
     ModelInfo,
     ModelSetupError,
+    Sampling,
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
@@ -67,6 +68,9 @@ class AgentOptions:
     is told to the model."""
     stop: tuple[str, ...] = STOP_SEQUENCES
     """Stop sequences sent with every request (the model profile's)."""
+    sampling: Sampling = Sampling()
+    """Sampling values sent with every request (the model profile's; the user's settings win
+    over them in the backend)."""
 
 
 class Agent:
@@ -379,7 +383,7 @@ class Agent:
         first_token: float | None = None
 
         async def pump() -> None:
-            stream = self._model.stream(chat, stop=self._options.stop)
+            stream = self._model.stream(chat, stop=self._options.stop, sampling=self._options.sampling)
             try:
                 async for item in stream:
                     queue.put_nowait(item)

@@ -7,7 +7,7 @@ this module. Everything here is standard library only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
 
 FileChangeKind = Literal["added", "modified", "deleted", "renamed"]
@@ -321,6 +321,32 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a model samples its reply. A value left None is not sent: the next source decides
+    (the user's settings win over a model profile's, and the server's own default comes last).
+    The names are those of Ollama's options and llama.cpp's; each backend maps them."""
+
+    temperature: float | None = None
+    """0 picks the likeliest token every time (reproducible); higher is more varied."""
+    top_p: float | None = None
+    """Nucleus sampling: keep the likeliest tokens whose probabilities add up to this."""
+    top_k: int | None = None
+    """Keep only this many likeliest tokens (0: all)."""
+    min_p: float | None = None
+    """Drop tokens less likely than this share of the likeliest one's probability."""
+    repeat_penalty: float | None = None
+    """Make tokens seen recently less likely (1.0: off); Hugging Face calls it repetition_penalty."""
+
+    def given(self) -> dict[str, float | int]:
+        """The values that are set, by name."""
+        return {f.name: value for f in fields(self) if (value := getattr(self, f.name)) is not None}
+
+    def over(self, base: Sampling) -> Sampling:
+        """These values where they are set, else `base`'s."""
+        return Sampling(**{**base.given(), **self.given()})
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What a backend learned about its model while preparing it."""
 
@@ -403,8 +429,13 @@ class ChatModel(Protocol):
         """Load (warm up) the model; returns the seconds it took. Raises ModelError."""
         ...
 
-    def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
+    def stream(
+        self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> AsyncIterator[ModelStreamItem]:
         """Stream one reply: text chunks, then one GenerationDone. Closing it cancels the request.
+
+        `sampling` is the request's own (a model profile's); values the user set in the settings
+        win over it, and what neither sets is left to the server.
 
         Raises ModelError while iterating.
         """

@@ -1,9 +1,10 @@
 """Model profiles: how to speak to one family of local models, as data files.
 
 A profile (`prompts/profiles/NAME.toml`, or the user's own in the config folder's `profiles/`)
-names the stop sequences sent with every request and replaces any of the prompt templates
-(`system.md`, `observation.md`, `sandbox_helpers.md`, …) with text of its own; what it does not
-replace comes from the shared templates. `generic` replaces nothing. The format is described in
+names the stop sequences and the sampling defaults sent with every request (the user's own
+settings win over the latter), and replaces any of the prompt templates (`system.md`,
+`observation.md`, `sandbox_helpers.md`, …) with text of its own; what it does not replace comes
+from the shared templates. `generic` replaces no template. The format is described in
 `prompts/profiles/README.md`; the core reads files from folders it is given.
 """
 
@@ -14,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ports import ModelSetupError
+from .ports import ModelSetupError, Sampling
 
 GENERIC = "generic"
 """The profile used when no other matches: today's prompt and requests."""
@@ -35,6 +36,8 @@ class Profile:
     """Regular expressions (case-insensitive) searched in the model's name and family."""
     stop: tuple[str, ...] = ("</execute>",)
     """Stop sequences sent with every request."""
+    sampling: Sampling = Sampling()
+    """Sampling defaults (the `[sampling]` table); values the user sets win over them."""
     templates: dict[str, str] = field(default_factory=dict)
     """Prompt templates this profile replaces, by file name (`system.md` → its text)."""
     source: str = ""
@@ -52,7 +55,7 @@ def parse_profile(text: str, source: str) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {source} is not valid TOML: {exc}") from None
     name = data.get("name") or Path(source).stem
-    unknown = set(data) - {"name", "description", "match", "stop", "templates"}
+    unknown = set(data) - {"name", "description", "match", "stop", "sampling", "templates"}
     if unknown:
         raise ProfileError(f"profile {source}: unknown keys {sorted(unknown)} (see prompts/profiles/README.md)")
     match, stop, templates = data.get("match", []), data.get("stop", ["</execute>"]), data.get("templates", {})
@@ -72,9 +75,38 @@ def parse_profile(text: str, source: str) -> Profile:
         description=str(data.get("description", "")),
         match=tuple(match),
         stop=tuple(stop),
+        sampling=parse_sampling(data.get("sampling", {}), source),
         templates=dict(templates),
         source=source,
     )
+
+
+_SAMPLING_RANGES: dict[str, tuple[type, float, float]] = {
+    "temperature": (float, 0.0, 5.0),
+    "top_p": (float, 0.0, 1.0),
+    "top_k": (int, 0, 1_000_000),
+    "min_p": (float, 0.0, 1.0),
+    "repeat_penalty": (float, 0.0, 10.0),
+}
+"""Each sampling value's type and the range it must lie in."""
+
+
+def parse_sampling(table: object, source: str) -> Sampling:
+    """The `[sampling]` table of a profile (raises ProfileError naming the bad key or value)."""
+    if not isinstance(table, dict):
+        raise ProfileError(f"profile {source}: `[sampling]` must be a table of {', '.join(_SAMPLING_RANGES)}")
+    unknown = sorted(set(table) - set(_SAMPLING_RANGES))
+    if unknown:
+        raise ProfileError(f"profile {source}: unknown sampling keys {unknown} (known: {', '.join(_SAMPLING_RANGES)})")
+    values: dict[str, float | int] = {}
+    for key, value in table.items():
+        kind, low, high = _SAMPLING_RANGES[key]
+        number = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number or not low <= value <= high:
+            what = "a whole number" if kind is int else "a number"
+            raise ProfileError(f"profile {source}: sampling {key} must be {what} from {low} to {high}, not {value!r}")
+        values[key] = kind(value)
+    return Sampling(**values)  # type: ignore[arg-type]
 
 
 def load_profiles(*folders: Path) -> dict[str, Profile]:

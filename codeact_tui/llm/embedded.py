@@ -26,9 +26,11 @@ from ..core.ports import (
     ModelSetupError,
     ModelStreamError,
     ModelStreamItem,
+    Sampling,
     TextChunk,
 )
 from .gguf import GGUFError, read_metadata
+from .sampling import request_sampling
 
 FALLBACK_CONTEXT = 4096
 INSTALL_HINT = (
@@ -120,8 +122,12 @@ class EmbeddedChatModel:
             return estimate_tokens(text)
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    async def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
-        """Generate in a worker thread; closing this generator stops it between tokens."""
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> AsyncIterator[ModelStreamItem]:
+        """Generate in a worker thread; closing this generator stops it between tokens. Sampling
+        values are `create_chat_completion` arguments of the same names; what is unset keeps
+        llama-cpp-python's default (temperature 0.2, top_p 0.95, top_k 40, min_p 0.05)."""
         if self._llm is None:
             await self.load()
         loop = asyncio.get_running_loop()
@@ -131,6 +137,7 @@ class EmbeddedChatModel:
         payload = [{"role": m.role, "content": m.content} for m in messages]
         counts: dict[str, int] = {"completion": 0, "prompt": 0}
         finish: list[str | None] = [None]
+        sample = request_sampling(self.settings, sampling)
 
         def work() -> None:
             with self._lock:
@@ -139,7 +146,7 @@ class EmbeddedChatModel:
                         messages=payload,
                         stream=True,
                         stop=list(stop) or None,
-                        temperature=self.settings.temperature,
+                        **sample,
                         max_tokens=self.settings.max_reply_tokens if self.settings.max_reply_tokens > 0 else None,
                     )
                     try:

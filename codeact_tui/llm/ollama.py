@@ -36,9 +36,11 @@ from ..core.ports import (
     ModelSetupError,
     ModelStreamError,
     ModelStreamItem,
+    Sampling,
     TextChunk,
 )
 from .errors import translate
+from .sampling import request_sampling
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 FALLBACK_CONTEXT = 8192
@@ -239,7 +241,7 @@ class OllamaChatModel:
         show = await self.server.show(self.name)
         trained = context_length(show)
         num_ctx = choose_num_ctx(self.settings, trained, modelfile_num_ctx(show))
-        self._options = {"num_ctx": num_ctx, "temperature": self.settings.temperature}
+        self._options = {"num_ctx": num_ctx}
         if self.settings.max_reply_tokens > 0:
             self._options["num_predict"] = self.settings.max_reply_tokens
         family = (show.details.family or "") if show.details else ""
@@ -270,10 +272,13 @@ class OllamaChatModel:
         """Ollama has no tokenize endpoint: a conservative estimate."""
         return estimate_tokens(text)
 
-    async def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
-        """Stream one reply; closing this generator closes the HTTP response."""
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> AsyncIterator[ModelStreamItem]:
+        """Stream one reply; closing this generator closes the HTTP response. Sampling values
+        travel in `options` beside the pinned `num_ctx` (changing them does not reload the model)."""
         await self.prepare()
-        options = dict(self._options)
+        options = {**self._options, **request_sampling(self.settings, sampling)}
         if stop:
             options["stop"] = list(stop)
         started = time.perf_counter()

@@ -25,9 +25,11 @@ from ..core.ports import (
     ModelSetupError,
     ModelStreamError,
     ModelStreamItem,
+    Sampling,
     TextChunk,
 )
 from .errors import translate
+from .sampling import request_sampling
 
 DEFAULT_HOST = "http://127.0.0.1:8080"
 FALLBACK_CONTEXT = 8192
@@ -153,14 +155,18 @@ class OpenAICompatChatModel:
         """An estimate."""
         return estimate_tokens(text)
 
-    async def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
-        """Stream one reply from server-sent events; closing this generator closes the response."""
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> AsyncIterator[ModelStreamItem]:
+        """Stream one reply from server-sent events; closing this generator closes the response.
+        Sampling values are top-level request fields (`top_k`, `min_p`, `repeat_penalty` are
+        llama.cpp's extensions, which LM Studio shares)."""
         await self.prepare()
         body: dict[str, Any] = {
             "model": self.name,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "stream": True,
-            "temperature": self.settings.temperature,
+            **request_sampling(self.settings, sampling),
             "stream_options": {"include_usage": True},
         }
         if stop:

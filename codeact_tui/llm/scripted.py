@@ -19,6 +19,7 @@ from ..core.ports import (
     ModelInfo,
     ModelStreamError,
     ModelStreamItem,
+    Sampling,
     TextChunk,
 )
 
@@ -58,6 +59,8 @@ class ScriptedModel:
         """Every conversation sent, in order."""
         self.stops: list[tuple[str, ...]] = []
         """The stop sequences of every request."""
+        self.samplings: list[Sampling] = []
+        """The sampling values of every request (as the caller asked; there are no settings)."""
         self.loads = 0
         """How many times the model was loaded."""
         self.closed_streams = 0
@@ -92,10 +95,13 @@ class ScriptedModel:
             raise reply
         return reply(messages) if callable(reply) else reply
 
-    async def stream(self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = ()) -> AsyncIterator[ModelStreamItem]:
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, stop: Sequence[str] = (), sampling: Sampling | None = None
+    ) -> AsyncIterator[ModelStreamItem]:
         """Stream the next reply, cut at the first stop sequence."""
         self.requests.append(list(messages))
         self.stops.append(tuple(stop))
+        self.samplings.append(sampling or Sampling())
         started = time.perf_counter()
         text = self._next_reply(messages)
         cuts = [text.find(s) for s in stop if s and s in text]

@@ -11,7 +11,7 @@ _codeact_tui_subcommands() {
 
 _codeact_tui_options() {
     case "$1" in
-        "") echo "-h --help --version --backend --host --model --profile --approve --continue --resume --theme" ;;
+        "") echo "-h --help --version --backend --host --model --profile --temperature --approve --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
         "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
@@ -26,15 +26,15 @@ _codeact_tui_options() {
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
         "rewind") echo "-h --help --path --conversation --list --force" ;;
-        "run") echo "-h --help --path --backend --host --model --profile --max-turns --approve --resume --continue --json" ;;
+        "run") echo "-h --help --path --backend --host --model --profile --temperature --max-turns --approve --resume --continue --json" ;;
         "completions") echo "-h --help" ;;
-        "app") echo "-h --help --backend --host --model --profile --approve --continue --resume --theme" ;;
+        "app") echo "-h --help --backend --host --model --profile --temperature --approve --continue --resume --theme" ;;
     esac
 }
 
 _codeact_tui_valued() {
     case "$1" in
-        "") echo "--backend --host --model --profile --approve --theme" ;;
+        "") echo "--backend --host --model --profile --temperature --approve --theme" ;;
         "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
         "bench exercism") echo "--source --protocol --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
         "doctor") echo "--backend --host --model" ;;
@@ -48,8 +48,8 @@ _codeact_tui_valued() {
         "models") echo "--backend --host" ;;
         "pull") echo "--host" ;;
         "rewind") echo "--path --conversation" ;;
-        "run") echo "--path --backend --host --model --profile --max-turns --approve" ;;
-        "app") echo "--backend --host --model --profile --approve --theme" ;;
+        "run") echo "--path --backend --host --model --profile --temperature --max-turns --approve" ;;
+        "app") echo "--backend --host --model --profile --temperature --approve --theme" ;;
     esac
 }
 
@@ -60,6 +60,7 @@ _codeact_tui_value() {
         "|--host"|"app|--host") COMPREPLY=() ;;
         "|--model"|"app|--model") COMPREPLY=() ;;
         "|--profile"|"app|--profile") COMPREPLY=() ;;
+        "|--temperature"|"app|--temperature") COMPREPLY=() ;;
         "|--approve"|"app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "|--resume"|"app|--resume") COMPREPLY=() ;;
         "|--theme"|"app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
@@ -114,6 +115,7 @@ _codeact_tui_value() {
         "run|--host") COMPREPLY=() ;;
         "run|--model") COMPREPLY=() ;;
         "run|--profile") COMPREPLY=() ;;
+        "run|--temperature") COMPREPLY=() ;;
         "run|--max-turns") COMPREPLY=() ;;
         "run|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "run|--resume") COMPREPLY=() ;;
@@ -121,6 +123,7 @@ _codeact_tui_value() {
         "app|--host") COMPREPLY=() ;;
         "app|--model") COMPREPLY=() ;;
         "app|--profile") COMPREPLY=() ;;
+        "app|--temperature") COMPREPLY=() ;;
         "app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
         "app|--resume") COMPREPLY=() ;;
         "app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;

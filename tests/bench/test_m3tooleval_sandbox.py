@@ -282,3 +282,19 @@ def test_native_mode_records_and_speaks_the_profile(fake_ollama: FakeOllama, tmp
     assert clicks["messages"][3]["content"].startswith("Execution Output:\nstdout:\n3")
     stops = [body["options"].get("stop") for body in fake_ollama.chat_requests() if body.get("messages")]
     assert stops == [["<|im_end|>", "</execute>"]] * 2
+
+
+def test_native_mode_keeps_temperature_zero_over_the_profiles(
+    fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The benchmark decodes greedily whatever the profile says; the profile's other sampling
+    values are sent, and the report names them."""
+    fake_ollama.replies = ["<execute>\nfor _ in range(3):\n    last = click()\nprint(last)\n</execute>", "<solution>3</solution>"]
+    assert bench(fake_ollama, tmp_path / "q.jsonl", "--mode", "native", "--tasks", "three_clicks", "--profile", "qwen2.5-coder") == 0
+    options = [body["options"] for body in fake_ollama.chat_requests() if body.get("messages")]
+    assert len(options) == 2
+    for sent in options:
+        assert {k: sent[k] for k in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")} == {
+            "temperature": 0.0, "top_p": 0.8, "top_k": 20, "min_p": 0.0, "repeat_penalty": 1.05,
+        }
+    assert "profile qwen2.5-coder (sampling: temperature 0 (settings), top_p 0.8, top_k 20, min_p 0, repeat_penalty 1.05)" in capsys.readouterr().out

@@ -94,8 +94,8 @@ def test_stream_is_closed_once_the_action_is_complete(project: Path, prompts: Pr
     """A server that ignores the stop sequence: nothing after the first action is run or kept."""
 
     class NoStopModel(ScriptedModel):
-        def stream(self, messages, *, stop=()):  # type: ignore[no-untyped-def]
-            return super().stream(messages, stop=())
+        def stream(self, messages, *, stop=(), sampling=None):  # type: ignore[no-untyped-def]
+            return super().stream(messages, stop=(), sampling=sampling)
 
     model = NoStopModel(["<execute>print(1)</execute>\n<execute>print(2)</execute> more text", "<solution>1</solution>"], chunk_size=3)
     agent, executor, _ = make_agent(model, project, prompts)
@@ -148,8 +148,8 @@ def test_live_output_is_streamed_as_events(project: Path, prompts: PromptLibrary
 
 def test_text_after_the_action_is_not_read(project: Path, prompts: PromptLibrary) -> None:
     class NoStopModel(ScriptedModel):
-        def stream(self, messages, *, stop=()):  # type: ignore[no-untyped-def]
-            return super().stream(messages, stop=())
+        def stream(self, messages, *, stop=(), sampling=None):  # type: ignore[no-untyped-def]
+            return super().stream(messages, stop=(), sampling=sampling)
 
     # A server that ignores the stop sequence: the text after the action is cut by the agent.
     model = NoStopModel(["<execute>print(1)</execute>\nNow the answer is 1.", "<solution>1</solution>"], chunk_size=4)

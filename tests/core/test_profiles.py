@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codeact_tui.core.ports import ModelSetupError
+from codeact_tui.core.ports import ModelSetupError, Sampling
 from codeact_tui.core.profiles import GENERIC, ProfileError, choose_profile, load_profiles, parse_profile
 from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
 from codeact_tui.resources import resource_dir
@@ -18,7 +18,7 @@ def test_shipped_profiles_load_and_are_documented() -> None:
     profiles = load_profiles(SHIPPED)
     assert set(profiles) == {"generic", "codeactagent", "qwen2.5-coder"}
     readme = (SHIPPED / "README.md").read_text()
-    for key in ("name", "description", "match", "stop", "[templates]"):
+    for key in ("name", "description", "match", "stop", "[sampling]", "[templates]"):
         assert f"`{key}`" in readme
 
 
@@ -63,6 +63,13 @@ def test_user_profiles_replace_shipped_ones_and_are_tried_first(tmp_path: Path) 
         ('match = ["qwen("]', "bad `match` pattern"),
         ('stop = [""]', "non-empty strings"),
         ('[templates]\n"system.md" = 3', "template file names"),
+        ("sampling = 0.7", "`\\[sampling\\]` must be a table"),
+        ("[sampling]\ntemp = 0.7", "unknown sampling keys \\['temp'\\]"),
+        ("[sampling]\ntemperature = -1", "temperature must be a number from 0.0 to 5.0, not -1"),
+        ("[sampling]\ntop_p = 1.5", "top_p must be a number from 0.0 to 1.0"),
+        ("[sampling]\ntop_k = 2.5", "top_k must be a whole number"),
+        ('[sampling]\nmin_p = "0.1"', "min_p must be a number"),
+        ("[sampling]\nrepeat_penalty = true", "repeat_penalty must be a number"),
     ],
 )
 def test_invalid_profiles_say_what_is_wrong(text: str, message: str) -> None:
@@ -85,3 +92,20 @@ def test_profile_templates_replace_only_their_files(tmp_path: Path) -> None:
     assert library.text("repo_map.md") == (resource_dir("prompts") / "repo_map.md").read_text()
     prompt = build_system_prompt(library, project=tmp_path)
     assert "!pip install" not in prompt and "Tool function available (already imported in <execute> environment):" in prompt
+
+
+def test_sampling_table_and_precedence() -> None:
+    profile = parse_profile("[sampling]\ntemperature = 1\ntop_k = 40\nmin_p = 0\n", "mine.toml")
+    assert profile.sampling == Sampling(temperature=1.0, top_k=40, min_p=0.0)
+    assert isinstance(profile.sampling.temperature, float) and isinstance(profile.sampling.top_k, int)
+    assert parse_profile("", "plain.toml").sampling == Sampling()
+    user = Sampling(temperature=0.0, repeat_penalty=1.1)
+    assert user.over(profile.sampling).given() == {"temperature": 0.0, "top_k": 40, "min_p": 0.0, "repeat_penalty": 1.1}
+    assert Sampling().over(profile.sampling) == profile.sampling
+
+
+def test_shipped_sampling_defaults() -> None:
+    profiles = load_profiles(SHIPPED)
+    assert profiles["generic"].sampling == Sampling(temperature=0.0)
+    assert profiles["codeactagent"].sampling == Sampling(temperature=0.0, top_p=1.0)
+    assert profiles["qwen2.5-coder"].sampling == Sampling(temperature=0.7, top_p=0.8, top_k=20, min_p=0.0, repeat_penalty=1.05)

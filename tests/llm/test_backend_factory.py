@@ -44,3 +44,15 @@ def test_trained_context_from_metadata() -> None:
     assert trained_context({"general.architecture": "llama", "llama.context_length": "8192"}) == 8192
     assert trained_context({"qwen2.context_length": 32768}) == 32768
     assert trained_context({}) is None
+
+
+def test_every_sampling_name_is_a_llama_cpp_argument() -> None:
+    """The embedded backend passes `Sampling`'s names to llama-cpp-python unchanged."""
+    import dataclasses
+    import inspect
+
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from codeact_tui.core.ports import Sampling
+
+    accepted = inspect.signature(llama_cpp.Llama.create_chat_completion).parameters
+    assert {f.name for f in dataclasses.fields(Sampling)} <= set(accepted)

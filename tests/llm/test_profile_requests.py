@@ -10,6 +10,7 @@ import pytest
 from fakes.executor import InProcessExecutor
 from fakes.history import FakeHistory
 from fakes.ollama_server import FakeOllama
+from fakes.openai_server import FakeOpenAI
 
 from codeact_tui import cli, paths
 from codeact_tui.commands import run as run_cmd
@@ -65,6 +66,10 @@ def generic_prompt(project: Path) -> str:
     return build_system_prompt(PromptLibrary(resource_dir("prompts")), project=project)
 
 
+SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")
+QWEN_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "min_p": 0.0, "repeat_penalty": 1.05}
+"""Qwen2.5-Coder-Instruct's generation_config.json (min_p 0: transformers has none)."""
+
 ACTION = "<execute>\nnums = [int(x) for x in open('nums.txt')]\nprint(sum(nums) / len(nums))\n</execute>"
 
 
@@ -72,7 +77,7 @@ def test_generic_profile_requests_are_todays(project: Path) -> None:
     first, second = two_step(project, "llama3.2:1b", ACTION)
     assert first["messages"][0] == {"role": "system", "content": generic_prompt(project)}
     assert first["options"]["stop"] == ["</execute>"] == second["options"]["stop"]
-    assert first["options"]["temperature"] == 0.0
+    assert first["options"] == second["options"] == {"num_ctx": 16384, "num_predict": 2048, "temperature": 0.0, "stop": ["</execute>"]}
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
     assert second["messages"][3]["content"] == "Observation: the code ran to the end.\nstdout:\n4.0"
 
@@ -84,6 +89,8 @@ def test_codeactagent_profile_requests(project: Path) -> None:
     assert "!pip" not in system and "cannot install packages" in system
     assert "Tool function available (already imported in <execute> environment):\n" in system
     assert first["options"]["stop"] == ["<|im_end|>", "</execute>"] == second["options"]["stop"]
+    assert first["options"] == second["options"]
+    assert {k: first["options"][k] for k in SAMPLING_KEYS if k in first["options"]} == {"temperature": 0.0, "top_p": 1.0}
     assert second["messages"][2]["content"] == ACTION
     assert second["messages"][3] == {"role": "user", "content": "Execution Output:\nstdout:\n4.0"}
 
@@ -95,8 +102,41 @@ def test_qwen_coder_profile_requests(project: Path) -> None:
     assert system != generic_prompt(project)
     assert "Write ONE action per reply as a fenced ```python block" in system
     assert "```python\nprint(list_files())\n```" in system
+    assert "Find things out by running code, never from memory or by guessing" in system
     assert first["options"]["stop"] == ["</execute>"] == second["options"]["stop"]
+    assert first["options"] == second["options"]
+    assert {k: first["options"][k] for k in SAMPLING_KEYS if k in first["options"]} == QWEN_SAMPLING
     assert second["messages"][3]["content"] == "Observation: the code ran to the end.\nstdout:\n4.0"
+
+
+def test_the_users_sampling_values_win_over_the_profiles(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text("[model]\ntemperature = 0.3\nrepeat_penalty = 1.0\n")
+    monkeypatch.setenv("CODEACT_TUI_MODEL_TOP_K", "5")
+    first, second = two_step(project, "qwen2.5-coder:1.5b", ACTION)
+    expected = {**QWEN_SAMPLING, "temperature": 0.3, "repeat_penalty": 1.0, "top_k": 5}
+    assert {k: first["options"][k] for k in SAMPLING_KEYS if k in first["options"]} == expected
+    first, _ = two_step(project, "qwen2.5-coder:1.5b", ACTION, "--temperature", "0")
+    assert first["options"]["temperature"] == 0.0  # the command line over the config file
+    first, _ = two_step(project, "llama3.2:1b", ACTION)
+    assert {k: first["options"][k] for k in SAMPLING_KEYS if k in first["options"]} == {"temperature": 0.3, "top_k": 5, "repeat_penalty": 1.0}
+
+
+def test_openai_compatible_requests_carry_the_profiles_sampling(project: Path) -> None:
+    """Top-level request fields, as llama.cpp's server, llama-cpp-python's and LM Studio read them."""
+    fenced = "```python\nprint(sum(int(x) for x in open('nums.txt')) / 3)\n```"
+    with FakeOpenAI(replies=[fenced, "<solution>The mean is 4.0.</solution>"]) as server:
+        status = cli.main(["run", "mean of nums.txt", "--path", str(project), "--backend", "openai", "--host", server.url, "--model", "qwen2.5-coder-1.5b-instruct"])
+        bodies = server.bodies
+    assert status == 0 and len(bodies) == 2
+    for body in bodies:
+        assert {k: body[k] for k in SAMPLING_KEYS if k in body} == QWEN_SAMPLING
+        assert body["stop"] == ["</execute>"] and body["max_tokens"] == 2048
+    with FakeOpenAI(replies=[ACTION, "<solution>4.0</solution>"]) as server:
+        status = cli.main(["run", "mean", "--path", str(project), "--backend", "openai", "--host", server.url, "--temperature", "0.1"])
+        body = server.bodies[0]
+    assert status == 0 and body["model"] == "local.gguf"  # the generic profile
+    assert {k: body[k] for k in SAMPLING_KEYS if k in body} == {"temperature": 0.1}
 
 
 def test_profile_option_and_config_override_the_choice(project: Path) -> None:
@@ -131,7 +171,13 @@ def test_doctor_names_the_profile_and_a_broken_one(capsys: pytest.CaptureFixture
     paths.config_file().write_text('[model]\nmodel = "qwen2.5-coder:1.5b"\nhost = "http://127.0.0.1:9"\nconnect_timeout_s = 0.5\n')
     cli.main(["doctor"])
     out = capsys.readouterr().out
-    assert "[ok  ] model profile: qwen2.5-coder (chosen from the name 'qwen2.5-coder:1.5b'); available: codeactagent, generic, qwen2.5-coder" in out
+    assert (
+        "[ok  ] model profile: qwen2.5-coder (chosen from the name 'qwen2.5-coder:1.5b'; sampling: temperature 0.7, "
+        "top_p 0.8, top_k 20, min_p 0, repeat_penalty 1.05); available: codeactagent, generic, qwen2.5-coder"
+    ) in out
+    paths.config_file().write_text('[model]\nmodel = "qwen2.5-coder:1.5b"\ntemperature = 0\nhost = "http://127.0.0.1:9"\nconnect_timeout_s = 0.5\n')
+    cli.main(["doctor"])
+    assert "sampling: temperature 0 (settings), top_p 0.8," in capsys.readouterr().out
     folder = paths.config_dir() / "profiles"
     folder.mkdir()
     (folder / "broken.toml").write_text("stop = [")

@@ -143,3 +143,32 @@ def test_full_system_prompt_fits_the_tiny_model(tmp_path: Path) -> None:
     tokens = asyncio.run(go())
     assert 200 < tokens < 4096 // 2
     assert estimate_tokens(text) >= tokens * 0.9  # the estimate used for servers errs high, or close
+
+
+def test_embedded_sampling_reaches_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's sampling values arrive as real `create_chat_completion` arguments (recorded
+    on the way in, then generated with), the user's settings winning over them."""
+    import llama_cpp
+
+    from codeact_tui.core.ports import Sampling
+
+    calls: list[dict[str, object]] = []
+    real = llama_cpp.Llama.create_chat_completion
+
+    def recording(self: object, *args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(llama_cpp.Llama, "create_chat_completion", recording)
+    settings = ModelSettings(backend="embedded", model=str(smollm2_gguf()), num_ctx=1024, max_reply_tokens=4, temperature=0.0)
+    model = EmbeddedChatModel(settings, threads=2)
+    profile = Sampling(temperature=0.7, top_p=0.8, top_k=20, min_p=0.0, repeat_penalty=1.05)
+
+    async def go() -> str:
+        text = [item.text async for item in model.stream([ChatMessage("user", "Say hi.")], sampling=profile) if isinstance(item, TextChunk)]
+        await model.close()
+        return "".join(text)
+
+    assert asyncio.run(go())
+    sent = {k: calls[0][k] for k in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")}
+    assert sent == {"temperature": 0.0, "top_p": 0.8, "top_k": 20, "min_p": 0.0, "repeat_penalty": 1.05}
