@@ -197,14 +197,15 @@ def native_prompt(task: TaskInfo) -> str:
 
 def bench_agent(
     model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
-    stop: tuple[str, ...] = Profile(GENERIC).stop,
+    profile: Profile = Profile(GENERIC),
 ) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
     history (the episode's folder is temporary), the benchmark's reply budget and deadline, the
-    model profile's stop sequences (its templates are in `prompts`)."""
+    model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
+    values, e.g. the benchmark's temperature 0, still win at the backend)."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project,
-        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=stop),
+        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling),
     )
 
 

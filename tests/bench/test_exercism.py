@@ -228,6 +228,11 @@ def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOp
     system = fake_openai.bodies[0]["messages"][0]["content"]
     assert "as a fenced ```python block" in system  # the profile's own system prompt
     assert fake_openai.bodies[0]["stop"] == ["</execute>"]
+    # The profile's sampling is sent; the benchmark's temperature 0 wins over the profile's 0.7.
+    sent = fake_openai.bodies[0]
+    assert {k: sent.get(k) for k in ("temperature", "top_p", "top_k", "repeat_penalty")} == {
+        "temperature": 0.0, "top_p": 0.8, "top_k": 20, "repeat_penalty": 1.05,
+    }
 
     # The same records file with another profile: the episode is run again, not resumed.
     fake_openai.replies = [writes("vowel_count.py", reference("vowel-count")), DONE]

@@ -213,7 +213,7 @@ async def _solve(
             await runner.start()
             agent = bench_agent(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
-                max_turns=config.max_turns, deadline_s=config.action_timeout_s, stop=config.profile.stop,
+                max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
             )
             instructions = exercise.instructions()
             if native:
