@@ -5,7 +5,7 @@ action. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
 - live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
-  `emit` at most every `interval_s` (or per 4 KiB), so the host sees output while the action
+  `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
   runs. The runtime's own capture stays authoritative; the live copy stops after `live_cap`
   bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-_BATCH_BYTES = 4096
+_BATCH_BYTES = 32768
 _monotonic = time.monotonic
 _getprofile = sys.getprofile
 _setprofile = sys.setprofile
@@ -39,22 +39,26 @@ class _Tee:
 
     def __init__(self, inner, name: str) -> None:
         self._inner = inner
+        self._inner_write = inner.write  # looked up once: `write` runs for every piece printed
         self._name = name
         self._pending: list[str] = []
+        self._append = self._pending.append
         self._pending_len = 0
         self._sent = 0
         self._last_flush = 0.0
+        self._due = 0.0
+        """When the batch's window ends (`_last_flush` + the interval)."""
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
-        written = self._inner.write(text)
+        written = self._inner_write(text)
         if not text:
             return written
         now = _monotonic()
         if self._sent < _state["live_cap"]:
-            self._pending.append(text)
+            self._append(text)
             self._pending_len += len(text)
-            if self._pending_len >= _BATCH_BYTES or now - self._last_flush >= _state["interval"]:
+            if self._pending_len >= _BATCH_BYTES or now >= self._due:
                 self.flush_live(now)
             elif not _watching[0]:
                 _watch_pending()
@@ -73,6 +77,7 @@ class _Tee:
         self._pending.clear()
         self._pending_len = 0
         self._last_flush = time.monotonic() if now is None else now
+        self._due = self._last_flush + _state["interval"]
         room = _state["live_cap"] - self._sent
         if room <= 0:
             return
@@ -93,6 +98,7 @@ class _Tee:
         self._pending_len = 0
         self._sent = 0
         self._last_flush = 0.0
+        self._due = 0.0
 
     def flush(self) -> None:
         self._inner.flush()
