@@ -25,6 +25,7 @@ COMMAND_MODULES: dict[str, str] = {
     "pull": "codeact_tui.commands.models",
     "redo": "codeact_tui.commands.history_cmds",
     "restore": "codeact_tui.commands.history_cmds",
+    "rewind": "codeact_tui.commands.rewind",
     "run": "codeact_tui.commands.run",
     "undo": "codeact_tui.commands.history_cmds",
 }
