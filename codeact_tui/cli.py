@@ -12,8 +12,42 @@ from . import __version__, commands
 from .config import ConfigError, Settings, load_settings
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand module in `codeact_tui.commands` registered."""
+COMMAND_MODULES: dict[str, str] = {
+    "app": "codeact_tui.ui.launch",
+    "bench": "codeact_tui.commands.bench",
+    "completions": "codeact_tui.clidocs.command",
+    "diff": "codeact_tui.commands.history_cmds",
+    "doctor": "codeact_tui.commands.doctor",
+    "exec": "codeact_tui.commands.exec_code",
+    "history": "codeact_tui.commands.history_cmds",
+    "map": "codeact_tui.commands.map",
+    "models": "codeact_tui.commands.models",
+    "pull": "codeact_tui.commands.models",
+    "redo": "codeact_tui.commands.history_cmds",
+    "restore": "codeact_tui.commands.history_cmds",
+    "rewind": "codeact_tui.commands.rewind",
+    "run": "codeact_tui.commands.run",
+    "undo": "codeact_tui.commands.history_cmds",
+}
+"""Which module registers each subcommand, so a run of one command imports only its module
+(importing all of them took a third of a second of every start). `tests/test_cli_lazy.py`
+checks it against the full registration."""
+
+
+def _command_modules() -> list[str]:
+    """Every module that registers subcommands, in registration order (the app's last)."""
+    found = [
+        f"{commands.__name__}.{info.name}" for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name)
+    ]
+    return [*found, "codeact_tui.clidocs.command", "codeact_tui.ui.launch"]  # textual is imported only on launch
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand module in `codeact_tui.commands` registered.
+
+    `only`, a subcommand name, registers just the module that defines it: the same parser for
+    that command, without importing the others (the help and the docs use the full one).
+    """
     parser = argparse.ArgumentParser(
         prog="codeact-tui",
         usage="codeact-tui [PATH] [--model M] [--backend B] [--host URL] [--continue | --resume [ID]]\n"
@@ -26,16 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codeact-tui {__version__}")
     # `prog` keeps the main usage text out of each command's usage and error lines.
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", prog=parser.prog)
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        register = getattr(module, "register", None)
+    names = [COMMAND_MODULES[only]] if only in COMMAND_MODULES else _command_modules()
+    for name in names:
+        register = getattr(importlib.import_module(name), "register", None)
         if register is not None:
             register(subparsers)
-    from .clidocs.command import register as register_completions
-    from .ui.launch import register as register_app  # textual is imported only on launch
-
-    register_completions(subparsers)
-    register_app(subparsers)
     return parser
 
 
@@ -69,8 +98,13 @@ def _with_app_default(parser: argparse.ArgumentParser, argv: list[str]) -> list[
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status (0 ok, 2 usage or setup error)."""
-    parser = build_parser()
-    arguments = _with_app_default(parser, list(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    first = given[0] if given else "app"
+    if first in ("-h", "--help", "--version"):
+        parser = build_parser()
+    else:  # a command, or the app's PATH and options
+        parser = build_parser(only=first if first in COMMAND_MODULES else "app")
+    arguments = _with_app_default(parser, given)
     args, unknown = parser.parse_known_args(arguments)
     if unknown:  # said by the command they were given to, with its usage (exits with status 2)
         _chosen_parser(parser, arguments).error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -5,7 +5,7 @@ action. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
 - live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
-  `emit` at most every `interval_s` (or per 4 KiB), so the host sees output while the action
+  `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
   runs. The runtime's own capture stays authoritative; the live copy stops after `live_cap`
   bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-_BATCH_BYTES = 4096
+_BATCH_BYTES = 32768
 _monotonic = time.monotonic
 _getprofile = sys.getprofile
 _setprofile = sys.setprofile
@@ -39,25 +39,29 @@ class _Tee:
 
     def __init__(self, inner, name: str) -> None:
         self._inner = inner
+        self._inner_write = inner.write  # looked up once: `write` runs for every piece printed
         self._name = name
         self._pending: list[str] = []
+        self._append = self._pending.append
         self._pending_len = 0
         self._sent = 0
         self._last_flush = 0.0
+        self._due = 0.0
+        """When the batch's window ends (`_last_flush` + the interval)."""
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
-        written = self._inner.write(text)
+        written = self._inner_write(text)
         if not text:
             return written
         now = _monotonic()
         if self._sent < _state["live_cap"]:
-            self._pending.append(text)
+            self._append(text)
             self._pending_len += len(text)
-            if self._pending_len >= _BATCH_BYTES or now - self._last_flush >= _state["interval"]:
+            if self._pending_len >= _BATCH_BYTES or now >= self._due:
                 self.flush_live(now)
-            elif _getprofile() is None:
-                _setprofile(_pending_profiler)
+            elif not _watching[0]:
+                _watch_pending()
         elif now - self._last_flush >= _state["interval"]:
             # Past the live cap nothing is sent, but a soft interrupt must still get through.
             self._last_flush = now
@@ -73,6 +77,7 @@ class _Tee:
         self._pending.clear()
         self._pending_len = 0
         self._last_flush = time.monotonic() if now is None else now
+        self._due = self._last_flush + _state["interval"]
         room = _state["live_cap"] - self._sent
         if room <= 0:
             return
@@ -93,6 +98,7 @@ class _Tee:
         self._pending_len = 0
         self._sent = 0
         self._last_flush = 0.0
+        self._due = 0.0
 
     def flush(self) -> None:
         self._inner.flush()
@@ -114,24 +120,67 @@ def _flush_due(everything: bool = False) -> None:
 
 
 _tick = [0]
+_watching = [False]
+_MONITORING = getattr(sys, "monitoring", None)
+_TOOL_ID = 4  # a tool id Python leaves free (debuggers, coverage and profilers use 0-2, 5)
+_TOOL_NAME = "codeact live output"
+
+
+def _watch_pending() -> None:
+    """Watch calls while output waits in a batch, to flush it once its window has passed, so
+    the last lines of a burst reach the host while the action goes on computing.
+
+    `sys.monitoring` call events are used where the interpreter has them: a call site that
+    prints (or the tee's own) is switched off after its first event, so a loop that prints
+    runs at the tee's cost alone; everything else is counted, and the clock read every 64th
+    call. Otherwise a profile function does the same for every call.
+    """
+    _watching[0] = True
+    if _MONITORING is None or _MONITORING.get_tool(_TOOL_ID) not in (None, _TOOL_NAME):
+        if _getprofile() is None:  # no monitoring, or the action's code took our tool id
+            _setprofile(_pending_profiler)
+        return
+    if _MONITORING.get_tool(_TOOL_ID) is None:
+        _MONITORING.use_tool_id(_TOOL_ID, _TOOL_NAME)
+        _MONITORING.register_callback(_TOOL_ID, _MONITORING.events.CALL, _on_call)
+    _MONITORING.restart_events()
+    _MONITORING.set_events(_TOOL_ID, _MONITORING.events.CALL)
+
+
+def _unwatch() -> None:
+    _watching[0] = False
+    if _getprofile() is _pending_profiler:
+        _setprofile(None)
+    if _MONITORING is not None and _MONITORING.get_tool(_TOOL_ID) == _TOOL_NAME:
+        _MONITORING.set_events(_TOOL_ID, 0)
+
+
+def _on_call(code, offset, target, arg0):
+    """A `sys.monitoring` CALL event while output waits (see `_watch_pending`)."""
+    if code in _OWN_CODE or target is print or isinstance(arg0, _Tee) or isinstance(getattr(target, "__self__", None), _Tee):
+        return _MONITORING.DISABLE
+    _tick[0] += 1
+    if _tick[0] & 63:
+        return None
+    _flush_due()
+    out, err = sys.stdout, sys.stderr
+    if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
+        _unwatch()
+    return None
 
 
 def _pending_profiler(frame, event, arg) -> None:
-    """Installed only while output waits in a batch: flushes it once its window has passed, so
-    the last lines of a burst reach the host while the action goes on computing. It looks at
-    the clock only every 64th event to stay cheap."""
+    """The profile-function form of `_on_call`, for interpreters without `sys.monitoring`."""
     _tick[0] += 1
     if _tick[0] & 63:
         return
     _flush_due()
     out, err = sys.stdout, sys.stderr
     if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
-        sys.setprofile(None)
+        _unwatch()
 
 
-def _arm_pending_flush() -> None:
-    if sys.getprofile() is None:
-        sys.setprofile(_pending_profiler)
+_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _flush_due, _watch_pending, _unwatch))
 
 
 def _interrupt_requested() -> bool:
@@ -208,8 +257,7 @@ def begin_action(live_cap: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, _Tee):
             stream.reset()
-    if sys.getprofile() is _pending_profiler:
-        sys.setprofile(None)
+    _unwatch()
 
 
 RESTORED_MARKER = "@@codeact-restored@@ "

@@ -33,7 +33,8 @@ from pathlib import Path
 from codeact_tui.codeintel.repomap import build_repo_map
 start = time.perf_counter()
 m = build_repo_map(Path(sys.argv[1]), token_budget=1024)
-print(json.dumps({"s": time.perf_counter() - start, "files": m.files_total, "shown": m.files_shown}))
+import codeact_tui
+print(json.dumps({"s": time.perf_counter() - start, "files": m.files_total, "shown": m.files_shown, "module": codeact_tui.__file__}))
 """
 
 
@@ -41,8 +42,13 @@ def cold_map(checkout: Path, tree: Path, scratch: Path) -> dict[str, float]:
     """One cold map in a fresh process, with `checkout` first on the import path."""
     with tempfile.TemporaryDirectory(dir=scratch) as cache:
         env = dict(os.environ, PYTHONPATH=str(checkout), XDG_CACHE_HOME=cache)
-        done = subprocess.run([sys.executable, "-c", PROBE, str(tree)], env=env, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        # Run outside any checkout: `python -c` puts the working folder first on the import path.
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(tree)], env=env, cwd=cache, capture_output=True, text=True, check=True
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result.pop("module")).is_relative_to(checkout), f"measured the wrong checkout: {result}"
+    return result
 
 
 def main() -> None:

@@ -35,6 +35,13 @@ import json, statistics, sys, time
 from pathlib import Path
 from codeact_tui.config import HistorySettings
 from codeact_tui.history import HistoryStore
+from codeact_tui.history import gitcmd
+calls = [0]
+_run = gitcmd.Git.run
+def counted(self, *args, **kwargs):
+    calls[0] += 1
+    return _run(self, *args, **kwargs)
+gitcmd.Git.run = counted
 tree = Path(sys.argv[1])
 start = time.perf_counter()
 store = HistoryStore.open(tree, HistorySettings())
@@ -45,12 +52,16 @@ for i in range(3):
     paths[i * 101].write_text(f"# edit {i} {time.time_ns()}\n")
     store.finish_action(ticket)
 samples = []
+procs = []
 for i in range(5):
+    calls[0] = 0
     start = time.perf_counter()
     assert (store.undo() if i % 2 == 0 else store.redo()).ok
     samples.append(time.perf_counter() - start)
+    procs.append(calls[0])
 store.close()
-print(json.dumps({"first": first, "undo": statistics.median(samples[0::2])}))
+import codeact_tui
+print(json.dumps({"first": first, "undo": statistics.median(samples[0::2]), "procs": max(procs[0::2]), "module": codeact_tui.__file__}))
 """
 
 
@@ -66,10 +77,13 @@ def history_probe(checkout: Path, files: int, scratch: Path) -> dict[str, float]
         tree = Path(tmp) / "tree"
         tree.mkdir()
         generate_tree(tree, files)
+        # Run outside any checkout: `python -c` puts the working folder first on the import path.
         done = subprocess.run(
-            [sys.executable, "-c", PROBE, str(tree)], env=_env(checkout, Path(tmp)), capture_output=True, text=True, check=True
+            [sys.executable, "-c", PROBE, str(tree)], env=_env(checkout, Path(tmp)), cwd=tmp, capture_output=True, text=True, check=True
         )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result.pop("module")).is_relative_to(checkout), f"measured the wrong checkout: {result}"
+    return result
 
 
 def warm_start(checkout: Path, scratch: Path, repeat: int = 5) -> float:
@@ -98,7 +112,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     sides = (("before", args.before.resolve()), ("after", args.after.resolve()))
-    got: dict[str, dict[str, list[float]]] = {side: {"first": [], "undo": [], "start": []} for side, _ in sides}
+    got: dict[str, dict[str, list[float]]] = {side: {"first": [], "undo": [], "start": [], "procs": []} for side, _ in sides}
     raw: list[float] = []
     with tempfile.TemporaryDirectory(prefix="history-compare-") as tmp:
         scratch = Path(tmp)
@@ -107,6 +121,7 @@ def main() -> None:
                 result = history_probe(checkout, args.files, scratch)
                 got[side]["first"].append(result["first"])
                 got[side]["undo"].append(result["undo"])
+                got[side]["procs"].append(result["procs"])
                 got[side]["start"].append(warm_start(checkout, scratch))
             tree = scratch / f"raw{run}"
             tree.mkdir()
@@ -133,6 +148,7 @@ def main() -> None:
             f"| {label} | {' / '.join(f'{t * 1000:.0f} ms' for t in b)} | {' / '.join(f'{t * 1000:.0f} ms' for t in a)} "
             f"| {statistics.median(b) * 1000:.0f} → {statistics.median(a) * 1000:.0f} ms |"
         )
+    print(f"| git processes per undo | {' / '.join(f'{n:.0f}' for n in got['before']['procs'])} | {' / '.join(f'{n:.0f}' for n in got['after']['procs'])} | |")
     print(f"| raw first `git add -A && git commit`, same tree | {' / '.join(f'{t * 1000:.0f} ms' for t in raw)} | | |")
 
 

@@ -17,14 +17,15 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..conversation import Conversation, ManualActionOutcome, SetupError
-from ..core import events as ev
 from ..executor import SandboxUnavailable
 from ..executor import compile_cache
 from .terminal_text import printable
+
+if TYPE_CHECKING:
+    from ..conversation import ManualActionOutcome
 
 OK, RAISED, SETUP_ERROR, STOPPED, NOT_APPLIED = 0, 1, 2, 3, 4
 
@@ -109,8 +110,22 @@ def exit_status(outcome: ManualActionOutcome) -> int:
 
 async def _run(code: str, project: Path, settings: Settings, timeout: float | None, as_json: bool) -> ManualActionOutcome:
     """Run the code as one manual action of a conversation; raises SetupError when the sandbox
-    or the history cannot be used, or the run itself failed."""
-    conversation = Conversation(project, settings)
+    or the history cannot be used, or the run itself failed.
+
+    The sandbox session (0.4 s of starting the interpreter, mostly outside Python) opens on its
+    own thread while the conversation is imported and the history is opened.
+    """
+    from ..wiring import build_executor
+
+    executor = build_executor(project, settings)
+    opening = asyncio.ensure_future(executor.start())
+    # A failure is reported by `start_sandbox` below, which tries once more.
+    opening.add_done_callback(lambda task: task.cancelled() or task.exception())
+    await asyncio.sleep(0)  # let the session's thread begin before the imports below
+    from ..conversation import Conversation, ManualActionOutcome, Services, SetupError
+    from ..core import events as ev
+
+    conversation = Conversation(project, settings, Services(make_executor=lambda _project, _settings: executor))
     loop = asyncio.get_running_loop()
     presses = 0
 
@@ -123,7 +138,7 @@ async def _run(code: str, project: Path, settings: Settings, timeout: float | No
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
-        conversation.open_history()
+        await asyncio.to_thread(conversation.open_history)
         if conversation.history_error is not None:
             raise SetupError(f"the history store could not be used: {conversation.history_error}")
         await conversation.start_sandbox()
@@ -145,6 +160,7 @@ async def _run(code: str, project: Path, settings: Settings, timeout: float | No
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await conversation.close()
+        await executor.close()  # if the history failed, the conversation never took it over
 
 
 def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,7 +180,13 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ensure_warm_sandbox(quiet=args.json)
         outcome = asyncio.run(_run(code, project, settings, args.timeout, args.json))
-    except (SandboxUnavailable, SetupError) as exc:
+    except SandboxUnavailable as exc:
+        return _fail(str(exc))
+    except RuntimeError as exc:
+        from ..conversation import SetupError  # imported by the run already
+
+        if not isinstance(exc, SetupError):
+            raise
         return _fail(str(exc))
     result = outcome.result
     if args.json:

@@ -390,6 +390,9 @@ class GenerationStats:
     """Wall-clock seconds of the whole request."""
     done_reason: str | None = None
     """Why generation ended: "stop", "length", "cancelled", ..."""
+    cached_prompt_tokens: int | None = None
+    """Prompt tokens the server reused from the previous request (its prefix cache), when it
+    says; a request that extends the previous one reuses all of that one's prompt."""
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ class ProjectFiles:
         read_only: Iterable[Path] = (),
     ) -> None:
         self.root = Path(os.path.realpath(root))
+        self._root_text = str(self.root)
         self.recorder = recorder or ChangeRecorder(self.root)
         self.max_read_bytes = max_read_bytes
         self.min_free_bytes = min_free_bytes
@@ -215,11 +216,12 @@ class ProjectFiles:
 
     def _inside(self, real: str) -> bool:
         """Whether a resolved host path lies in the project and outside every hidden folder."""
-        if real == str(self.root):
+        root = self._root_text
+        if real == root:
             return True
-        if not real.startswith(str(self.root) + os.sep):
+        if not real.startswith(root + os.sep):
             return False
-        return not any(_hidden(p) for p in Path(real).relative_to(self.root).parts)
+        return not any(_hidden(p) for p in real[len(root) + 1 :].split(os.sep))
 
     def _resolve(self, rel: str) -> Path | Errno:
         """The host path for reading: symlinks followed, refused if they lead outside."""
@@ -369,13 +371,20 @@ class ProjectFiles:
                     return Errno.EACCES  # became a FIFO since the check (no reader: ENXIO)
                 raise
             with os.fdopen(fd, "wb") as f:
-                if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                st = os.fstat(fd)
+                if not stat_module.S_ISREG(st.st_mode):
                     return Errno.EACCES
                 os.set_blocking(fd, True)
-                os.ftruncate(fd, 0)
+                # Overwrite, then cut what is left of the old content: truncating to zero first
+                # made the file system free and re-allocate every block (most of a small write).
                 if not self._write_pieces(f, data):
+                    f.flush()
+                    os.ftruncate(fd, f.tell())
                     self.recorder.wrote(target_rel, f.tell())
                     return Errno.ETIMEDOUT
+                if st.st_size > len(data):
+                    f.flush()
+                    os.ftruncate(fd, len(data))
         self.recorder.wrote(target_rel, len(data))
         self._note_growth()
         return None

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
 from .gitcmd import Git, decode_path
 from .snapshot import TreeState
-from .trees import REGULAR_MODES, Blob, build_tree, diff_trees, list_tree, read_blobs, write_blob
+from .treeedit import TreeEditor
+from .trees import REGULAR_MODES, Blob, diff_trees, list_tree, read_blobs, write_blob
 
 _MAX_HUNK_LINES = 6
 
@@ -54,20 +54,18 @@ class MergeResult:
     conflicts: tuple[Conflict, ...]
 
 
-def inverse_merge(
-    git: Git, base: TreeState, ours: TreeState, theirs: TreeState, scratch_dir: Path, ours_index: Path | None = None
-) -> MergeResult:
+def inverse_merge(git: Git, base: TreeState, ours: TreeState, theirs: TreeState, scratch_dir: Path) -> MergeResult:
     """Merge the change `base` → `theirs` into `ours` (see the module docstring).
 
-    `ours_index`, if given, is an index file holding `ours` (used to build the result fast).
+    Only the folders of `ours` on the way to the changed paths are read and rewritten.
     """
     changes = diff_trees(git, base.tree, theirs.tree)
-    ours_files = list_tree(git, ours.tree) if changes else {}
+    editor = TreeEditor(git, ours.tree, [c.path for c in changes])
     updates: dict[bytes, Blob | None] = {}
     conflicts: list[Conflict] = []
     to_merge: list[tuple[bytes, Blob, Blob, Blob]] = []
     for change in changes:
-        a, b, c = change.old, change.new, ours_files.get(change.path)
+        a, b, c = change.old, change.new, editor.entry(change.path)
         if c == a:
             updates[change.path] = b
         elif c == b:
@@ -100,24 +98,15 @@ def inverse_merge(
             updates[path] = Blob(mode, write_blob(git, merged))
     if conflicts:
         return MergeResult(None, tuple(sorted(conflicts, key=lambda c: c.path)))
-    result_files = dict(ours_files)
-    for path, blob in updates.items():
-        if blob is None:
-            result_files.pop(path, None)
-        else:
-            result_files[path] = blob
-    clash = _file_dir_clash(result_files, updates)
+    clash = editor.apply(updates)
     if clash:
         return MergeResult(None, (Conflict(decode_path(clash), "a file and a folder of that name would both be needed"),))
-    index = scratch_dir / f"tmp-index-{os.getpid()}"
-    try:
-        tree = build_tree(git, ours.tree, updates, str(index), ours_index) if updates else ours.tree
-    finally:
-        index.unlink(missing_ok=True)
+    tree = editor.write()
     removed_dirs = set(base.empty_dirs) - set(theirs.empty_dirs)
     added_dirs = set(theirs.empty_dirs) - set(base.empty_dirs)
     empty_dirs = (set(ours.empty_dirs) - removed_dirs) | added_dirs
     if empty_dirs:  # a folder that now holds a file is no longer empty
+        result_files = list_tree(git, tree)
         files_dirs = _dirs_of(result_files)
         empty_dirs = {d for d in empty_dirs if os.fsencode(d) not in files_dirs and os.fsencode(d) not in result_files}
     modes = dict(ours.modes)
@@ -213,20 +202,3 @@ def _dirs_of(files: dict[bytes, Blob]) -> set[bytes]:
         for i in range(1, len(parts)):
             dirs.add(b"/".join(parts[:i]))
     return dirs
-
-
-def _file_dir_clash(files: dict[bytes, Blob], updates: dict[bytes, Blob | None]) -> bytes | None:
-    """A changed path that would have to be both a file and a folder, if any."""
-    ordered = sorted(files)
-    for path, blob in updates.items():
-        if blob is None:
-            continue
-        parts = path.split(b"/")
-        for i in range(1, len(parts)):
-            if b"/".join(parts[:i]) in files:
-                return path
-        prefix = path + b"/"
-        pos = bisect_left(ordered, prefix)
-        if pos < len(ordered) and ordered[pos].startswith(prefix):
-            return path
-    return None

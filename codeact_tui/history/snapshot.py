@@ -31,6 +31,10 @@ files in the store costs seconds of file-system time, a pack a fraction of it.""
 # (its bulk check-in) while staging. Given through the environment, so only that one command
 # sees it (in diffs the same setting would turn files binary). Git older than 2.31 ignores it.
 _PACK_BLOBS = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.bigFileThreshold", "GIT_CONFIG_VALUE_0": "1"}
+_PATHSPEC_MAX = 1000
+_PATHSPEC_BYTES = 64 * 1024
+"""Past this many untracked folders (or bytes of their names) the second listing walks the
+whole tree instead of naming them."""
 IGNORED_WATCH_LIMIT = 2000
 """At most this many ignored files are watched for changes (reported as not snapshotted)."""
 
@@ -116,31 +120,53 @@ class Snapshotter:
         self.project = project
         self.max_file_size = max_file_size
 
-    def take(self, previous: TreeState | None, rules: Rules, rules_file: Path) -> TreeState:
+    def take(
+        self, previous: TreeState | None, rules: Rules, rules_file: Path, *, watch_ignored: bool = True
+    ) -> TreeState:
         """Snapshot the project as it is on disk now (writes only the shadow store).
 
         `previous` (the last snapshot) lets permission bits be read only for changed files;
         `rules` (written to `rules_file`) decide which untracked files are left out — git never
-        reads the project's ignore files itself.
+        reads the project's ignore files itself. `watch_ignored` False skips listing the
+        ignored files (`ignored` is then None: the caller knows they did not change).
+
+        One walk of the tree lists the untracked files and folders (`--directory`); only the
+        untracked folders it reports are walked again, to list the files inside them.
         """
         _write_if_changed(rules_file, rules.text)
         exclude = f"--exclude-from={rules_file}"
-        large, nested, new = self._untracked(exclude)
         unreadable: list[str] = []
         # Tracked files first (ignore rules never apply to them), then the new files by name.
+        # Listed after the tracked ones are staged: a folder emptied by deletions is then
+        # untracked, and listed as empty.
         self._add(unreadable, "add", "--update", "--ignore-errors")
+        listing = split_z(self.git.out("ls-files", "--others", "--directory", "-z", exclude))
+        folders = [raw for raw in listing if raw.endswith(b"/")]
+        untracked = [raw for raw in listing if not raw.endswith(b"/")]
+        inside = self._others(exclude, folders, directory=False) if folders else []
+        large, nested, new = self._untracked(untracked + inside)
         if new:
             self._add_new(unreadable, new)
         tree = self.git.line("write-tree")
         return TreeState(
             tree=tree,
-            empty_dirs=tuple(self._empty_dirs(exclude)),
+            empty_dirs=tuple(self._empty_dirs(exclude, folders, inside)),
             large_files=tuple(large),
             nested_repos=tuple(nested),
             modes=self._modes(tree, previous),
             unreadable=tuple(sorted(set(unreadable))),
-            ignored=self._ignored(exclude),
+            ignored=self._ignored(exclude) if watch_ignored else None,
         )
+
+    def _others(self, exclude: str, folders: list[bytes], *, directory: bool) -> list[bytes]:
+        """`ls-files --others` (with `--directory` if asked) within `folders` only; the whole
+        tree when they are too many to name on a command line."""
+        args = ["ls-files", "--others", "-z", exclude]
+        if directory:
+            args.insert(2, "--directory")
+        if len(folders) <= _PATHSPEC_MAX and sum(len(f) for f in folders) <= _PATHSPEC_BYTES:
+            args += ["--", *(os.fsdecode(f) for f in folders)]
+        return split_z(self.git.out(*args))
 
     def _add(
         self, unreadable: list[str], *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
@@ -200,17 +226,16 @@ class Snapshotter:
                 return None
         return tuple(sorted(found))
 
-    def _untracked(self, exclude: str) -> tuple[list[LargeFile], list[str], list[str]]:
-        """Untracked, not ignored paths: files above the size limit, nested repositories, and
-        the files to add.
+    def _untracked(self, listing: list[bytes]) -> tuple[list[LargeFile], list[str], list[str]]:
+        """Sort untracked, not ignored paths into files above the size limit, nested
+        repositories, and the files to add.
 
         Git lists a folder holding its own `.git` as one `path/` entry.
         """
-        out = self.git.out("ls-files", "--others", "-z", exclude)
         large: list[LargeFile] = []
         nested: list[str] = []
         new: list[str] = []
-        for raw in split_z(out):
+        for raw in listing:
             if raw.endswith(b"/"):
                 nested.append(decode_path(raw.rstrip(b"/")))
                 continue
@@ -250,17 +275,39 @@ class Snapshotter:
                 known.pop(path, None)
         return tuple(sorted(known.items()))
 
-    def _empty_dirs(self, exclude: str) -> list[str]:
-        """Leaf directories with nothing in them (git cannot store those)."""
-        out = self.git.out("ls-files", "--others", "--directory", "-z", exclude)
+    def _empty_dirs(self, exclude: str, folders: list[bytes], inside: list[bytes]) -> list[str]:
+        """Leaf directories with nothing in them (git cannot store those).
+
+        `folders` are the untracked folders listed before staging and `inside` what they held.
+        A folder that held new files is tracked now, so git lists again what is left untracked
+        in it (empty sub-folders among it); the others are as they were.
+        """
+        staged = _folders_with_files(folders, inside)
+        candidates = [f for f in folders if f not in staged]
+        if staged:
+            candidates += [raw for raw in self._others(exclude, sorted(staged), directory=True) if raw.endswith(b"/")]
         root = os.fsencode(self.project)
         found: list[str] = []
-        for raw in split_z(out):
-            if not raw.endswith(b"/"):
-                continue
+        for raw in candidates:
             rel = raw.rstrip(b"/")
             found.extend(decode_path(p) for p in _leaf_empty_dirs(root, rel))
         return sorted(set(found))
+
+
+def _folders_with_files(folders: list[bytes], paths: list[bytes]) -> set[bytes]:
+    """The `folders` (each ending in `/`) that hold at least one of `paths` that is a file."""
+    wanted = set(folders)
+    found: set[bytes] = set()
+    for path in paths:
+        if path.endswith(b"/"):
+            continue
+        end = path.find(b"/")
+        while end != -1:
+            if path[: end + 1] in wanted:
+                found.add(path[: end + 1])
+                break
+            end = path.find(b"/", end + 1)
+    return found
 
 
 def _leaf_empty_dirs(root: bytes, rel: bytes) -> list[bytes]:

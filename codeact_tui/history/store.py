@@ -676,7 +676,7 @@ class HistoryStore:
         before = self._load_snapshot(self._require(entry.before, entry.id))
         after = self._load_snapshot(self._require(entry.after, entry.id))
         assert before is not None and after is not None
-        merged = inverse_merge(self.git, after.state, current.state, before.state, self.store_dir, self.git.index_file)
+        merged = inverse_merge(self.git, after.state, current.state, before.state, self.store_dir)
         verb = "undo" if kind == "undo" else "redo"
         if merged.state is None:
             return UndoResult(
@@ -726,7 +726,9 @@ class HistoryStore:
             plan.run()
         except OSError as exc:  # e.g. a file changed under us; record what was done so far
             failure = exc
-        after = self._snapshot(current)
+        # The plan never writes where an ignored file is (the preflight refuses), so the
+        # ignored files are those `current` saw.
+        after = self._snapshot(current, ignored_as=current)
         if failure is not None:
             # Only what this wrote is the entry's; a file saved meanwhile stays the user's.
             after = self._partial(current, after, set(getattr(plan, "done", [])))
@@ -758,17 +760,25 @@ class HistoryStore:
 
     # --- snapshots and refs -------------------------------------------------------------------
 
-    def _snapshot(self, head: Snapshot | None = None, rules_from: Snapshot | None = None) -> Snapshot:
+    def _snapshot(
+        self, head: Snapshot | None = None, rules_from: Snapshot | None = None, ignored_as: Snapshot | None = None
+    ) -> Snapshot:
         """Snapshot the tree; reuses the head commit when nothing changed.
 
         Untracked files are left out by the rules recorded in `rules_from` (default: `head`),
         so an action's own change to an ignore file never hides files from its own entry.
+        `ignored_as`, when given, is a snapshot whose ignored files are taken as still true
+        (after an undo, which never writes an ignored file), sparing a walk of the tree.
         """
         self._write_excludes()  # a virtualenv may have appeared since the last snapshot
         if head is None:
             head = self._head()
         rules = self._rules(rules_from or head)
-        state = self._snapshotter.take(head.state if head is not None else None, rules, self.store_dir / "rules")
+        state = self._snapshotter.take(
+            head.state if head is not None else None, rules, self.store_dir / "rules", watch_ignored=ignored_as is None
+        )
+        if ignored_as is not None:
+            state = replace(state, ignored=ignored_as.state.ignored)
         if head is not None and head.state == state:
             return Snapshot(head.commit, state)
         commit = self.git.line("commit-tree", state.tree, "-F", "-", input=state.message().encode("ascii"))

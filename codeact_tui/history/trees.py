@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from .gitcmd import Git, split_z
 
@@ -88,23 +86,10 @@ def write_blob(git: Git, data: bytes) -> str:
     return git.line("hash-object", "-w", "--stdin", "--no-filters", input=data)
 
 
-def build_tree(
-    git: Git, base_tree: str, updates: dict[bytes, Blob | None], index_file: str, seed_index: Path | None = None
-) -> str:
-    """A tree equal to `base_tree` with `updates` applied (None deletes), via a scratch index.
-
-    `seed_index`, an index that should hold `base_tree` (the store's own, right after a
-    snapshot), is copied instead of reading the tree in — much faster on large trees; it is
-    checked first and ignored if it holds anything else.
-    """
+def build_tree(git: Git, base_tree: str, updates: dict[bytes, Blob | None], index_file: str) -> str:
+    """A tree equal to `base_tree` with `updates` applied (None deletes), via a scratch index."""
     env: dict[str, str | None] = {"GIT_INDEX_FILE": index_file}
-    seeded = False
-    if seed_index is not None and seed_index.is_file():
-        shutil.copyfile(seed_index, index_file)
-        res = git.run("write-tree", env=env, check=False)
-        seeded = res.returncode == 0 and res.stdout.decode("ascii").strip() == base_tree
-    if not seeded:
-        git.run("read-tree", base_tree, env=env)
+    git.run("read-tree", base_tree, env=env)
     if updates:
         records = []
         for path, blob in updates.items():

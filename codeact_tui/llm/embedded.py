@@ -142,6 +142,7 @@ class EmbeddedChatModel:
         def work() -> None:
             with self._lock:
                 try:
+                    earlier = list(llm.input_ids[: llm.n_tokens])  # what llama.cpp holds from the last request
                     chunks = llm.create_chat_completion(
                         messages=payload,
                         stream=True,
@@ -165,6 +166,7 @@ class EmbeddedChatModel:
                         if close is not None:
                             close()
                     counts["prompt"] = max(int(getattr(llm, "n_tokens", 0)) - counts["completion"], 0)
+                    counts["cached"] = min(_common_prefix(earlier, llm.input_ids[: llm.n_tokens]), counts["prompt"])
                 except BaseException as exc:  # handed to the event loop
                     loop.call_soon_threadsafe(queue.put_nowait, exc)
                 finally:
@@ -193,6 +195,7 @@ class EmbeddedChatModel:
                 tokens_per_s=(completion / (now - first)) if completion and first is not None and now > first else None,
                 duration_s=now - started,
                 done_reason=finish[0] or "stop",
+                cached_prompt_tokens=counts.get("cached"),
             )
         )
 
@@ -203,3 +206,13 @@ class EmbeddedChatModel:
             close = getattr(llm, "close", None)
             if close is not None:
                 await asyncio.to_thread(close)
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two sequences share (llama.cpp reuses that much of its cache)."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

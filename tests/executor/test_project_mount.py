@@ -143,3 +143,12 @@ def test_names_the_guest_cannot_represent_are_left_out(project: Path) -> None:
     names = dict(ProjectFiles(project).list("/"))
     assert "ok.txt" in names
     assert all("\udce9" not in n for n in names)
+
+
+@pytest.mark.parametrize("old,new", [(b"a long old content\n" * 50, b"short\n"), (b"", b"new\n"), (b"same!", b"SAME!"), (b"x", b"")])
+def test_a_write_replaces_the_whole_content(project: Path, old: bytes, new: bytes) -> None:
+    files = ProjectFiles(project)
+    (project / "f.txt").write_bytes(old)
+    assert files.write("/f.txt", new) is None
+    assert (project / "f.txt").read_bytes() == new
+    assert files.read("/f.txt") == new

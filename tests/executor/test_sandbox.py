@@ -183,6 +183,33 @@ def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
     assert streamed == {"stdout": "first\nseen live\n", "stderr": "oops\n"}
 
 
+@pytest.mark.parametrize("burst", [1, 3000], ids=["one-line", "after-a-printing-loop"])
+def test_output_waiting_in_a_batch_reaches_the_host_while_the_action_computes(project: Path, burst: int) -> None:
+    """The last lines of a burst are sent while the action goes on computing (no sleep, no
+    further output): the host, on seeing the last line, writes a file the computing loop finds."""
+    chunks: list[str] = []
+
+    async def go() -> str:
+        async with SandboxExecutor(project) as executor:
+            def collect(stream: str, text: str) -> None:
+                chunks.append(text)
+                if f"line {burst - 1}\n" in "".join(chunks):
+                    (project / "host-saw-it").write_text("yes")
+
+            result = await executor.run(
+                f"import os, time\nfor i in range({burst}):\n    print('line', i)\n"
+                "end = time.monotonic() + 60\n"
+                "while not os.path.exists('host-saw-it') and time.monotonic() < end:\n    abs(-1)\n"
+                "print('seen live' if os.path.exists('host-saw-it') else 'not seen')",
+                on_output=collect,
+            )
+            return result.stdout
+
+    stdout = asyncio.run(go())
+    assert stdout.endswith(f"line {burst - 1}\nseen live\n")
+    assert "".join(chunks) == stdout
+
+
 def test_soft_interrupt_keeps_the_session(project: Path) -> None:
     setup, stopped, after = run_actions(
         project,

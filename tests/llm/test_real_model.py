@@ -83,6 +83,37 @@ def test_embedded_backend_streams_and_cancels() -> None:
     assert done.stats.completion_tokens and done.stats.tokens_per_s and done.stats.time_to_first_token_s is not None
 
 
+def test_embedded_backend_reports_the_prefix_it_reused() -> None:
+    """A request that extends the previous one reuses all of its prompt from llama.cpp's cache;
+    one that changes the first message reuses (almost) nothing."""
+    model = EmbeddedChatModel(ModelSettings(backend="embedded", model=str(smollm2_gguf()), num_ctx=2048, max_reply_tokens=8), threads=2)
+
+    async def ask(messages: list[ChatMessage]) -> tuple[str, GenerationDone]:
+        text, done = [], None
+        async for item in model.stream(messages):
+            if isinstance(item, TextChunk):
+                text.append(item.text)
+            else:
+                done = item
+        assert done is not None
+        return "".join(text), done
+
+    async def go() -> tuple[GenerationDone, GenerationDone, GenerationDone]:
+        first_messages = [ChatMessage("system", SHORT_SYSTEM_PROMPT), ChatMessage("user", "Name a colour.")]
+        reply, first = await ask(first_messages)
+        extended = [*first_messages, ChatMessage("assistant", reply), ChatMessage("user", "Another one.")]
+        _, second = await ask(extended)
+        _, changed = await ask([ChatMessage("system", "Different. " + SHORT_SYSTEM_PROMPT), *extended[1:]])
+        await model.close()
+        return first, second, changed
+
+    first, second, changed = asyncio.run(go())
+    assert first.stats.cached_prompt_tokens == 0
+    assert first.stats.prompt_tokens and second.stats.prompt_tokens and second.stats.cached_prompt_tokens is not None
+    assert first.stats.prompt_tokens <= second.stats.cached_prompt_tokens < second.stats.prompt_tokens
+    assert changed.stats.cached_prompt_tokens is not None and changed.stats.cached_prompt_tokens < 8
+
+
 @pytest.mark.sandbox
 def test_tiny_model_drives_a_real_turn(tmp_path: Path) -> None:
     from codeact_tui.config import SandboxSettings
