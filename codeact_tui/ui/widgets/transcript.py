@@ -222,8 +222,14 @@ class TranscriptView(VerticalScroll):
             case ev.ExecutionStarted(step=step, code=code):
                 card = self.card(step) or await self._new_card(code, step)
                 card.begin(code)
-            case ev.ExecutionOutput(step=step, stream=stream, text=text):
+            case ev.PreviewStarted(step=step):
                 if (card := self.card(step)) is not None:
+                    card.preview()
+            case ev.PreviewRefused(step=step, message=message):
+                if (card := self.card(step)) is not None:
+                    card.note(f"not applied: {message}")
+            case ev.ExecutionOutput(step=step, stream=stream, text=text):
+                if (card := self.card(step)) is not None and card.state != "previewing":  # the dialog shows it
                     card.add_output(stream, text)
             case ev.ExecutionFinished(step=step, result=result):
                 if (card := self.card(step)) is not None:
