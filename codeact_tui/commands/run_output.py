@@ -28,6 +28,8 @@ class TranscriptRenderer:
         self.err = err
         self._at_line_start = True
         self._streamed: list[str] = []
+        self._previewed: set[tuple[str, int]] = set()
+        """Actions whose preview is shown: their ExecutionStarted is the apply, not a run."""
 
     def _write(self, text: str, stream: TextIO | None = None) -> None:
         target = stream or self.out
@@ -82,11 +84,15 @@ class TranscriptRenderer:
         elif isinstance(event, ev.PreviewStarted):
             self._status(f"── previewing action {event.step} on a copy of the project (nothing is written) ──")
         elif isinstance(event, ev.PreviewReady):
+            self._previewed.add((event.turn_id, event.step))
             self._show_preview(event)
         elif isinstance(event, ev.PreviewRefused):
             self._status(f"· not applied: {event.message}")
         elif isinstance(event, ev.ExecutionStarted):
-            self._status(f"── running action {event.step} ──")
+            if (event.turn_id, event.step) in self._previewed:
+                self._status(f"── applying the previewed changes of action {event.step} (its output is above) ──")
+            else:
+                self._status(f"── running action {event.step} ──")
         elif isinstance(event, ev.ExecutionOutput):
             if event.stream == "stdout":
                 self._write(event.text)

@@ -29,7 +29,7 @@ from ...core.ports import ExecutionResult, StreamName
 from ..highlight import highlight
 
 HINT_RUNNING = "Runs on a copy of the project: nothing is written · Esc: stop it"
-HINT_READY = "y: apply exactly these changes · n: discard (the model is told) · ↑↓ PgUp PgDn: scroll"
+HINT_READY = "Nothing written yet · y: apply · n: discard · ↑↓: scroll"
 
 
 def outcome_text(result: ExecutionResult) -> str:
@@ -120,7 +120,7 @@ class PreviewScreen(ModalScreen[None]):
         self._show_output()
         finished = result.status != "stopped"
         question = self.query_one("#question", Static)
-        self._question = f"Preview of action {self.step}: {outcome_text(result)} · {preview.summary} · nothing written yet"
+        self._question = f"Preview of action {self.step}: {outcome_text(result)} · {preview.summary}"
         question.update(Text(self._question))
         question.set_class(result.status != "ok", "-failed")
         notes = [f"warning: {warning}" for warning in result.warnings]
@@ -136,6 +136,7 @@ class PreviewScreen(ModalScreen[None]):
         text = Text()
         for stream, chunk in self._chunks:
             text.append(chunk, style="red" if stream == "stderr" else "")
+        text.rstrip()
         if not text:
             text = Text("(no output yet)" if self._ready is None else "(no output)", style="italic")
         self.query_one("#output", Static).update(Group(Text("─ output ─", style="bold"), text))
