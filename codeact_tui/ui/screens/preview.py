@@ -98,8 +98,11 @@ class PreviewScreen(ModalScreen[None]):
             yield Static(HINT_RUNNING, id="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#stop", Button).focus()
-        self._show_output()
+        if self._ready is not None:  # it ran before the dialog was up
+            self._show_ready()
+        else:
+            self.query_one("#stop", Button).focus()
+            self._show_output()
 
     # --- what the core sends --------------------------------------------------------------------
 
@@ -112,7 +115,12 @@ class PreviewScreen(ModalScreen[None]):
     def show_ready(self, event: ev.PreviewReady) -> None:
         """The preview ran: show its outcome and diff, and wait for the answer."""
         self._ready = event
-        preview = event.preview
+        if self.is_mounted:
+            self._show_ready()
+
+    def _show_ready(self) -> None:
+        assert self._ready is not None
+        preview = self._ready.preview
         result = preview.result
         self._chunks = [("stdout", result.stdout)] if result.stdout else []
         if result.stderr:
