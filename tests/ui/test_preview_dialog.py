@@ -6,6 +6,7 @@ Ollama server shows what the model was told."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -24,18 +25,27 @@ from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, sett
 pytestmark = [pytest.mark.anyio, pytest.mark.sandbox]
 
 
-async def _until(pilot: object, done: object, rounds: int = 600) -> None:
-    for _ in range(rounds):
+async def _until(pilot: object, done: object, seconds: float = 90) -> None:
+    """Wait for `done()` (the real sandbox on a busy machine can take a while)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if done():  # type: ignore[operator]
             return
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-    raise AssertionError("timed out waiting")
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    screen = pilot.app.screen  # type: ignore[attr-defined]
+    raise AssertionError(f"timed out waiting; on screen: {screen!r} {getattr(screen, 'question_text', '')}")
 
 
 async def _ask(pilot: object, app: CodeActApp) -> None:
     await settle(pilot, app)
     for key in ["f", "i", "x", "enter"]:
         await pilot.press(key)  # type: ignore[attr-defined]
+
+
+async def _asked(pilot: object, app: CodeActApp) -> None:
+    """The approval dialog is up and takes keys (its Run button has the focus)."""
+    await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None and app.focused.id == "run")
+    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def _previewed(pilot: object, app: CodeActApp) -> PreviewScreen:
@@ -62,7 +72,7 @@ async def test_p_previews_then_y_applies_as_one_action(app_factory: AppFactory, 
         app = app_factory(settings_for(server.url, approve="ask"), sandbox=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await _ask(pilot, app)
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            await _asked(pilot, app)
             assert "p: preview" in app.screen.HINT
             await pilot.press("p")
             screen = await _previewed(pilot, app)
@@ -90,7 +100,7 @@ async def test_n_discards_and_the_model_is_told(app_factory: AppFactory, project
         app = app_factory(settings_for(server.url, approve="ask"), sandbox=True)
         async with app.run_test(size=(60, 20)) as pilot:
             await _ask(pilot, app)
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            await _asked(pilot, app)
             await pilot.press("p")
             screen = await _previewed(pilot, app)
             _visible(screen, "#apply", "#discard", "#stop", "#hint", "#question")  # 60×20 fits
@@ -122,12 +132,12 @@ async def test_a_change_underneath_refuses_the_apply_and_asks_again(app_factory:
         app = app_factory(settings_for(server.url, approve="ask"), sandbox=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await _ask(pilot, app)
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            await _asked(pilot, app)
             await pilot.press("p")
             await _previewed(pilot, app)
             (project / "calc.py").write_text("# the user's own edit\n")
             await pilot.press("y")
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))  # asked again
+            await _asked(pilot, app)  # asked again
             assert (project / "calc.py").read_text() == "# the user's own edit\n"
             assert any("changed since the preview" in str(n.message) for n in app._notifications)
             await pilot.press("n")
