@@ -180,6 +180,8 @@ class SandboxExecutor:
             if session is not None:
                 await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._pool.shutdown(wait=True)
+        if isinstance(self._switch.provider, SnapshotFiles):
+            self._switch.provider.close()
 
     def _open_session(self) -> Session:
         """Open and bootstrap a session (blocking; runs on the worker thread)."""
@@ -263,7 +265,10 @@ class SandboxExecutor:
             raise ValueError("an overlay is per action: call preview(code)")
         if mode == "snapshot" and snapshot is None:
             raise ValueError("snapshot mode needs the snapshot to serve")
+        previous = self._switch.provider
         self._switch.provider = snapshot if mode == "snapshot" else self._files
+        if previous is not self._switch.provider and isinstance(previous, SnapshotFiles):
+            previous.close()  # its git process
         self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else f"snapshot of history entry {snapshot.point}")
         self._mode = mode
 
