@@ -35,7 +35,7 @@ HINT_READY = "Nothing written yet · y: apply · n: discard · ↑↓: scroll"
 def outcome_text(result: ExecutionResult) -> str:
     """How the previewed run ended, in a few words."""
     if result.status == "ok":
-        return f"ran in {result.duration_s:.2f}s"
+        return "ran to the end"
     if result.status == "error":
         return f"failed (exit status {result.exit_code})"
     return f"stopped by {result.stopped_by or 'a limit'}: nothing to apply"
