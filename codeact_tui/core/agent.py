@@ -41,7 +41,7 @@ from .ports import (
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
-from .transcript import Transcript, action_record
+from .transcript import Transcript, action_record, skipped_record
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -305,7 +305,7 @@ class Agent:
                 approval = await self._wait(asked.future)
                 code = approval.code if approval.code is not None else code
                 if approval.decision in ("stop", "skip"):
-                    async with aclosing(self._declined(turn_id, step, approval)) as declining:
+                    async with aclosing(self._declined(turn_id, step, code, approval)) as declining:
                         async for event in declining:
                             yield event
                     return
@@ -332,7 +332,7 @@ class Agent:
             if decision.decision in ("stop", "skip"):
                 if decision.decision == "skip":
                     decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
-                async with aclosing(self._declined(turn_id, step, decision)) as declining:
+                async with aclosing(self._declined(turn_id, step, code, decision)) as declining:
                     async for event in declining:
                         yield event
                 return
@@ -358,11 +358,14 @@ class Agent:
         finally:
             self._approval = None
 
-    async def _declined(self, turn_id: str, step: int, approval: ev.Approval) -> AsyncGenerator[ev.TurnEvent, None]:
-        """The user stopped the turn, or skipped the action (the model is told why)."""
+    async def _declined(self, turn_id: str, step: int, code: str, approval: ev.Approval) -> AsyncGenerator[ev.TurnEvent, None]:
+        """The user stopped the turn, or skipped the action (the model is told why, and the
+        transcript keeps it so a resumed conversation shows it skipped)."""
         if approval.decision == "stop":
             yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
             return
+        if self._transcript is not None:
+            self._transcript.append(skipped_record(turn_id, step, code, approval.reason))
         yield ev.ActionSkipped(turn_id, step, approval.reason)
         observation = format_declined(self._prompts, approval.reason)
         self._add(ConversationMessage("user", observation, "observation", turn_id))

@@ -218,6 +218,11 @@ class ActionCard(Widget, can_focus=True):
         """It runs on a copy of the project (the preview dialog shows how it goes)."""
         self.state = "previewing"
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The lines shown under the action (warnings, why it was skipped, ...)."""
+        return tuple(self._notes)
+
     def note(self, text: str) -> None:
         """Add a line under the action (e.g. why a preview was not applied)."""
         self._notes.append(text)

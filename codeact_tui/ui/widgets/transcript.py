@@ -129,6 +129,9 @@ class TranscriptView(VerticalScroll):
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
         )
+        if record.get("status") == "skipped":  # declined, or discarded after preview: never ran
+            card.skip(str(record.get("skipped") or ""))
+            return card
         entry = record.get("history_entry")
         failed = record.get("status") == "failed" and "stdout" not in record  # the sandbox broke: no result
         card.restore(None if failed else recorded_result(record), entry if isinstance(entry, int) else None, output_cut=bool(record.get("output_cut")))
