@@ -314,6 +314,7 @@ class Agent:
                         async for event in executing:
                             yield event
                     return
+            before = await self._save_variables()
             preview: PreviewRun | None = None
             async with aclosing(self._preview(turn_id, step, code)) as previewing:
                 async for item in previewing:
@@ -332,7 +333,8 @@ class Agent:
             if decision.decision in ("stop", "skip"):
                 if decision.decision == "skip":
                     decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
-                async with aclosing(self._declined(turn_id, step, code, decision)) as declining:
+                restored = await self._restore_variables(before)
+                async with aclosing(self._declined(turn_id, step, code, decision, note=restored)) as declining:
                     async for event in declining:
                         yield event
                 return
@@ -342,6 +344,7 @@ class Agent:
                     yield event
             if not refused:
                 return
+            await self._restore_variables(before)  # asked again: as if it had not run
             yield ev.PreviewRefused(turn_id, step, refused[0])
             preview_next = mode == "preview"
 
@@ -358,9 +361,40 @@ class Agent:
         finally:
             self._approval = None
 
-    async def _declined(self, turn_id: str, step: int, code: str, approval: ev.Approval) -> AsyncGenerator[ev.TurnEvent, None]:
-        """The user stopped the turn, or skipped the action (the model is told why, and the
-        transcript keeps it so a resumed conversation shows it skipped)."""
+    async def _save_variables(self) -> object | None:
+        """The session's variables before a preview, when the executor can save them (its
+        `save_state`); None when it cannot or failed."""
+        save = getattr(self._executor, "save_state", None)
+        if not callable(save):
+            return None
+        try:
+            return await save()
+        except Exception:  # noqa: BLE001 - the preview still runs; discard then says what stays
+            return None
+
+    async def _restore_variables(self, saved: object | None) -> str:
+        """Take back what a discarded preview did to the session's variables; says what came of
+        it, for the model."""
+        restore = getattr(self._executor, "restore_state", None)
+        if saved is None or not callable(restore):
+            return "The Python session keeps the variables the preview run set."
+        try:
+            restored = await restore(saved)
+        except Exception as exc:  # noqa: BLE001 - told to the model instead
+            return f"The variables could not be taken back ({exc}); the Python session keeps what the preview run set."
+        failed = [str(name) for name, _why in getattr(restored, "failed", ())]
+        if failed:
+            return (
+                "The Python session's variables are as before the preview, except these, which could "
+                f"not be brought back: {', '.join(failed[:20])}."
+            )
+        return "The Python session's variables are as they were before the preview."
+
+    async def _declined(
+        self, turn_id: str, step: int, code: str, approval: ev.Approval, *, note: str = ""
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """The user stopped the turn, or skipped the action (the model is told why, and `note`
+        after it; the transcript keeps it so a resumed conversation shows it skipped)."""
         if approval.decision == "stop":
             yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
             return
@@ -368,6 +402,8 @@ class Agent:
             self._transcript.append(skipped_record(turn_id, step, code, approval.reason))
         yield ev.ActionSkipped(turn_id, step, approval.reason)
         observation = format_declined(self._prompts, approval.reason)
+        if note:
+            observation += "\n" + note
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
 

@@ -124,23 +124,31 @@ def test_preview_then_apply_writes_the_change_set_as_one_action_and_keeps_the_va
     run_conversation(project, "ask", model, body)
 
 
+KEEPS_STATE = callable(getattr(SandboxExecutor, "save_state", None))
+"""Whether this sandbox can save and restore its variables (then a discard takes them back)."""
+
+
 def test_preview_then_discard_leaves_the_project_and_tells_the_model(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / "keep.txt").write_text("kept\n")
-    model = ScriptedModel([WRITE, DONE])
+    model = ScriptedModel(["<execute>\ngreeting = 'before'\n</execute>", WRITE, CHECK, DONE])
 
     async def body(conversation: Conversation) -> None:
-        events = await turn(conversation, "write a note", preview_then(ev.Approval("skip")))
+        answers = iter([ev.Approval("run"), ev.Approval("preview"), ev.Approval("skip"), ev.Approval("run")])
+        events = await turn(conversation, "write a note", lambda event: next(answers))
         assert sorted(p.name for p in project.iterdir()) == ["keep.txt"]
         (skipped,) = [e for e in events if isinstance(e, ev.ActionSkipped)]
         assert skipped.reason == PREVIEW_DISCARDED
-        (told,) = observations(events)
+        (_, told, checked) = observations(events)
         assert PREVIEW_DISCARDED in told and "declined" in told
-        assert not [e for e in events if isinstance(e, ev.ExecutionStarted)]
+        assert [e.code for e in events if isinstance(e, ev.ExecutionStarted)] == ["greeting = 'before'", "print(repr(greeting))"]
         assert await conversation.entries() == []
-        sent = model.requests[-1][-1].content
-        assert PREVIEW_DISCARDED in sent  # what the model read next
+        assert PREVIEW_DISCARDED in model.requests[2][-1].content  # what the model read next
+        if KEEPS_STATE:  # the discard took the preview's variables back
+            assert "as they were before the preview" in told and "'before'" in checked
+        else:  # the model is told the preview's variables stay
+            assert "keeps the variables the preview run set" in told and "'hello'" in checked
 
     run_conversation(project, "ask", model, body)
 
