@@ -241,3 +241,35 @@ def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyP
     assert run("back to the first", "--path", str(project), "--resume", first.stem) == 0
     sent = [m.content for m in third.requests[0]]
     assert "first conversation" in sent and "second conversation" not in sent
+
+
+def test_the_transcript_shows_a_preview_then_says_it_applies_it() -> None:
+    import asyncio
+    import io
+
+    from codeact_tui.commands.run_output import TranscriptRenderer
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.ports import ExecutionResult, PreviewRun
+
+    out, err = io.StringIO(), io.StringIO()
+    render = TranscriptRenderer(out, err)
+
+    async def go() -> None:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        preview = PreviewRun(ExecutionResult("wrote\n", "", "ok"), "--- a/x\n+++ b/x\n-1\n+2\n", "1 modified")
+        for event in (
+            ev.PreviewStarted("t", 1, "code"),
+            ev.ExecutionOutput("t", 1, "stdout", "wrote\n"),
+            ev.PreviewReady("t", 1, "code", preview, future),
+            ev.ExecutionStarted("t", 1, "code"),
+            ev.PreviewRefused("t", 2, "the project changed since the preview (x)"),
+        ):
+            render(event)
+
+    asyncio.run(go())
+    assert out.getvalue() == "wrote\n--- a/x\n+++ b/x\n-1\n+2\n"  # output, then the diff
+    status = err.getvalue()
+    assert "previewing action 1 on a copy of the project (nothing is written)" in status
+    assert "preview of action 1: 1 modified (the project is unchanged)" in status
+    assert "applying the previewed changes of action 1" in status and "running action 1" not in status
+    assert "not applied: the project changed since the preview (x)" in status
