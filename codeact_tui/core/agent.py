@@ -314,39 +314,50 @@ class Agent:
                         async for event in executing:
                             yield event
                     return
-            before = await self._save_variables()
-            preview: PreviewRun | None = None
-            async with aclosing(self._preview(turn_id, step, code)) as previewing:
-                async for item in previewing:
-                    if isinstance(item, PreviewRun):
-                        preview = item
-                    else:
-                        yield item
-                        if isinstance(item, ev.TurnFailed):
-                            return
-            assert preview is not None
-            ready = ev.PreviewReady(turn_id, step, code, preview, self._new_future())
-            yield ready
-            decision = await self._wait(ready.future)
-            if decision.decision == "run" and preview.result.status == "stopped":
-                decision = ev.Approval("skip", reason=f"{PREVIEW_DISCARDED} (it did not finish: {preview.result.stopped_by})")
-            if decision.decision in ("stop", "skip"):
-                if decision.decision == "skip":
-                    decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
-                restored = await self._restore_variables(before)
-                async with aclosing(self._declined(turn_id, step, code, decision, note=restored)) as declining:
-                    async for event in declining:
-                        yield event
-                return
             refused: list[str] = []
-            async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored_text=ignored_text)) as applying:
-                async for event in applying:
+            async with aclosing(self._preview_and_decide(turn_id, step, code, refused, ignored_text=ignored_text)) as previewing:
+                async for event in previewing:
                     yield event
             if not refused:
                 return
-            await self._restore_variables(before)  # asked again: as if it had not run
             yield ev.PreviewRefused(turn_id, step, refused[0])
             preview_next = mode == "preview"
+
+    async def _preview_and_decide(
+        self, turn_id: str, step: int, code: str, refused: list[str], *, ignored_text: bool
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Preview the action, wait for apply or discard, and do it. An apply refused because
+        the project changed goes into `refused` (the session's variables are taken back first,
+        as for a discard, where the executor can)."""
+        before = await self._save_variables()
+        preview: PreviewRun | None = None
+        async with aclosing(self._preview(turn_id, step, code)) as previewing:
+            async for item in previewing:
+                if isinstance(item, PreviewRun):
+                    preview = item
+                else:
+                    yield item
+                    if isinstance(item, ev.TurnFailed):
+                        return
+        assert preview is not None
+        ready = ev.PreviewReady(turn_id, step, code, preview, self._new_future())
+        yield ready
+        decision = await self._wait(ready.future)
+        if decision.decision == "run" and preview.result.status == "stopped":
+            decision = ev.Approval("skip", reason=f"{PREVIEW_DISCARDED} (it did not finish: {preview.result.stopped_by})")
+        if decision.decision in ("stop", "skip"):
+            if decision.decision == "skip":
+                decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
+            restored = await self._restore_variables(before)
+            async with aclosing(self._declined(turn_id, step, code, decision, note=restored)) as declining:
+                async for event in declining:
+                    yield event
+            return
+        async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored_text=ignored_text)) as applying:
+            async for event in applying:
+                yield event
+        if refused:
+            await self._restore_variables(before)  # asked again: as if it had not run
 
     def _new_future(self) -> asyncio.Future[ev.Approval]:
         return asyncio.get_running_loop().create_future()

@@ -20,7 +20,15 @@ from codeact_tui.ui.screens.preview import PreviewScreen
 from codeact_tui.ui.widgets.action_card import ActionCard
 from tests.fakes.ollama_server import FakeOllama
 
-from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, settings_for, settle
+from .conftest import (
+    ANSWER_REPLY,
+    BROKEN,
+    FIXED,
+    WRITE_REPLY,
+    AppFactory,
+    settings_for,
+    settle,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.sandbox]
 
