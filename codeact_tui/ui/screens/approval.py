@@ -65,7 +65,7 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("shift+tab", "cycle_focus(-1)", show=False),
     ]
 
-    HINT = "p: preview first · Tab: reason · e: edit · Ctrl+S: run edited"
+    HINT = "p: preview · Tab: reason · e: edit · Ctrl+S: run edited"
     """The keys the buttons do not show."""
 
     def __init__(self, code: str, *, step: int) -> None:
