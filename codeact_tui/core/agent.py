@@ -336,6 +336,8 @@ class Agent:
                 if isinstance(item, PreviewRun):
                     preview = item
                 else:
+                    if isinstance(item, ev.TurnFailed):  # interrupted or broken: nothing of it stays
+                        await self._restore_variables(before)
                     yield item
                     if isinstance(item, ev.TurnFailed):
                         return

@@ -151,3 +151,24 @@ async def test_a_change_underneath_refuses_the_apply_and_asks_again(app_factory:
             await pilot.press("n")
             await settle(pilot, app)
             assert (project / "calc.py").read_text() == "# the user's own edit\n"
+
+
+async def test_esc_while_the_preview_runs_interrupts_it_and_ends_the_turn(app_factory: AppFactory, project: Path) -> None:
+    endless = "Let me wait.\n<execute>\nimport time\nopen('calc.py', 'w').write('gone')\nwhile True:\n    time.sleep(0.05)\n</execute>"
+    with FakeOllama(replies=[endless]) as server:
+        app = app_factory(settings_for(server.url, approve="preview"), sandbox=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _ask(pilot, app)
+            await _until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.is_mounted)
+            screen = app.screen
+            assert isinstance(screen, PreviewScreen) and not screen.ready
+            assert not screen.check_action("apply", ()) and not screen.check_action("discard", ())  # nothing to answer yet
+            await pilot.pause(0.5)
+            await pilot.press("escape")
+            await _until(pilot, lambda: isinstance(app.screen, MainScreen) and not app.screen.busy)
+            await settle(pilot, app)
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            assert (project / "calc.py").read_text() == BROKEN
+            assert await app.conversation.entries() == []
+            assert [c.state for c in main.query(ActionCard)] == ["skipped"]  # it never ran on the project
