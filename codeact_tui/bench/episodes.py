@@ -20,11 +20,12 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..conversation.compose import compose_agent
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions
-from ..core.ports import ChatMessage, ChatModel, ExecutionResult, ModelError, TextChunk
+from ..core.ports import ChatMessage, ChatModel, ExecutionResult, Executor, ModelError, TextChunk
 from ..core.profiles import GENERIC, Profile
-from ..core.prompts import PromptLibrary, build_system_prompt
+from ..core.prompts import PromptLibrary
 from .catalog import TaskInfo
 from .guest_task import CodeRunner, GuestError, GuestTask
 from .lenient import lenient_match
@@ -194,12 +195,11 @@ def native_prompt(task: TaskInfo) -> str:
     return "\n".join(lines)
 
 
-def bench_agent(model: ChatModel, executor: object, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
+def bench_agent(model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
     history (the episode's folder is temporary), the benchmark's reply budget and deadline."""
-    return Agent(
-        model=model, executor=executor, history=None, prompts=prompts,  # type: ignore[arg-type]
-        system_prompt=build_system_prompt(prompts, project=project, instructions_file="", code_tools=False),
+    return compose_agent(
+        model=model, executor=executor, prompts=prompts, project=project,
         options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s),
     )
 
@@ -246,13 +246,12 @@ async def run_native(
         await runner.start()
         await guest.load()
         await guest.expose_tools()
-        system = build_system_prompt(prompts, project=workdir, instructions_file="", code_tools=False)
         executor = ReloadingRunner(runner, guest.recover)
         text = native_prompt(task)
         while not correct and turns < config.max_turns:
             options = AgentOptions(max_turns=config.max_turns - turns, deadline_s=config.action_timeout_s, stop=config.profile.stop)
-            agent = Agent(
-                model=model, executor=executor, history=None, prompts=prompts, system_prompt=system,
+            agent = compose_agent(
+                model=model, executor=executor, prompts=prompts, project=workdir,
                 options=options, resume=agent.messages if agent is not None else (),
             )
             final: ev.TurnFinished | ev.TurnFailed | None = None

@@ -22,17 +22,12 @@ from typing import Any
 
 from .. import paths
 from ..config import ModelSettings, Settings
+from ..conversation.services import make_model
 from ..core.ports import ChatModel, ModelError, ModelSetupError
 
 OK, EPISODE_ERRORS, SETUP_ERROR = 0, 1, 2
 FAITHFUL_TEMPERATURE = 0.0
 FAITHFUL_REPLY_TOKENS = 512
-
-
-def _make_model(settings: ModelSettings) -> ChatModel:
-    from ..llm.factory import make_chat_model
-
-    return make_chat_model(settings)
 
 
 def _make_runner_factory(settings: Settings) -> Any:
@@ -45,7 +40,7 @@ def _make_runner_factory(settings: Settings) -> Any:
 class BenchServices:
     """How `bench` builds what it talks to; tests replace these."""
 
-    make_model: Callable[[ModelSettings], ChatModel] = field(default=_make_model)
+    make_model: Callable[[ModelSettings], ChatModel] = field(default=make_model)
     make_runner_factory: Callable[[Settings], Any] = field(default=_make_runner_factory)
     warm_sandbox: bool = True
 

@@ -7,18 +7,18 @@ Exit status: 0 done, 1 refused (a conflict, nothing to undo, the store is busy),
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..core.ports import HistoryEntry
-from ..history import HistoryBusy, HistoryError, HistoryStore, UndoResult, UnknownEntry
+from ..conversation import Conversation
+from ..core.ports import HistoryBusy, HistoryChange, HistoryEntry, HistoryError, UnknownEntry
 from ..history.journal import entry_to_json
-from ..history.selection import reverted_ids
 from .terminal_text import printable
 
 OK, REFUSED, BAD_INPUT = 0, 1, 2
@@ -80,15 +80,27 @@ def _error(message: str) -> None:
     _write(f"codeact-tui: {message}\n", sys.stderr)
 
 
-def _with_store(args: argparse.Namespace, settings: Settings, body: Callable[[HistoryStore], int]) -> int:
-    """Open the project's store, run `body`, and map errors to messages and exit statuses."""
+def _with_history(args: argparse.Namespace, settings: Settings, body: Callable[[Conversation], Awaitable[int]]) -> int:
+    """Open the project's history through the conversation service (the app's path), run
+    `body`, and map errors to messages and exit statuses."""
     path: Path = args.path
     if not path.is_dir():
         _error(f"{path} is not a directory; pass a project folder with --path")
         return BAD_INPUT
+    conversation = Conversation(path, settings)
+
+    async def run() -> int:
+        try:
+            return await body(conversation)
+        finally:
+            await conversation.close()
+
+    conversation.open_history()
+    if conversation.history is None:
+        _error(conversation.history_error or "the history could not be opened")
+        return REFUSED
     try:
-        with HistoryStore.open(path, settings.history) as store:
-            return body(store)
+        return asyncio.run(run())
     except UnknownEntry as exc:
         _error(f"{exc}")
         return BAD_INPUT
@@ -105,18 +117,18 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     if not args.path.is_dir():
         _error(f"{args.path} is not a directory; pass a project folder with --path")
         return BAD_INPUT
-    if not HistoryStore.exists(args.path) and not args.prune:
+    if not args.prune and not Conversation(args.path, settings).history_exists():
         _write("[]\n" if args.json else f"no history yet for {args.path.resolve()}\n")
         return OK
 
-    def body(store: HistoryStore) -> int:
+    async def body(conversation: Conversation) -> int:
         if args.prune:
-            removed = store.prune()
+            removed = await conversation.prune()
             days = settings.history.keep_days
             _write(f"pruned {removed} entries older than {days} days\n" if days else "nothing pruned: [history] keep_days is 0 (keep everything)\n")
             return OK
-        entries = store.entries()
-        undone = reverted_ids(entries)
+        entries = await conversation.entries()
+        undone = await conversation.undone_ids(entries)
         if args.last is not None:
             entries = entries[-args.last :] if args.last > 0 else []
         if args.json:
@@ -124,7 +136,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
             _write(json.dumps(data, indent=2) + "\n")
             return OK
         if not entries:
-            _write(f"no history yet for {store.project}\n")
+            _write(f"no history yet for {conversation.project.resolve()}\n")
             return OK
         for entry in entries:
             _write(_entry_line(entry, entry.id in undone) + "\n")
@@ -132,14 +144,14 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                 for change in entry.files:
                     _write(f"      {_change_text(change)}\n")
         _write("\nshow one with `codeact-tui diff ID`; take one back with `codeact-tui undo ID`\n")
-        report = HistoryStore.size_report(store.project, settings.history)
+        report = conversation.history_size()
         if report is not None:
             _write(f"history store: {report[0] / (1 << 20):.1f} MiB\n")
             if report[1]:
                 _error(f"warning: {report[1]}")
         return OK
 
-    return _with_store(args, settings, body)
+    return _with_history(args, settings, body)
 
 
 def _local_time(iso: str) -> str:
@@ -173,10 +185,10 @@ def _change_text(change: Any) -> str:
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     """Print an entry's diff, or the diff between two points."""
 
-    def body(store: HistoryStore) -> int:
-        text = store.diff(args.id) if args.to is None else store.diff_between(args.id, args.to)
+    async def body(conversation: Conversation) -> int:
+        text = await (conversation.diff(args.id) if args.to is None else conversation.diff_between(args.id, args.to))
         if args.to is None:
-            entry = store.entry(args.id)
+            entry = await conversation.entry(args.id)
             untracked = [f"# not snapshotted (too large, unreadable or ignored): {p}\n" for p in entry.untracked]
             dirs = [f"# empty folder {c.change}: {c.path}\n" for c in entry.files if c.path.endswith("/")]
             text = "".join(untracked + dirs) + text
@@ -185,10 +197,10 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
         _write(text if text else "no differences\n")
         return OK
 
-    return _with_store(args, settings, body)
+    return _with_history(args, settings, body)
 
 
-def _report(result: UndoResult) -> int:
+def _report(result: HistoryChange) -> int:
     """Print an undo/redo/restore result; its exit status."""
     _write(printable(result.message) + "\n", sys.stdout if result.ok else sys.stderr)
     for conflict in result.conflicts:
@@ -208,14 +220,18 @@ def _report(result: UndoResult) -> int:
     return OK if result.ok else REFUSED
 
 
+async def _reported(change: Awaitable[HistoryChange]) -> int:
+    return _report(await change)
+
+
 def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
     """Undo one entry (default: the newest agent or manual one)."""
-    return _with_store(args, settings, lambda store: _report(store.undo(args.id)))
+    return _with_history(args, settings, lambda conversation: _reported(conversation.undo(args.id)))
 
 
 def cmd_redo(args: argparse.Namespace, settings: Settings) -> int:
     """Redo the last undo, or the named one."""
-    return _with_store(args, settings, lambda store: _report(store.redo(args.id)))
+    return _with_history(args, settings, lambda conversation: _reported(conversation.redo(args.id)))
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
@@ -223,4 +239,4 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     if args.id < 0:
         _error("entry ids are 0 (the start) or positive")
         return BAD_INPUT
-    return _with_store(args, settings, lambda store: _report(store.restore(args.id)))
+    return _with_history(args, settings, lambda conversation: _reported(conversation.restore(args.id)))

@@ -1,8 +1,9 @@
 """One conversation in one project, headless: the service both front-ends call.
 
 `Conversation` composes what a conversation needs from the settings — the chat model, the sandbox
-executor, the history store, the prompts, the transcript and the agent — and is the only place
-an `Agent` is built. The app (`ui/`), `codeact-tui run` and `codeact-tui exec` all drive it:
+executor, the history store, the prompts, the transcript and the agent (through
+`compose.compose_agent`, the one place an `Agent` is built, which the benchmarks share). The app
+(`ui/`), `codeact-tui run` and `codeact-tui exec` all drive it:
 
 - user turns (`turn`) and manual actions (`manual`) both yield core events (`core.events`);
 - new / resume / switch model / approval policy;
@@ -31,10 +32,11 @@ from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ContextBudget, ConversationMessage
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
 from ..core.profiles import Profile
-from ..core.prompts import PromptLibrary, build_system_prompt
+from ..core.prompts import PromptLibrary
 from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
 from ..resources import resource_dir
 from .changes import ChangeTracker
+from .compose import compose_agent
 from .deferred import DeferredExecutor
 from .manual import MANUAL_STEP, manual_turn
 from .profiles import profile_for
@@ -76,6 +78,8 @@ class Conversation:
         self.always_approve = False
         """In ask mode: the user chose "always" — further approvals are granted here."""
         self._agent: Agent | None = None
+        self._connecting: asyncio.Task[ModelInfo] | None = None
+        """The connection under way, which every caller at the time awaits (see `connect`)."""
         self.profile: Profile | None = None
         """The model profile in use, once connected."""
         self._prompts = PromptLibrary(resource_dir("prompts"))
@@ -97,8 +101,8 @@ class Conversation:
 
     @property
     def connected(self) -> bool:
-        """Whether the model was checked and the agent is built."""
-        return self._agent is not None
+        """Whether the model in use was checked and the agent is built for it."""
+        return self._agent is not None and self.info is not None and self._connecting is None
 
     @property
     def messages(self) -> list[ConversationMessage]:
@@ -174,8 +178,39 @@ class Conversation:
     async def connect(self) -> ModelInfo:
         """Check the model and build the agent for the next user turn (raises ModelSetupError).
 
-        Called again (a retry, another model) it rebuilds the agent; the conversation goes on.
+        There is one connection at a time: a call while one is under way (the app's start-up
+        check and a quick first user turn) awaits that one, so the model is checked, the repo
+        map built and the agent composed once. Called again afterwards (a retry, another model)
+        it rebuilds the agent; the conversation goes on.
         """
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._connect())
+        # Shielded: a caller that gives up (a cancelled worker) leaves the connection to the others.
+        return await asyncio.shield(self._connecting)
+
+    async def ensure_connected(self) -> ModelInfo:
+        """Connect unless connected (the model in use checked, the agent built): what start-up
+        calls, so a first user turn that connected already is not connected again under it."""
+        if self.connected:
+            assert self.info is not None
+            return self.info
+        return await self.connect()
+
+    def _forget_connection(self) -> None:
+        """Abandon a connection under way (its model or conversation is no longer the one)."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
+
+    async def _connect(self) -> ModelInfo:
+        try:
+            return await self._compose()
+        finally:
+            if self._connecting is asyncio.current_task():
+                self._connecting = None
+
+    async def _compose(self) -> ModelInfo:
+        """Check the model, build the repo map and the system prompt, and compose the agent."""
         info = await self.prepare_model()
         assert self.model is not None
         self._map_budget = min(self.settings.codeintel.map_tokens, info.context_window // 8)
@@ -183,24 +218,20 @@ class Conversation:
         self._map_sent, self._map_fresh = repo_map or "", True
         profile = self.profile
         assert profile is not None
-        system_prompt = build_system_prompt(
-            self._prompts,
-            project=self.project,
-            instructions_file=self.settings.agent.instructions_file,
-            repo_map=repo_map,
-            code_tools=self.services.code_tools,
-        )
         if self.transcript is None:
             self.transcript = Transcript.create(
                 self.conversations_dir, project=str(self.project.resolve()), model=f"{info.backend}:{info.name}"
             )
         agent_settings = self.settings.agent
-        self._agent = Agent(
+        self._agent = compose_agent(
             model=self.model,
             executor=self.executor,
             history=self.history,
             prompts=self._prompts,
-            system_prompt=system_prompt,
+            project=self.project,
+            instructions_file=agent_settings.instructions_file,
+            repo_map=repo_map,
+            code_tools=self.services.code_tools,
             options=AgentOptions(
                 max_turns=agent_settings.max_turns,
                 approve=agent_settings.approve,
@@ -236,6 +267,7 @@ class Conversation:
         self.load_resume()
 
     def _drop_conversation(self) -> None:
+        self._forget_connection()
         if self.transcript is not None:
             self.transcript.close()
         self.transcript = None
@@ -247,6 +279,7 @@ class Conversation:
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
         again to check it."""
+        self._forget_connection()
         if self.model is not None:
             await self.model.close()
         self.settings = dataclasses.replace(self.settings, model=dataclasses.replace(self.settings.model, model=name))
@@ -271,7 +304,7 @@ class Conversation:
         """One user turn: the model replies, acts in the sandbox and answers; yields its events
         (the last is `TurnFinished` or `TurnFailed`). Connects first if needed (raises
         ModelSetupError when no model is usable)."""
-        if self._agent is None:
+        if not self.connected:
             await self.connect()
         agent = self._agent
         assert agent is not None
@@ -342,6 +375,18 @@ class Conversation:
 
     # --- history ----------------------------------------------------------------------------------
 
+    def history_exists(self) -> bool:
+        """Whether the project has a history yet (without creating one, as opening does)."""
+        return self.services.history_exists(self.project)
+
+    def history_size(self) -> tuple[int, str | None] | None:
+        """(bytes, warning or None) the project's history takes on disk; None: it has none."""
+        return self.services.history_size(self.project, self.settings)
+
+    async def prune(self) -> int:
+        """Forget the entries older than `[history] keep_days`; how many were dropped."""
+        return await asyncio.to_thread(self._require_history().prune)
+
     def _require_history(self) -> History:
         if self.history is None:
             raise SetupError(f"no history: {self.history_error or 'it is still opening'}")
@@ -363,9 +408,17 @@ class Conversation:
 
         return default_undo_target(await self.entries())
 
+    async def entry(self, entry_id: int) -> HistoryEntry:
+        """The entry with this id (raises UnknownEntry)."""
+        return await asyncio.to_thread(self._require_history().entry, entry_id)
+
     async def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed (unified diff; only `paths`, when given)."""
         return await asyncio.to_thread(self._require_history().diff, entry_id, paths)
+
+    async def diff_between(self, a: int, b: int, paths: list[str] | None = None) -> str:
+        """From the state after entry `a` to the state after entry `b` (0: the start)."""
+        return await asyncio.to_thread(self._require_history().diff_between, a, b, paths)
 
     async def undo(self, entry_id: int | None = None) -> HistoryChange:
         """Take back an entry (default: the newest action still in effect), keeping later work."""
@@ -387,6 +440,7 @@ class Conversation:
 
     async def close(self) -> None:
         """Release the model, the sandbox, the history and the transcript."""
+        self._forget_connection()
         if self.model is not None:
             try:
                 await self.model.close()

@@ -54,6 +54,18 @@ def _open_history(project: Path, settings: Settings) -> History:
     return HistoryStore.open(project, settings.history)
 
 
+def _history_exists(project: Path) -> bool:
+    from ..history import HistoryStore
+
+    return HistoryStore.exists(project)
+
+
+def _history_size(project: Path, settings: Settings) -> tuple[int, str | None] | None:
+    from ..history import HistoryStore
+
+    return HistoryStore.size_report(project, settings.history)
+
+
 def _make_executor(project: Path, settings: Settings) -> Executor:
     from ..wiring import build_executor
 
@@ -128,6 +140,10 @@ class Services:
     """Builds the chat model (not yet prepared)."""
     open_history: Callable[[Path, Settings], History | None] = field(default=_open_history)
     """Opens the project's history store (blocking; None: no history is kept)."""
+    history_exists: Callable[[Path], bool] = field(default=_history_exists)
+    """Whether the project has a history store yet (without creating one)."""
+    history_size: Callable[[Path, Settings], tuple[int, str | None] | None] = field(default=_history_size)
+    """(bytes, warning or None) of the project's history store without opening it; None: none."""
     make_executor: Callable[[Path, Settings], Executor] = field(default=_make_executor)
     """Builds the sandbox executor (started by the conversation, if it has `start`)."""
     sandbox_is_warm: Callable[[], bool] = field(default=_sandbox_is_warm)

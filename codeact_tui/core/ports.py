@@ -234,10 +234,24 @@ class HistoryChange(Protocol):
         ...
 
 
+class HistoryError(Exception):
+    """The history could not do what was asked; the message says why and what to do."""
+
+
+class UnknownEntry(HistoryError):
+    """An entry id that does not exist (or whose snapshots were pruned)."""
+
+
+class HistoryBusy(HistoryError):
+    """Another process holds the history's lock for longer than we were willing to wait."""
+
+
 class History(Protocol):
     """Snapshots of the project around every action, with diff, undo, redo and restore.
 
-    Every method blocks (git runs underneath): call them from a thread in async code.
+    Every method blocks (git runs underneath): call them from a thread in async code. Failures
+    raise `HistoryError` (`UnknownEntry` for an id that does not exist, `HistoryBusy` when
+    another process holds the lock).
     """
 
     def begin_action(self, kind: EntryKind, summary: str, turn_id: str | None = None) -> ActionTicket:
@@ -256,8 +270,17 @@ class History(Protocol):
         """Record changes made outside actions since the last snapshot (as a `user` entry)."""
         ...
 
+    def entry(self, entry_id: int) -> HistoryEntry:
+        """The entry with this id (raises UnknownEntry)."""
+        ...
+
     def diff(self, entry_id: int, paths: list[str] | None = None) -> str:
         """What one entry changed, as a unified diff (only `paths`, when given)."""
+        ...
+
+    def diff_between(self, a: int, b: int, paths: list[str] | None = None) -> str:
+        """The unified diff from the state after entry `a` to the state after entry `b` (point
+        0 is the state before the first entry)."""
         ...
 
     def undo(self, entry_id: int | None = None) -> HistoryChange:
@@ -275,6 +298,10 @@ class History(Protocol):
 
     def restore(self, entry_id: int) -> HistoryChange:
         """Make the project what it was right after an entry (recorded as an entry itself)."""
+        ...
+
+    def prune(self) -> int:
+        """Forget the entries older than the configured age; how many were dropped."""
         ...
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from fakes.turns import kinds
 from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services, SetupError, apply_overrides
 from codeact_tui.core import events as ev
+from codeact_tui.core.ports import ModelInfo, UnknownEntry
 from codeact_tui.history import HistoryStore
 from codeact_tui.llm.scripted import ScriptedModel
 
@@ -216,6 +217,65 @@ def test_switching_the_model_keeps_the_conversation(project: Path) -> None:
     asyncio.run(go())
 
 
+class SlowModel(ScriptedModel):
+    """A scripted model whose check asks the server once per session, as the real backends'
+    do, and takes a while; `prepared` counts the checks that asked."""
+
+    prepared = 0
+    _checked: ModelInfo | None = None
+
+    async def prepare(self) -> ModelInfo:
+        if self._checked is None:
+            self.prepared += 1
+            await asyncio.sleep(0.05)
+            self._checked = await super().prepare()
+        return self._checked
+
+
+def test_callers_at_the_same_time_share_one_connection(project: Path) -> None:
+    """Start-up's check and a quick first user turn: one check, one repo map, one agent."""
+    maps: list[int] = []
+
+    async def go() -> None:
+        model = SlowModel(["<solution>a</solution>", "<solution>b</solution>"])
+        counted = dataclasses.replace(services(model, history=False), repo_map=lambda p, s, budget: maps.append(budget) or "calc.py")
+        conversation = await started(Conversation(project, Settings(), counted))
+        try:
+            first = asyncio.create_task(drain(conversation.turn("first")))
+            infos = await asyncio.gather(conversation.ensure_connected(), conversation.connect())
+            await first
+            assert infos[0] == infos[1] and model.prepared == 1 and len(maps) == 1
+            assert conversation.connected and await conversation.ensure_connected() == infos[0]
+            await drain(conversation.turn("second"))
+            sent = [m.content for m in model.requests[1]]
+            assert "first" in sent and sent[-1] == "second"  # the agent the first turn used goes on
+            assert model.prepared == 1
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+
+
+def test_switching_the_model_abandons_a_connection_under_way(project: Path) -> None:
+    async def go() -> None:
+        one, two = SlowModel([], name="one"), ScriptedModel(["<solution>b</solution>"], name="two")
+        conversation = await started(Conversation(project, Settings(), services(one, two, history=False)))
+        try:
+            checking = asyncio.create_task(conversation.connect())
+            await asyncio.sleep(0.01)
+            await conversation.switch_model("two")
+            with pytest.raises(asyncio.CancelledError):
+                await checking
+            assert not conversation.connected
+            assert (await conversation.ensure_connected()).name == "two"
+            events = await drain(conversation.turn("go"))
+            assert kinds(events)[-1] == "turn_finished" and two.requests
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+
+
 def test_sandbox_that_cannot_start_is_a_setup_error_with_its_reason(project: Path) -> None:
     class Broken(InProcessExecutor):
         async def start(self) -> None:
@@ -252,6 +312,33 @@ def test_the_compile_reports_progress_from_zero(project: Path) -> None:
             await conversation.close()
 
     assert asyncio.run(go()) == 61.0 and reported == [0.0, 12.0]
+
+
+def test_the_history_commands_operations_through_the_service(project: Path) -> None:
+    """What `codeact-tui history/diff` use: existence without creating, one entry, a diff
+    between two points, the store's size, pruning; an unknown id is the port's UnknownEntry."""
+
+    async def go() -> None:
+        conversation = Conversation(project, Settings(), services(ScriptedModel([FIX, DONE])))
+        assert not conversation.history_exists() and conversation.history_size() is None
+        await started(conversation)
+        try:
+            assert conversation.history_exists()
+            events = await drain(conversation.turn("fix add"))
+            (snapshot,) = [e for e in events if isinstance(e, ev.SnapshotTaken)]
+            assert snapshot.entry is not None
+            assert await conversation.entry(snapshot.entry.id) == snapshot.entry
+            assert "+    return a + b" in await conversation.diff_between(0, snapshot.entry.id)
+            assert await conversation.diff_between(snapshot.entry.id, snapshot.entry.id) == ""
+            size = conversation.history_size()
+            assert size is not None and size[0] > 0 and size[1] is None
+            assert await conversation.prune() == 0  # keep_days 0 keeps everything
+            with pytest.raises(UnknownEntry, match="#99"):
+                await conversation.entry(99)
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
 
 
 def test_history_calls_say_why_when_there_is_no_history(project: Path) -> None:

@@ -62,6 +62,8 @@ class FakeOllama:
     chunk_size: int = 6
     load_delay_s: float = 0.0
     """How long a model load takes."""
+    show_delay_s: float = 0.0
+    """How long `/api/show` takes (a busy or cold server), to widen start-up races."""
     modelfile_num_ctx: int | None = None
     report_ps_context: bool = True
     """Whether `/api/ps` reports `context_length` (newer servers do)."""
@@ -243,6 +245,8 @@ def _make_handler(state: FakeOllama) -> type[BaseHTTPRequestHandler]:
 
         def _show(self, body: dict[str, Any]) -> None:
             model = body.get("model") or body.get("name") or ""
+            if state.show_delay_s:
+                time.sleep(state.show_delay_s)
             if model not in state.models:
                 self._missing(model)
                 return

@@ -4,6 +4,7 @@ conversations can be continued."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 
@@ -239,3 +240,39 @@ async def test_open_in_editor_runs_the_configured_command(project: Path, monkeyp
         await settle(pilot, app)
         app.open_in_editor("calc.py")
     assert calls == [["myedit", "--wait", str(project.resolve() / "calc.py")]]
+
+
+async def test_a_turn_submitted_at_once_shares_the_start_up_model_check(project: Path) -> None:
+    """The start-up check and a first user turn sent before it finished connect once: the
+    model is checked (`/api/show`) and loaded once, one agent is composed (one transcript, one
+    system prompt), and the second user turn still has the first in its conversation."""
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    replies = [WRITE_REPLY, ANSWER_REPLY, "<solution>again</solution>"]
+    with FakeOllama(replies=replies, show_delay_s=0.4, load_delay_s=0.2) as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for key in "fix":
+                await pilot.press(key)
+            await pilot.press("enter")  # while the start-up check waits for the slow server
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            for _ in range(400):  # the start-up worker joins the connection under way
+                if any(w.name == "checking the model" for w in app.workers):
+                    break
+                await pilot.pause(0.01)
+            await settle(pilot, app)
+            assert main.query_one(AnswerCard).answer == "`add` now adds."
+            for key in "more":
+                await pilot.press(key)
+            await pilot.press("enter")
+            await settle(pilot, app)
+            conversations = list(app.conversation.conversations_dir.glob("*.jsonl"))
+        shows = [body for method, path, body in server.requests if path == "/api/show"]
+        assert len(shows) == 1, shows
+        assert server.loads == 1
+        assert len(conversations) == 1
+        records = [json.loads(line) for line in conversations[0].read_text().splitlines()]
+        assert sum(1 for r in records if r.get("kind") == "system") == 1
+        last = server.chat_requests()[-1]["messages"]
+        assert [m["content"] for m in last if m["role"] == "user"][0].endswith("fix")
+        assert last[-1]["content"].endswith("more")

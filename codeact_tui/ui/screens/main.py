@@ -132,9 +132,10 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(exclusive=True, group="model", name="checking the model", exit_on_error=False)
     async def connect_model(self) -> None:
-        """Check the model server and build the agent; on failure show the setup card."""
+        """Check the model server and build the agent (unless a first user turn did; one that
+        is connecting shares this check); on failure show the setup card."""
         try:
-            info = await self.conversation.connect()
+            info = await self.conversation.ensure_connected()
         except ModelSetupError as exc:
             self.post_message(m.ModelUnavailable(str(exc)))
             return
