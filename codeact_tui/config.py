@@ -57,6 +57,10 @@ class SandboxSettings:
     max_file_calls: int = 1_000_000
     """The most file operations one action may make through the project mount."""
 
+    state_limit_mib: int = 64
+    """The most interpreter state (pickled variables) kept after each action, in MiB; larger
+    objects are skipped and named. 0 keeps no state (rewind and resume start empty)."""
+
 
 @dataclass(frozen=True)
 class HistorySettings:

@@ -123,6 +123,29 @@ async def main() -> None:
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "preview.svg"))
 
+    # Time travel: two turns, then Ctrl+G on the second — the confirmation lists what changes.
+    (project / "stats.py").write_text('def mean(xs):\n    """The average of xs."""\n    return sum(xs) / (len(xs) + 1)\n')
+    median = [
+        "I'll add `median` next to `mean` and try both on the sample.\n\n<execute>\n"
+        "open('stats.py', 'a').write('\\n\\ndef median(xs):\\n    s = sorted(xs)\\n    return s[len(s) // 2]\\n')\n"
+        "import importlib, stats\nimportlib.reload(stats)\nsample = [3, 1, 4, 1, 5]\nprint(stats.mean(sample), stats.median(sample))\n</execute>",
+        "<solution>Added `median(xs)`; on the sample it gives `3`.</solution>",
+    ]
+    with FakeOllama(replies=[*REPLIES, *median]) as server:
+        app = make_app(project, settings(server.url))
+        async with app.run_test(size=(110, 40)) as pilot:
+            await until(pilot, lambda: app.screen.query("StatusBar") and app.screen.query_one("StatusBar").sandbox == "ready")
+            await ask(pilot, "the mean of [3, 4, 5] comes out as 3; fix it")
+            await app.workers.wait_for_complete()
+            await ask(pilot, "add a median function")
+            await app.workers.wait_for_complete()
+            await pilot.press("ctrl+g")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+            await pilot.pause(0.3)
+            app.save_screenshot(str(OUT / "rewind.svg"))
+
     app = make_app(project, settings("http://127.0.0.1:9"))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: bool(app.screen.query("SetupCard")))

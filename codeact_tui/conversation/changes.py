@@ -100,12 +100,18 @@ class ChangeTracker:
         output = (result.stdout + result.stderr).strip()
         if output:
             note += f"\n  Its output began:\n{quote(output, max_lines=5)}"
-        if result.state_reset:
+        if result.state_reset and result.restored_names:
+            note += f"\n  The Python session was reset; the variables from before it are back: {', '.join(result.restored_names[:20])}."
+        elif result.state_reset:
             note += "\n  The Python session was reset: earlier variables are gone."
         if entry is not None:
             note += f"\n  Files changed (history entry #{entry.id}): {_files(entry.files)}"
             self._noted_entries.add(entry.id)
         self._note(note, entry)
+
+    def session_note(self, text: str) -> None:
+        """Something the model should know about the Python session (restored, rebuilt, reset)."""
+        self._note(text)
 
     # --- from the history -------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
-from ..core.ports import ExecutionResult, Executor, OutputCallback, PreviewRun
+from ..core.ports import ExecutionResult, Executor, OutputCallback, PreviewRun, SessionState, StateRestore
 
 
 class DeferredExecutor:
@@ -83,6 +84,50 @@ class DeferredExecutor:
         switch = getattr(self._inner, "set_mount_mode", None)
         if callable(switch):
             switch(mode)
+
+    async def wait_ready(self) -> bool:
+        """Wait until the sandbox is up (or failed); whether it is up."""
+        await self._ready.wait()
+        return self._inner is not None
+
+    def keeps_state(self) -> bool:
+        """Whether the sandbox can save and restore its variables (the real one can; fakes may not)."""
+        return callable(getattr(self._inner, "save_state", None))
+
+    async def _stateful(self, method: str) -> Any:
+        await self._ready.wait()
+        found = getattr(self._inner, method, None)
+        if self._inner is None or not callable(found):
+            raise RuntimeError(f"the sandbox cannot {method.replace('_', ' ')}: {self._error or 'it keeps no state'}")
+        return found
+
+    async def save_state(self, limit_bytes: int | None = None) -> SessionState:
+        """Save the session's variables (see `SandboxExecutor.save_state`)."""
+        return await (await self._stateful("save_state"))(limit_bytes)  # type: ignore[no-any-return]
+
+    async def restore_state(self, state: SessionState, *, fresh: bool = False) -> StateRestore:
+        """Bring saved variables back (see `SandboxExecutor.restore_state`)."""
+        return await (await self._stateful("restore_state"))(state, fresh=fresh)  # type: ignore[no-any-return]
+
+    async def clear_state(self) -> None:
+        """Remove the variables actions made (the session stays)."""
+        await (await self._stateful("clear_state"))()
+
+    async def reset_session(self) -> None:
+        """Start a fresh session (no variables)."""
+        await (await self._stateful("reset_session"))()
+
+    @property
+    def mount_mode(self) -> str:
+        """How later sandbox runs see the project (as asked for, before the sandbox is up)."""
+        return str(getattr(self._inner, "mount_mode", None) or self._mount_mode or "live")
+
+    def show_snapshot(self, history: Any, point: int) -> None:
+        """Serve a history state read-only to later runs (see `SandboxExecutor.show_snapshot`)."""
+        show = getattr(self._inner, "show_snapshot", None)
+        if not callable(show):
+            raise RuntimeError("the sandbox cannot show a history snapshot")
+        show(history, point)
 
     def interrupt(self) -> None:
         """Soft on the first call, hard on the second (the executor's own policy)."""

@@ -30,7 +30,7 @@ from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
 from ..core.context import ContextBudget, ConversationMessage
-from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo
+from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo, SessionState, StateRestore
 from ..core.profiles import Profile
 from ..core.prompts import PromptLibrary
 from ..core.transcript import Transcript, action_record, find_transcript, load_messages, read_records
@@ -38,8 +38,10 @@ from ..resources import resource_dir
 from .changes import ChangeTracker
 from .compose import compose_agent
 from .deferred import DeferredExecutor
+from .interpreter import StateKeeper, UserTurn, describe, user_turns
 from .manual import MANUAL_STEP, manual_turn
 from .profiles import profile_for
+from .rewind import RewindError, RewindOutcome, RewindPlan, plan_rewind, rewind_conversation
 from .services import ModelChoice, PullStep, Services
 
 
@@ -91,6 +93,14 @@ class Conversation:
         """The repo map the model has seen (system prompt, then updates in user messages)."""
         self._map_fresh = False
         """The map was just built with the system prompt: the next user turn needs no update."""
+        self._states = StateKeeper(self.executor, settings.sandbox.state_limit_mib)
+        self._state_pending: tuple[list[dict[str, Any]], str] | None = None
+        """Records whose end state the session should have, and how to say where that is."""
+        self.last_restore: StateRestore | None = None
+        """What the last resume or rewind brought back into the Python session."""
+        self.last_restore_where = ""
+        """Where that was ("to before turn 3", ...)."""
+        self._restoring = asyncio.Lock()
 
     # --- what it is -------------------------------------------------------------------------------
 
@@ -141,6 +151,7 @@ class Conversation:
         self.earlier = load_messages(path)
         self.earlier_records = read_records(path)
         self.transcript = Transcript.open(path)
+        self._state_pending = (self.earlier_records, "to where the resumed conversation ended")
         recorded = [int(r["history_entry"]) for r in self.earlier_records if r.get("type") == "action" and r.get("history_entry")]
         if recorded:  # what changed since the conversation's last recorded action is news to the model
             self._changes.start_from(max(recorded))
@@ -275,6 +286,7 @@ class Conversation:
         self.earlier = []
         self.earlier_records = []
         self._changes = ChangeTracker()
+        self._state_pending = None
 
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
@@ -308,7 +320,9 @@ class Conversation:
             await self.connect()
         agent = self._agent
         assert agent is not None
+        await self.restore_session()
         message = compose_user_message(await self._briefing(), text)
+        await self._checkpoint()
         async for event in agent.run_turn(message):
             self._changes.observe(event)
             if isinstance(event, ev.ApprovalRequested) and self.always_approve:
@@ -316,11 +330,14 @@ class Conversation:
                     event.future.set_result(ev.Approval("run"))
                 continue
             yield event
+            if isinstance(event, ev.SnapshotTaken):
+                await self._states.keep(self.history, self.transcript, event.turn_id, event.step, event.entry.id if event.entry else None)
 
     async def manual(self, code: str, *, deadline_s: float | None = None) -> AsyncGenerator[ev.TurnEvent, None]:
         """The user's own code as a user turn: one recorded sandbox run (see `manual_turn`)."""
         self._manual_runs += 1
         turn_id = f"manual-{secrets.token_hex(3)}-{self._manual_runs}"
+        await self.restore_session()
         self._manual_running = True
         result: ExecutionResult | None = None
         entry: HistoryEntry | None = None
@@ -342,6 +359,8 @@ class Conversation:
             self._changes.manual_ran(code, result, entry)  # the model hears of it next turn
             if self.transcript is not None:  # a resumed conversation shows it again (not the model)
                 self.transcript.append({**action_record(turn_id, MANUAL_STEP, code, result, entry), "manual": True})
+        if result is not None:
+            await self._states.keep(self.history, self.transcript, turn_id, MANUAL_STEP, entry.id if entry else None)
 
     async def _repo_map(self) -> str | None:
         if self._map_budget <= 0:
@@ -372,6 +391,115 @@ class Conversation:
             self.executor.interrupt()
         elif self._agent is not None:
             self._agent.interrupt()
+
+    # --- interpreter state --------------------------------------------------------------------------
+
+    @property
+    def keeps_state(self) -> bool:
+        """Whether the sandbox's variables are kept after each action (and can be restored)."""
+        return self._states.enabled
+
+    async def save_state(self) -> SessionState:
+        """The session's variables now (for a caller that may want them back, e.g. before a
+        preview that could be discarded). Raises StateError or RuntimeError when it cannot."""
+        return await self.executor.save_state()
+
+    async def restore_state(self, state: SessionState) -> StateRestore:
+        """Put saved variables back into the session (names made since are removed)."""
+        return await self.executor.restore_state(state)
+
+    async def restore_session(self) -> StateRestore | None:
+        """Bring the Python session to the state the conversation expects (after a resume or
+        a rewind); the model hears exactly what came back. Nothing to do otherwise."""
+        async with self._restoring:  # a turn waits for a restore under way (the app starts one)
+            pending, self._state_pending = self._state_pending, None
+            if pending is None or not await self.executor.wait_ready():
+                return None
+            records, where = pending
+            if not self._states.enabled:
+                return None
+            try:
+                restored = await self._states.restore(self.history, records, self.transcript)
+            except Exception as exc:  # noqa: BLE001 - the conversation goes on with what the session has
+                self._changes.session_note(f"The Python session could not be restored {where} ({exc}); earlier variables may be missing.")
+                return None
+            self.last_restore = restored
+            self.last_restore_where = where
+            self._changes.session_note(describe(restored, where))
+            return restored
+
+    @property
+    def restore_pending(self) -> bool:
+        """Whether the Python session still has to be brought to the conversation's state."""
+        return self._state_pending is not None
+
+    async def _checkpoint(self) -> None:
+        """Record the history point a user turn starts from (what `rewind` returns to)."""
+        if self.transcript is None or self.history is None:
+            return
+        try:
+            entries = await asyncio.to_thread(self.history.entries)
+        except Exception:  # noqa: BLE001 - rewind then falls back to the turn's own entries
+            return
+        self.transcript.append({"type": "checkpoint", "point": entries[-1].id if entries else 0})
+
+    def user_turns(self) -> list[UserTurn]:
+        """The conversation's user turns (what `rewind` numbers), oldest first."""
+        records = self.transcript.records() if self.transcript is not None else self.earlier_records
+        return user_turns(records)
+
+    async def plan_rewind(self, turn: int) -> RewindPlan:
+        """What `rewind(turn)` would change — files, turns dropped, variables — writing nothing
+        (raises RewindError, or HistoryError when the history is busy or pruned)."""
+        if self.transcript is None:
+            raise RewindError("there is no conversation to rewind")
+        return await plan_rewind(self, turn)
+
+    async def rewind(self, turn: int, *, force: bool = False) -> RewindOutcome:
+        """Return to before user turn `turn`: the files (one undoable `restore` entry), the
+        conversation (a new branch; the old one stays resumable) and the Python session's
+        variables. Refuses, writing nothing, when unrecorded changes would be overwritten
+        (unless `force`: they are then recorded first, so undo brings them back)."""
+        if self.transcript is None:
+            raise RewindError("there is no conversation to rewind")
+        outcome = await rewind_conversation(self, turn, force=force)
+        if outcome.ok and outcome.branch_id is not None:
+            self._drop_conversation()
+            self.resume_id = outcome.branch_id
+            self.load_resume()
+            await self._brief_rewind(turn)
+            where = f"to before turn {turn}"
+            self._state_pending = (self.earlier_records, where)
+            if self.executor.ready:
+                outcome.state = await self.restore_session()
+                outcome.state_where = where
+        return outcome
+
+    async def _brief_rewind(self, turn: int) -> None:
+        """After a rewind the model hears only the net change since its last action (the user's
+        edits made before that turn), not the dropped turns' entries and their undoing."""
+        from .changes import diff_stat
+
+        known = [int(r["history_entry"]) for r in self.earlier_records if r.get("type") == "action" and isinstance(r.get("history_entry"), int)]
+        history = self.history
+        try:
+            entries = await asyncio.to_thread(history.entries) if history is not None else []
+        except Exception:  # noqa: BLE001 - the tracker then reads the history as usual
+            return
+        newest = entries[-1].id if entries else 0
+        self._changes = ChangeTracker()
+        self._changes.start_from(newest)
+        note = f"The conversation was rewound to before turn {turn}: what you did from that turn on is undone, files included."
+        between = getattr(history, "diff_between", None)
+        if known and callable(between) and max(known) != newest:
+            try:
+                stats = diff_stat(await asyncio.to_thread(between, max(known), newest))
+            except Exception:  # noqa: BLE001 - a pruned point: say no more than the rewind
+                stats = {}
+            if stats:
+                files = ", ".join(f"{path} (+{added} -{removed})" for path, (added, removed) in list(stats.items())[:8])
+                note += f" Since your last action the user changed: {files}."
+        self._changes.session_note(note)
 
     # --- history ----------------------------------------------------------------------------------
 

@@ -110,7 +110,10 @@ def format_observation(
         if more > 0:
             listed.append(f"- … and {more} more")
         sections.append("Files changed:\n" + "\n".join(listed))
-    if result.state_reset:
+    if result.state_reset and result.restored_names:
+        names = ", ".join(result.restored_names[:20]) + (" …" if len(result.restored_names) > 20 else "")
+        sections.append(f"Note: the Python session was restarted; the variables from before this action are back ({names}); what this action defined is gone.")
+    elif result.state_reset:
         sections.append("Note: the Python session was restarted; variables and imports are gone.")
     for warning in result.warnings:
         sections.append(f"Warning: {warning}")

@@ -50,6 +50,9 @@ class ExecutionResult:
     runtime's own words; None when it was not stopped."""
     state_reset: bool = False
     """True when the Python session was discarded and reopened (its variables are gone)."""
+    restored_names: tuple[str, ...] = ()
+    """After a reset: the variables kept after the previous action that were brought back into
+    the new session (empty: none were)."""
     changed_files: tuple[FileChange, ...] = ()
     """Files the action created, changed, renamed or deleted in the project."""
     truncated: tuple[StreamName, ...] = ()
@@ -58,6 +61,49 @@ class ExecutionResult:
     """Wall-clock time of the action."""
     warnings: tuple[str, ...] = ()
     """Things the user should know (large disk growth, refused writes, ...)."""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """The interpreter state of a sandbox session (the actions' variables), saved by the guest.
+
+    `data` is opaque to the host (a pickle only the guest ever loads); the rest is what the
+    guest said about it, for messages."""
+
+    data: bytes
+    """The saved state, to hand back to `restore_state`."""
+    kept: tuple[tuple[str, str], ...] = ()
+    """The names it holds, with their types."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """The names left out, with the reason (cannot be pickled, too large)."""
+    seconds: float = 0.0
+    """How long saving took."""
+
+    @property
+    def size(self) -> int:
+        """Bytes kept."""
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class StateRestore:
+    """What restoring a `SessionState` (or rebuilding it) brought back."""
+
+    restored: tuple[str, ...] = ()
+    """The names now defined again."""
+    failed: tuple[tuple[str, str], ...] = ()
+    """Names that could not be brought back, with the reason."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """Names that were never kept (skipped when the state was saved), with the reason."""
+    seconds: float = 0.0
+    """How long it took."""
+    replayed: tuple[str, ...] = ()
+    """When the state was rebuilt by running the kept actions' code again: one line per action."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything that was kept came back."""
+        return not self.failed
 
 
 class Executor(Protocol):

@@ -193,6 +193,7 @@ def action_record(turn_id: str, step: int, code: str, result: ExecutionResult | 
             output_cut=[name for name, cut in (("stdout", stdout_cut), ("stderr", stderr_cut)) if cut],
             truncated=list(result.truncated),
             state_reset=result.state_reset,
+            **({"restored_names": list(result.restored_names)} if result.restored_names else {}),
             duration_s=round(result.duration_s, 3),
             warnings=list(result.warnings),
         )
@@ -237,6 +238,7 @@ def recorded_result(record: dict[str, Any]) -> ExecutionResult:
         exit_code=exit_code if isinstance(exit_code, int) else None,
         stopped_by=str(record["stopped_by"]) if record.get("stopped_by") else None,
         state_reset=bool(record.get("state_reset")),
+        restored_names=tuple(str(n) for n in record.get("restored_names") or ()),
         changed_files=recorded_changes(record),
         truncated=tuple(cast(StreamName, s) for s in record.get("truncated") or () if s in ("stdout", "stderr")),
         duration_s=float(record.get("duration_s") or 0.0),

@@ -2,6 +2,7 @@
 
 from .mount_modes import ChangeSet, MountMode, OverlayChange
 from .preview import ApplyFailed, PreviewStale, render_diff
+from .session_state import StateError
 from .snapshot_mount import SnapshotUnavailable
 from .sandbox_executor import GUEST_PROJECT, SandboxExecutor, SandboxUnavailable
 
@@ -15,5 +16,6 @@ __all__ = [
     "SandboxExecutor",
     "SandboxUnavailable",
     "SnapshotUnavailable",
+    "StateError",
     "render_diff",
 ]

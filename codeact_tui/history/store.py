@@ -40,6 +40,7 @@ from .results import UndoResult
 from .rules import Rules, is_ignore_file, recorded_rules
 from .selection import default_undo_target, named_redo_target, newest_new_work, redo_target, reverted_ids
 from .snapshot import EMPTY_TREE, Snapshot, Snapshotter, TreeState
+from .states import StateArchive
 from .trees import build_tree, diff_trees
 
 HEAD_REF = "refs/codeact/head"
@@ -179,6 +180,7 @@ class HistoryStore:
                 f"delete {ENTRY_REF.format(id=e.id, side=side)}" for e in old for side in ("before", "after")
             ]
             self.git.run("update-ref", "--stdin", input=("\n".join(lines) + "\n").encode("ascii"))
+            StateArchive(self.git).forget_points([e.id for e in old])  # their interpreter states too
             self.git.run("gc", "--prune=now", "--quiet", check=False)
             return len(old)
 

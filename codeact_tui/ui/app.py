@@ -124,6 +124,7 @@ class CodeActApp(App[None]):
 
         yield SystemCommand("History", "Review every change: diffs, undo, redo, restore (Ctrl+R)", run("history"))
         yield SystemCommand("Undo last action", "Take back the newest action still in effect, keeping later work (asks first)", run("undo_last"))
+        yield SystemCommand("Rewind to before a turn", "Files, conversation and variables back to before a user turn; undoable (Ctrl+G, asks first)", run("rewind"))
         yield SystemCommand("Redo", "Redo the newest undo, if no new work came after it (names the entry and asks first)", run("redo_last"))
         yield SystemCommand("Models", "Pick a model or pull one with progress (Ctrl+O)", run("models"))
         yield SystemCommand("Retry model connection", "Check the model server again (F5)", run("retry_model"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ..conversation.rewind import RewindOutcome
 from ..core.events import TurnEvent
 from ..core.ports import HistoryChange, ModelInfo
 
@@ -121,6 +122,14 @@ class DiffLoaded(Message):
     """The one file shown, or None for all."""
     text: str
     """The unified diff (git's format)."""
+
+
+@dataclass
+class RewindDone(Message):
+    """A rewind ended (done or refused); the conversation may be a new branch now."""
+
+    outcome: RewindOutcome
+    """What the conversation service reported."""
 
 
 @dataclass

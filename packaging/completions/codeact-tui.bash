@@ -4,7 +4,7 @@
 
 _codeact_tui_subcommands() {
     case "$1" in
-        "") echo "bench doctor exec history diff undo redo restore map models pull run completions app" ;;
+        "") echo "bench doctor exec history diff undo redo restore map models pull rewind run completions app" ;;
         "bench") echo "m3tooleval exercism" ;;
     esac
 }
@@ -25,7 +25,8 @@ _codeact_tui_options() {
         "map") echo "-h --help --path --tokens --mention --stats" ;;
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
-        "run") echo "-h --help --path --backend --host --model --profile --max-turns --approve --resume --json" ;;
+        "rewind") echo "-h --help --path --conversation --list --force" ;;
+        "run") echo "-h --help --path --backend --host --model --profile --max-turns --approve --resume --continue --json" ;;
         "completions") echo "-h --help" ;;
         "app") echo "-h --help --backend --host --model --profile --approve --continue --resume --theme" ;;
     esac
@@ -46,6 +47,7 @@ _codeact_tui_valued() {
         "map") echo "--path --tokens --mention" ;;
         "models") echo "--backend --host" ;;
         "pull") echo "--host" ;;
+        "rewind") echo "--path --conversation" ;;
         "run") echo "--path --backend --host --model --profile --max-turns --approve" ;;
         "app") echo "--backend --host --model --profile --approve --theme" ;;
     esac
@@ -104,6 +106,8 @@ _codeact_tui_value() {
         "models|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "models|--host") COMPREPLY=() ;;
         "pull|--host") COMPREPLY=() ;;
+        "rewind|--path") _codeact_tui_dirs "$cur" ;;
+        "rewind|--conversation") COMPREPLY=() ;;
         "run|--path") _codeact_tui_dirs "$cur" ;;
         "run|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "run|--host") COMPREPLY=() ;;

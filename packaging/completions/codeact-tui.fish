@@ -5,16 +5,16 @@ complete -c codeact-tui -f
 
 # codeact-tui [PATH] [options]: the app command
 complete -c codeact-tui -n '__fish_use_subcommand' -a '(__fish_complete_directories)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -s h -l help -d 'show this help message and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l version -d 'show program\'s version number and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l approve -x -a 'auto ask plan preview' -d 'run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on '
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l continue -d 'continue this project\'s latest conversation'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l version -d 'show program\'s version number and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l approve -x -a 'auto ask plan preview' -d 'run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on '
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l continue -d 'continue this project\'s latest conversation'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
 
 complete -c codeact-tui -n '__fish_use_subcommand' -a bench -d 'benchmark a model (M3ToolEval beside the CodeAct paper; Exercism Python beside aider)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a doctor -d 'check the sandbox, git and the model server; --warm prepares the sandbox'
@@ -27,6 +27,7 @@ complete -c codeact-tui -n '__fish_use_subcommand' -a restore -d 'make the proje
 complete -c codeact-tui -n '__fish_use_subcommand' -a map -d 'print the repo map of a project'
 complete -c codeact-tui -n '__fish_use_subcommand' -a models -d 'list the models the model server has'
 complete -c codeact-tui -n '__fish_use_subcommand' -a pull -d 'download a model into Ollama, with progress'
+complete -c codeact-tui -n '__fish_use_subcommand' -a rewind -d 'return files, conversation and variables to before a user turn (undoable)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a run -d 'run the agent headless on one task'
 complete -c codeact-tui -n '__fish_use_subcommand' -a completions -d 'print the shell completion script for bash, zsh or fish'
 complete -c codeact-tui -n '__fish_use_subcommand' -a app -d 'open the terminal app (the default: `codeact-tui [PATH]`)'
@@ -131,6 +132,13 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from models' -l json -d 'prin
 complete -c codeact-tui -n '__fish_seen_subcommand_from pull' -s h -l help -d 'show this help message and exit'
 complete -c codeact-tui -n '__fish_seen_subcommand_from pull' -l host -x -d 'the Ollama server\'s URL (default: [model] host, then OLLAMA_HOST)'
 
+# codeact-tui rewind
+complete -c codeact-tui -n '__fish_seen_subcommand_from rewind' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from rewind' -l path -x -a '(__fish_complete_directories)' -d 'the project folder (default: the current one)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from rewind' -l conversation -x -d 'the conversation to rewind (default: the latest)'
+complete -c codeact-tui -n '__fish_seen_subcommand_from rewind' -l list -d 'list the conversation\'s user turns and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from rewind' -l force -d 'rewind even over files changed since the last snapshot (they are recorded first, so undo brings them back)'
+
 # codeact-tui run
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -s h -l help -d 'show this help message and exit'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l path -x -a '(__fish_complete_directories)' -d 'the project folder (default: the current one)'
@@ -141,6 +149,7 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l profile -x -d 't
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l max-turns -x -d 'the most model replies before giving up (default: [agent] max_turns)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l approve -x -a 'auto ask plan preview' -d 'auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses,'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l resume -d 'continue the latest conversation of this project, or the one with this id'
+complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l continue -d 'continue the latest conversation of this project (its variables come back too)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from run' -l json -d 'print one JSON object per event instead of a transcript'
 
 # codeact-tui completions

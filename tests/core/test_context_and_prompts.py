@@ -61,6 +61,10 @@ def test_observation_of_stop_and_reset(prompts: PromptLibrary) -> None:
     result = ExecutionResult("", "", "stopped", None, stopped_by="deadline", state_reset=True)
     text = format_observation(result, prompts)
     assert "stopped by deadline" in text and "(no output)" in text and "variables and imports are gone" in text
+    restored = ExecutionResult("", "", "stopped", None, stopped_by="interrupt", state_reset=True, restored_names=("df", "np"))
+    text = format_observation(restored, prompts)
+    assert "the variables from before this action are back (df, np); what this action defined is gone" in text
+    assert "variables and imports are gone" not in text
 
 
 def test_long_traceback_keeps_its_end(prompts: PromptLibrary) -> None:

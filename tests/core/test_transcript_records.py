@@ -13,6 +13,7 @@ def test_an_action_record_round_trips_through_the_file(tmp_path: Path) -> None:
     result = ExecutionResult(
         "x" * (tr.OUTPUT_KEPT_CHARS + 10) + "END", "Traceback…\n", "error", 1, None,
         state_reset=True, changed_files=changes, truncated=("stdout",), duration_s=1.23456, warnings=("w1",),
+        restored_names=("x",),
     )
     entry = HistoryEntry(7, "agent", "2026-01-01T00:00:00+00:00", "write", files=changes)
     transcript = tr.Transcript.create(tmp_path)
@@ -25,7 +26,7 @@ def test_an_action_record_round_trips_through_the_file(tmp_path: Path) -> None:
     assert again.stdout.endswith("END") and len(again.stdout) == tr.OUTPUT_KEPT_CHARS  # the tail, where errors are
     assert (again.stderr, again.status, again.exit_code, again.state_reset) == ("Traceback…\n", "error", 1, True)
     assert again.changed_files == changes and again.truncated == ("stdout",) and again.warnings == ("w1",)
-    assert again.duration_s == 1.235
+    assert again.duration_s == 1.235 and again.restored_names == ("x",)
 
 
 def test_a_failed_sandbox_run_and_an_old_record_load() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,9 +49,13 @@ def test_a_read_past_the_time_limit_is_stopped_and_the_next_one_works(tmp_path: 
     history, blobs = _store(tmp_path)
     with history:
         reader = history.git.blob_reader()
-        reader.timeout_s = 0.0  # every read is already late
+        git_argv = reader._argv
+        reader._argv = [sys.executable, "-c", "import time; time.sleep(60)"]  # a git that never answers
+        reader.timeout_s = 0.5
+        started = time.monotonic()
         with pytest.raises(HistoryError, match="took longer than"):
             reader.read(blobs["a.txt"])
-        reader.timeout_s = HistorySettings().git_timeout_s
-        assert reader.read(blobs["a.txt"]) == b"alpha 2\n"
+        assert time.monotonic() - started < 10  # stopped at the limit, not after the minute
+        reader._argv, reader.timeout_s = git_argv, HistorySettings().git_timeout_s
+        assert reader.read(blobs["a.txt"]) == b"alpha 2\n"  # a fresh process
         reader.close()

@@ -21,6 +21,7 @@ HELP = """\
 | main | **!code** | run Python directly in the sandbox (a *manual* action, recorded) |
 | main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard |
 | main | **Ctrl+R** | history: diffs, undo, redo, restore |
+| main | **Ctrl+G** | rewind: files, conversation and variables back to before a turn (the focused card's; asks first) |
 | main | **Ctrl+O** | models: pick one, or pull one with progress |
 | main | **F5** | check the model server again |
 | main | **Ctrl+N** | new conversation |
@@ -31,7 +32,7 @@ HELP = """\
 | card | **y** | copy code / answer / message · **o** copy output |
 | history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
 | history | **u / r / s** | undo this entry · redo the last undo (or this undone entry) · restore to here (all ask first) |
-| history | **[ / ]** | one file at a time · **t** go to the turn · **e** open file · **y** copy diff |
+| history | **[ / ]** | one file at a time · **t** go to the turn · **w** rewind to before its turn · **e** open file · **y** copy diff |
 | approval | **y / n / a / Esc** | run · skip · always · stop the turn; **Tab** the reason field (**Enter** there skips with it, **Esc** leaves it); **e** edit, **Ctrl+S** run edited |
 | approval | **p** | preview: run it on a copy of the project, see its output and diff |
 | preview | **y / n / Esc** | apply exactly the previewed changes · discard them (the model is told) · stop the turn |

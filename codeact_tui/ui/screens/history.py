@@ -108,6 +108,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         Binding("right_square_bracket", "file(1)", "Next file", show=False),
         Binding("left_square_bracket", "file(-1)", "Prev file", show=False),
         Binding("t", "turn", "Go to turn"),
+        Binding("w", "rewind", "Rewind before turn"),
         Binding("e", "open_file", "Open file", show=False),
         Binding("y", "copy_diff", "Copy diff", show=False),
         Binding("tab", "switch_focus", "Timeline/diff", show=False),
@@ -219,7 +220,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
             info.append(marker + change_text(change) + "\n", style="bold" if index == self.file_index else "")
         if entry.untracked:
             info.append(f"not snapshotted (too large): {', '.join(entry.untracked)}\n", style="yellow")
-        info.append("u undo · r redo · s restore to here · [ ] one file · t go to turn · e open · Esc back", style="dim")
+        info.append("u undo · r redo · s restore to here · w rewind to before its turn · [ ] one file · t go to turn · e open · Esc back", style="dim")
         self.query_one("#entry-info", Static).update(info)
         path = entry.files[self.file_index].path if 0 <= self.file_index < len(entry.files) else None
         self.load_diff(entry.id, path)
@@ -388,6 +389,20 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         show_turn = getattr(self.app.screen, "show_turn", None)
         if show_turn is not None:
             self.app.call_later(show_turn, turn_id)
+
+    def action_rewind(self) -> None:
+        """Rewind files, conversation and variables to before this entry's user turn (the main
+        screen shows what changes and asks first)."""
+        entry = self.current_entry()
+        turn_id = entry.turn_id if entry is not None else None
+        number = next((t.number for t in self.conversation.user_turns() if turn_id and t.turn_id == turn_id), None)
+        if number is None:
+            self.notify("This entry belongs to no user turn of this conversation: pick one with Ctrl+G on the main screen.")
+            return
+        self.dismiss()
+        rewind = getattr(self.app.screen, "action_rewind", None)
+        if rewind is not None:
+            self.app.call_later(rewind, number)
 
     def action_open_file(self) -> None:
         """Open the shown (or first) file of the entry in $EDITOR."""

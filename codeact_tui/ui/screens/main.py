@@ -46,6 +46,7 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         Binding("escape", "interrupt", "Interrupt", priority=True),
         Binding("ctrl+c", "interrupt_turn", "Interrupt", show=False, priority=True),
         Binding("ctrl+r", "history", "History", priority=True),
+        Binding("ctrl+g", "rewind", "Rewind", priority=True),
         Binding("ctrl+o", "models", "Models", priority=True),
         Binding("f1", "app.help", "Help"),
         Binding("ctrl+t", "app.next_theme", "Theme", show=False),
@@ -153,6 +154,23 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self.status.sandbox = "ready"
         if message.took_s is not None:
             self.notify(f"The sandbox is ready (compiled once in {message.took_s:.0f}s).")
+        if self.conversation.restore_pending:
+            self.restore_variables()
+
+    @work(exclusive=True, group="session-state", name="restoring the Python session", exit_on_error=False)
+    async def restore_variables(self) -> None:
+        """Bring a resumed conversation's variables back and say what came back."""
+        from ...conversation.interpreter import describe
+
+        if not self.conversation.restore_pending:
+            return
+        self.status.activity = "restoring variables"
+        try:
+            restored = await self.conversation.restore_session()
+        finally:
+            self.status.activity = "idle" if not self.busy else self.status.activity
+        if restored is not None or self.conversation.last_restore_where:
+            await self.add(Notice(describe(restored, self.conversation.last_restore_where or "")))
 
     async def on_sandbox_failed(self, message: m.SandboxFailed) -> None:
         self.query_one(SandboxProgress).hide()
@@ -390,6 +408,78 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         if result.conflicts and result.target is not None:
             self.open_history(result.target.id, refused=(message.verb, result))
 
+    # --- rewind -------------------------------------------------------------------------------------
+
+    def action_rewind(self, turn: int | None = None) -> None:
+        """Go back to before a user turn — files, conversation and variables (picks the turn,
+        shows what changes, asks first). The focused card's turn is offered first."""
+        if self.busy:
+            self.notify("Interrupt the running turn first (Esc).", severity="warning")
+            return
+        turns = self.conversation.user_turns()
+        if not turns:
+            self.notify("No user turn to rewind to yet.")
+            return
+        if turn is None:
+            focused = getattr(self.app.focused, "turn_id", None)
+            turn = next((t.number for t in turns if focused and t.turn_id == focused), None)
+        from .rewind import RewindPicker
+
+        def chosen(number: int | None) -> None:
+            if number:
+                self.confirm_rewind(number)
+
+        self.app.push_screen(RewindPicker(turns, turn), chosen)
+
+    @work(exclusive=True, group="history-op", name="planning the rewind", exit_on_error=False)
+    async def confirm_rewind(self, number: int) -> None:
+        """Ask before a rewind, listing what it changes (worked out without writing anything)."""
+        from ...conversation.rewind import RewindError
+        from ...history.errors import HistoryError
+        from .confirm import ConfirmScreen
+        from .rewind import plan_text
+
+        try:
+            plan = await self.conversation.plan_rewind(number)
+        except (RewindError, HistoryError) as exc:
+            self.notify(str(exc), title="Rewind", severity="error", timeout=8)
+            return
+        force = bool(plan.unrecorded)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.do_rewind(number, force)
+
+        title = f"Rewind to before turn {number}: {plan.turn.request.strip()[:50]}?"
+        self.app.push_screen(ConfirmScreen(title, plan_text(plan), yes="Rewind anyway" if force else "Rewind"), answered)
+
+    @work(exclusive=True, group="history-op", name="rewinding", exit_on_error=False)
+    async def do_rewind(self, number: int, force: bool) -> None:
+        """Rewind through the conversation service and report it."""
+        from ...conversation.rewind import RewindError
+
+        try:
+            outcome = await self.conversation.rewind(number, force=force)
+        except RewindError as exc:
+            self.notify(str(exc), title="Rewind", severity="error", timeout=8)
+            return
+        self.post_message(m.RewindDone(outcome))
+
+    async def on_rewind_done(self, message: m.RewindDone) -> None:
+        from ...conversation.interpreter import describe
+
+        outcome = message.outcome
+        if not outcome.ok:
+            self.notify(outcome.message, title="Rewind refused", severity="error", timeout=10)
+            return
+        await self.transcript.clear()
+        self._show_conversation()
+        session = describe(outcome.state, outcome.state_where) if outcome.state_where else f"Python session: {outcome.state_plan}."
+        await self.add(Notice(f"{outcome.message}.\n{session}"))
+        self.notify(outcome.message, title="Rewound", timeout=8)
+        self.post_message(m.HistoryChanged())
+        self.connect_model()
+
     def on_show_entry(self, message: m.ShowEntry) -> None:
         self.open_history(message.entry_id)
 
@@ -450,6 +540,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self._show_conversation()
         self.post_message(m.HistoryChanged())
         self.connect_model()
+        if self.conversation.executor.ready:
+            self.restore_variables()
 
     # --- moving around ------------------------------------------------------------------------------
 
