@@ -146,8 +146,10 @@ class AgentSettings:
     max_turns: int = 10
     """The most model replies in one user turn before the loop stops."""
 
-    approve: Literal["auto", "ask", "plan"] = "auto"
-    """`auto` runs actions at once, `ask` waits for approval of each, `plan` never runs them."""
+    approve: Literal["auto", "ask", "plan", "preview"] = "auto"
+    """`auto` runs actions at once, `ask` waits for approval of each, `plan` runs them on a
+    read-only project, `preview` runs each over a copy-on-write overlay first and applies its
+    changes only when the user says so (needs someone at the keyboard)."""
 
     instructions_file: str = "AGENTS.md"
     """The project file whose text is added to the system prompt, if it exists."""

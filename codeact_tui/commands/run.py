@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from ..config import Settings
 from ..conversation import Conversation, Services, SetupError, apply_overrides
 from ..core import events as ev
+from ..core.agent import PREVIEW_DISCARDED
 from ..core.ports import ModelSetupError
 from ..core.transcript import TranscriptError
 from .exec_code import compile_progress_printer
@@ -50,8 +51,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-turns", type=int, metavar="N", help="the most model replies before giving up (default: [agent] max_turns)")
     p.add_argument(
         "--approve",
-        choices=["auto", "ask", "plan"],
-        help="auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses, tests; every write refused) and ends with a plan",
+        choices=["auto", "ask", "plan", "preview"],
+        help="auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses, tests; every write refused) and ends with a plan; preview runs each on a copy of the project, shows its output and diff, and applies it when you answer y",
     )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--continue", dest="resume", action="store_const", const="latest", help="continue the latest conversation of this project (its variables come back too)")
@@ -120,7 +121,29 @@ def parse_approval(answer: str) -> ev.Approval | None:
     return None
 
 
-async def ask_on_terminal(future: asyncio.Future[ev.Approval], stream_in: TextIO, stream_err: TextIO) -> None:
+PREVIEW_PROMPT = "Apply these changes to the project? [y]es / [N]o, discard them / [s]top the turn: "
+
+
+def parse_preview_answer(answer: str) -> ev.Approval | None:
+    """The decision a typed answer to a preview means (no by default), or None."""
+    word = answer.strip().lower()
+    if word in ("y", "yes", "a", "apply"):
+        return ev.Approval("run")
+    if word in ("", "n", "no", "d", "discard"):
+        return ev.Approval("skip", reason=PREVIEW_DISCARDED)
+    if word in ("s", "stop", "q", "quit"):
+        return ev.Approval("stop")
+    return None
+
+
+async def ask_on_terminal(
+    future: asyncio.Future[ev.Approval],
+    stream_in: TextIO,
+    stream_err: TextIO,
+    *,
+    prompt: str = APPROVAL_PROMPT,
+    parse: Callable[[str], ev.Approval | None] = parse_approval,
+) -> None:
     """Resolve an approval from lines typed on `stream_in` (read without blocking the loop,
     so Ctrl-C, which resolves the future itself, still works)."""
     loop = asyncio.get_running_loop()
@@ -129,10 +152,10 @@ async def ask_on_terminal(future: asyncio.Future[ev.Approval], stream_in: TextIO
     loop.add_reader(fd, lambda: lines.put_nowait(stream_in.readline() or "stop\n"))
     try:
         while not future.done():
-            stream_err.write(APPROVAL_PROMPT)
+            stream_err.write(prompt)
             stream_err.flush()
             line = await lines.get()
-            approval = parse_approval(line)
+            approval = parse(line)
             if approval is not None and not future.done():
                 future.set_result(approval)
     finally:
@@ -162,6 +185,12 @@ async def _drive(conversation: Conversation, task: str, render: Callable[[ev.Eve
             render(event)
             if isinstance(event, ev.ApprovalRequested):
                 asking.add(asyncio.create_task(ask_on_terminal(event.future, sys.stdin, sys.stderr)))
+            elif isinstance(event, ev.PreviewReady):
+                asking.add(
+                    asyncio.create_task(
+                        ask_on_terminal(event.future, sys.stdin, sys.stderr, prompt=PREVIEW_PROMPT, parse=parse_preview_answer)
+                    )
+                )
             elif isinstance(event, ev.TurnFinished):
                 status = ANSWERED
             elif isinstance(event, ev.TurnFailed):
@@ -188,10 +217,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings, services: Services | N
         print("codeact-tui run: the task is empty", file=sys.stderr)
         return SETUP_ERROR
     settings = apply_overrides(settings, args)
-    if settings.agent.approve == "ask" and (args.json or not sys.stdin.isatty() or args.task == "-"):
+    if settings.agent.approve in ("ask", "preview") and (args.json or not sys.stdin.isatty() or args.task == "-"):
         print(
-            "codeact-tui run: approve = ask needs answers typed on a terminal; "
-            "use --approve auto or --approve plan here",
+            f"codeact-tui run: approve = {settings.agent.approve} needs answers typed on a terminal "
+            "(standard input is not one here); use --approve auto to run every action, or "
+            "--approve plan to run them on a read-only project",
             file=sys.stderr,
         )
         return SETUP_ERROR

@@ -28,6 +28,8 @@ class TranscriptRenderer:
         self.err = err
         self._at_line_start = True
         self._streamed: list[str] = []
+        self._previewed: set[tuple[str, int]] = set()
+        """Actions whose preview is shown: their ExecutionStarted is the apply, not a run."""
 
     def _write(self, text: str, stream: TextIO | None = None) -> None:
         target = stream or self.out
@@ -79,8 +81,18 @@ class TranscriptRenderer:
                 self._status("· (a fenced code block was taken as the action)")
         elif isinstance(event, ev.ApprovalRequested):
             self._status(f"── action {event.step} waits for your approval ──")
+        elif isinstance(event, ev.PreviewStarted):
+            self._status(f"── previewing action {event.step} on a copy of the project (nothing is written) ──")
+        elif isinstance(event, ev.PreviewReady):
+            self._previewed.add((event.turn_id, event.step))
+            self._show_preview(event)
+        elif isinstance(event, ev.PreviewRefused):
+            self._status(f"· not applied: {event.message}")
         elif isinstance(event, ev.ExecutionStarted):
-            self._status(f"── running action {event.step} ──")
+            if (event.turn_id, event.step) in self._previewed:
+                self._status(f"── applying the previewed changes of action {event.step} (its output is above) ──")
+            else:
+                self._status(f"── running action {event.step} ──")
         elif isinstance(event, ev.ExecutionOutput):
             if event.stream == "stdout":
                 self._write(event.text)
@@ -123,3 +135,17 @@ class TranscriptRenderer:
                 self._write("\nAnswer: " + event.answer + "\n")
         elif isinstance(event, ev.TurnFailed):
             self._status(f"codeact-tui run: {event.message}")
+
+    def _show_preview(self, event: ev.PreviewReady) -> None:
+        """What a previewed action would change: how it ended, its summary, then the diff on
+        stdout (its output has streamed already)."""
+        result = event.preview.result
+        if result.status != "ok":
+            ended = f"exit status {result.exit_code}" if result.status == "error" else f"stopped by {result.stopped_by or 'a limit'}"
+            self._status(f"── the preview {'failed' if result.status == 'error' else 'was stopped'} ({ended}) ──")
+        for warning in result.warnings:
+            self._status(f"· warning: {warning}")
+        self._status(f"── preview of action {event.step}: {event.preview.summary} (the project is unchanged) ──")
+        if event.preview.diff:
+            self._newline()
+            self._write(event.preview.diff)

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from ..core.ports import ExecutionResult, Executor, OutputCallback, SessionState, StateRestore
+from ..core.ports import ExecutionResult, Executor, OutputCallback, PreviewRun, SessionState, StateRestore
 
 
 class DeferredExecutor:
@@ -61,6 +61,21 @@ class DeferredExecutor:
         if self._inner is None:
             raise RuntimeError(f"the sandbox is not available: {self._error}")
         return await self._inner.run(code, on_output=on_output, deadline_s=deadline_s)
+
+    async def preview_action(self, code: str, *, on_output: OutputCallback | None = None, deadline_s: float | None = None) -> PreviewRun:
+        """Preview code once the sandbox is up (see `core.ports.PreviewExecutor`)."""
+        await self._ready.wait()
+        preview = getattr(self._inner, "preview_action", None)
+        if not callable(preview):
+            raise RuntimeError(f"the sandbox cannot preview actions: {self._error or 'not available'}")
+        return await preview(code, on_output=on_output, deadline_s=deadline_s)
+
+    def apply_preview(self, preview: PreviewRun) -> None:
+        """Write a preview's change set (blocking; see `core.ports.PreviewExecutor`)."""
+        apply = getattr(self._inner, "apply_preview", None)
+        if not callable(apply):
+            raise RuntimeError("the sandbox cannot apply previews")
+        apply(preview)
 
     def set_mount_mode(self, mode: str) -> None:
         """Switch how later sandbox runs see the project ("live" or "read-only"); before the

@@ -121,7 +121,7 @@ class Conversation:
 
     @property
     def approve_mode(self) -> ApproveMode:
-        """The approval policy: `auto`, `ask` or `plan`."""
+        """The approval policy: `auto`, `ask`, `plan` or `preview`."""
         return self.settings.agent.approve
 
     @property

@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import secrets
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,16 +34,21 @@ from .ports import (
     ModelError,
     ModelInfo,
     ModelSetupError,
+    PreviewNotApplied,
+    PreviewRun,
     Sampling,
+    StreamName,
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
-from .transcript import Transcript, action_record
+from .transcript import Transcript, action_record, skipped_record
 from .unsaved import unsaved_note
 
-ApproveMode = Literal["auto", "ask", "plan"]
+ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
+PREVIEW_DISCARDED = "discarded after preview"
+"""The skip reason the model is told when the user discards a previewed action."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class AgentOptions:
     approve: ApproveMode = "auto"
     """`auto` runs actions at once, `ask` waits for an `Approval`, `plan` runs them at once on a
     read-only mount (the executor refuses every write; the composition builds it read-only),
-    so the model can read and analyse and ends with a plan."""
+    so the model can read and analyse and ends with a plan; `preview` runs each over an
+    overlay first and waits for apply or discard (`PreviewReady`)."""
     observation_limit_lines: int = 120
     """Output lines per action shown to the model (head and tail kept)."""
     deadline_s: float | None = None
@@ -285,28 +291,203 @@ class Agent:
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
         yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
-        code = parsed.code
-        if self._options.approve == "ask":
-            approval: ev.Approval | None = None
-            async with aclosing(self._ask(turn_id, step, code)) as asking:
-                async for asked in asking:
-                    if isinstance(asked, ev.Approval):
-                        approval = asked
-                    else:
-                        yield asked
-            assert approval is not None
-            if approval.decision == "stop":
-                yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
+        async with aclosing(self._decide_and_run(turn_id, step, parsed.code, ignored_text=bool(parsed.ignored))) as running:
+            async for event in running:
+                yield event
+
+    async def _decide_and_run(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Run the action as the approval mode says: at once (`auto`, `plan`), after the user's
+        answer (`ask`: run, skip, stop, or preview first), or previewed and then applied or
+        discarded (`preview`). A refused apply asks (or previews) again."""
+        mode = self._options.approve
+        if mode not in ("ask", "preview"):
+            async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+                async for event in executing:
+                    yield event
+            return
+        preview_next = mode == "preview"
+        while True:
+            if not preview_next:
+                asked = ev.ApprovalRequested(turn_id, step, code, self._new_future())
+                yield asked
+                approval = await self._wait(asked.future)
+                code = approval.code if approval.code is not None else code
+                if approval.decision in ("stop", "skip"):
+                    async with aclosing(self._declined(turn_id, step, code, approval)) as declining:
+                        async for event in declining:
+                            yield event
+                    return
+                if approval.decision == "run":
+                    async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+                        async for event in executing:
+                            yield event
+                    return
+            refused: list[str] = []
+            async with aclosing(self._preview_and_decide(turn_id, step, code, refused, ignored_text=ignored_text)) as previewing:
+                async for event in previewing:
+                    yield event
+            if not refused:
                 return
-            if approval.decision == "skip":
-                yield ev.ActionSkipped(turn_id, step, approval.reason)
-                observation = format_declined(self._prompts, approval.reason)
-                self._add(ConversationMessage("user", observation, "observation", turn_id))
-                yield ev.ObservationAdded(turn_id, step, observation)
+            yield ev.PreviewRefused(turn_id, step, refused[0])
+            preview_next = mode == "preview"
+
+    async def _preview_and_decide(
+        self, turn_id: str, step: int, code: str, refused: list[str], *, ignored_text: bool
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Preview the action, wait for apply or discard, and do it. An apply refused because
+        the project changed goes into `refused` (the session's variables are taken back first,
+        as for a discard, where the executor can)."""
+        before = await self._save_variables()
+        preview: PreviewRun | None = None
+        async with aclosing(self._preview(turn_id, step, code)) as previewing:
+            async for item in previewing:
+                if isinstance(item, PreviewRun):
+                    preview = item
+                else:
+                    if isinstance(item, ev.TurnFailed):  # interrupted or broken: nothing of it stays
+                        await self._restore_variables(before)
+                    yield item
+                    if isinstance(item, ev.TurnFailed):
+                        return
+        assert preview is not None
+        ready = ev.PreviewReady(turn_id, step, code, preview, self._new_future())
+        yield ready
+        decision = await self._wait(ready.future)
+        if decision.decision == "run" and preview.result.status == "stopped":
+            decision = ev.Approval("skip", reason=f"{PREVIEW_DISCARDED} (it did not finish: {preview.result.stopped_by})")
+        if decision.decision in ("stop", "skip"):
+            if decision.decision == "skip":
+                decision = ev.Approval("skip", reason=decision.reason or PREVIEW_DISCARDED)
+            restored = await self._restore_variables(before)
+            async with aclosing(self._declined(turn_id, step, code, decision, note=restored)) as declining:
+                async for event in declining:
+                    yield event
+            return
+        async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored_text=ignored_text)) as applying:
+            async for event in applying:
+                yield event
+        if refused:
+            await self._restore_variables(before)  # asked again: as if it had not run
+
+    def _new_future(self) -> asyncio.Future[ev.Approval]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _wait(self, future: asyncio.Future[ev.Approval]) -> ev.Approval:
+        """The user's answer; `interrupt` answers it with stop (also when it came first)."""
+        self._approval = future
+        if self._interrupted and not future.done():
+            future.set_result(ev.Approval("stop", reason="interrupted"))
+        try:
+            return await future
+        finally:
+            self._approval = None
+
+    async def _save_variables(self) -> object | None:
+        """The session's variables before a preview, when the executor can save them (its
+        `save_state`); None when it cannot or failed."""
+        save = getattr(self._executor, "save_state", None)
+        if not callable(save):
+            return None
+        try:
+            return await save()
+        except Exception:  # noqa: BLE001 - the preview still runs; discard then says what stays
+            return None
+
+    async def _restore_variables(self, saved: object | None) -> str:
+        """Take back what a discarded preview did to the session's variables; says what came of
+        it, for the model."""
+        restore = getattr(self._executor, "restore_state", None)
+        if saved is None or not callable(restore):
+            return "The Python session keeps the variables the preview run set."
+        try:
+            restored = await restore(saved)
+        except Exception as exc:  # noqa: BLE001 - told to the model instead
+            return f"The variables could not be taken back ({exc}); the Python session keeps what the preview run set."
+        failed = [str(name) for name, _why in getattr(restored, "failed", ())]
+        if failed:
+            return (
+                "The Python session's variables are as before the preview, except these, which could "
+                f"not be brought back: {', '.join(failed[:20])}."
+            )
+        return "The Python session's variables are as they were before the preview."
+
+    async def _declined(
+        self, turn_id: str, step: int, code: str, approval: ev.Approval, *, note: str = ""
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """The user stopped the turn, or skipped the action (the model is told why, and `note`
+        after it; the transcript keeps it so a resumed conversation shows it skipped)."""
+        if approval.decision == "stop":
+            yield ev.TurnFailed(turn_id, "interrupted", "the user stopped the turn", step)
+            return
+        if self._transcript is not None:
+            self._transcript.append(skipped_record(turn_id, step, code, approval.reason))
+        yield ev.ActionSkipped(turn_id, step, approval.reason)
+        observation = format_declined(self._prompts, approval.reason)
+        if note:
+            observation += "\n" + note
+        self._add(ConversationMessage("user", observation, "observation", turn_id))
+        yield ev.ObservationAdded(turn_id, step, observation)
+
+    async def _preview(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | PreviewRun, None]:
+        """Run the code over an overlay (the project untouched), streaming its output; the last
+        item is the `PreviewRun`, or a `TurnFailed` when the sandbox cannot preview or failed."""
+        preview_action = getattr(self._executor, "preview_action", None)
+        if not callable(preview_action):
+            yield ev.TurnFailed(turn_id, "executor", "this sandbox cannot preview actions; use --approve ask or auto", step)
+            return
+        yield ev.PreviewStarted(turn_id, step, code)
+        preview: PreviewRun | None = None
+        failure: str | None = None
+        async with aclosing(self._run_code(turn_id, step, code, runner=preview_action)) as running:
+            async for item in running:
+                if isinstance(item, PreviewRun):
+                    preview = item
+                elif isinstance(item, str):
+                    failure = item.replace("the sandbox failed", "the preview failed", 1)
+                else:
+                    yield item
+        if preview is None:
+            yield ev.TurnFailed(turn_id, "executor", failure or "the preview failed", step)
+            return
+        if self._interrupted:
+            yield ev.TurnFailed(turn_id, "interrupted", "the preview was interrupted", step)
+            return
+        yield preview
+
+    async def _apply(
+        self, turn_id: str, step: int, code: str, preview: PreviewRun, refused: list[str], *, ignored_text: bool
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Write exactly the previewed change set as one recorded action; its observation is the
+        preview run's output. A refusal (the project changed since the preview) goes into
+        `refused` and nothing is shown as run."""
+        ticket = None
+        if self._history is not None and not preview.empty:
+            try:
+                ticket = await asyncio.to_thread(self._history.begin_action, "agent", summarize_code(code), turn_id)
+            except Exception as exc:
+                yield ev.TurnFailed(turn_id, "history", f"could not snapshot the project before the action: {exc}", step)
                 return
-            code = approval.code if approval.code is not None else code
-        async with aclosing(self._execute(turn_id, step, code, ignored_text=bool(parsed.ignored))) as executing:
-            async for event in executing:
+        entry: HistoryEntry | None = None
+        history_error: str | None = None
+        apply_preview = getattr(self._executor, "apply_preview")
+        try:
+            if not preview.empty:
+                await asyncio.to_thread(apply_preview, preview)
+        except PreviewNotApplied as exc:
+            refused.append(str(exc))
+        finally:
+            if ticket is not None and self._history is not None:
+                try:
+                    entry = await asyncio.to_thread(self._history.finish_action, ticket)
+                except Exception as exc:
+                    history_error = f"could not snapshot the project after the action: {exc}"
+        if refused:
+            if entry is not None:
+                refused[0] += f" What was written before the refusal is history entry {entry.id} (undo takes it back)."
+            return
+        yield ev.ExecutionStarted(turn_id, step, code)
+        async with aclosing(self._observe(turn_id, step, code, preview.result, entry, history_error, ignored_text=ignored_text)) as observing:
+            async for event in observing:
                 yield event
 
     @staticmethod
@@ -453,18 +634,6 @@ class Agent:
                 )
             )
 
-    async def _ask(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ev.Approval, None]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ev.Approval] = loop.create_future()
-        self._approval = future
-        if self._interrupted:
-            future.set_result(ev.Approval("stop", reason="interrupted"))
-        yield ev.ApprovalRequested(turn_id, step, code, future)
-        try:
-            yield await future
-        finally:
-            self._approval = None
-
     async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
         ticket = None
         if self._history is not None:
@@ -498,6 +667,22 @@ class Agent:
             self._record_action(turn_id, step, code, None, entry)
             yield ev.TurnFailed(turn_id, "executor", failure or "the sandbox failed", step)
             return
+        async with aclosing(self._observe(turn_id, step, code, result, entry, history_error, ignored_text=ignored_text)) as observing:
+            async for event in observing:
+                yield event
+
+    async def _observe(
+        self,
+        turn_id: str,
+        step: int,
+        code: str,
+        result: ExecutionResult,
+        entry: HistoryEntry | None,
+        history_error: str | None,
+        *,
+        ignored_text: bool,
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """An action ended: record it, and tell the model (or end the turn)."""
         yield ev.ExecutionFinished(turn_id, step, result)
         yield ev.SnapshotTaken(turn_id, step, entry)
         self._record_action(turn_id, step, code, result, entry)
@@ -527,9 +712,12 @@ class Agent:
         if stuck is not None:
             yield stuck
 
-    async def _run_code(self, turn_id: str, step: int, code: str) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | str, None]:
-        """Run the code, turning live output into events as it arrives; a failed executor
-        becomes a string saying why."""
+    async def _run_code(
+        self, turn_id: str, step: int, code: str, *, runner: Callable[..., Awaitable[Any]] | None = None
+    ) -> AsyncGenerator[ev.TurnEvent | ExecutionResult | PreviewRun | str, None]:
+        """Run the code (or preview it, with the executor's `preview_action` as `runner`),
+        turning live output into events as it arrives; a failed executor becomes a string
+        saying why."""
 
         def started() -> None:
             self._executing = True
@@ -537,7 +725,7 @@ class Agent:
                 self._executor.interrupt()
 
         try:
-            async for item in run_with_live_output(self._executor, code, turn_id, step, self._options.deadline_s, started):
+            async for item in run_with_live_output(self._executor, code, turn_id, step, self._options.deadline_s, started, runner=runner):
                 yield f"the sandbox failed: {type(item).__name__}: {item}" if isinstance(item, Exception) else item
         finally:
             self._executing = False

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .ports import ExecutionResult, GenerationStats, HistoryEntry, StreamName
+from .ports import ExecutionResult, GenerationStats, HistoryEntry, PreviewRun, StreamName
 
 FailureKind = Literal["setup", "model", "executor", "history", "limit", "interrupted", "stuck"]
 FinishReason = Literal["solution", "reply", "plan", "manual"]
-ApprovalDecision = Literal["run", "skip", "stop"]
+ApprovalDecision = Literal["run", "skip", "stop", "preview"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,9 @@ class Approval:
     """The user's decision on a proposed action."""
 
     decision: ApprovalDecision
-    """`run` it, `skip` it (the model is told and continues), or `stop` the turn."""
+    """`run` it, `skip` it (the model is told and continues), `stop` the turn, or `preview`
+    it first (run it over an overlay; `PreviewReady` asks again). Answering a `PreviewReady`,
+    `run` applies the previewed changes and `skip` discards them."""
     code: str | None = None
     """Edited code to run instead, when the user changed it."""
     reason: str = ""
@@ -132,6 +134,43 @@ class ActionSkipped(Event):
     """Which model reply proposed it."""
     reason: str
     """Why, as told to the model."""
+
+
+@dataclass(frozen=True)
+class PreviewStarted(Event):
+    """The action runs over a copy-on-write overlay: the project is not touched. Its live
+    output follows as `ExecutionOutput`, then `PreviewReady`."""
+
+    step: int
+    """Which model reply proposed it."""
+    code: str
+    """The code that runs (the user's edit, if any)."""
+
+
+@dataclass(frozen=True)
+class PreviewReady(Event):
+    """The preview ran: resolve `future` with `Approval("run")` to apply exactly its change set
+    as one recorded action, `Approval("skip")` to discard it, or `Approval("stop")`."""
+
+    step: int
+    """Which model reply proposed the action."""
+    code: str
+    """The code that ran."""
+    preview: PreviewRun
+    """Its output, diff and change summary."""
+    future: asyncio.Future[Approval] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PreviewRefused(Event):
+    """Applying a preview was refused (the project changed since it ran, or a write was
+    refused); nothing of it is kept but what `message` names. The action is asked about (or
+    previewed) again."""
+
+    step: int
+    """Which model reply proposed the action."""
+    message: str
+    """What happened and what to do."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +291,9 @@ TurnEvent = (
     | CodeProposed
     | ApprovalRequested
     | ActionSkipped
+    | PreviewStarted
+    | PreviewReady
+    | PreviewRefused
     | ExecutionStarted
     | ExecutionOutput
     | ExecutionFinished
@@ -271,14 +313,15 @@ def event_type(event: Event) -> str:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "future"}
+        # Fields kept out of repr (futures, an executor's opaque change set) stay out here too.
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """A JSON-ready dict of an event with its `type` first (futures are left out)."""
+    """A JSON-ready dict of an event with its `type` first (futures and change sets are left out)."""
     data = _plain(event)
     if isinstance(event, ContextUsage):
         data["fraction"] = round(event.fraction, 4)

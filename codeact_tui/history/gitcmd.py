@@ -186,6 +186,12 @@ class Git:
             raise HistoryError(f"git {args[0]} failed: {message}")
         return GitResult(proc.returncode, proc.stdout, proc.stderr)
 
+    def blob_reader(self) -> BlobReader:
+        """A long-lived `git cat-file --batch` over the store, run like every other call
+        (absolute git, hooks and fsmonitor off, isolated config, the same time limit per read).
+        Close it when done."""
+        return BlobReader([*self._prefix, "cat-file", "--batch"], self._env, self.work_tree, self.timeout_s)
+
     def out(self, *args: str, input: bytes | None = None, env: Mapping[str, str | None] | None = None) -> bytes:
         """Run git and return its standard output (raises on failure)."""
         return self.run(*args, input=input, env=env).stdout
@@ -193,6 +199,109 @@ class Git:
     def line(self, *args: str, input: bytes | None = None, env: Mapping[str, str | None] | None = None) -> str:
         """Run git and return its standard output as one stripped ASCII line (ids, counts)."""
         return self.out(*args, input=input, env=env).decode("ascii").strip()
+
+
+class BlobReader:
+    """Blob contents by id from one long-lived `git cat-file --batch` process.
+
+    One pipe round trip per blob instead of one git process each (a snapshot mount reads many
+    files). Safe to use from several threads (one read at a time). A read that takes longer than
+    `timeout_s` kills the process and raises HistoryError; the next read starts a new one.
+    """
+
+    def __init__(self, argv: list[str], env: Mapping[str, str], cwd: Path, timeout_s: float) -> None:
+        self._argv = argv
+        self._env = dict(env)
+        self._cwd = cwd
+        self.timeout_s = timeout_s
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._closed:
+            raise HistoryError("the blob reader is closed")
+        if self._proc is None or self._proc.poll() is not None:
+            try:
+                self._proc = subprocess.Popen(
+                    self._argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=self._env,
+                    cwd=self._cwd,
+                )
+            except FileNotFoundError:
+                raise HistoryError("git is not installed (the history store needs the git command)") from None
+        return self._proc
+
+    def read(self, blob: str) -> bytes:
+        """The contents of blob `blob` (a full object id).
+
+        Raises:
+            HistoryError: it is missing or not a blob, git died, or the read passed the time limit.
+        """
+        with self._lock:
+            proc = self._process()
+            assert proc.stdin is not None and proc.stdout is not None
+            timed_out = threading.Event()
+
+            def stop_it() -> None:
+                timed_out.set()
+                proc.kill()
+
+            timer = threading.Timer(self.timeout_s, stop_it)
+            timer.start()
+            try:
+                proc.stdin.write(blob.encode("ascii") + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) == 3 and header[1] == b"blob":
+                    size = int(header[2])
+                    data = proc.stdout.read(size + 1)
+                    if len(data) == size + 1:
+                        return data[:size]
+                elif len(header) == 2 and header[1] == b"missing":
+                    raise HistoryError(f"git cat-file: object {blob} is missing from the store")
+                elif len(header) == 3:
+                    self._stop()  # its body is still in the pipe: start afresh
+                    raise HistoryError(f"git cat-file: object {blob} is a {header[1].decode('ascii', 'replace')}, not a file")
+            except (OSError, ValueError):
+                pass
+            finally:
+                timer.cancel()
+            self._stop()
+            if timed_out.is_set():
+                raise HistoryError(
+                    f"git cat-file took longer than {self.timeout_s:.0f} s and was stopped; raise [history] git_timeout_s"
+                )
+            raise HistoryError("git cat-file --batch ended unexpectedly")
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+    def close(self) -> None:
+        """End the process (later reads raise)."""
+        with self._lock:
+            self._closed = True
+            self._stop()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def split_z(data: bytes) -> list[bytes]:

@@ -20,7 +20,11 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
     parser.add_argument("--profile", help="the model profile (default: [model] profile, else chosen from the model's name)")
     parser.add_argument("--temperature", type=float, metavar="T", help="the sampling temperature (default: [model] temperature, else the model profile's)")
-    parser.add_argument("--approve", choices=["auto", "ask", "plan"], help="run actions at once, ask before each, or run them on a read-only project (plan)")
+    parser.add_argument(
+        "--approve",
+        choices=["auto", "ask", "plan", "preview"],
+        help="run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on a key press (preview)",
+    )
     parser.add_argument("--continue", dest="continue_", action="store_true", help="continue this project's latest conversation")
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="pick an earlier conversation to continue (or give its id)")
     parser.add_argument("--theme", help="the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)")

@@ -61,7 +61,7 @@ _codeact_tui_value() {
         "|--model"|"app|--model") COMPREPLY=() ;;
         "|--profile"|"app|--profile") COMPREPLY=() ;;
         "|--temperature"|"app|--temperature") COMPREPLY=() ;;
-        "|--approve"|"app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
+        "|--approve"|"app|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
         "|--resume"|"app|--resume") COMPREPLY=() ;;
         "|--theme"|"app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
         "bench m3tooleval|--source") _codeact_tui_dirs "$cur" ;;
@@ -117,14 +117,14 @@ _codeact_tui_value() {
         "run|--profile") COMPREPLY=() ;;
         "run|--temperature") COMPREPLY=() ;;
         "run|--max-turns") COMPREPLY=() ;;
-        "run|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
+        "run|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
         "run|--resume") COMPREPLY=() ;;
         "app|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "app|--host") COMPREPLY=() ;;
         "app|--model") COMPREPLY=() ;;
         "app|--profile") COMPREPLY=() ;;
         "app|--temperature") COMPREPLY=() ;;
-        "app|--approve") COMPREPLY=($(compgen -W "auto ask plan" -- "$cur")) ;;
+        "app|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
         "app|--resume") COMPREPLY=() ;;
         "app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
         *) COMPREPLY=() ;;

@@ -428,3 +428,17 @@ def test_interrupt_between_steps_sends_no_further_request(project: Path, prompts
     assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "interrupted"
     assert "before the next model reply" in events[-1].message
     assert len(model.requests) == 1
+
+
+def test_preview_events_are_json_ready_without_the_change_set() -> None:
+    from codeact_tui.core.ports import ExecutionResult, FileChange, PreviewRun
+
+    async def make() -> ev.PreviewReady:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        result = ExecutionResult("hi\n", "", "ok", changed_files=(FileChange("a.txt", "added"),))
+        return ev.PreviewReady("t/1", 1, "print('hi')", PreviewRun(result, "+a\n", "1 added", changes=object()), future)
+
+    data = ev.event_to_dict(asyncio.run(make()))
+    assert data["type"] == "preview_ready" and "future" not in data
+    assert "changes" not in data["preview"] and data["preview"]["diff"] == "+a\n"
+    assert json.loads(json.dumps(data))["preview"]["result"]["stdout"] == "hi\n"

@@ -37,3 +37,34 @@ def test_a_failed_sandbox_run_and_an_old_record_load() -> None:
     result = tr.recorded_result(old)
     assert (result.status, result.exit_code, result.stdout, result.changed_files) == ("ok", 0, "", ())
     assert tr.recorded_changes({"changes": [{"path": "a", "change": "exploded"}, "junk"]}) == ()
+
+
+def test_a_skipped_action_is_recorded_with_its_reason(tmp_path: Path) -> None:
+    import asyncio
+
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.agent import Agent, AgentOptions
+    from codeact_tui.core.prompts import PromptLibrary
+    from codeact_tui.llm.scripted import ScriptedModel
+    from codeact_tui.resources import resource_dir
+
+    transcript = tr.Transcript.create(tmp_path / "conversations", project=str(tmp_path), model="scripted")
+    agent = Agent(
+        model=ScriptedModel(["<execute>print(1)</execute>", "<solution>ok</solution>"]),
+        executor=None,  # type: ignore[arg-type]  # never reached: the action is skipped
+        history=None,
+        prompts=PromptLibrary(resource_dir("prompts")),
+        system_prompt="s",
+        options=AgentOptions(approve="ask"),
+        transcript=transcript,
+    )
+
+    async def go() -> None:
+        async for event in agent.run_turn("do it"):
+            if isinstance(event, ev.ApprovalRequested):
+                event.future.set_result(ev.Approval("skip", reason="not now"))
+
+    asyncio.run(go())
+    (record,) = [r for r in tr.read_records(transcript.path) if r["type"] == "action"]
+    assert record["status"] == "skipped" and record["skipped"] == "not now" and record["code"] == "print(1)"
+    assert record["history_entry"] is None

@@ -185,3 +185,31 @@ def test_a_write_over_an_outside_link_is_never_applied(project: Path) -> None:
     with pytest.raises(PreviewStale):
         apply_change_set(ProjectFiles(project), changes, None, "apply")
     assert (project.parent / "outside.txt").read_text() == "secret\n"
+
+
+def test_snapshot_reads_share_one_hardened_git_process_until_closed(project: Path) -> None:
+    from codeact_tui.config import HistorySettings
+    from codeact_tui.executor.snapshot_mount import SnapshotFiles
+    from codeact_tui.history import HistoryStore
+
+    for index in range(30):
+        (project / "src" / f"f{index}.txt").write_text(f"file {index}\n" * (index + 1))
+    with HistoryStore.open(project, HistorySettings()) as history:
+        with history.action("manual", "edit"):
+            (project / "README.md").write_text("changed\n")
+        files = SnapshotFiles(history, 1)
+        assert files._blobs is None  # no process before the first read
+        for index in range(30):
+            assert files.read(f"/src/f{index}.txt") == f"file {index}\n".encode() * (index + 1)
+        reader = files._blobs
+        assert reader is not None and reader._proc is not None
+        pid = reader._proc.pid
+        assert files.read("/README.md") == b"changed\n" and reader._proc.pid == pid  # the same process
+        argv = reader._argv
+        assert os.path.isabs(argv[0]) and "core.hooksPath=/dev/null" in argv and "core.fsmonitor=false" in argv
+        assert argv[-2:] == ["cat-file", "--batch"] and reader.timeout_s == history.git.timeout_s
+        process = reader._proc
+        files.close()
+        assert process.poll() is not None  # ended with the mount
+        assert files.read("/README.md") == b"changed\n"  # a later read starts another
+        files.close()

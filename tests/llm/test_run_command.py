@@ -165,9 +165,13 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert run("  ", "--path", str(tmp_path)) == 2
 
 
-def test_ask_mode_needs_a_terminal(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("x", "--path", str(project), "--approve", "ask") == 2  # pytest's stdin is no terminal
-    assert "needs answers typed on a terminal" in capsys.readouterr().err
+@pytest.mark.parametrize("mode", ["ask", "preview"])
+def test_ask_and_preview_modes_need_a_terminal(project: Path, workspace: Workspace, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    assert run("x", "--path", str(project), "--approve", mode) == 2  # pytest's stdin is no terminal
+    err = capsys.readouterr().err
+    assert f"approve = {mode} needs answers typed on a terminal" in err
+    assert "use --approve auto" in err and "--approve plan" in err  # which to use instead
+    assert workspace.executor is None  # refused before anything started
 
 
 @pytest.mark.parametrize(
@@ -193,6 +197,37 @@ def test_terminal_approval_answers(typed: str, decision: str) -> None:
     assert asyncio.run(go()).decision == decision
 
 
+@pytest.mark.parametrize(
+    ("typed", "decision"), [("\n", "skip"), ("y\n", "run"), ("apply\n", "run"), ("maybe\nd\n", "skip"), ("s\n", "stop")]
+)
+def test_terminal_preview_answers_default_to_discard(typed: str, decision: str) -> None:
+    import asyncio
+    import io
+    import os
+
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.agent import PREVIEW_DISCARDED
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, typed.encode())
+    os.close(write_fd)
+    prompts = io.StringIO()
+
+    async def go() -> ev.Approval:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        with os.fdopen(read_fd) as stream_in:
+            await asyncio.wait_for(
+                run_cmd.ask_on_terminal(future, stream_in, prompts, prompt=run_cmd.PREVIEW_PROMPT, parse=run_cmd.parse_preview_answer), 5
+            )
+        return future.result()
+
+    approval = asyncio.run(go())
+    assert approval.decision == decision
+    assert "Apply these changes" in prompts.getvalue()
+    if decision == "skip":
+        assert approval.reason == PREVIEW_DISCARDED
+
+
 def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     models = [ScriptedModel([f"<solution>{answer}</solution>"]) for answer in ("a", "b", "c")]
     monkeypatch.setattr(
@@ -206,3 +241,35 @@ def test_resume_a_chosen_conversation(project: Path, monkeypatch: pytest.MonkeyP
     assert run("back to the first", "--path", str(project), "--resume", first.stem) == 0
     sent = [m.content for m in third.requests[0]]
     assert "first conversation" in sent and "second conversation" not in sent
+
+
+def test_the_transcript_shows_a_preview_then_says_it_applies_it() -> None:
+    import asyncio
+    import io
+
+    from codeact_tui.commands.run_output import TranscriptRenderer
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.ports import ExecutionResult, PreviewRun
+
+    out, err = io.StringIO(), io.StringIO()
+    render = TranscriptRenderer(out, err)
+
+    async def go() -> None:
+        future: asyncio.Future[ev.Approval] = asyncio.get_running_loop().create_future()
+        preview = PreviewRun(ExecutionResult("wrote\n", "", "ok"), "--- a/x\n+++ b/x\n-1\n+2\n", "1 modified")
+        for event in (
+            ev.PreviewStarted("t", 1, "code"),
+            ev.ExecutionOutput("t", 1, "stdout", "wrote\n"),
+            ev.PreviewReady("t", 1, "code", preview, future),
+            ev.ExecutionStarted("t", 1, "code"),
+            ev.PreviewRefused("t", 2, "the project changed since the preview (x)"),
+        ):
+            render(event)
+
+    asyncio.run(go())
+    assert out.getvalue() == "wrote\n--- a/x\n+++ b/x\n-1\n+2\n"  # output, then the diff
+    status = err.getvalue()
+    assert "previewing action 1 on a copy of the project (nothing is written)" in status
+    assert "preview of action 1: 1 modified (the project is unchanged)" in status
+    assert "applying the previewed changes of action 1" in status and "running action 1" not in status
+    assert "not applied: the project changed since the preview (x)" in status

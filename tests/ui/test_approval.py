@@ -61,7 +61,12 @@ async def test_tab_goes_to_the_reason_and_letters_there_only_type() -> None:
 
 
 async def test_shortcuts_act_when_a_button_has_focus() -> None:
-    for key, expected in [("y", (Approval("run"), False)), ("a", (Approval("run"), True)), ("n", (Approval("skip", reason="the user declined to run it"), False))]:
+    for key, expected in [
+        ("y", (Approval("run"), False)),
+        ("a", (Approval("run"), True)),
+        ("n", (Approval("skip", reason="the user declined to run it"), False)),
+        ("p", (Approval("preview"), False)),
+    ]:
         app = Host()
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
@@ -75,10 +80,10 @@ async def test_tab_cycles_reason_and_buttons_and_shift_tab_goes_back() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         order = []
-        for _ in range(5):
+        for _ in range(6):
             await pilot.press("tab")
             order.append(app.focused.id if app.focused else None)
-        assert order == ["reason", "skip", "always", "stop", "run"]
+        assert order == ["reason", "skip", "always", "preview", "stop", "run"]
         await pilot.press("shift+tab")
         assert app.focused is not None and app.focused.id == "stop"
 
@@ -104,7 +109,7 @@ async def test_buttons_reason_and_hint_stay_on_screen(size: tuple[int, int]) -> 
         await pilot.pause()
         await pilot.pause()
         screen = app.screen
-        for selector in ("#run", "#skip", "#always", "#stop", "#reason", "#hint", "#question"):
+        for selector in ("#run", "#skip", "#always", "#preview", "#stop", "#reason", "#hint", "#question"):
             region = screen.query_one(selector).region
             assert region.area > 0 and screen.region.contains_region(region), (selector, region)
         assert screen.query_one("#code", TextArea).region.height >= 3

@@ -21,6 +21,7 @@ from codeact_tui.ui import messages as m
 from codeact_tui.ui.screens.approval import ApprovalScreen
 from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
+from codeact_tui.ui.screens.preview import PreviewScreen
 from codeact_tui.ui.widgets.action_card import ActionCard
 from codeact_tui.ui.widgets.prompt import PromptInput
 from codeact_tui.ui.widgets.status import StatusBar
@@ -128,6 +129,32 @@ def test_approval_modal(snap_compare: Any, app_factory: AppFactory, demo: Path) 
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.sandbox
+def test_preview_dialog(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:
+    """`p` in the approval dialog: the action ran on a copy (real sandbox); output and diff."""
+    reply = (
+        "I'll fix `add` and add a test.\n\n<execute>\nsrc = open('calc.py').read().replace('a - b', 'a + b')\n"
+        "open('calc.py', 'w').write(src)\nopen('test_calc.py', 'w').write('from calc import add\\n')\nprint('fixed')\n</execute>"
+    )
+    with FakeOllama(replies=[reply]) as server:
+        app = app_factory(settings_for(server.url, approve="ask"), sandbox=True, root=demo)
+
+        async def run_before(pilot: Any) -> None:
+            await _ready(pilot)
+            await _type(pilot, "fix add")
+            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None)
+            await pilot.pause()
+            await pilot.press("p")
+            for _ in range(600):  # the real sandbox runs it
+                if isinstance(app.screen, PreviewScreen) and app.screen.ready:
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, PreviewScreen) and app.screen.ready
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 def test_setup_card_without_a_model_server(snap_compare: Any, app_factory: AppFactory, demo: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from codeact_tui.ui.app import make_app
+from codeact_tui.ui.screens.approval import ApprovalScreen
 from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.screens.resume import ResumeScreen
@@ -130,6 +131,35 @@ async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> 
             assert isinstance(history, HistoryScreen)
             assert history.current_entry() is not None and history.current_entry().id == 1
             assert "+    return a + b" in history.diff_text
+
+
+async def test_a_skipped_action_shows_skipped_again_on_resume(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:
+        first = make_app(project, settings_for(server.url, approve="ask"), services=services)
+        async with first.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, first)
+            for key in "fix":
+                await pilot.press(key)
+            await pilot.press("enter")
+            for _ in range(400):
+                if isinstance(first.screen, ApprovalScreen) and first.focused is not None:
+                    break
+                await pilot.pause()
+            await pilot.press("tab")
+            for key in "not now":
+                await pilot.press(key if key != " " else "space")
+            await pilot.press("enter")  # skip, with that reason
+            await settle(pilot, first)
+            live = first.screen.query_one(ActionCard)
+            assert live.state == "skipped"
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, again)
+            card = again.screen.query_one(ActionCard)
+            assert card.state == "skipped" and "src = open('calc.py')" in card.code
+            assert card.notes == ("skipped: not now",)
+            assert [w.text for w in again.screen.query(UserMessage)] == ["fix"]
 
 
 async def test_a_transcript_from_before_output_was_kept_still_resumes(project: Path) -> None:

@@ -1,4 +1,4 @@
-"""The approval modal (ask mode): the proposed code, editable; run, skip, always, or stop.
+"""The approval modal (ask mode): the proposed code, editable; run, skip, always, preview, or stop.
 
 The decision goes back to the main screen as the modal's result, which resolves the Future the
 core waits on (the Toad `RequestPermission` pattern).
@@ -25,11 +25,20 @@ from ...core.events import Approval
 Decision = tuple[Approval, bool]
 """The approval and whether to approve every later action of this session."""
 
-SHORTCUT_ACTIONS = frozenset({"run", "skip", "always", "edit"})
+SHORTCUT_ACTIONS = frozenset({"run", "skip", "always", "edit", "preview"})
 """Actions bound to plain letters: never run while a text field has focus."""
 
-TAB_ORDER = ("run", "reason", "skip", "always", "stop")
+TAB_ORDER = ("run", "reason", "skip", "always", "preview", "stop")
 """What Tab cycles through; the code editor is entered with `e` (Tab indents inside it)."""
+
+BUTTON_LABELS = {
+    "run": ("Run (y)", "Run y"),
+    "skip": ("Skip (n)", "Skip n"),
+    "always": ("Always (a)", "Always a"),
+    "preview": ("Preview (p)", "Preview p"),
+    "stop": ("Stop turn (Esc)", "Stop Esc"),
+}
+"""Each button's label on a wide terminal, and the shorter one that fits 60 columns."""
 
 CODE_MAX_ROWS = 20
 """The code editor's height on a roomy terminal."""
@@ -50,10 +59,14 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("n", "skip", "Skip"),
         Binding("a", "always", "Always"),
         Binding("e", "edit", "Edit"),
+        Binding("p", "preview", "Preview"),
         Binding("escape", "stop", "Stop turn", priority=True),
         Binding("tab", "cycle_focus(1)", show=False),
         Binding("shift+tab", "cycle_focus(-1)", show=False),
     ]
+
+    HINT = "p: preview · Tab: reason · e: edit · Ctrl+S: run edited"
+    """The keys the buttons do not show."""
 
     def __init__(self, code: str, *, step: int) -> None:
         super().__init__()
@@ -68,11 +81,9 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield editor
             yield Input(placeholder="Why skip it? (optional, told to the model; Enter skips)", id="reason")
             with Horizontal(id="buttons"):
-                yield Button("Run (y)", id="run", variant="success")
-                yield Button("Skip (n)", id="skip", variant="warning")
-                yield Button("Always (a)", id="always", variant="primary")
-                yield Button("Stop turn (Esc)", id="stop", variant="error")
-            yield Static("Tab: reason · e: edit the code · Ctrl+S: run it edited", id="hint")
+                for name, variant in (("run", "success"), ("skip", "warning"), ("always", "primary"), ("preview", "default"), ("stop", "error")):
+                    yield Button(BUTTON_LABELS[name][0], id=name, variant=variant)  # type: ignore[arg-type]
+            yield Static(self.HINT, id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#code", TextArea).theme = "vscode_dark" if self.app.current_theme.dark else "github_light"
@@ -83,11 +94,15 @@ class ApprovalScreen(ModalScreen[Decision]):
         self.call_after_refresh(self._fit_code)
 
     def _fit_code(self) -> None:
-        """Give the code editor what the other rows leave, so the buttons and hint stay visible.
+        """Give the code editor what the other rows leave, so the buttons and hint stay visible
+        (on a narrow terminal the buttons take their short labels first).
 
         The other rows are measured from the laid-out widgets (not copied from the CSS), so a
         style change cannot silently push the buttons off screen again.
         """
+        narrow = self.has_class("-narrow")
+        for name, labels in BUTTON_LABELS.items():
+            self.query_one(f"#{name}", Button).label = labels[1 if narrow else 0]
         dialog = self.query_one("#dialog", Vertical)
         code = self.query_one("#code", TextArea)
         others = sum(_rows(child) for child in dialog.children if child is not code and child.display)
@@ -147,6 +162,10 @@ class ApprovalScreen(ModalScreen[Decision]):
             self.query_one("#run", Button).focus()
             return
         self.dismiss((Approval("stop", reason="the user stopped the turn"), False))
+
+    def action_preview(self) -> None:
+        """Run it on a copy of the project first: its output and diff, then apply or discard."""
+        self.dismiss((Approval("preview", code=self._edited()), False))
 
     def action_edit(self) -> None:
         """Move into the code editor."""

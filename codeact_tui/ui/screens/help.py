@@ -34,6 +34,8 @@ HELP = """\
 | history | **u / r / s** | undo this entry · redo the last undo (or this undone entry) · restore to here (all ask first) |
 | history | **[ / ]** | one file at a time · **t** go to the turn · **w** rewind to before its turn · **e** open file · **y** copy diff |
 | approval | **y / n / a / Esc** | run · skip · always · stop the turn; **Tab** the reason field (**Enter** there skips with it, **Esc** leaves it); **e** edit, **Ctrl+S** run edited |
+| approval | **p** | preview: run it on a copy of the project, see its output and diff |
+| preview | **y / n / Esc** | apply exactly the previewed changes · discard them (the model is told) · stop the turn |
 
 # How it works
 

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -30,6 +31,9 @@ from ..widgets.prompt import PromptInput
 from ..widgets.status import SandboxProgress, StatusBar
 from ..widgets.transcript import TranscriptView
 from ..workers import ReportsWorkerFailures
+
+if TYPE_CHECKING:
+    from .preview import PreviewScreen
 
 
 class MainScreen(ReportsWorkerFailures, Screen[None]):
@@ -65,6 +69,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         """A user turn (or manual action) is running."""
         self._interrupts = 0
         self._pending_approvals = 0
+        self._preview: PreviewScreen | None = None
+        """The preview dialog while one is open."""
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -236,6 +242,15 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         match event:
             case ev.ApprovalRequested():
                 self._ask(event)
+            case ev.PreviewStarted(step=step):
+                self._show_preview(step)
+            case ev.ExecutionOutput(stream=stream, text=text) if self._preview is not None:
+                self._preview.add_output(stream, text)
+            case ev.PreviewReady() if self._preview is not None:
+                self._preview.show_ready(event)
+            case ev.PreviewRefused(message=why):
+                self._close_preview()
+                self.notify(f"Not applied: {why}", severity="error", timeout=10)
             case ev.SnapshotTaken(entry=entry) if entry is not None:
                 self.post_message(m.HistoryChanged())
             case ev.TurnFailed(kind="setup", message=why) if not self.query(SetupCard):
@@ -263,7 +278,25 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
 
         self.app.push_screen(ApprovalScreen(event.code, step=event.step), decided)
 
+    def _show_preview(self, step: int) -> None:
+        """Open the preview dialog; it gets the run's output, then its diff (`PreviewReady`)."""
+        from .preview import PreviewScreen
+
+        self._close_preview()
+        self._preview = PreviewScreen(step, interrupt=self.conversation.interrupt)
+
+        def closed(_: None) -> None:
+            self._preview = None
+
+        self.app.push_screen(self._preview, closed)
+
+    def _close_preview(self) -> None:
+        if self._preview is not None:
+            self._preview.close()
+            self._preview = None
+
     def on_turn_over(self, message: m.TurnOver) -> None:
+        self._close_preview()
         self.busy = False
         self._interrupts = 0
         self.transcript.end_turn()

@@ -25,6 +25,7 @@ MAX_SHOWN_LINES = 4000
 STATE_LOOK = {
     "proposed": ("◇", "proposed"),
     "waiting": ("◇", "waiting for approval"),
+    "previewing": ("◈", "previewing on a copy (nothing written)"),
     "running": ("▶", "running"),
     "done": ("✓", "done"),
     "failed": ("✗", "failed"),
@@ -213,9 +214,23 @@ class ActionCard(Widget, can_focus=True):
         """The approval modal is open for it."""
         self.state = "waiting"
 
+    def preview(self) -> None:
+        """It runs on a copy of the project (the preview dialog shows how it goes)."""
+        self.state = "previewing"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The lines shown under the action (warnings, why it was skipped, ...)."""
+        return tuple(self._notes)
+
+    def note(self, text: str) -> None:
+        """Add a line under the action (e.g. why a preview was not applied)."""
+        self._notes.append(text)
+        self._relayout()
+
     def abandon(self) -> None:
         """The turn ended before the action ran."""
-        if self.state in ("proposed", "waiting"):
+        if self.state in ("proposed", "waiting", "previewing"):
             self.state = "skipped"
         if self._ticker is not None:
             self._ticker.stop()
@@ -269,6 +284,7 @@ class ActionCard(Widget, can_focus=True):
             "failed": theme.error,
             "stopped": theme.warning,
             "waiting": theme.warning,
+            "previewing": theme.accent,
         }.get(self.state)
 
     def _header(self) -> Text:

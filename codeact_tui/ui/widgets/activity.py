@@ -17,6 +17,10 @@ def follow(status: StatusBar, event: ev.TurnEvent) -> None:
             status.tokens_per_s = stats.tokens_per_s
         case ev.ApprovalRequested():
             status.activity = "waiting for approval"
+        case ev.PreviewStarted():
+            status.activity = "previewing action"
+        case ev.PreviewReady():
+            status.activity = "waiting: apply or discard"
         case ev.ExecutionStarted():
             status.activity = "running action"
             if status.sandbox == "ready":

@@ -129,6 +129,9 @@ class TranscriptView(VerticalScroll):
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
         )
+        if record.get("status") == "skipped":  # declined, or discarded after preview: never ran
+            card.skip(str(record.get("skipped") or ""))
+            return card
         entry = record.get("history_entry")
         failed = record.get("status") == "failed" and "stdout" not in record  # the sandbox broke: no result
         card.restore(None if failed else recorded_result(record), entry if isinstance(entry, int) else None, output_cut=bool(record.get("output_cut")))
@@ -222,8 +225,14 @@ class TranscriptView(VerticalScroll):
             case ev.ExecutionStarted(step=step, code=code):
                 card = self.card(step) or await self._new_card(code, step)
                 card.begin(code)
-            case ev.ExecutionOutput(step=step, stream=stream, text=text):
+            case ev.PreviewStarted(step=step):
                 if (card := self.card(step)) is not None:
+                    card.preview()
+            case ev.PreviewRefused(step=step, message=message):
+                if (card := self.card(step)) is not None:
+                    card.note(f"not applied: {message}")
+            case ev.ExecutionOutput(step=step, stream=stream, text=text):
+                if (card := self.card(step)) is not None and card.state != "previewing":  # the dialog shows it
                     card.add_output(stream, text)
             case ev.ExecutionFinished(step=step, result=result):
                 if (card := self.card(step)) is not None:
