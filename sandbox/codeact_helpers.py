@@ -66,7 +66,7 @@ def _nearby(text: str, old: str, path: str) -> str:
     else the lines around the closest one, numbered (small models guess instead of looking)."""
     lines = text.splitlines()
     if len(lines) <= _SHOW_WHOLE_LINES:
-        first, last, what = 1, len(lines), f"It holds"
+        first, last, what = 1, len(lines), "It holds"
     else:
         wanted = next((line.strip() for line in old.splitlines() if line.strip()), old.strip())
         scores = [difflib.SequenceMatcher(None, wanted, line.strip()).ratio() for line in lines]

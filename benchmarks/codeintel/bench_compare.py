@@ -79,7 +79,7 @@ def main() -> None:
     print("| machine | |\n|---|---|")
     for key, value in machine_facts().items():
         print(f"| {key} | {value} |")
-    print(f"\n| cold map (1,024 tokens) | files | before, each run | after, each run | median before → after |")
+    print("\n| cold map (1,024 tokens) | files | before, each run | after, each run | median before → after |")
     print("|---|---:|---|---|---|")
     for label, files, times in rows:
         b, a = times["before"], times["after"]

@@ -135,7 +135,7 @@ def main() -> None:
         print(f"| {key} | {value} |")
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"| git | {git} |")
-    print(f"\n| measure | before, each run | after, each run | median before → after |")
+    print("\n| measure | before, each run | after, each run | median before → after |")
     print("|---|---|---|---|")
     names = {
         "first": f"first snapshot, {args.files:,} files",

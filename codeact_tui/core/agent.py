@@ -37,7 +37,6 @@ from .ports import (
     PreviewNotApplied,
     PreviewRun,
     Sampling,
-    StreamName,
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codeact_tui.config import HistorySettings, SandboxSettings, Settings
+from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services
 from codeact_tui.conversation.rewind import RewindError
 from codeact_tui.core import events as ev
