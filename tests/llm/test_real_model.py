@@ -179,6 +179,7 @@ def test_full_system_prompt_fits_the_tiny_model(tmp_path: Path) -> None:
 def test_embedded_sampling_reaches_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
     """The profile's sampling values arrive as real `create_chat_completion` arguments (recorded
     on the way in, then generated with), the user's settings winning over them."""
+    gguf = smollm2_gguf()  # skips without llama-cpp-python or the tiny model
     import llama_cpp
 
     from codeact_tui.core.ports import Sampling
@@ -191,7 +192,7 @@ def test_embedded_sampling_reaches_llama_cpp(monkeypatch: pytest.MonkeyPatch) ->
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(llama_cpp.Llama, "create_chat_completion", recording)
-    settings = ModelSettings(backend="embedded", model=str(smollm2_gguf()), num_ctx=1024, max_reply_tokens=4, temperature=0.0)
+    settings = ModelSettings(backend="embedded", model=str(gguf), num_ctx=1024, max_reply_tokens=4, temperature=0.0)
     model = EmbeddedChatModel(settings, threads=2)
     profile = Sampling(temperature=0.7, top_p=0.8, top_k=20, min_p=0.0, repeat_penalty=1.05)
 
