@@ -24,6 +24,7 @@ from .live_run import run_with_live_output
 from .context import ContextBudget, ConversationMessage
 from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
+    ActionTicket,
     ChatModel,
     ExecutionResult,
     Executor,
@@ -475,11 +476,7 @@ class Agent:
         except PreviewNotApplied as exc:
             refused.append(str(exc))
         finally:
-            if ticket is not None and self._history is not None:
-                try:
-                    entry = await asyncio.to_thread(self._history.finish_action, ticket)
-                except Exception as exc:
-                    history_error = f"could not snapshot the project after the action: {exc}"
+            entry, history_error = await self._finish_entry(ticket)
         if refused:
             if entry is not None:
                 refused[0] += f" What was written before the refusal is history entry {entry.id} (undo takes it back)."
@@ -633,6 +630,15 @@ class Agent:
                 )
             )
 
+    async def _finish_entry(self, ticket: ActionTicket | None) -> tuple[HistoryEntry | None, str | None]:
+        """Snapshot the project after an action: its history entry, or why none was taken."""
+        if ticket is None or self._history is None:
+            return None, None
+        try:
+            return await asyncio.to_thread(self._history.finish_action, ticket), None
+        except Exception as exc:
+            return None, f"could not snapshot the project after the action: {exc}"
+
     async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
         ticket = None
         if self._history is not None:
@@ -657,11 +663,7 @@ class Agent:
                         yield item
         finally:
             # Also when the consumer went away mid-action: what it wrote is recorded.
-            if ticket is not None and self._history is not None:
-                try:
-                    entry = await asyncio.to_thread(self._history.finish_action, ticket)
-                except Exception as exc:
-                    history_error = f"could not snapshot the project after the action: {exc}"
+            entry, history_error = await self._finish_entry(ticket)
         if result is None:
             self._record_action(turn_id, step, code, None, entry)
             yield ev.TurnFailed(turn_id, "executor", failure or "the sandbox failed", step)
