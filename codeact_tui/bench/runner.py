@@ -40,13 +40,20 @@ class BenchPlan:
 
 
 @dataclass
-class BenchRun:
-    """The outcome: every task's latest record, in task order, and what this run did."""
+class RunTally:
+    """What a benchmark run did: the latest record of every chosen episode, how many ran now,
+    how many were kept from earlier records, and how many ended in an error."""
 
     records: list[EpisodeRecord]
     ran: int
     skipped: int
     errors: int
+
+
+@dataclass
+class BenchRun(RunTally):
+    """The outcome of `bench m3tooleval`: records in task order, and the tasks they came from."""
+
     tasks: list[TaskInfo] = field(default_factory=list)
 
 

@@ -12,7 +12,7 @@ from ...core.profiles import GENERIC
 from ...core.prompts import PromptLibrary
 from ...resources import resource_dir
 from ..records import EpisodeRecord, read_records
-from ..runner import Progress, run_episodes
+from ..runner import Progress, RunTally, run_episodes
 from .episodes import DOMAIN, ExercismConfig, run_exercise
 from .exercises import list_exercises
 from .verdict import ProjectRunner
@@ -33,13 +33,9 @@ class ExercismPlan:
 
 
 @dataclass
-class ExercismRun:
-    """Every chosen exercise's latest record, alphabetically, and what this run did."""
+class ExercismRun(RunTally):
+    """The outcome of `bench exercism`: records alphabetically, and the exercises left out."""
 
-    records: list[EpisodeRecord]
-    ran: int
-    skipped: int
-    errors: int
     unusable: list[str] = field(default_factory=list)
     """Exercises left out, each with the reason (no tests, no stub)."""
 
