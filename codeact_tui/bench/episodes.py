@@ -197,14 +197,15 @@ def native_prompt(task: TaskInfo) -> str:
 
 def bench_agent(
     model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
-    profile: Profile = Profile(GENERIC),
+    profile: Profile = Profile(GENERIC), repo_map: str | None = None, code_tools: bool = False,
 ) -> Agent:
-    """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
+    """Our agent as the benchmarks drive it: the product's system prompt for `project` (with the
+    repo map and the code tools when the benchmark gives them, as a conversation does), no
     history (the episode's folder is temporary), the benchmark's reply budget and deadline, the
     model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
     values, e.g. the benchmark's temperature 0, still win at the backend)."""
     return compose_agent(
-        model=model, executor=executor, prompts=prompts, project=project,
+        model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling),
     )
 

@@ -349,16 +349,22 @@ async def _run_exercism(
     try:
         await _prepare(model, services)
         profile = Profile(GENERIC)
+        code_intel = None
         if model is not None:
             try:
-                profile = profile_for(await model.prepare(), args.profile or settings.model.profile)
+                info = await model.prepare()
+                profile = profile_for(info, args.profile or settings.model.profile)
             except ModelSetupError as exc:
                 raise _SetupFailure(str(exc)) from None
+            if protocol == "native":  # the repo map sized as a conversation sizes it; no cache of throwaway folders
+                budget = min(settings.codeintel.map_tokens, info.context_window // 8)
+                code_intel = dataclasses.replace(settings.codeintel, map_tokens=budget, disk_cache=False)
         plan = ExercismPlan(
             practice=practice,
             config=ExercismConfig(
                 protocol=protocol, model_name=model_label, max_turns=args.max_turns,
                 action_timeout_s=args.action_timeout, test_timeout_s=args.test_timeout, profile=profile,
+                code_intel=code_intel,
             ),
             out=out,
             pattern=args.exercises,
@@ -381,6 +387,7 @@ async def _run_exercism(
         "profile": "" if protocol == "oracle" else profile.name,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,
+        "repo_map_tokens": code_intel.map_tokens if code_intel is not None else 0,
         "exercises": len(run.records),
         "ran": run.ran,
         "resumed": run.skipped,
