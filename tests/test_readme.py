@@ -1,0 +1,152 @@
+"""The README stays true to the code: every command line it shows parses, every default it
+names is the setting's default, and every key of its key table is bound where it says."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from codeact_tui import cli
+from codeact_tui.config import Settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+needs_readme = pytest.mark.skipif(not README.is_file(), reason="README.md is not part of this installation")
+
+
+def _text() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def _shell_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+
+
+def _command_lines(text: str) -> list[str]:
+    """Each `codeact-tui ...` command of the README's shell blocks, continuations joined (a
+    backslash at the end, or a synopsis line that goes on indented), with the trailing comment, any pipe
+    and any redirection cut off."""
+    found = []
+    for block in _shell_blocks(text):
+        for line in re.sub(r"\\\n|\n\s+(?=\[)", " ", block).splitlines():
+            line = re.sub(r"\s#\s.*$", "", line).split(" | ")[0].split(" > ")[0].strip()
+            if line.startswith("codeact-tui"):
+                found.append(line)
+    return found
+
+
+@needs_readme
+def test_every_command_line_in_the_readme_parses() -> None:
+    parser = cli.build_parser()
+    lines = _command_lines(_text())
+    assert len(lines) > 30, lines  # the scan found the examples
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        if any(arg.startswith("[") for arg in argv):  # a synopsis: its options are checked below
+            continue
+        try:
+            parser.parse_args(cli._with_app_default(parser, argv))
+        except SystemExit as exc:
+            pytest.fail(f"the README's `{line}` does not parse (exit {exc.code})")
+
+
+@needs_readme
+def test_every_option_of_a_synopsis_in_the_readme_exists() -> None:
+    parser = cli.build_parser()
+    synopses = [line for line in _command_lines(_text()) if "[" in line]
+    assert len(synopses) >= 2, synopses
+    for line in synopses:
+        words = line.split()
+        command = words[1] if words[1] in cli._subcommand_names(parser) else "app"
+        sub = cli._subcommands(parser)[command]
+        known = {option for action in sub._actions for option in action.option_strings}
+        for option in re.findall(r"\[(--[\w-]+)", line) + re.findall(r"\|\s*(--[\w-]+)", line):
+            assert option in known, f"the README's `{line}` names {option}, which `{command}` does not have"
+
+
+DEFAULT = re.compile(r"`(?:\[(\w+)\]\s+)?(\w+)`,?\s+\(?(\d[\d,]*(?:\.\d+)?)\b")
+"""A setting named with its default: "`deadline_s` (300)", "`[agent] stuck_after`, 3"."""
+
+
+@needs_readme
+def test_every_default_the_readme_names_is_the_settings_default() -> None:
+    settings = Settings()
+    fields: dict[str, list[tuple[str, object]]] = {}
+    for section in dataclasses.fields(settings):
+        for field in dataclasses.fields(getattr(settings, section.name)):
+            fields.setdefault(field.name, []).append((section.name, getattr(getattr(settings, section.name), field.name)))
+    checked = []
+    for match in DEFAULT.finditer(" ".join(_text().split())):
+        section, name, value = match.groups()
+        candidates = [(s, v) for s, v in fields.get(name, []) if section in (None, s)]
+        if not candidates:
+            continue
+        assert len(candidates) == 1, f"`{name}` is in several sections; name one in the README"
+        (where, default), number = candidates[0], float(value.replace(",", ""))
+        assert default == number, f"the README says [{where}] {name} defaults to {value}; config.py says {default}"
+        checked.append(name)
+    assert {"deadline_s", "memory_mib", "map_tokens", "max_ctx", "stuck_after", "lock_timeout_s"} <= set(checked), checked
+
+
+KEY_NAMES = {
+    "esc": "escape", "enter": "enter", "tab": "tab", "[": "left_square_bracket", "]": "right_square_bracket",
+    "↑": "up", "↓": "down",
+}
+"""The README's spelling of a key → Textual's name for it (Ctrl+X and F1 are lower-cased)."""
+
+NOT_BINDINGS = {("prompt", "enter")}
+"""Keys the widget handles in its own key handler rather than through a binding (Enter sends)."""
+
+
+def _table_keys(cell: str) -> list[str]:
+    keys = []
+    for word in re.split(r"[,/]\s*|\s+", cell.replace("`", " ").replace("↑↓", "↑ ↓")):
+        if not word or word.startswith("!"):
+            continue
+        keys.append(KEY_NAMES.get(word.lower(), word.lower()))
+    return keys
+
+
+def _bound_keys(*classes: type) -> set[str]:
+    bound = set()
+    for cls in classes:
+        for klass in cls.__mro__:
+            for binding in vars(klass).get("BINDINGS", []):
+                keys = binding.key if hasattr(binding, "key") else binding[0]
+                bound.update(key.strip() for key in keys.split(","))
+    return bound
+
+
+@needs_readme
+def test_every_key_of_the_readme_table_is_bound_where_it_says() -> None:
+    pytest.importorskip("textual")
+    from textual.app import App
+
+    from codeact_tui.ui.app import CodeActApp
+    from codeact_tui.ui.screens.approval import ApprovalScreen
+    from codeact_tui.ui.screens.history import HistoryScreen
+    from codeact_tui.ui.screens.main import MainScreen
+    from codeact_tui.ui.screens.preview import PreviewScreen
+    from codeact_tui.ui.widgets.action_card import ActionCard
+    from codeact_tui.ui.widgets.prompt import PromptInput
+
+    anywhere = _bound_keys(CodeActApp) | {App.COMMAND_PALETTE_BINDING}
+    where = {
+        "prompt": _bound_keys(PromptInput),
+        "main": _bound_keys(MainScreen) | anywhere,
+        "action card": _bound_keys(ActionCard),
+        "history": _bound_keys(HistoryScreen),
+        "approval": _bound_keys(ApprovalScreen),
+        "preview": _bound_keys(PreviewScreen),
+        "anywhere": anywhere,
+    }
+    rows = re.findall(r"^\| (.+?) \| (\w[\w ]*?) \| .+\|$", _text(), flags=re.M)
+    rows = [(keys, place) for keys, place in rows if place in where]
+    assert len(rows) >= 10, rows
+    for keys, place in rows:
+        for key in _table_keys(keys):
+            if (place, key) not in NOT_BINDINGS:
+                assert key in where[place], f"the README's key table says {key!r} works in {place}; it is not bound there"
