@@ -32,7 +32,7 @@ def _command_lines(text: str) -> list[str]:
     found = []
     for block in _shell_blocks(text):
         for line in re.sub(r"\\\n|\n\s+(?=\[)", " ", block).splitlines():
-            line = re.sub(r"\s#\s.*$", "", line).split(" | ")[0].split(" > ")[0].strip()
+            line = re.split(r" \| (?!-)| > ", re.sub(r"\s#\s.*$", "", line))[0].strip()
             if line.startswith("codeact-tui"):
                 found.append(line)
     return found
@@ -54,7 +54,7 @@ def test_every_command_line_in_the_readme_parses() -> None:
 
 
 @needs_readme
-def test_every_option_of_a_synopsis_in_the_readme_exists() -> None:
+def test_a_synopsis_in_the_readme_names_exactly_the_commands_options() -> None:
     parser = cli.build_parser()
     synopses = [line for line in _command_lines(_text()) if "[" in line]
     assert len(synopses) >= 2, synopses
@@ -63,8 +63,10 @@ def test_every_option_of_a_synopsis_in_the_readme_exists() -> None:
         command = words[1] if words[1] in cli._subcommand_names(parser) else "app"
         sub = cli._subcommands(parser)[command]
         known = {option for action in sub._actions for option in action.option_strings}
-        for option in re.findall(r"\[(--[\w-]+)", line) + re.findall(r"\|\s*(--[\w-]+)", line):
-            assert option in known, f"the README's `{line}` names {option}, which `{command}` does not have"
+        named = set(re.findall(r"\[(--[\w-]+)", line) + re.findall(r"\|\s*(--[\w-]+)", line))
+        assert named <= known, f"the README's `{line}` names {named - known}, which `{command}` does not have"
+        missing = {option for option in known - named if option.startswith("--")} - {"--help"}
+        assert not missing, f"the README's synopsis of `{command}` leaves out {missing}"
 
 
 DEFAULT = re.compile(r"`(?:\[(\w+)\]\s+)?(\w+)`,?\s+\(?(\d[\d,]*(?:\.\d+)?)\b")
@@ -150,3 +152,12 @@ def test_every_key_of_the_readme_table_is_bound_where_it_says() -> None:
         for key in _table_keys(keys):
             if (place, key) not in NOT_BINDINGS:
                 assert key in where[place], f"the README's key table says {key!r} works in {place}; it is not bound there"
+
+
+@needs_readme
+def test_every_file_the_readme_points_to_exists() -> None:
+    root = README.parent
+    named = set(re.findall(r"[`(]\.?/?((?:benchmarks|tests|prompts|packaging|docs|codeact_tui|themes|sandbox|\.ci)/[\w./-]*|SECURITY\.md)", _text()))
+    assert len(named) > 20, named
+    missing = sorted(path for path in named if not (root / path).exists())
+    assert not missing, f"the README points to files that are not there: {missing}"
