@@ -97,10 +97,13 @@ async def test_history_shows_one_file_at_a_time_and_s_restores_to_an_entry(app_f
         assert entry is not None and sorted(f.path for f in entry.files) == ["a.txt", "b.txt"]
         assert "a.txt" in history.diff_text and "b.txt" in history.diff_text
         await pilot.press("right_square_bracket")
+        await settle(pilot, app)  # the diff loads in a worker
         assert "a.txt" in history.diff_text and "b.txt" not in history.diff_text
         await pilot.press("right_square_bracket")
+        await settle(pilot, app)  # the diff loads in a worker
         assert "b.txt" in history.diff_text and "a.txt" not in history.diff_text
         await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot, app)  # the diff loads in a worker
         assert "a.txt" in history.diff_text and "b.txt" in history.diff_text
         await pilot.press("s")
         await settle(pilot, app)
