@@ -4,6 +4,7 @@ that uses the same `make_app` as the CLI with only the executor swapped when ask
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -76,6 +77,18 @@ async def settle(pilot: object, app: CodeActApp) -> None:
         await pilot.pause()  # type: ignore[attr-defined]
         await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def until(pilot: object, done: Callable[[], object], seconds: float = 30.0, step: float | None = None) -> None:
+    """Let the app run until `done()` holds; fail, naming the screen, after `seconds` (the real
+    sandbox on a busy machine can take a while). `step`: the pause between checks (None: until
+    the app has processed what is pending)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            screen = pilot.app.screen  # type: ignore[attr-defined]
+            raise AssertionError(f"timed out after {seconds} s waiting; on screen: {screen!r} {getattr(screen, 'question_text', '')}")
+        await pilot.pause(step)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from codeact_tui.ui.themes import load_themes
 from codeact_tui.ui.widgets.action_card import ActionCard
 from tests.fakes.ollama_server import FakeOllama
 
-from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for, settle
+from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for, settle, until
 
 pytestmark = pytest.mark.anyio
 
@@ -132,10 +132,7 @@ async def test_a_reason_typed_in_the_app_skips_the_action_and_reaches_the_model(
             await settle(pilot, app)
             await _type(pilot, "fix add")
             await pilot.press("enter")
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             await pilot.press("tab")
             await _type(pilot, REASON)

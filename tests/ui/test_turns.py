@@ -20,7 +20,7 @@ from codeact_tui.ui.widgets.prompt import PromptInput
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama, free_port
 
-from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, settings_for, settle
+from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, settings_for, settle, until
 
 
 pytestmark = pytest.mark.anyio
@@ -36,6 +36,11 @@ def _record_messages(app: object, seen: list[str]) -> None:
 
     MainScreen._on_message = spy  # type: ignore[method-assign]
     app._restore_spy = lambda: setattr(MainScreen, "_on_message", original)  # type: ignore[attr-defined]
+
+
+def _first_card_state(app: object) -> str | None:
+    cards = app.screen.query(ActionCard)  # type: ignore[attr-defined]
+    return cards.first().state if cards else None
 
 
 async def _ask(pilot: object, text: str) -> None:
@@ -193,17 +198,11 @@ async def test_ask_mode_approval_resolves_the_future(app_factory: AppFactory, pr
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
             await _ask(pilot, "fix add")
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             assert app.screen_stack[0] is not None
             await pilot.press("n")  # skip: the model is told and proposes again
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             assert (project / "calc.py").read_text() == BROKEN
             await pilot.press("y")
@@ -224,11 +223,7 @@ async def test_escape_interrupts_a_running_action(app_factory: AppFactory, proje
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
             await _ask(pilot, "fix add")
-            for _ in range(200):
-                cards = app.screen.query(ActionCard)
-                if cards and cards.first().state == "running":
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: _first_card_state(app) == "running")
             assert app.screen.query_one(ActionCard).state == "running"
             executor.interrupt = lambda: executor._stop.set()  # type: ignore[method-assign]
             await pilot.press("escape")
@@ -306,11 +301,7 @@ async def test_escape_twice_stops_an_action_hard(app_factory: AppFactory, projec
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
             await _ask(pilot, "fix add")
-            for _ in range(200):
-                cards = app.screen.query(ActionCard)
-                if cards and cards.first().state == "running":
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: _first_card_state(app) == "running")
             await pilot.press("escape")
             await pilot.pause()
             main = app.screen
