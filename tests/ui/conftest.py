@@ -79,6 +79,11 @@ async def settle(pilot: object, app: CodeActApp) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def send(pilot: object, text: str) -> None:
+    """Type `text` into the focused widget, a key at a time, and press Enter."""
+    await pilot.press(*text, "enter")  # type: ignore[attr-defined]
+
+
 async def until(pilot: object, done: Callable[[], object], seconds: float = 30.0, step: float | None = None) -> None:
     """Let the app run until `done()` holds; fail, naming the screen, after `seconds` (the real
     sandbox on a busy machine can take a while). `step`: the pause between checks (None: until

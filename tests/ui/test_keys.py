@@ -16,22 +16,16 @@ from codeact_tui.ui.widgets.cards import AnswerCard, Notice, SetupCard
 from codeact_tui.ui.widgets.prompt import PromptInput
 from tests.fakes.ollama_server import FakeOllama, free_port
 
-from .conftest import AppFactory, settings_for, settle
+from .conftest import AppFactory, send, settings_for, settle
 
 pytestmark = pytest.mark.anyio
-
-
-async def _send(pilot: object, text: str) -> None:
-    for key in text:
-        await pilot.press({" ": "space"}.get(key, key))  # type: ignore[attr-defined]
-    await pilot.press("enter")  # type: ignore[attr-defined]
 
 
 async def test_card_keys_copy_move_and_ctrl_l_returns_to_the_prompt(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
     app = app_factory(settings_for(fake_ollama.url))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _send(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -52,7 +46,7 @@ async def test_ctrl_n_starts_a_new_conversation(app_factory: AppFactory, fake_ol
     app = app_factory(settings_for(fake_ollama.url))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _send(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -83,9 +77,9 @@ async def test_history_shows_one_file_at_a_time_and_s_restores_to_an_entry(app_f
     app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))  # manual actions need no model
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _send(pilot, "!open('a.txt','w').write('one');open('b.txt','w').write('two')")
+        await send(pilot, "!open('a.txt','w').write('one');open('b.txt','w').write('two')")
         await settle(pilot, app)
-        await _send(pilot, "!open('a.txt','w').write('changed')")
+        await send(pilot, "!open('a.txt','w').write('changed')")
         await settle(pilot, app)
         await pilot.press("ctrl+r")
         await settle(pilot, app)
