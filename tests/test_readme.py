@@ -161,3 +161,16 @@ def test_every_file_the_readme_points_to_exists() -> None:
     assert len(named) > 20, named
     missing = sorted(path for path in named if not (root / path).exists())
     assert not missing, f"the README points to files that are not there: {missing}"
+
+
+def test_compose_agent_is_the_one_place_an_agent_is_built() -> None:
+    """The README's architecture: `compose.compose_agent` builds every `Agent`."""
+    import ast
+
+    package = Path(cli.__file__).parent
+    builders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Agent":
+                builders.append(path.relative_to(package).as_posix())
+    assert builders == ["conversation/compose.py"], builders
