@@ -174,3 +174,12 @@ def test_compose_agent_is_the_one_place_an_agent_is_built() -> None:
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Agent":
                 builders.append(path.relative_to(package).as_posix())
     assert builders == ["conversation/compose.py"], builders
+
+
+@needs_readme
+def test_every_screenshot_in_the_readme_is_made_by_the_screenshots_script() -> None:
+    """So each can be made again from the real app when the app changes."""
+    script = README.parent / "packaging" / "screenshots.py"
+    made = set(re.findall(r'OUT / "([\w-]+\.svg)"', script.read_text(encoding="utf-8")))
+    shown = set(re.findall(r"\]\(docs/screenshots/([\w-]+\.svg)\)", _text()))
+    assert len(shown) >= 5 and shown <= made, (shown, made)
