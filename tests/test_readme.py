@@ -183,3 +183,31 @@ def test_every_screenshot_in_the_readme_is_made_by_the_screenshots_script() -> N
     made = set(re.findall(r'OUT / "([\w-]+\.svg)"', script.read_text(encoding="utf-8")))
     shown = set(re.findall(r"\]\(docs/screenshots/([\w-]+\.svg)\)", _text()))
     assert len(shown) >= 5 and shown <= made, (shown, made)
+
+
+def _constant(relative: str, name: str) -> int:
+    """An integer constant of a module, read from its source (guest modules do not import on
+    the host)."""
+    source = (README.parent / relative).read_text(encoding="utf-8")
+    match = re.search(rf"^{name}(?:: int)?\s*=\s*([\d_]+)\s*$", source, flags=re.M)
+    assert match, f"{name} is gone from {relative}, or is no longer a plain number"
+    return int(match.group(1))
+
+
+FIGURES = [
+    (r"the last ([\d,]+)\s+sent in this project", "codeact_tui/remembered.py", "PROMPT_HISTORY_LIMIT"),
+    (r"the newest ([\d,]+) transcript entries", "codeact_tui/ui/widgets/transcript.py", "KEEP_ENTRIES"),
+    (r"cut to\s+about ([\d,]+) characters", "sandbox/codeact_tests.py", "MAX_CHARS"),
+    (r"when it is short \(([\d,]+) lines in all\)", "sandbox/codeact_tests.py", "CODE_LINES"),
+    (r"each file cut at ([\d,]+) lines", "codeact_tui/executor/preview.py", "DIFF_LINES_PER_FILE"),
+    (r"the whole diff at ([\d,]+);", "codeact_tui/executor/preview.py", "DIFF_LINES_TOTAL"),
+]
+"""Figures the README gives: the phrase around it, and the constant in the code that sets it."""
+
+
+@needs_readme
+@pytest.mark.parametrize(("phrase", "module", "name"), FIGURES, ids=[name for _, _, name in FIGURES])
+def test_a_figure_in_the_readme_is_the_codes(phrase: str, module: str, name: str) -> None:
+    match = re.search(phrase, " ".join(_text().split()))
+    assert match, f"the README no longer says {phrase!r}; update FIGURES"
+    assert int(match.group(1).replace(",", "")) == _constant(module, name), f"the README's figure for {name} is stale"
