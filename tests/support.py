@@ -12,6 +12,19 @@ from codeact_tui.core.ports import GenerationDone, TextChunk
 
 T = TypeVar("T")
 
+BROKEN = "def add(a, b):\n    return a - b\n"
+"""`calc.py` of the demo project: `add` subtracts, the bug every scripted turn fixes."""
+FIXED = "def add(a, b):\n    return a + b\n"
+"""`calc.py` once fixed."""
+
+
+def calc_project(tmp_path: Path) -> Path:
+    """A project folder holding only the broken `calc.py`."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "calc.py").write_text(BROKEN)
+    return root
+
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:
     """Write a file under `root` (text as UTF-8), creating its folders."""

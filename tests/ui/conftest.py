@@ -15,22 +15,20 @@ from codeact_tui.ui.app import CodeActApp, make_app
 from codeact_tui.conversation import Services
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
+from tests.support import BROKEN as BROKEN  # re-exported for the Pilot tests
+from tests.support import FIXED as FIXED
+from tests.support import calc_project
 
 WRITE_REPLY = (
     "I'll fix `calc.py`.\n\n<execute>\nsrc = open('calc.py').read().replace('a - b', 'a + b')\n"
     "open('calc.py', 'w').write(src)\nprint('fixed')\n</execute>"
 )
 ANSWER_REPLY = "Done.\n<solution>`add` now adds.</solution>"
-BROKEN = "def add(a, b):\n    return a - b\n"
-FIXED = "def add(a, b):\n    return a + b\n"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "calc.py").write_text(BROKEN)
-    return root
+    return calc_project(tmp_path)
 
 
 @pytest.fixture
