@@ -211,3 +211,23 @@ def test_a_figure_in_the_readme_is_the_codes(phrase: str, module: str, name: str
     match = re.search(phrase, " ".join(_text().split()))
     assert match, f"the README no longer says {phrase!r}; update FIGURES"
     assert int(match.group(1).replace(",", "")) == _constant(module, name), f"the README's figure for {name} is stale"
+
+
+@needs_readme
+def test_an_option_default_the_readme_names_is_the_parsers() -> None:
+    """The README's "`--test-timeout` (60 s)": every command with that option defaults to it
+    (an option without a default of its own takes the setting's, checked above)."""
+
+    def walk(parser: object) -> list[object]:
+        return [parser, *(p for sub in cli._subcommands(parser).values() for p in walk(sub))]  # type: ignore[arg-type]
+
+    defaults: dict[str, list[object]] = {}
+    for parser in walk(cli.build_parser()):
+        for action in parser._actions:  # type: ignore[attr-defined]
+            for option in action.option_strings:
+                defaults.setdefault(option, []).append(action.default)
+    named = re.findall(r"`(--[\w-]+)`[^`(]{0,20}\((\d[\d,]*)", " ".join(_text().split()))
+    assert len(named) >= 2, named
+    for option, value in named:
+        own = [d for d in defaults.get(option, []) if d is not None]
+        assert own and all(d == float(value.replace(",", "")) for d in own), f"the README says {option} defaults to {value}; the CLI: {own}"
