@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button
 
 from codeact_tui.config import Settings
 from codeact_tui.ui.app import CodeActApp, make_app
@@ -75,6 +79,33 @@ async def settle(pilot: object, app: CodeActApp) -> None:
         await pilot.pause()  # type: ignore[attr-defined]
         await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio of two opaque colours (1 = the same, 21 = black on white)."""
+
+    def luminance(color: Color) -> float:
+        def channel(value: int) -> float:
+            v = value / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def assert_buttons_stand_out(screen: Screen[object], dialog: Widget) -> None:
+    """Every button of `screen`, as drawn, stands out from `dialog` and its bold label reads
+    (WCAG AA: 3:1 for a control against what surrounds it and for bold text)."""
+    around = dialog.rich_style.bgcolor
+    assert around is not None
+    for button in screen.query(Button):
+        drawn = button.rich_style
+        assert drawn.color is not None and drawn.bgcolor is not None and drawn.bold, (button.id, drawn)
+        face, label = Color.from_rich_color(drawn.bgcolor), Color.from_rich_color(drawn.color)
+        assert contrast(face, Color.from_rich_color(around)) >= 3, (button.id, face.hex, around)
+        assert contrast(label, face) >= 3, (button.id, drawn)
 
 
 async def send(pilot: object, text: str) -> None:
