@@ -178,7 +178,8 @@ def _plain(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
 
 def native_prompt(task: TaskInfo) -> str:
     """The task for our own loop: the same tools (already defined in the session) and the same
-    instruction; the answer in `<solution>`."""
+    instruction; the answer in `<solution>`. The answer format is described without an example
+    value: small models copied an example answer (`42`) verbatim as theirs."""
     lines = ["These Python functions are already defined in your session; call them from your code:"]
     for index, tool in enumerate(task.tools, 1):
         lines.append(f"[{index}] {tool.name}: {tool.description.strip()}")
@@ -188,8 +189,9 @@ def native_prompt(task: TaskInfo) -> str:
         f"Task: {task.instruction.strip()}",
         "",
         (
-            "When you are done, reply with ONLY the final answer between <solution> and </solution> "
-            "(e.g. <solution>42</solution>), without any other text inside the tags."
+            "When you have found the answer by calling these functions, reply with it alone between "
+            "<solution> and </solution>: only the value the task asks for, in full (a number, a "
+            "text or a list), with no other text inside the tags."
         ),
     ]
     return "\n".join(lines)
@@ -197,14 +199,15 @@ def native_prompt(task: TaskInfo) -> str:
 
 def bench_agent(
     model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
-    profile: Profile = Profile(GENERIC),
+    profile: Profile = Profile(GENERIC), repo_map: str | None = None, code_tools: bool = False,
 ) -> Agent:
-    """Our agent as the benchmarks drive it: the product's system prompt for `project`, no
+    """Our agent as the benchmarks drive it: the product's system prompt for `project` (with the
+    repo map and the code tools when the benchmark gives them, as a conversation does), no
     history (the episode's folder is temporary), the benchmark's reply budget and deadline, the
     model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
     values, e.g. the benchmark's temperature 0, still win at the backend)."""
     return compose_agent(
-        model=model, executor=executor, prompts=prompts, project=project,
+        model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling),
     )
 

@@ -48,6 +48,24 @@ class BenchServices:
 SERVICES = BenchServices()
 
 
+_CONCURRENCY_HELP = "episodes run at once (default 1; each needs its own sandbox)"
+_JSON_HELP = "print the report as one JSON object"
+
+
+def _model_arguments(parser: argparse.ArgumentParser, *, profile_help: str) -> None:
+    """The model options both benchmarks take (the same names and meanings as the app's)."""
+    parser.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
+    parser.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
+    parser.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
+    parser.add_argument("--profile", help=profile_help)
+
+
+def _records_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a run's records go and how a run continues from them."""
+    parser.add_argument("--out", type=Path, metavar="FILE", help="the records file (JSON lines; default: in the data folder)")
+    parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones")
+
+
 def register(subparsers: Any) -> None:
     """Add `bench` to the CLI."""
     p = subparsers.add_parser(
@@ -68,21 +86,17 @@ def register(subparsers: Any) -> None:
         "ended in an error (rerun with --resume), 2 usage or setup error, 130 interrupted.",
     )
     m.add_argument("--source", type=Path, required=True, metavar="DIR", help="a checkout of xingyaoww/code-act (or its scripts/eval/m3tooleval folder)")
-    m.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
-    m.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
-    m.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
-    m.add_argument("--profile", help="the model profile of --mode native (default: [model] profile, else chosen from the model's name)")
+    _model_arguments(m, profile_help="the model profile of --mode native (default: [model] profile, else chosen from the model's name)")
     m.add_argument("--mode", choices=["faithful", "native"], default="faithful", help="the paper's loop (default) or codeact-tui's own")
     m.add_argument("--action", choices=["code", "json", "text"], default="code", help="faithful mode's action format (default: code)")
     m.add_argument("--tasks", metavar="REGEX", help="only tasks whose id (domain/name) matches this regular expression")
     m.add_argument("--limit", type=int, metavar="N", help="at most N tasks (after --tasks)")
-    m.add_argument("--concurrency", type=int, default=1, metavar="N", help="episodes run at once (default 1; each needs its own sandbox)")
+    m.add_argument("--concurrency", type=int, default=1, metavar="N", help=_CONCURRENCY_HELP)
     m.add_argument("--max-turns", type=int, default=10, metavar="N", help="model replies per task (default 10, as in the paper)")
     m.add_argument("--action-timeout", type=float, default=30.0, metavar="SECONDS", help="per code action (default 30, as in the paper)")
-    m.add_argument("--out", type=Path, metavar="FILE", help="the records file (JSON lines; default: in the data folder)")
-    m.add_argument("--resume", action="store_true", help="continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones")
+    _records_arguments(m)
     m.add_argument("--paper", type=Path, metavar="FILE", help="the paper's results as JSON (paper_results.json), when the checkout has none")
-    m.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    m.add_argument("--json", action="store_true", help=_JSON_HELP)
     m.set_defaults(handler=cmd_m3tooleval)
     _register_exercism(sub)
     p.set_defaults(handler=lambda args, settings: _usage(p))
@@ -102,20 +116,53 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(text).name if "/" in text and text.endswith(".gguf") else text).strip("_") or "model"
 
 
+def _option_problem(args: argparse.Namespace, pattern: str) -> str | None:
+    """What is wrong with the counts and the selecting pattern (`--tasks`, `--exercises`), or None."""
+    for name in ("limit", "concurrency", "max_turns"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
+    regex = getattr(args, pattern)
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            return f"--{pattern} is not a valid regular expression: {exc}"
+    return None
+
+
+def _model_settings(args: argparse.Namespace, settings: Settings, **extra: Any) -> Settings:
+    """The settings with the command line's model options and the benchmarks' temperature 0."""
+    changes: dict[str, Any] = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
+    changes.update(temperature=FAITHFUL_TEMPERATURE, **extra)
+    return dataclasses.replace(settings, model=dataclasses.replace(settings.model, **changes))
+
+
+def _records_problem(out: Path, resume: bool) -> str | None:
+    """Why the records file cannot be used as asked (never overwrite a run), or None."""
+    if resume and not out.is_file():
+        return f"--resume: there is no records file {out} to continue"
+    if not resume and out.is_file() and out.stat().st_size > 0:
+        return f"{out} already holds records: pass --resume to continue that run, or choose another --out"
+    return None
+
+
+def _concurrency(asked: int, settings: Settings, *, uses_model: bool) -> int:
+    """The episodes to run at once: one with the in-process model (it generates one reply at a time)."""
+    if uses_model and settings.model.backend == "embedded" and asked > 1:
+        print("codeact-tui bench: the embedded backend generates one reply at a time; running with --concurrency 1", file=sys.stderr)
+        return 1
+    return asked
+
+
 def cmd_m3tooleval(args: argparse.Namespace, settings: Settings, services: BenchServices | None = None) -> int:
     """The `bench m3tooleval` handler."""
     from ..bench.source import SourceError, find_benchmark, load_paper_results
 
     services = services or SERVICES
-    for name in ("limit", "concurrency", "max_turns"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            return _fail(f"--{name.replace('_', '-')} must be at least 1")
-    if args.tasks is not None:
-        try:
-            re.compile(args.tasks)
-        except re.error as exc:
-            return _fail(f"--tasks is not a valid regular expression: {exc}")
+    problem = _option_problem(args, "tasks")
+    if problem:
+        return _fail(problem)
     if args.mode == "native" and args.action != "code":
         return _fail("native mode acts with code only; --action json/text needs --mode faithful")
     try:
@@ -123,24 +170,16 @@ def cmd_m3tooleval(args: argparse.Namespace, settings: Settings, services: Bench
         paper = load_paper_results(benchmark, args.paper)
     except SourceError as exc:
         return _fail(str(exc))
-    changes: dict[str, Any] = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
-    changes["temperature"] = FAITHFUL_TEMPERATURE
-    if args.mode == "faithful":
-        changes["max_reply_tokens"] = FAITHFUL_REPLY_TOKENS
-    settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, **changes))
+    settings = _model_settings(args, settings, **({"max_reply_tokens": FAITHFUL_REPLY_TOKENS} if args.mode == "faithful" else {}))
     if not settings.model.model:
         return _fail("no model chosen: pass --model (or set [model] model in the config file)")
     action = args.action if args.mode == "faithful" else "code"
     model_label = f"{settings.model.backend}:{Path(settings.model.model).name if settings.model.backend == 'embedded' else settings.model.model}"
     out: Path = args.out or paths.data_dir() / "bench" / f"m3tooleval-{_slug(settings.model.model)}-{args.mode}-{action}.jsonl"
-    if args.resume and not out.is_file():
-        return _fail(f"--resume: there is no records file {out} to continue")
-    if not args.resume and out.is_file() and out.stat().st_size > 0:
-        return _fail(f"{out} already holds records: pass --resume to continue that run, or choose another --out")
-    concurrency = args.concurrency
-    if settings.model.backend == "embedded" and concurrency > 1:
-        print("codeact-tui bench: the embedded backend generates one reply at a time; running with --concurrency 1", file=sys.stderr)
-        concurrency = 1
+    problem = _records_problem(out, args.resume)
+    if problem:
+        return _fail(problem)
+    concurrency = _concurrency(args.concurrency, settings, uses_model=True)
     try:
         return asyncio.run(_run(args, settings, services, benchmark, paper, out, action, model_label, concurrency))
     except _SetupFailure as exc:
@@ -264,19 +303,15 @@ def _register_exercism(sub: Any) -> None:
     e.add_argument("--source", type=Path, required=True, metavar="DIR", help="a checkout of exercism/python (or its exercises/practice folder)")
     e.add_argument("--protocol", choices=["native", "aider"], default="native", help="codeact-tui's own loop with the tests (default) or aider's two-attempt protocol")
     e.add_argument("--oracle", action="store_true", help="score the reference solutions instead of a model (checks the harness; needs no model)")
-    e.add_argument("--backend", choices=["ollama", "openai", "embedded"], help="the model backend (default: [model] backend)")
-    e.add_argument("--host", help="the model server's URL (default: [model] host, then OLLAMA_HOST)")
-    e.add_argument("--model", help="the model name, or the GGUF file for --backend embedded")
-    e.add_argument("--profile", help="the model profile of our agent (default: [model] profile, else chosen from the model's name)")
+    _model_arguments(e, profile_help="the model profile of our agent (default: [model] profile, else chosen from the model's name)")
     e.add_argument("--exercises", metavar="REGEX", help="only exercises whose slug matches this regular expression")
     e.add_argument("--limit", type=int, metavar="N", help="at most N exercises (alphabetically, after --exercises)")
-    e.add_argument("--concurrency", type=int, default=1, metavar="N", help="episodes run at once (default 1; each needs its own sandbox)")
+    e.add_argument("--concurrency", type=int, default=1, metavar="N", help=_CONCURRENCY_HELP)
     e.add_argument("--max-turns", type=int, default=10, metavar="N", help="model replies per exercise (native) or per attempt (aider); default 10")
     e.add_argument("--action-timeout", type=float, default=60.0, metavar="SECONDS", help="per code action (default 60)")
     e.add_argument("--test-timeout", type=float, default=60.0, metavar="SECONDS", help="for the pristine tests (default 60, as aider's harness)")
-    e.add_argument("--out", type=Path, metavar="FILE", help="the records file (JSON lines; default: in the data folder)")
-    e.add_argument("--resume", action="store_true", help="continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones")
-    e.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    _records_arguments(e)
+    e.add_argument("--json", action="store_true", help=_JSON_HELP)
     e.set_defaults(handler=cmd_exercism)
 
 
@@ -287,23 +322,15 @@ def cmd_exercism(args: argparse.Namespace, settings: Settings, services: BenchSe
 
     services = services or SERVICES
     fail = lambda message: _fail(message, "exercism")  # noqa: E731
-    for name in ("limit", "concurrency", "max_turns"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            return fail(f"--{name.replace('_', '-')} must be at least 1")
-    if args.exercises is not None:
-        try:
-            re.compile(args.exercises)
-        except re.error as exc:
-            return fail(f"--exercises is not a valid regular expression: {exc}")
+    problem = _option_problem(args, "exercises")
+    if problem:
+        return fail(problem)
     try:
         practice = find_practice(args.source)
     except SourceError as exc:
         return fail(str(exc))
     protocol = "oracle" if args.oracle else args.protocol
-    changes: dict[str, Any] = {k: v for k, v in (("backend", args.backend), ("host", args.host), ("model", args.model)) if v is not None}
-    changes["temperature"] = FAITHFUL_TEMPERATURE
-    settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, **changes))
+    settings = _model_settings(args, settings)
     if protocol == "oracle":
         model_label = "reference solutions"
         slug = "oracle"
@@ -314,14 +341,10 @@ def cmd_exercism(args: argparse.Namespace, settings: Settings, services: BenchSe
         model_label = f"{settings.model.backend}:{name}"
         slug = _slug(settings.model.model)
     out: Path = args.out or paths.data_dir() / "bench" / f"exercism-{slug}-{protocol}.jsonl"
-    if args.resume and not out.is_file():
-        return fail(f"--resume: there is no records file {out} to continue")
-    if not args.resume and out.is_file() and out.stat().st_size > 0:
-        return fail(f"{out} already holds records: pass --resume to continue that run, or choose another --out")
-    concurrency = args.concurrency
-    if protocol != "oracle" and settings.model.backend == "embedded" and concurrency > 1:
-        print("codeact-tui bench: the embedded backend generates one reply at a time; running with --concurrency 1", file=sys.stderr)
-        concurrency = 1
+    problem = _records_problem(out, args.resume)
+    if problem:
+        return fail(problem)
+    concurrency = _concurrency(args.concurrency, settings, uses_model=protocol != "oracle")
     try:
         return asyncio.run(_run_exercism(args, settings, services, practice, out, protocol, model_label, concurrency))
     except _SetupFailure as exc:
@@ -349,16 +372,22 @@ async def _run_exercism(
     try:
         await _prepare(model, services)
         profile = Profile(GENERIC)
+        code_intel = None
         if model is not None:
             try:
-                profile = profile_for(await model.prepare(), args.profile or settings.model.profile)
+                info = await model.prepare()
+                profile = profile_for(info, args.profile or settings.model.profile)
             except ModelSetupError as exc:
                 raise _SetupFailure(str(exc)) from None
+            if protocol == "native":  # the repo map sized as a conversation sizes it; no cache of throwaway folders
+                budget = min(settings.codeintel.map_tokens, info.context_window // 8)
+                code_intel = dataclasses.replace(settings.codeintel, map_tokens=budget, disk_cache=False)
         plan = ExercismPlan(
             practice=practice,
             config=ExercismConfig(
                 protocol=protocol, model_name=model_label, max_turns=args.max_turns,
                 action_timeout_s=args.action_timeout, test_timeout_s=args.test_timeout, profile=profile,
+                code_intel=code_intel,
             ),
             out=out,
             pattern=args.exercises,
@@ -381,6 +410,7 @@ async def _run_exercism(
         "profile": "" if protocol == "oracle" else profile.name,
         "max_turns": args.max_turns,
         "temperature": settings.model.temperature,
+        "repo_map_tokens": code_intel.map_tokens if code_intel is not None else 0,
         "exercises": len(run.records),
         "ran": run.ran,
         "resumed": run.skipped,

@@ -93,7 +93,7 @@ def _warm_sandbox(on_progress: Callable[[float], None] | None) -> float:
 def _repo_map(project: Path, settings: Settings, budget: int) -> str | None:
     from ..wiring import repo_map_text
 
-    return repo_map_text(project, settings, budget)
+    return repo_map_text(project, settings.codeintel, budget)
 
 
 async def _list_models(settings: ModelSettings) -> list[ModelChoice]:

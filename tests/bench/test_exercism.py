@@ -114,6 +114,39 @@ def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path
     assert "`digit_sum_test.py`" in request and "run_tests()" in request
 
 
+def test_native_protocol_gives_the_model_the_repo_map_and_code_tools(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As in a user's conversation: the system prompt maps the folder (the stub's function and its
+    signature, which the instructions do not name) and describes the code tools, which work."""
+    fake_ollama.replies = [
+        "<execute>\nprint(outline('digit_sum.py'))\nprint(find_definitions('DigitSumTest'))\n</execute>",
+        writes("digit_sum.py", reference("digit-sum")),
+        DONE,
+    ]
+    out = tmp_path / "native.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "digit") == 0
+    assert "repo map           at most " in capsys.readouterr().out
+    first = next(r["messages"] for r in fake_ollama.chat_requests() if r.get("messages"))  # after the load request
+    system = first[0]["content"]
+    assert first[0]["role"] == "system"
+    assert "## Repository map" in system and "digit_sum.py:\n  1: def digit_sum(number)" in system
+    assert "digit_sum_test.py:" in system
+    assert "find_definitions(name" in system  # the code tools are described ...
+    record = records(out)["digit-sum"]
+    assert record["outcome"] == "correct"
+    observation = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
+    assert "'name': 'digit_sum'" in observation and "'signature': 'def digit_sum(number)'" in observation  # ... and work
+    assert "digit_sum_test.py" in observation
+
+
+def test_aider_protocol_keeps_to_aiders_request_without_a_repo_map(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    """aider's harness shows the stub in the request and maps no repository: neither do we there."""
+    fake_openai.replies = [writes("digit_sum.py", reference("digit-sum")), DONE]
+    out = tmp_path / "aider.jsonl"
+    assert exercism(fake_openai, out, "--protocol", "aider", "--exercises", "digit", backend="openai") == 0
+    system = fake_openai.bodies[0]["messages"][0]["content"]
+    assert "## Repository map" not in system and "find_definitions(" not in system
+
+
 @pytest.mark.parametrize("protocol", ["native", "aider"])
 def test_tampering_with_the_test_file_never_passes(fake_ollama: FakeOllama, tmp_path: Path, protocol: str) -> None:
     fake_tests = "import unittest\n\nclass VowelCountTest(unittest.TestCase):\n    def test_anything(self):\n        pass\n"

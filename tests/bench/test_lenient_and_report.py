@@ -119,3 +119,43 @@ def test_resume_needs_an_existing_records_file(tmp_path: Path, capsys: pytest.Ca
     status = cli.main(["bench", "m3tooleval", "--source", str(FIXTURE), "--model", "m", "--out", str(tmp_path / "none.jsonl"), "--resume"])
     assert status == 2
     assert "no records file" in capsys.readouterr().err
+
+
+EXERCISM_FIXTURE = Path(__file__).parent / "fixture"
+
+
+@pytest.mark.parametrize("benchmark", ["m3tooleval", "exercism"])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--max-turns", "0"], "--max-turns must be at least 1"),
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--PATTERN", "("], "--PATTERN is not a valid regular expression"),
+        (["--resume"], "--resume: there is no records file"),
+    ],
+)
+def test_both_benchmarks_refuse_the_same_bad_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], benchmark: str, extra: list[str], message: str
+) -> None:
+    """The options the two benchmarks share are checked alike, before any model or sandbox starts."""
+    from codeact_tui import cli
+
+    pattern = "tasks" if benchmark == "m3tooleval" else "exercises"
+    extra = [part.replace("PATTERN", pattern) for part in extra]
+    source = FIXTURE if benchmark == "m3tooleval" else EXERCISM_FIXTURE
+    out = tmp_path / "none.jsonl"
+    assert cli.main(["bench", benchmark, "--source", str(source), "--model", "m", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"codeact-tui bench {benchmark}: {message.replace('PATTERN', pattern)}" in err
+    assert not out.exists()
+
+
+def test_a_records_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from codeact_tui import cli
+
+    out = tmp_path / "earlier.jsonl"
+    out.write_text('{"task_id": "x"}\n')
+    assert cli.main(["bench", "exercism", "--source", str(EXERCISM_FIXTURE), "--oracle", "--out", str(out)]) == 2
+    assert "already holds records: pass --resume" in capsys.readouterr().err
+    assert out.read_text() == '{"task_id": "x"}\n'

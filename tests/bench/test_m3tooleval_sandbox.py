@@ -3,6 +3,7 @@ behind the fake Ollama server, driven through the real Ollama client and the CLI
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,25 @@ def test_native_mode_uses_our_loop_with_the_same_tools(fake_ollama: FakeOllama, 
     assert (cheap["outcome"], cheap["turns"]) == ("correct", 2)
     assert [a["faithful"] for a in cheap["answers"]] == [False, True]
     assert any(m["content"].startswith(INCORRECT) for m in cheap["messages"] if m["role"] == "user")
+
+
+def test_native_task_prompt_shows_no_example_answer_and_no_project_tools(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """The answer format is described, never shown with a value a small model could copy as its
+    answer; the episode's folder is empty (the tools are session globals, listed with their
+    signatures in the request), so there is no repo map and no code tools to describe."""
+    fake_ollama.replies = ["<solution>3</solution>"]
+    out = tmp_path / "n.jsonl"
+    assert bench(fake_ollama, out, "--mode", "native", "--tasks", "three_clicks") == 0
+    system, request = records(out)["counter/three_clicks"]["messages"][:2]
+    assert request["content"].endswith(
+        "When you have found the answer by calling these functions, reply with it alone between "
+        "<solution> and </solution>: only the value the task asks for, in full (a number, a "
+        "text or a list), with no other text inside the tags."
+    )
+    tags_named = r"[`\s]*and[`\s]*</solution>"  # "between <solution> and </solution>"
+    assert re.findall(rf"<solution>(?!{tags_named})[^<]*</solution>", request["content"] + system["content"]) == []
+    assert "Signature: click()" in request["content"]
+    assert "## Repository map" not in system["content"] and "find_definitions(" not in system["content"]
 
 
 def test_server_failure_is_an_error_and_resume_reruns_it(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,8 +6,9 @@
   answered, the harness runs the tests; if they fail, one more request carries their output cut
   as aider cuts it. pass@1 and pass@2.
 - `native`: our agent in the exercise folder with the test file present, the instructions as the
-  request and the product's own `run_tests()` in its session (as a user has it), within the
-  reply budget.
+  request, and what a user's conversation gives the model: the repo map of the folder in the
+  system prompt (so the stub's function names and signatures are seen), the code tools and the
+  product's own `run_tests()` in its session; within the reply budget.
 
 Every verdict comes from the pristine test files run on a copy of the solution (`verdict.judge`).
 A model server failure makes the episode an `error` (rerun by `--resume`); a refusal because the
@@ -17,6 +18,7 @@ judged.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import tempfile
@@ -27,11 +29,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...config import CodeIntelSettings
 from ...core import events as ev
 from ...core.agent import Agent
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
+from ...wiring import repo_map_text
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import GuestError
 from ..overflow import is_context_overflow
@@ -63,6 +67,10 @@ class ExercismConfig:
     """For the pristine tests (aider's harness: 60 s)."""
     profile: Profile = field(default_factory=lambda: Profile(GENERIC))
     """The model profile our agent speaks with (its templates and stop sequences)."""
+    code_intel: CodeIntelSettings | None = None
+    """Native protocol: the repo map (within its `map_tokens`) and the code tools, as a user's
+    conversation has them; None gives neither. The aider protocol never has them: aider's
+    harness shows the stub in the request and has no repository to map."""
 
 
 @dataclass
@@ -202,7 +210,8 @@ async def _solve(
     agent: Agent | None = None
     with tempfile.TemporaryDirectory(prefix="exercism-") as scratch:
         project = make_project(exercise, Path(scratch), with_tests=native)
-        runner = make_runner(project)
+        code_intel = config.code_intel if native else None
+        runner = make_runner(project, code_intel)
 
         def on_reply(step: int) -> None:
             if on_turn is not None:
@@ -211,9 +220,11 @@ async def _solve(
         end_reason = "tests_failed"
         try:
             await runner.start()
+            repo_map = None if code_intel is None else await asyncio.to_thread(repo_map_text, project, code_intel, code_intel.map_tokens)
             agent = bench_agent(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
+                repo_map=repo_map, code_tools=code_intel is not None,
             )
             instructions = exercise.instructions()
             if native:

@@ -92,6 +92,8 @@ def render_text(result: ExercismScore, header: dict[str, Any]) -> str:
         lines.append(f"replies/exercise   {result.replies_per_exercise:6.2f}")
     if protocol == "native":
         lines.append(f"ran the tests      {result.ran_tests_pct:5.1f}%  of exercises")
+        tokens = header.get("repo_map_tokens", 0)
+        lines.append(f"repo map           {f'at most {tokens} tokens' if tokens else 'none'}; code tools on")
     lines.append(f"seconds/exercise   {result.seconds_per_exercise:6.1f}")
     if result.context_limits:
         lines.append(f"context window     {result.context_limits} exercise(s) outgrew it (counted as failures)")

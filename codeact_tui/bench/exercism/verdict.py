@@ -19,11 +19,11 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
-from ...config import SandboxSettings
+from ...config import CodeIntelSettings, SandboxSettings
 from ..guest_task import GUEST_DIR, CodeRunner
 from .exercises import Exercise, load_exercise
 
@@ -33,8 +33,13 @@ TIMED_OUT = "Tests timed out!"
 CUT_LINES = 50
 """Aider's harness shows the model the first 50 lines of the test output."""
 
-ProjectRunner = Callable[[Path], CodeRunner]
-"""Builds a fresh sandbox over a folder (served at /project)."""
+class ProjectRunner(Protocol):
+    """Builds a fresh sandbox over a folder (served at /project)."""
+
+    def __call__(self, project: Path, code_intel: CodeIntelSettings | None = None) -> CodeRunner:
+        """The sandbox of `project`; with `code_intel`, it offers guest code the code tools
+        (outline, definitions, references, search), as a conversation's sandbox does."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,12 @@ class TestReport:
 def project_runner(settings: SandboxSettings) -> ProjectRunner:
     """Real sandboxes (with the guest test runner importable) with the given limits."""
 
-    def make(project: Path) -> CodeRunner:
+    def make(project: Path, code_intel: CodeIntelSettings | None = None) -> CodeRunner:
         from ...executor import SandboxExecutor
+        from ...wiring import code_tools
 
-        return SandboxExecutor(project, settings, import_dirs=[GUEST_DIR])
+        tools = code_tools(project, code_intel) if code_intel is not None else []
+        return SandboxExecutor(project, settings, import_dirs=[GUEST_DIR], extra_tools=tools)
 
     return make
 
