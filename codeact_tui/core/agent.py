@@ -701,7 +701,9 @@ class Agent:
         unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, code, result, self._request)
         if unsaved is not None:
             observation += "\n\n" + unsaved
-        repeat = self._progress.action(code, result)
+        # With a snapshot taken and no entry made, what the action wrote equals what was there.
+        rewrote_only = self._history is not None and history_error is None and entry is None
+        repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)
         self._add(ConversationMessage("user", observation, "observation", turn_id))

@@ -84,14 +84,18 @@ class ProgressTracker:
         count = self.seen[signature]
         return Repeat(kind, count, detail) if count >= 2 else None
 
-    def action(self, code: str, result: ExecutionResult) -> Repeat | None:
-        """Record an executed action; a `Repeat` when it repeats an earlier one without progress."""
+    def action(self, code: str, result: ExecutionResult, *, changed_content: bool = True) -> Repeat | None:
+        """Record an executed action; a `Repeat` when it repeats an earlier one without progress.
+
+        `changed_content` is False when the history saw no file's content change although the
+        action wrote files (it wrote back what was there): that is no progress either.
+        """
         if result.stopped_by == "interrupt":
             return None  # the user stopped it: not the model's doing
         normal = normalise_code(code)
         if result.status != "ok":
             return self._count("failure", normal, failure_line(result))
-        if not result.changed_files:
+        if not result.changed_files or not changed_content:
             return self._count("no_progress", normal + "\0" + _digest(_output_key(result)))
         return None
 

@@ -50,6 +50,15 @@ def test_tracker_sees_no_progress_only_without_changes() -> None:
     assert again is not None and again.kind == "no_progress"  # only the timings differ
 
 
+def test_writes_that_changed_no_content_are_no_progress() -> None:
+    tracker = ProgressTracker()
+    wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("a.py", "modified"),))
+    assert tracker.action("write_file('a.py', 'x')", wrote) is None
+    assert tracker.action("write_file('a.py', 'x')", wrote, changed_content=False) is None
+    repeat = tracker.action("write_file('a.py', 'x')", wrote, changed_content=False)
+    assert repeat is not None and repeat.kind == "no_progress" and repeat.count == 2
+
+
 def test_interrupted_actions_are_not_repeats() -> None:
     tracker = ProgressTracker()
     stopped = ExecutionResult("", "KeyboardInterrupt", "stopped", stopped_by="interrupt")

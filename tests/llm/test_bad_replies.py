@@ -5,25 +5,32 @@ conversation stays valid for the next turn (and equals what the model is sent)."
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from fakes.executor import InProcessExecutor
 from fakes.openai_server import FakeOpenAI
 
-from codeact_tui.config import ModelSettings
+from codeact_tui.config import HistorySettings, ModelSettings
 from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
+from codeact_tui.core.ports import Executor
 from codeact_tui.core.prompts import PromptLibrary
+from codeact_tui.executor import SandboxExecutor
 from codeact_tui.core.transcript import Transcript, load_messages
+from codeact_tui.history import HistoryStore
 from codeact_tui.llm.openai_compat import OpenAICompatChatModel
 from codeact_tui.resources import resource_dir
 
 
 class Rig:
-    """A fake server with scripted replies, the real backend, an agent and its transcript."""
+    """A fake server with scripted replies, the real backend, an agent and its transcript;
+    with `sandbox=True` the real sandbox and the real history run the actions."""
 
-    def __init__(self, tmp_path: Path, replies: list[str], *, max_reply_tokens: int = 2048, **options: object) -> None:
+    def __init__(
+        self, tmp_path: Path, replies: list[str], *, max_reply_tokens: int = 2048, sandbox: bool = False, **options: object
+    ) -> None:
         self.server = FakeOpenAI(replies=list(replies), chunk_size=4)
         self.project = tmp_path / "project"
         self.project.mkdir()
@@ -31,31 +38,34 @@ class Rig:
         self.transcript = Transcript.create(tmp_path / "conversations")
         self.max_reply_tokens = max_reply_tokens
         self.options = AgentOptions(**options)  # type: ignore[arg-type]
+        self.sandbox = sandbox
 
     def turns(self, *texts: str) -> list[list[ev.Event]]:
         with self.server:
             model = OpenAICompatChatModel(
                 ModelSettings(backend="openai", host=self.server.url, model="local.gguf", max_reply_tokens=self.max_reply_tokens)
             )
-            agent = Agent(
-                model=model,
-                executor=self.executor,
-                history=None,
-                prompts=PromptLibrary(resource_dir("prompts")),
-                system_prompt="Act in <execute> blocks.",
-                options=self.options,
-                transcript=self.transcript,
-            )
 
             async def go() -> list[list[ev.Event]]:
-                try:
-                    return [[e async for e in agent.run_turn(text)] for text in texts]
-                finally:
-                    await model.close()
+                async with AsyncExitStack() as stack:
+                    stack.push_async_callback(model.close)
+                    executor: Executor = self.executor
+                    history = None
+                    if self.sandbox:
+                        history = stack.enter_context(HistoryStore.open(self.project, HistorySettings(lock_timeout_s=2.0)))
+                        executor = await stack.enter_async_context(SandboxExecutor(self.project))
+                    self.agent = Agent(
+                        model=model,
+                        executor=executor,
+                        history=history,
+                        prompts=PromptLibrary(resource_dir("prompts")),
+                        system_prompt="Act in <execute> blocks.",
+                        options=self.options,
+                        transcript=self.transcript,
+                    )
+                    return [[e async for e in self.agent.run_turn(text)] for text in texts]
 
-            result = asyncio.run(go())
-        self.agent = agent
-        return result
+            return asyncio.run(go())
 
     def check_conversation(self) -> None:
         """Valid for the next turn: system first, no empty message, no two assistant messages in
@@ -161,6 +171,28 @@ def test_identical_action_without_progress_stops(tmp_path: Path) -> None:
     assert "changed nothing" in observations(events)[1]
     assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
     rig.check_conversation()
+
+
+@pytest.mark.sandbox
+def test_rewriting_a_file_with_what_it_holds_is_no_progress(tmp_path: Path) -> None:
+    """The sandbox's mount reports the write, but the history sees no change: after the first write, each
+    identical rewrite counts as an action that changed nothing, and the third one ends the turn."""
+    write = "<execute>open('a.py', 'w').write('x = 1\\n')</execute>"
+    rig = Rig(tmp_path, [write] * 4, stuck_after=3, sandbox=True)
+    [events] = rig.turns("go")
+    notes = observations(events)
+    assert "a.py" in notes[0] and "changed nothing" not in notes[0]  # the first write is progress
+    assert "changed nothing" in notes[2]
+    assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
+    rig.check_conversation()
+
+
+@pytest.mark.sandbox
+def test_writing_new_content_each_time_is_progress(tmp_path: Path) -> None:
+    replies = [f"<execute>open('a.py', 'w').write('x = {n}\\n')</execute>" for n in range(3)] + ["<solution>done</solution>"]
+    rig = Rig(tmp_path, replies, stuck_after=3, sandbox=True)
+    [events] = rig.turns("go")
+    assert isinstance(events[-1], ev.TurnFinished)
 
 
 @pytest.mark.parametrize("stuck_after", [0, 5])
