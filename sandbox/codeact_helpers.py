@@ -115,7 +115,8 @@ def replace_in_file(path: str, old: str, new: str) -> str:
         old: The exact text to replace; it must occur exactly once (include surrounding lines
             to make it unique). When it does not occur exactly, whole lines that equal it with
             their indentation ignored are replaced, if there is exactly one such run.
-        new: The text to put in its place.
+        new: The text to put in its place. An edit that would leave a valid `.py` file
+            unparseable is refused and nothing is written.
 
     Returns:
         A one-line summary of the change.
@@ -128,8 +129,10 @@ def replace_in_file(path: str, old: str, new: str) -> str:
         window = _flexible_match(text, old)
         if window is not None:
             first, size = window
+            result = _replace_lines(text, first, size, old, new)
+            _refuse_broken_python(path, text, result)
             with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(_replace_lines(text, first, size, old, new))
+                f.write(result)
             return (
                 f"replaced {size} line(s) at line {first + 1} of {path} with {new.count(chr(10)) + 1} line(s) "
                 "(matched with its indentation ignored: `old` did not match exactly)"
@@ -146,9 +149,32 @@ def replace_in_file(path: str, old: str, new: str) -> str:
             "include more surrounding lines so it occurs once"
         )
     line = text[: text.index(old)].count("\n") + 1
+    result = text.replace(old, new, 1)
+    _refuse_broken_python(path, text, result)
     with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(text.replace(old, new, 1))
+        f.write(result)
     return f"replaced {old.count(chr(10)) + 1} line(s) at line {line} of {path} with {new.count(chr(10)) + 1} line(s)"
+
+
+def _refuse_broken_python(path: str, before: str, after: str) -> None:
+    """Refuse an edit that turns a valid Python file into one that does not parse (a small
+    model often puts a whole `def` where only its body was: `replace_in_file(p, 'pass', 'def f…')`)."""
+    if not path.endswith(".py"):
+        return
+    try:
+        ast.parse(before)
+    except (SyntaxError, ValueError):
+        return  # already broken: an edit may be the fix, or a step towards it
+    try:
+        ast.parse(after)
+    except (SyntaxError, ValueError) as exc:
+        where = f", line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise ValueError(
+            f"this edit would make {path} invalid Python ({reason}{where}); nothing was written. "
+            f"To replace a whole function or class, use write_definitions({path!r}, code) with its full new "
+            "definition; else check the indentation of `new`"
+        ) from None
 
 
 def write_file(path: str, content: str) -> str:

@@ -104,6 +104,27 @@ def test_replace_in_file_forgives_indentation_once_unique(project: Path) -> None
     assert (project / "twice.py").read_text().count("return 0") == 2
 
 
+def test_replace_in_file_refuses_an_edit_that_breaks_python(project: Path) -> None:
+    """A whole `def` put where only its body was (what small models do) leaves the file as it
+    was and says how to replace a function; a broken file may still be edited towards a fix;
+    other files are not parsed."""
+    (project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    (project / "broken.py").write_text("def f(:\n    pass\n")
+    nested, broken, text = run_actions(
+        project,
+        [
+            "replace_in_file('leap.py', 'pass', 'def leap_year(year):\\n    return year % 4 == 0')",
+            "print(replace_in_file('broken.py', 'def f(:', 'def f():'))",
+            "write_file('notes.txt', 'a\\n'); print(replace_in_file('notes.txt', 'a', 'def ('))",
+        ],
+    )
+    assert nested.status == "error"
+    assert "would make leap.py invalid Python" in nested.stderr and "write_definitions('leap.py', code)" in nested.stderr
+    assert (project / "leap.py").read_text() == "def leap_year(year):\n    pass\n"
+    assert broken.status == "ok" and (project / "broken.py").read_text() == "def f():\n    pass\n"
+    assert text.status == "ok", text.stderr
+
+
 def test_write_definitions_replaces_by_name_and_adds_the_rest(project: Path) -> None:
     """What an action defined goes into the module: same-named definitions replaced in place,
     new ones and missing imports added, other statements left out; a broken file or code is
