@@ -320,9 +320,9 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
     @work(exclusive=True, group="history-op", name="reading the redo target", exit_on_error=False)
     async def find_redo_target(self) -> None:
         """What a plain redo would bring back; when nothing, the store's reason why."""
-        target = await self.conversation.redo_target()
-        if target is None:
-            self.post_message(m.HistoryOpDone("redo", await self.conversation.redo()))
+        target = await self.conversation.change_target("redo")
+        if target is None:  # the store says why (new work dropped the redo stack)
+            self.post_message(m.HistoryOpDone("redo", await self.conversation.change("redo")))
         else:
             self._confirm_redo(target, by_name=False)
 
