@@ -272,9 +272,11 @@ class Conversation:
     # --- conversation and model choices --------------------------------------------------------------
 
     def new(self) -> None:
-        """Start a new conversation (the old one stays on disk, resumable); connect again."""
+        """Start a new conversation (the old one stays on disk, resumable); connect again. The
+        Python session's variables go too, before the next sandbox run."""
         self._drop_conversation()
         self.resume_id = None
+        self._state_pending = ([], "for the new conversation")
 
     def resume(self, which: str) -> None:
         """Continue an earlier conversation (`latest` or its id; raises TranscriptError)."""
@@ -292,6 +294,7 @@ class Conversation:
         self.earlier_records = []
         self._changes = ChangeTracker()
         self._state_pending = None
+        self.last_restore, self.last_restore_where = None, ""
 
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
@@ -421,6 +424,9 @@ class Conversation:
             if pending is None or not await self.executor.wait_ready():
                 return None
             records, where = pending
+            if not records:  # a new conversation: nothing comes back, and nothing may linger
+                await self._clear_session()
+                return None
             if not self._states.enabled:
                 return None
             try:
@@ -438,6 +444,11 @@ class Conversation:
         if restored is None and not self.last_restore_where:
             return None
         return describe(restored, self.last_restore_where)
+
+    async def _clear_session(self) -> None:
+        """Remove the variables earlier actions made (an executor that keeps none has none)."""
+        if self.executor.keeps_state():
+            await self.executor.clear_state()
 
     @property
     def restore_pending(self) -> bool:

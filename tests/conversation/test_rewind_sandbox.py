@@ -4,6 +4,7 @@ the real sandbox, the real history store (real git), a scripted model."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -280,5 +281,23 @@ def test_after_a_rewind_the_model_hears_the_users_edits_made_before_that_turn(pr
         told = model.requests[-1][-1].content
         assert "Since your last action the user changed: notes.txt (+1 -0)." in told
         await conversation.close()
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("state_limit_mib", [64, 0], ids=["states kept", "states not kept"])
+def test_a_new_conversation_starts_without_the_last_ones_variables(project: Path, state_limit_mib: int) -> None:
+    settings = dataclasses.replace(SETTINGS, sandbox=dataclasses.replace(SETTINGS.sandbox, state_limit_mib=state_limit_mib))
+
+    async def go() -> None:
+        conversation = await started(Conversation(project, settings, services()))
+        try:
+            await drain(conversation.manual("import json\nx = 41"))
+            conversation.new()
+            events = await drain(conversation.manual("print(sorted(n for n in ('x', 'json') if n in globals()))"))
+            assert outputs(events) == "[]\n"
+            assert not conversation.restore_pending and conversation.last_restore_where == ""
+        finally:
+            await conversation.close()
 
     asyncio.run(go())
