@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
+from .briefing import user_request
 from .context import ConversationMessage, MessageKind
 from .ports import ExecutionResult, ExecutionStatus, FileChange, FileChangeKind, HistoryEntry, StreamName
 
@@ -56,7 +57,8 @@ class TranscriptInfo:
     path: Path
     created: str
     title: str
-    """The first user message, shortened."""
+    """The user's first request, shortened; a rewound branch says so ("… (rewound to before
+    turn 3)"), as it starts with the same request as the conversation it came from."""
 
 
 class Transcript:
@@ -252,13 +254,18 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
         return []
     infos: list[TranscriptInfo] = []
     for path in directory.glob(f"*{SUFFIX}"):
-        created, title = "", ""
+        created, title, rewound_to = "", "", None
         for record in read_records(path):
             if record["type"] == "meta":
                 created = str(record.get("created", ""))
+            elif record["type"] == "branch" and rewound_to is None:  # its own comes first (a branch of a branch copies the other)
+                rewound_to = record.get("turn")
             elif record["type"] == "message" and record.get("kind") == "user":
-                title = str(record.get("content", "")).strip().splitlines()[0][:80] if record.get("content") else ""
+                request = user_request(str(record.get("content") or "")).strip()
+                title = request.splitlines()[0][:80] if request else ""
                 break
+        if isinstance(rewound_to, int):
+            title = f"{title} (rewound to before turn {rewound_to})".strip()
         infos.append(TranscriptInfo(path.name.removesuffix(SUFFIX), path, created, title))
     # Most recently active first (a resumed conversation is the latest again); ids break ties.
     infos.sort(key=lambda info: (os.stat(info.path).st_mtime_ns, info.id), reverse=True)

@@ -14,7 +14,7 @@ from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services
 from codeact_tui.conversation.rewind import RewindError
 from codeact_tui.core import events as ev
-from codeact_tui.core.transcript import read_records
+from codeact_tui.core.transcript import list_transcripts, read_records
 from codeact_tui.history import HistoryStore
 from codeact_tui.history.states import StateArchive
 from codeact_tui.llm.scripted import ScriptedModel
@@ -89,6 +89,9 @@ def test_state_is_kept_per_action_and_rewind_restores_files_conversation_and_var
         assert conversation.transcript is not None and conversation.transcript.id == outcome.branch_id != old_id
         assert [t.request for t in conversation.user_turns()] == ["first: set x"]
         assert len([r for r in read_records(conversation.conversations_dir / f"{old_id}.jsonl") if r.get("kind") == "user"]) == 2
+        # The resume picker tells the branch from the conversation it came from.
+        titles = {info.id: info.title for info in list_transcripts(conversation.conversations_dir)}
+        assert titles == {old_id: "first: set x", outcome.branch_id: "first: set x (rewound to before turn 2)"}
         # Variables: x from turn 1, nothing from turn 2.
         assert outcome.state is not None and "x" in outcome.state.restored and "y" not in outcome.state.restored
         events = await drain(conversation.turn("what is x?"))
