@@ -273,10 +273,12 @@ class Conversation:
 
     def new(self) -> None:
         """Start a new conversation (the old one stays on disk, resumable); connect again. The
-        Python session's variables go too, before the next sandbox run."""
+        Python session's variables go too, before the next sandbox run (a sandbox not up yet
+        has none, and nothing waits for it)."""
         self._drop_conversation()
         self.resume_id = None
-        self._state_pending = ([], "for the new conversation")
+        if self.executor.ready:
+            self._state_pending = ([], "for the new conversation")
 
     def resume(self, which: str) -> None:
         """Continue an earlier conversation (`latest` or its id; raises TranscriptError)."""

@@ -427,6 +427,13 @@ def test_what_the_python_session_holds_is_said_in_words(project: Path) -> None:
     assert "Defined again: x." in (conversation.restore_text(StateRestore(restored=("x",))) or "")
 
 
+def test_a_new_conversation_before_the_sandbox_is_up_waits_for_nothing(project: Path) -> None:
+    """A session not started yet has no variables: the next user turn must not wait for it."""
+    conversation = Conversation(project, Settings(), services())
+    conversation.new()
+    assert not conversation.restore_pending
+
+
 def test_command_line_overrides_apply_once_for_every_front_end() -> None:
     settings = Settings()
     args = argparse.Namespace(backend="openai", host=None, model="m", approve="ask", max_turns=None, json=True)

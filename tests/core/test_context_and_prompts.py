@@ -229,8 +229,16 @@ def test_a_listed_title_is_the_users_request_and_a_branch_says_where_it_was_rewo
     empty_branch = Transcript.create(tmp_path)
     empty_branch.append({"type": "branch", "from": briefed.id, "turn": 1})
     empty_branch.close()
+    orphan = Transcript.create(tmp_path)  # the conversation it came from was deleted
+    orphan.append({"type": "branch", "from": "gone", "turn": 1})
+    orphan.close()
     titles = {info.id: info.title for info in list_transcripts(tmp_path)}
-    assert titles == {briefed.id: "fix add", branch.id: "fix add (rewound to before turn 3)", empty_branch.id: "(rewound to before turn 1)"}
+    assert titles == {
+        briefed.id: "fix add",
+        branch.id: "fix add (rewound to before turn 3)",
+        empty_branch.id: "fix add (rewound to before turn 1)",  # no request of its own: its parent's
+        orphan.id: "(rewound to before turn 1)",
+    }
 
 
 def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:
