@@ -6,12 +6,13 @@ rich. See `service.py` for the words used: user turn, model reply, sandbox run.
 
 from .manual import MANUAL_STEP, ManualActionOutcome
 from .overrides import apply_overrides
-from .service import Conversation, SetupError
+from .service import Conversation, HistoryVerb, SetupError
 from .services import ModelChoice, PullStep, Services
 
 __all__ = [
     "MANUAL_STEP",
     "Conversation",
+    "HistoryVerb",
     "ManualActionOutcome",
     "ModelChoice",
     "PullStep",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.ports import Conflict, HistoryChange, StateRestore
 from ..core.transcript import Transcript
-from .interpreter import UserTurn, user_turns
+from .interpreter import UserTurn, describe, user_turns
 
 if TYPE_CHECKING:
     from .service import Conversation
@@ -50,6 +50,14 @@ class RewindOutcome:
     state: StateRestore | None = None
     """What the running session got back, when it was restored at once."""
     state_where: str = ""
+    """Where the running session was restored to ("to before turn 3"; empty: not restored)."""
+
+    @property
+    def session_text(self) -> str:
+        """In words, what the Python session holds after the rewind (or will, on resume)."""
+        if self.state_where:
+            return describe(self.state, self.state_where)
+        return f"Python session: {self.state_plan}."
 
 
 def _point_of(turn: UserTurn, later: list[dict[str, Any]]) -> int | None:

@@ -22,7 +22,7 @@ import dataclasses
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .. import paths
 from ..config import Settings
@@ -47,6 +47,10 @@ from .services import ModelChoice, PullStep, Services
 
 class SetupError(RuntimeError):
     """The conversation cannot start (sandbox or history unusable); the message says the fix."""
+
+
+HistoryVerb = Literal["undo", "redo", "restore"]
+"""A change to the history that the user asks for by name."""
 
 
 class Conversation:
@@ -268,9 +272,13 @@ class Conversation:
     # --- conversation and model choices --------------------------------------------------------------
 
     def new(self) -> None:
-        """Start a new conversation (the old one stays on disk, resumable); connect again."""
+        """Start a new conversation (the old one stays on disk, resumable); connect again. The
+        Python session's variables go too, before the next sandbox run (a sandbox not up yet
+        has none, and nothing waits for it)."""
         self._drop_conversation()
         self.resume_id = None
+        if self.executor.ready:
+            self._state_pending = ([], "for the new conversation")
 
     def resume(self, which: str) -> None:
         """Continue an earlier conversation (`latest` or its id; raises TranscriptError)."""
@@ -288,6 +296,7 @@ class Conversation:
         self.earlier_records = []
         self._changes = ChangeTracker()
         self._state_pending = None
+        self.last_restore, self.last_restore_where = None, ""
 
     async def switch_model(self, name: str) -> None:
         """Use another model from the next user turn on (the conversation continues); connect
@@ -417,6 +426,9 @@ class Conversation:
             if pending is None or not await self.executor.wait_ready():
                 return None
             records, where = pending
+            if not records:  # a new conversation: nothing comes back, and nothing may linger
+                await self._clear_session()
+                return None
             if not self._states.enabled:
                 return None
             try:
@@ -428,6 +440,17 @@ class Conversation:
             self.last_restore_where = where
             self._changes.session_note(describe(restored, where))
             return restored
+
+    def restore_text(self, restored: StateRestore | None) -> str | None:
+        """In words, what `restore_session` brought back (None: it had nothing to say)."""
+        if restored is None and not self.last_restore_where:
+            return None
+        return describe(restored, self.last_restore_where)
+
+    async def _clear_session(self) -> None:
+        """Remove the variables earlier actions made (an executor that keeps none has none)."""
+        if self.executor.keeps_state():
+            await self.executor.clear_state()
 
     @property
     def restore_pending(self) -> bool:
@@ -448,6 +471,10 @@ class Conversation:
         """The conversation's user turns (what `rewind` numbers), oldest first."""
         records = self.transcript.records() if self.transcript is not None else self.earlier_records
         return user_turns(records)
+
+    def turn_number(self, turn_id: str | None) -> int | None:
+        """The number `rewind` gives the user turn with this id (None: not a user turn here)."""
+        return next((t.number for t in self.user_turns() if turn_id and t.turn_id == turn_id), None)
 
     async def plan_rewind(self, turn: int) -> RewindPlan:
         """What `rewind(turn)` would change — files, turns dropped, variables — writing nothing
@@ -516,9 +543,16 @@ class Conversation:
         """Forget the entries older than `[history] keep_days`; how many were dropped."""
         return await asyncio.to_thread(self._require_history().prune)
 
+    @property
+    def history_problem(self) -> str | None:
+        """Why the history cannot be used now ("no history: ..."); None when it can."""
+        if self.history is not None:
+            return None
+        return f"no history: {self.history_error or 'it is still opening'}"
+
     def _require_history(self) -> History:
         if self.history is None:
-            raise SetupError(f"no history: {self.history_error or 'it is still opening'}")
+            raise SetupError(self.history_problem or "no history")
         return self.history
 
     async def entries(self) -> list[HistoryEntry]:
@@ -565,6 +599,24 @@ class Conversation:
         """Make the project what it was right after an entry."""
         return await asyncio.to_thread(self._require_history().restore, entry_id)
 
+    async def change_target(self, verb: HistoryVerb) -> HistoryEntry | None:
+        """The entry a plain undo or redo would act on (None: there is none; `change` says why)."""
+        if verb == "undo":
+            return await self.undo_target()
+        if verb == "redo":
+            return await self.redo_target()
+        raise ValueError("restore names its entry")
+
+    async def change(self, verb: HistoryVerb, entry_id: int | None = None) -> HistoryChange:
+        """Undo, redo or restore by name (undo and redo default to their plain target)."""
+        if verb == "undo":
+            return await self.undo(entry_id)
+        if verb == "redo":
+            return await self.redo(entry_id)
+        if entry_id is None:
+            raise ValueError("restore needs the entry to restore to")
+        return await self.restore(entry_id)
+
     # --- the end ------------------------------------------------------------------------------------
 
     async def close(self) -> None:
@@ -588,4 +640,4 @@ class Conversation:
             self.transcript.close()
 
 
-__all__ = ["Conversation", "ModelChoice", "PullStep", "Services", "SetupError"]
+__all__ = ["Conversation", "HistoryVerb", "ModelChoice", "PullStep", "Services", "SetupError"]

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
+from .briefing import user_request
 from .context import ConversationMessage, MessageKind
 from .ports import ExecutionResult, ExecutionStatus, FileChange, FileChangeKind, HistoryEntry, StreamName
 
@@ -56,7 +57,8 @@ class TranscriptInfo:
     path: Path
     created: str
     title: str
-    """The first user message, shortened."""
+    """The user's first request, shortened; a rewound branch says so ("… (rewound to before
+    turn 3)"), as it starts with the same request as the conversation it came from."""
 
 
 class Transcript:
@@ -250,16 +252,38 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
     """Stored conversations of a folder, the most recently active first."""
     if not directory.is_dir():
         return []
-    infos: list[TranscriptInfo] = []
+    found: dict[str, tuple[Path, str, str, dict[str, Any] | None]] = {}
     for path in directory.glob(f"*{SUFFIX}"):
-        created, title = "", ""
+        created, request, branch = "", "", None
         for record in read_records(path):
             if record["type"] == "meta":
                 created = str(record.get("created", ""))
+            elif record["type"] == "branch" and branch is None:  # its own comes first (a branch of a branch copies the other)
+                branch = record
             elif record["type"] == "message" and record.get("kind") == "user":
-                title = str(record.get("content", "")).strip().splitlines()[0][:80] if record.get("content") else ""
+                words = user_request(str(record.get("content") or "")).strip()
+                request = words.splitlines()[0][:80] if words else ""
                 break
-        infos.append(TranscriptInfo(path.name.removesuffix(SUFFIX), path, created, title))
+        found[path.name.removesuffix(SUFFIX)] = (path, created, request, branch)
+
+    def first_request(conversation_id: str) -> str:
+        """The conversation's first request; a branch rewound to before its first turn has
+        none of its own: the one of the conversation it came from."""
+        seen: set[str] = set()
+        while conversation_id in found and conversation_id not in seen:
+            seen.add(conversation_id)
+            _, _, request, branch = found[conversation_id]
+            if request or branch is None:
+                return request
+            conversation_id = str(branch.get("from", ""))
+        return ""
+
+    infos: list[TranscriptInfo] = []
+    for conversation_id, (path, created, _, branch) in found.items():
+        title = first_request(conversation_id)
+        if branch is not None and isinstance(branch.get("turn"), int):
+            title = f"{title} (rewound to before turn {branch['turn']})".strip()
+        infos.append(TranscriptInfo(conversation_id, path, created, title))
     # Most recently active first (a resumed conversation is the latest again); ids break ties.
     infos.sort(key=lambda info: (os.stat(info.path).st_mtime_ns, info.id), reverse=True)
     return infos

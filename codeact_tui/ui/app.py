@@ -145,10 +145,10 @@ class CodeActApp(App[None]):
         """Pick an earlier conversation to continue."""
         from .screens.resume import ResumeScreen
 
-        def chosen(conversation: str | None) -> None:
+        async def chosen(conversation: str | None) -> None:
             main = self.main_screen
             if conversation and main is not None:
-                main.resume(conversation)  # type: ignore[attr-defined]
+                await main.resume(conversation)  # type: ignore[attr-defined]
 
         self.push_screen(ResumeScreen(self.conversation.conversations_dir), chosen)
 

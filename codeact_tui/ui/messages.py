@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ..conversation import HistoryVerb
 from ..conversation.rewind import RewindOutcome
 from ..core.events import TurnEvent
 from ..core.ports import HistoryChange, ModelInfo
@@ -136,7 +137,7 @@ class RewindDone(Message):
 class HistoryOpDone(Message):
     """An undo, redo or restore ended (done or refused)."""
 
-    verb: str
+    verb: HistoryVerb
     """`undo`, `redo` or `restore`."""
     result: HistoryChange
     """What the history reported (ok, message, entry, target, conflicts, warnings)."""

@@ -4,6 +4,7 @@ the real sandbox, the real history store (real git), a scripted model."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services
 from codeact_tui.conversation.rewind import RewindError
 from codeact_tui.core import events as ev
-from codeact_tui.core.transcript import read_records
+from codeact_tui.core.transcript import list_transcripts, read_records
 from codeact_tui.history import HistoryStore
 from codeact_tui.history.states import StateArchive
 from codeact_tui.llm.scripted import ScriptedModel
@@ -88,6 +89,9 @@ def test_state_is_kept_per_action_and_rewind_restores_files_conversation_and_var
         assert conversation.transcript is not None and conversation.transcript.id == outcome.branch_id != old_id
         assert [t.request for t in conversation.user_turns()] == ["first: set x"]
         assert len([r for r in read_records(conversation.conversations_dir / f"{old_id}.jsonl") if r.get("kind") == "user"]) == 2
+        # The resume picker tells the branch from the conversation it came from.
+        titles = {info.id: info.title for info in list_transcripts(conversation.conversations_dir)}
+        assert titles == {old_id: "first: set x", outcome.branch_id: "first: set x (rewound to before turn 2)"}
         # Variables: x from turn 1, nothing from turn 2.
         assert outcome.state is not None and "x" in outcome.state.restored and "y" not in outcome.state.restored
         events = await drain(conversation.turn("what is x?"))
@@ -280,5 +284,23 @@ def test_after_a_rewind_the_model_hears_the_users_edits_made_before_that_turn(pr
         told = model.requests[-1][-1].content
         assert "Since your last action the user changed: notes.txt (+1 -0)." in told
         await conversation.close()
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("state_limit_mib", [64, 0], ids=["states kept", "states not kept"])
+def test_a_new_conversation_starts_without_the_last_ones_variables(project: Path, state_limit_mib: int) -> None:
+    settings = dataclasses.replace(SETTINGS, sandbox=dataclasses.replace(SETTINGS.sandbox, state_limit_mib=state_limit_mib))
+
+    async def go() -> None:
+        conversation = await started(Conversation(project, settings, services()))
+        try:
+            await drain(conversation.manual("import json\nx = 41"))
+            conversation.new()
+            events = await drain(conversation.manual("print(sorted(n for n in ('x', 'json') if n in globals()))"))
+            assert outputs(events) == "[]\n"
+            assert not conversation.restore_pending and conversation.last_restore_where == ""
+        finally:
+            await conversation.close()
 
     asyncio.run(go())

@@ -15,8 +15,9 @@ from fakes.turns import kinds
 
 from codeact_tui.config import HistorySettings, Settings
 from codeact_tui.conversation import Conversation, Services, SetupError, apply_overrides
+from codeact_tui.conversation.rewind import RewindOutcome
 from codeact_tui.core import events as ev
-from codeact_tui.core.ports import ModelInfo, UnknownEntry
+from codeact_tui.core.ports import ModelInfo, StateRestore, UnknownEntry
 from codeact_tui.history import HistoryStore
 from codeact_tui.llm.scripted import ScriptedModel
 from tests.support import BROKEN, FIXED, calc_project
@@ -349,6 +350,84 @@ def test_history_calls_say_why_when_there_is_no_history(project: Path) -> None:
             await conversation.entries()
 
     asyncio.run(go())
+
+
+def test_undo_redo_and_restore_by_verb_name_their_target_first(project: Path) -> None:
+    """What the app asks before a plain undo or redo: the entry it acts on, then the change by
+    verb; with nothing to act on, the change itself says why."""
+
+    async def go() -> None:
+        conversation = await started(Conversation(project, Settings(), services(ScriptedModel([FIX, DONE]))))
+        try:
+            assert await conversation.change_target("undo") is None
+            nothing = await conversation.change("undo")
+            assert not nothing.ok and nothing.message
+            events = await drain(conversation.turn("fix add"))
+            (snapshot,) = [e for e in events if isinstance(e, ev.SnapshotTaken)]
+            assert await conversation.change_target("undo") == snapshot.entry
+            assert await conversation.change_target("redo") is None
+            undone = await conversation.change("undo", snapshot.entry.id)  # type: ignore[union-attr]
+            assert undone.ok and (project / "calc.py").read_text() == BROKEN
+            assert await conversation.change_target("redo") == snapshot.entry
+            assert (await conversation.change("redo")).ok and (project / "calc.py").read_text() == FIXED
+            assert (await conversation.change("restore", 0)).ok and (project / "calc.py").read_text() == BROKEN
+            with pytest.raises(ValueError, match="restore"):
+                await conversation.change("restore")
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+
+
+def test_the_history_problem_says_why_the_history_cannot_be_used(project: Path) -> None:
+    def unusable(project: Path, settings: Settings) -> None:
+        raise OSError("read-only file system")
+
+    opening = Conversation(project, Settings(), services())
+    assert opening.history_problem == "no history: it is still opening"
+    broken = Conversation(project, Settings(), dataclasses.replace(services(), open_history=unusable))
+    broken.open_history()
+    assert broken.history_problem == "no history: read-only file system"
+    opening.open_history()
+    assert opening.history_problem is None
+    assert opening.history is not None
+    opening.history.close()
+
+
+def test_a_user_turn_is_found_by_its_id(project: Path) -> None:
+    async def go() -> None:
+        conversation = await started(Conversation(project, Settings(), services(ScriptedModel(["<solution>1</solution>", "<solution>2</solution>"]), history=False)))
+        try:
+            first = await drain(conversation.turn("one"))
+            second = await drain(conversation.turn("two"))
+            assert conversation.turn_number(second[0].turn_id) == 2
+            assert conversation.turn_number(first[0].turn_id) == 1
+            assert conversation.turn_number("no-such-turn") is None and conversation.turn_number(None) is None
+        finally:
+            await conversation.close()
+
+    asyncio.run(go())
+
+
+def test_what_the_python_session_holds_is_said_in_words(project: Path) -> None:
+    """After a rewind: what came back at once, else what a resume will bring; after a restore:
+    nothing to say until one ran."""
+    later = RewindOutcome(True, "rewound", state_plan="variables kept: total")
+    assert later.session_text == "Python session: variables kept: total."
+    now = RewindOutcome(True, "rewound", state=StateRestore(restored=("total",)), state_where="to before turn 2")
+    assert now.session_text.startswith("The Python session was restored to before turn 2.") and "Defined again: total." in now.session_text
+
+    conversation = Conversation(project, Settings(), services())
+    assert conversation.restore_text(None) is None  # nothing was to be restored
+    conversation.last_restore_where = "to where the resumed conversation ended"
+    assert "Defined again: x." in (conversation.restore_text(StateRestore(restored=("x",))) or "")
+
+
+def test_a_new_conversation_before_the_sandbox_is_up_waits_for_nothing(project: Path) -> None:
+    """A session not started yet has no variables: the next user turn must not wait for it."""
+    conversation = Conversation(project, Settings(), services())
+    conversation.new()
+    assert not conversation.restore_pending
 
 
 def test_command_line_overrides_apply_once_for_every_front_end() -> None:

@@ -11,6 +11,7 @@ from fakes.turns import run_turn
 
 from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent
+from codeact_tui.core.briefing import compose_user_message
 from codeact_tui.core.context import ContextBudget, ConversationMessage, estimate_tokens
 from codeact_tui.core.observations import clip_lines, format_observation
 from codeact_tui.core.ports import ExecutionResult, FileChange
@@ -214,6 +215,30 @@ def test_find_transcript_latest_and_by_prefix(tmp_path: Path) -> None:
         find_transcript(tmp_path / "none")
     with pytest.raises(TranscriptError, match="no conversation matches"):
         find_transcript(tmp_path, "zzz")
+
+
+def test_a_listed_title_is_the_users_request_and_a_branch_says_where_it_was_rewound(tmp_path: Path) -> None:
+    briefed = Transcript.create(tmp_path)
+    briefed.add_message(ConversationMessage("user", compose_user_message("You changed calc.py since.", "fix add\nplease"), "user"))
+    briefed.close()
+    branch = Transcript.create(tmp_path)
+    branch.append({"type": "branch", "from": briefed.id, "turn": 3})
+    branch.append({"type": "branch", "from": "older", "turn": 5})  # copied from the conversation it came from
+    branch.add_message(ConversationMessage("user", "fix add", "user"))
+    branch.close()
+    empty_branch = Transcript.create(tmp_path)
+    empty_branch.append({"type": "branch", "from": briefed.id, "turn": 1})
+    empty_branch.close()
+    orphan = Transcript.create(tmp_path)  # the conversation it came from was deleted
+    orphan.append({"type": "branch", "from": "gone", "turn": 1})
+    orphan.close()
+    titles = {info.id: info.title for info in list_transcripts(tmp_path)}
+    assert titles == {
+        briefed.id: "fix add",
+        branch.id: "fix add (rewound to before turn 3)",
+        empty_branch.id: "fix add (rewound to before turn 1)",  # no request of its own: its parent's
+        orphan.id: "(rewound to before turn 1)",
+    }
 
 
 def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:

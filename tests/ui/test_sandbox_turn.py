@@ -53,3 +53,29 @@ async def test_turn_in_the_real_sandbox_then_undo(app_factory: AppFactory, proje
             await settle(pilot, app)
             manual = [c for c in main.query(ActionCard) if c.manual][0]
             assert "return a - b" in manual.output_text()
+
+
+async def _run_code(pilot: object, code: str) -> None:
+    for key in "!" + code:
+        await pilot.press(key if key != " " else "space")  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+
+
+async def test_ctrl_n_starts_a_new_conversation_with_a_fresh_python_session(app_factory: AppFactory, project: Path) -> None:
+    app = app_factory(settings_for("http://127.0.0.1:9"), sandbox=True)  # no model needed: manual actions
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await _run_code(pilot, "x=41")
+        await settle(pilot, app)
+        await _run_code(pilot, "print('x' in globals())")
+        await settle(pilot, app)
+        assert main.query(ActionCard).last().output_text().strip() == "True"
+
+        await pilot.press("ctrl+n")
+        await settle(pilot, app)
+        assert not main.query(ActionCard)  # the transcript starts over
+        await _run_code(pilot, "print('x' in globals())")
+        await settle(pilot, app)
+        assert main.query(ActionCard).last().output_text().strip() == "False"

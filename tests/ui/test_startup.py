@@ -82,6 +82,31 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.press("escape")
 
 
+async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=["<solution>one</solution>", "<solution>two</solution>"]) as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            for request in ("first", "second"):
+                for key in request:
+                    await pilot.press(key)
+                await pilot.press("enter")
+                await settle(pilot, app)
+                if request == "first":
+                    await pilot.press("ctrl+n")
+                    await settle(pilot, app)
+            main = app.screen
+            assert [w.text for w in main.query(UserMessage)] == ["second"]
+            app.action_resume()
+            await pilot.pause()
+            assert isinstance(app.screen, ResumeScreen)
+            await pilot.press("down", "enter")  # the newest is first: the one before it
+            await settle(pilot, app)
+            assert app.screen is main and [w.text for w in main.query(UserMessage)] == ["first"]
+            assert [msg.content for msg in app.conversation.messages if msg.kind == "user"] == ["first"]
+
+
 async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> None:
     services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     with FakeOllama(replies=[WRITE_REPLY, ANSWER_REPLY]) as server:

@@ -250,7 +250,7 @@ async def test_submitting_during_a_turn_keeps_the_text(app_factory: AppFactory, 
         await settle(pilot, app)
         screen = app.screen
         assert isinstance(screen, MainScreen)
-        screen.busy = True
+        screen.turns.busy = True  # as if a turn were running
         screen.post_message(m.UserSubmitted("later please"))
         await pilot.pause()
         assert screen.query_one(PromptInput).text == "later please"

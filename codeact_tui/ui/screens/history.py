@@ -3,7 +3,6 @@ undo / redo / restore with confirmation; refused changes show their conflicts.""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 from rich.console import Group, RenderableType
@@ -16,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...conversation import Conversation
+from ...conversation import Conversation, HistoryVerb
 from ...core.ports import HistoryChange, HistoryEntry
 from .. import messages as m
+from ..controllers.history_ops import report_change
 from ..highlight import highlight
 from ..widgets.action_card import change_text
 from ..workers import ReportsWorkerFailures
@@ -276,10 +276,10 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         self.file_index = (self.file_index + 1 + step) % (count + 1) - 1
         self.show_entry()
 
-    def _confirm(self, title: str, detail: str, verb: str, run: Callable[[], Awaitable[HistoryChange]]) -> None:
+    def _confirm(self, title: str, detail: str, verb: HistoryVerb, entry_id: int) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change_history(verb, run)
+                self.change_history(verb, entry_id)
 
         self.app.push_screen(ConfirmScreen(title, detail, yes=verb.capitalize()), answered)
 
@@ -293,7 +293,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
             f"Undo #{entry.id}: {entry.summary}?",
             f"Files: {files or 'none'}. Later changes are kept; if they overlap, nothing is changed and the conflicts are shown.",
             "undo",
-            lambda: self.conversation.undo(entry.id),
+            entry.id,
         )
 
     def action_redo(self) -> None:
@@ -320,9 +320,9 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
     @work(exclusive=True, group="history-op", name="reading the redo target", exit_on_error=False)
     async def find_redo_target(self) -> None:
         """What a plain redo would bring back; when nothing, the store's reason why."""
-        target = await self.conversation.redo_target()
-        if target is None:
-            self.post_message(m.HistoryOpDone("redo", await self.conversation.redo()))
+        target = await self.conversation.change_target("redo")
+        if target is None:  # the store says why (new work dropped the redo stack)
+            self.post_message(m.HistoryOpDone("redo", await self.conversation.change("redo")))
         else:
             self._confirm_redo(target, by_name=False)
 
@@ -330,7 +330,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         detail = "Brings back what its undo took away, keeping later work."
         if by_name:
             detail = "Brings back this undone entry, even past newer work (its undo is taken back); later work is kept."
-        self._confirm(f"Redo #{entry.id}: {entry.summary}?", detail, "redo", lambda: self.conversation.redo(entry.id))
+        self._confirm(f"Redo #{entry.id}: {entry.summary}?", detail, "redo", entry.id)
 
     def action_restore(self) -> None:
         """Make the project equal to the state after the highlighted entry (asks first)."""
@@ -341,27 +341,23 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
             f"Restore the project to after #{entry.id}?",
             "Every file becomes what it was after this entry. Nothing is lost: the restore is itself an entry you can undo.",
             "restore",
-            lambda: self.conversation.restore(entry.id),
+            entry.id,
         )
 
     @work(exclusive=True, group="history-op", name="changing the history", exit_on_error=False)
-    async def change_history(self, verb: str, run: Callable[[], Awaitable[HistoryChange]]) -> None:
+    async def change_history(self, verb: HistoryVerb, entry_id: int) -> None:
         """Run an undo, redo or restore (the conversation runs it in a thread) and report it."""
-        self.post_message(m.HistoryOpDone(verb, await run()))
+        self.post_message(m.HistoryOpDone(verb, await self.conversation.change(verb, entry_id)))
 
     def on_history_op_done(self, message: m.HistoryOpDone) -> None:
         result = message.result
-        if result.ok and not result.conflicts:
-            self.notify(result.message, title=message.verb.capitalize(), timeout=6)
-            for warning in result.warnings:
-                self.notify(warning, severity="warning")
+        if report_change(self, message.verb, result):
             self.select = result.entry.id if result.entry is not None else None
             self.reload()
             main = getattr(self.app, "main_screen", None)
             if main is not None:
                 main.post_message(m.HistoryChanged())
             return
-        self.notify(result.message, title=f"{message.verb.capitalize()} refused", severity="error", timeout=8)
         if result.conflicts:
             # Asking recorded the user's own edits as an entry: read the timeline again, then show
             # the conflicts with what overlaps them.
@@ -395,7 +391,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         screen shows what changes and asks first)."""
         entry = self.current_entry()
         turn_id = entry.turn_id if entry is not None else None
-        number = next((t.number for t in self.conversation.user_turns() if turn_id and t.turn_id == turn_id), None)
+        number = self.conversation.turn_number(turn_id)
         if number is None:
             self.notify("This entry belongs to no user turn of this conversation: pick one with Ctrl+G on the main screen.")
             return

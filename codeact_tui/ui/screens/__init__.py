@@ -1,0 +1,1 @@
+"""The app's screens: the main screen and the views and dialogs it opens."""

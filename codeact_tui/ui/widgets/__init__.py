@@ -1,0 +1,1 @@
+"""The app's reusable widgets: the transcript and its cards, the prompt, the status bar."""
