@@ -1,7 +1,7 @@
 """Runs INSIDE the WebAssembly interpreter: sets up a session for code actions.
 
-The host imports this once per session (`install(...)`) and calls `begin_action()` before every
-action. It provides:
+The host imports this once per session (`install(...)`) and runs every action through
+`run_action()`. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
 - live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
@@ -17,6 +17,7 @@ action. It provides:
 from __future__ import annotations
 
 import builtins
+import errno
 import os
 import sys
 import time
@@ -260,17 +261,76 @@ def begin_action(live_cap: int) -> None:
     _unwatch()
 
 
-RESTORED_MARKER = "@@codeact-restored@@ "
-
-
 def end_action() -> None:
-    """After an action: put back the helpers it redefined, and tell the host which (one marker
-    line on the real stdout, past the live tee, so the user never sees it streamed)."""
+    """After an action: put back the helpers it redefined, and tell the host which (through
+    its `emit` tool, under the name `restored`; nothing is printed)."""
     import codeact_namespace
 
     import __main__
 
     back = codeact_namespace.restore(__main__.__dict__)
     if back:
-        sys.__stdout__.write(RESTORED_MARKER + ",".join(back) + "\n")
-        sys.__stdout__.flush()
+        try:
+            _host_tools().emit("restored", ",".join(back))
+        except Exception:
+            pass
+
+
+_actions = [0]
+
+
+def run_action(source: str, live_cap: int, read_only: str | None = None) -> None:
+    """Run one code action as the runtime runs a turn, with the set-up before it and the
+    clean-up after it in the same guest turn, so an action costs one round trip.
+
+    As the runtime does: the code runs in `__main__`, a final expression's value is shown by
+    `sys.displayhook`, tracebacks name the action's own lines (file `<action N>`, this
+    module's frames left out), an uncaught exception makes the exit status 1, and
+    `SystemExit` (`sys.exit`, `exit()`) passes through untouched. `read_only` (the mount's
+    reason, or None) is named under an uncaught EROFS error.
+    """
+    begin_action(live_cap)
+    import __main__
+
+    try:
+        _exec_action(source, __main__.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - reported as the runtime reports it
+        _report(error, read_only)
+        raise SystemExit(1) from None
+    finally:
+        end_action()
+
+
+def _exec_action(source: str, namespace: dict) -> None:
+    import ast
+    import linecache
+
+    _actions[0] += 1
+    name = f"<action {_actions[0]}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, name, "exec", dont_inherit=True), namespace)
+    if last is not None:
+        value = eval(compile(last, name, "eval", dont_inherit=True), namespace)
+        if value is not None:
+            sys.displayhook(value)
+
+
+def _report(error: BaseException, read_only: str | None) -> None:
+    """Print an action's uncaught exception as the runtime would, without this module's frames."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code in _RUNNER_CODE:
+        tb = tb.tb_next
+    if read_only and isinstance(error, OSError) and error.errno == errno.EROFS:
+        error.add_note(
+            f"codeact-tui: the project is read-only ({read_only}): writes, removals and renames are refused; nothing was written"
+        )
+    sys.excepthook(type(error), error.with_traceback(tb), tb)  # the hook prints the error's own
+
+
+_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action))
