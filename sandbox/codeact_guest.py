@@ -6,7 +6,7 @@ The host imports this once per session (`install(...)`) and runs every action th
 - the working directory (the project) and `sys.path` entry for the project's own modules;
 - live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
   `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
-  runs. The runtime's own capture stays authoritative; the live copy stops after `live_cap`
+  runs (`print` to a teed stream writes each line once, not piece by piece). The runtime's own capture stays authoritative; the live copy stops after `live_cap`
   bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
   guest then raises KeyboardInterrupt (at the next output, `time.sleep` slice, or pending flush);
@@ -111,6 +111,43 @@ class _Tee:
         return getattr(self._inner, name)
 
 
+_real_print = builtins.print
+
+
+def _print(*args, sep=" ", end="\n", file=None, flush=False):
+    """`print` for the teed streams: the pieces joined and written at once. The builtin writes
+    each piece, separator and end separately (four calls of the tee's Python `write` for
+    `print('line', i)`); this is one Python call a line. Any other stream or unusual argument
+    goes to the builtin. The tee part is `_Tee.write`'s, inlined."""
+    if file is None:
+        file = sys.stdout
+    if type(file) is not _Tee or (sep is not None and type(sep) is not str) or (end is not None and type(end) is not str):
+        return _real_print(*args, sep=sep, end=end, file=file, flush=flush)
+    text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
+    file._inner_write(text)
+    if text:
+        now = _monotonic()
+        if file._sent < _state["live_cap"]:
+            file._append(text)
+            file._pending_len += len(text)
+            if file._pending_len >= _BATCH_BYTES or now >= file._due:
+                file.flush_live(now)
+            elif not _watching[0]:
+                _watch_pending()
+        elif now - file._last_flush >= _state["interval"]:
+            file._last_flush = now
+            if file._name == "stdout" and _interrupt_requested():
+                raise KeyboardInterrupt
+    if flush:
+        file.flush()
+    return None
+
+
+_print.__code__ = _print.__code__.replace(co_name="print", co_qualname="print")  # errors say print()
+_print.__name__ = _print.__qualname__ = "print"
+_print.__doc__ = _real_print.__doc__
+
+
 def _flush_due(everything: bool = False) -> None:
     """Flush teed output whose batching window has passed (or all of it)."""
     now = time.monotonic()
@@ -158,7 +195,7 @@ def _unwatch() -> None:
 
 def _on_call(code, offset, target, arg0):
     """A `sys.monitoring` CALL event while output waits (see `_watch_pending`)."""
-    if code in _OWN_CODE or target is print or isinstance(arg0, _Tee) or isinstance(getattr(target, "__self__", None), _Tee):
+    if code in _OWN_CODE or target is _print or target is _real_print or isinstance(arg0, _Tee) or isinstance(getattr(target, "__self__", None), _Tee):
         return _MONITORING.DISABLE
     _tick[0] += 1
     if _tick[0] & 63:
@@ -181,7 +218,7 @@ def _pending_profiler(frame, event, arg) -> None:
         _unwatch()
 
 
-_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _flush_due, _watch_pending, _unwatch))
+_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _print, _flush_due, _watch_pending, _unwatch))
 
 
 def _interrupt_requested() -> bool:
@@ -237,6 +274,7 @@ def install(project: str, interval_s: float, live_cap: int, venv_paths: dict | N
         sys.stderr = _Tee(sys.stderr, "stderr")
     time.sleep = _sleep
     builtins.input = _no_input
+    builtins.print = _print
 
     import __main__
 

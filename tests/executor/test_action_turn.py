@@ -62,3 +62,39 @@ def test_an_action_runs_as_a_turn_does(tmp_path: Path) -> None:
     assert module.stdout.splitlines() == ["__main__ __main__", "def f():"]
     assert future.stdout == "{'a': 'Undefined', 'return': 'None'}\n"
     assert interrupted.status == "error" and interrupted.stderr.rstrip().endswith("KeyboardInterrupt")
+
+
+def test_print_through_the_tee_writes_what_the_builtin_writes(tmp_path: Path) -> None:
+    live: list[tuple[str, str]] = []
+    code = (
+        "import io, sys\n"
+        "print('a', 1, None, sep='-', end='|\\n')\n"
+        "print('b', 'c', sep=None, end=None)\n"
+        "print()\n"
+        "print('no newline', end='')\n"
+        "print(' then err', file=sys.stderr, flush=True)\n"
+        "buf = io.StringIO(); print('x', 'y', file=buf); print(repr(buf.getvalue()))\n"
+        "class S(str):\n    def __str__(self): return 'custom'\n"
+        "print(S('plain'), b'raw', [1, 'two'])\n"
+        "for bad in ({'sep': 1}, {'end': 2}, {'nope': 3}):\n"
+        "    try:\n        print('z', **bad)\n    except TypeError as e:\n        print('TypeError:', e)\n"
+    )
+
+    async def go() -> str:
+        async with SandboxExecutor(tmp_path) as executor:
+            result = await executor.run(code, on_output=lambda stream, text: live.append((stream, text)))
+            return result.stdout + "\n---\n" + result.stderr
+
+    out, err = asyncio.run(go()).split("\n---\n")
+    assert out.splitlines() == [
+        "a-1-None|",
+        "b c",
+        "",
+        "no newline'x y\\n'",
+        "custom b'raw' [1, 'two']",
+        "TypeError: sep must be None or a string, not int",
+        "TypeError: end must be None or a string, not int",
+        "TypeError: print() got an unexpected keyword argument 'nope'",
+    ]
+    assert err == " then err\n"
+    assert "".join(text for stream, text in live if stream == "stdout") == out  # the live copy is whole
