@@ -310,7 +310,7 @@ def end_action() -> None:
     if back:
         try:
             _host_tools().emit("restored", ",".join(back))
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - the host is not listening: nothing to tell
             pass
 
 
@@ -352,7 +352,7 @@ def _exec_action(source: str, namespace: dict) -> None:
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
-    exec(compile(tree, name, "exec", dont_inherit=True), namespace)
+    exec(compile(tree, name, "exec", dont_inherit=True), namespace)  # noqa: S102 - running the action is the point
     if last is not None:
         value = eval(compile(last, name, "eval", dont_inherit=True), namespace)
         if value is not None:

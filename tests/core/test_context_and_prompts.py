@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -200,7 +201,7 @@ def test_compaction_cuts_rarely_and_keeps_the_invariants(prompts: PromptLibrary,
     for previous, request, new in zip(sent, sent[1:], added[1:]):
         assert budget.fits(request)  # never over the window minus the reply reserve
         assert request[0].kind == "system" and request[0].content == "s" * 2700
-        for before, message in zip(request, request[1:]):  # an observation never without its action
+        for before, message in itertools.pairwise(request):  # an observation never without its action
             if message.kind == "observation":
                 assert before.kind == "assistant" and message.content.split()[1] == before.content.split("(")[1].split(")")[0]
         if request[: len(previous)] == previous:

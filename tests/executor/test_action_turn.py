@@ -18,7 +18,7 @@ def test_an_action_is_one_guest_turn(tmp_path: Path, monkeypatch: Any) -> None:
     async def go() -> None:
         async with SandboxExecutor(tmp_path) as executor:
             await executor.run("x = 1")  # the session is set up by now
-            session = executor._session  # noqa: SLF001 - counting the turns it runs
+            session = executor._session
             assert session is not None
             real = session.run
 
