@@ -50,11 +50,11 @@ class RecordingModel:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def stream(self, messages: Sequence[Any], *, stop: Sequence[str] = ()) -> AsyncIterator[Any]:
+    async def stream(self, messages: Sequence[Any], *, stop: Sequence[str] = (), **options: Any) -> AsyncIterator[Any]:
         from codeact_tui.core.ports import GenerationDone
 
         sent = tuple((m.role, m.content) for m in messages)
-        async for item in self.inner.stream(messages, stop=stop):
+        async for item in self.inner.stream(messages, stop=stop, **options):
             if isinstance(item, GenerationDone):
                 self.requests.append((sent, item.stats))
             yield item
