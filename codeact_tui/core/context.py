@@ -150,9 +150,9 @@ class ContextBudget:
         the target: shorten old observations (code is kept: it says what was done); remove
         the oldest messages, an action always together with its observations; then, as a last
         resort, shorten and remove the `KEEP_RECENT` newest messages too, but never the newest
-        action with its observation (nor the last exchange before a new task). The note is byte-identical every time, so a second cut
-        in the same turn still finds the system prompt, the note and the task in the server's
-        prefix cache.
+        action with its observation (nor the last exchange before a new task). The note is
+        byte-identical every time, so a second cut in the same turn still finds the system
+        prompt, the note and the task in the server's prefix cache.
         """
         before = self.used(messages)
         head = 1 if messages and messages[0].kind == "system" else 0
