@@ -52,6 +52,7 @@ class _Tee:
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
+        # `_print` inlines this body (one Python call a printed line): change both together.
         written = self._inner_write(text)
         if not text:
             return written
