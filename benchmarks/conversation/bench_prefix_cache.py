@@ -60,7 +60,7 @@ class RecordingModel:
             yield item
 
 
-async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_tokens: int) -> tuple[list[tuple[Any, ...]], int]:
+async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_tokens: int) -> tuple[list[tuple[Any, ...]], int, list[str]]:
     from codeact_tui.config import Settings
     from codeact_tui.conversation import Conversation, Services
     from codeact_tui.llm.embedded import EmbeddedChatModel
@@ -79,14 +79,20 @@ async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_toke
     services = dataclasses.replace(Services(), make_model=lambda _settings: recorder)
     conversation = Conversation(project, settings, services)
     compactions = 0
+    endings: list[str] = []
     try:
         conversation.open_history()
         await conversation.start_sandbox()
         await conversation.connect()
-        for request in REQUESTS[:turns]:
+        for number, request in enumerate(REQUESTS[:turns], 1):
             async for event in conversation.turn(request):
-                if type(event).__name__ == "ContextCompacted":
+                name = type(event).__name__
+                if name == "ContextCompacted":
                     compactions += 1
+                elif name == "TurnFinished":
+                    endings.append(f"turn {number}: {event.reason}")
+                elif name == "TurnFailed":
+                    endings.append(f"turn {number}: failed ({event.kind}): {event.message}")
     finally:
         await conversation.close()
     rows = []
@@ -95,7 +101,7 @@ async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_toke
         extends = previous is None or sent[: len(previous)] == previous
         rows.append((len(sent), stats.prompt_tokens, stats.cached_prompt_tokens, stats.time_to_first_token_s, extends))
         previous = sent
-    return rows, compactions
+    return rows, compactions, endings
 
 
 def main() -> None:
@@ -106,7 +112,7 @@ def main() -> None:
     parser.add_argument("--reply-tokens", type=int, default=160)
     args = parser.parse_args()
     started = time.perf_counter()
-    rows, compactions = asyncio.run(conversation_run(args.model, args.turns, args.num_ctx, args.reply_tokens))
+    rows, compactions, endings = asyncio.run(conversation_run(args.model, args.turns, args.num_ctx, args.reply_tokens))
     print(f"model {Path(args.model).name}, num_ctx {args.num_ctx}, {args.turns} user turns, "
           f"{time.perf_counter() - started:.0f} s, load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| request | messages | prompt tokens | reused from the cache | new tokens read | first token | pure extension |")
@@ -116,6 +122,7 @@ def main() -> None:
         print(f"| {n} | {count} | {prompt} | {cached} | {fresh} | {first:.2f} s | {'yes' if extends else '**no (compacted)**'} |")
     breaks = sum(1 for row in rows if not row[4])
     print(f"\n{len(rows)} requests; {breaks} not a pure extension; compaction events: {compactions}")
+    print("\n" + "\n".join(f"- {ending}" for ending in endings))
 
 
 if __name__ == "__main__":
