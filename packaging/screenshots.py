@@ -19,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
+DARK = "codeact-dark"
+"""Every shot but the light-theme one names its theme: a theme an earlier shot chose would
+otherwise be remembered (as the app remembers the user's pick) and carried into the next."""
 
 REPLIES = [
     "Let me look at `stats.py` and run it on the sample data first.\n\n<execute>\nprint(open('stats.py').read())\n"
@@ -83,7 +86,7 @@ async def main() -> None:
         await pilot.press("enter")
 
     with FakeOllama(replies=list(REPLIES)) as server:
-        app = make_app(project, settings(server.url))
+        app = make_app(project, settings(server.url), theme=DARK)
         async with app.run_test(size=(110, 40)) as pilot:
             await until(pilot, lambda: app.screen.query("StatusBar") and app.screen.query_one("StatusBar").sandbox == "ready")
             await ask(pilot, "the mean of [3, 4, 5] comes out as 3; fix it")
@@ -112,7 +115,7 @@ async def main() -> None:
 
     (project / "stats.py").write_text('def mean(xs):\n    """The average of xs."""\n    return sum(xs) / (len(xs) + 1)\n')
     with FakeOllama(replies=list(PREVIEW_REPLIES)) as server:
-        app = make_app(project, settings(server.url, approve="ask"))
+        app = make_app(project, settings(server.url, approve="ask"), theme=DARK)
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.screen.query("StatusBar") and app.screen.query_one("StatusBar").sandbox == "ready")
             await ask(pilot, "mean is off by one; fix it and add a test")
@@ -132,7 +135,7 @@ async def main() -> None:
         "<solution>Added `median(xs)`; on the sample it gives `3`.</solution>",
     ]
     with FakeOllama(replies=[*REPLIES, *median]) as server:
-        app = make_app(project, settings(server.url))
+        app = make_app(project, settings(server.url), theme=DARK)
         async with app.run_test(size=(110, 40)) as pilot:
             await until(pilot, lambda: app.screen.query("StatusBar") and app.screen.query_one("StatusBar").sandbox == "ready")
             await ask(pilot, "the mean of [3, 4, 5] comes out as 3; fix it")
@@ -146,7 +149,7 @@ async def main() -> None:
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "rewind.svg"))
 
-    app = make_app(project, settings("http://127.0.0.1:9"))
+    app = make_app(project, settings("http://127.0.0.1:9"), theme=DARK)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: bool(app.screen.query("SetupCard")))
         await pilot.pause(0.3)

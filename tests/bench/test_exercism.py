@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fakes.ollama_server import FakeOllama, Fault
 from fakes.openai_server import FakeOpenAI
+from m3_helpers import records
 
 from codeact_tui import cli
 
@@ -39,14 +40,6 @@ def exercism(server: Any, out: Path, *extra: str, source: Path = FIXTURE, backen
     model = "codeact:7b" if backend == "ollama" else "local.gguf"
     host = server.url if backend == "ollama" else server.url + "/v1"
     return cli.main(["bench", "exercism", "--source", str(source), "--backend", backend, "--host", host, "--model", model, "--out", str(out), *extra])
-
-
-def records(out: Path) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for line in out.read_text(encoding="utf-8").splitlines():
-        data = json.loads(line)
-        found[data["task_id"]] = data
-    return found
 
 
 @pytest.fixture

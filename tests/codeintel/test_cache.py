@@ -9,8 +9,7 @@ from pathlib import Path
 from codeact_tui.codeintel import cache as cache_module
 from codeact_tui.codeintel.cache import cache_file
 from codeact_tui.codeintel.index import ProjectIndex
-
-from .helpers import write
+from tests.support import write
 
 
 def names(index: ProjectIndex, rel: str) -> set[str]:

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 from codeact_tui.codeintel.files import Walker, looks_binary, walk
-
-from .helpers import write
+from tests.support import write
 
 
 def rels(root: Path, **kwargs: int) -> list[str]:

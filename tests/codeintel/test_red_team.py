@@ -3,7 +3,6 @@ crafted patterns must not stall the host, and a `.git` file is never listed or r
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,7 @@ import pytest
 from codeact_tui.codeintel.errors import CodeToolError
 from codeact_tui.codeintel.files import walk
 from codeact_tui.codeintel.host_tools import make_host_tools
-
-from .helpers import write
-
-
-def _within(seconds: float, work: Callable[[], Any]) -> Any:
-    """Run `work` in a thread; fail if it is still running after `seconds` (the host stalled)."""
-    box: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s"
-    if errors:
-        raise errors[0]
-    return box[0] if box else None
+from tests.support import finishes_within, write
 
 
 def _tools(project: Path) -> dict[str, Callable[..., Any]]:
@@ -44,9 +22,9 @@ def _tools(project: Path) -> dict[str, Callable[..., Any]]:
 def test_a_backtracking_regex_cannot_stall_search(tmp_path: Path) -> None:
     write(tmp_path, "data.txt", "a" * 50_000 + "!\n")
     search = _tools(tmp_path)["search"]
-    assert _within(10, lambda: search(r"(a+)+$", regex=True)) == []
-    assert _within(10, lambda: search(r"(a|aa)*b", regex=True)) == []
-    assert _within(10, lambda: search(r"a{3}!", regex=True))[0]["path"] == "data.txt"
+    assert finishes_within(10, lambda: search(r"(a+)+$", regex=True)) == []
+    assert finishes_within(10, lambda: search(r"(a|aa)*b", regex=True)) == []
+    assert finishes_within(10, lambda: search(r"a{3}!", regex=True))[0]["path"] == "data.txt"
 
 
 def test_regex_features_the_engine_lacks_get_a_clear_error(tmp_path: Path) -> None:
@@ -58,15 +36,15 @@ def test_regex_features_the_engine_lacks_get_a_clear_error(tmp_path: Path) -> No
 def test_a_backtracking_glob_cannot_stall_search(tmp_path: Path) -> None:
     write(tmp_path, "a" * 200 + ".txt", "needle\n")
     search = _tools(tmp_path)["search"]
-    assert _within(10, lambda: search("needle", glob="*a" * 30 + "*b")) == []
-    assert len(_within(10, lambda: search("needle", glob="*.txt"))) == 1
+    assert finishes_within(10, lambda: search("needle", glob="*a" * 30 + "*b")) == []
+    assert len(finishes_within(10, lambda: search("needle", glob="*.txt"))) == 1
 
 
 def test_a_slow_gitignore_line_cannot_stall_the_walk(tmp_path: Path) -> None:
     write(tmp_path, ".gitignore", "*a" * 30 + "*b\n" + "a/**/" * 16 + "b\n")
     write(tmp_path, "a" * 200 + ".py", "x = 1\n")
     write(tmp_path, "/".join(["a"] * 40) + "/deep.py", "y = 2\n")
-    found = _within(10, lambda: [f.rel for f in walk(tmp_path)])
+    found = finishes_within(10, lambda: [f.rel for f in walk(tmp_path)])
     assert "a" * 200 + ".py" in found and any(rel.endswith("deep.py") for rel in found)
 
 

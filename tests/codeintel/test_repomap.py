@@ -10,8 +10,7 @@ import pytest
 
 from codeact_tui.codeintel.repomap import build_repo_map, resolve_mentions
 from codeact_tui.codeintel.tokens import estimate_tokens
-
-from .helpers import write
+from tests.support import write
 
 
 def first_file(text: str) -> str:

@@ -15,8 +15,7 @@ from codeact_tui.codeintel.errors import CodeToolError
 from codeact_tui.codeintel.host_tools import make_host_tools
 from codeact_tui.codeintel.repomap import build_repo_map
 from codeact_tui.codeintel.symbols import extract
-
-from .helpers import write
+from tests.support import write
 
 PIECES = ["a", "b", "..", ".", "", ".git", ".GIT", "link", "/", "\\", "/project", "~", "a.py"]
 

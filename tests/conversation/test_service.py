@@ -19,19 +19,15 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.ports import ModelInfo, UnknownEntry
 from codeact_tui.history import HistoryStore
 from codeact_tui.llm.scripted import ScriptedModel
+from tests.support import BROKEN, FIXED, calc_project
 
 FIX = "I'll fix it.\n<execute>\n# fix add\nsrc = open('calc.py').read().replace('a - b', 'a + b')\nopen('calc.py', 'w').write(src)\n</execute>"
 DONE = "<solution>fixed</solution>"
-BROKEN = "def add(a, b):\n    return a - b\n"
-FIXED = "def add(a, b):\n    return a + b\n"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "calc.py").write_text(BROKEN)
-    return root
+    return calc_project(tmp_path)
 
 
 def services(*models: ScriptedModel, executor: object | None = None, history: bool = True) -> Services:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from codeact_tui.config import SandboxSettings
 from codeact_tui.core.ports import ExecutionResult
 from codeact_tui.executor import SandboxExecutor
+from tests.support import finishes_within
 
 from .sandbox_helpers import run_actions
 
@@ -22,22 +22,7 @@ pytestmark = pytest.mark.sandbox
 
 def _within(seconds: float, project: Path, codes: list[str], settings: SandboxSettings | None = None) -> list[ExecutionResult]:
     """Run actions in a thread; fail if they have not finished after `seconds` (the host hung)."""
-    box: list[list[ExecutionResult]] = []
-    errors: list[BaseException] = []
-
-    def go() -> None:
-        try:
-            box.append(run_actions(project, codes, settings))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=go, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"the host was still stuck after {seconds} s"
-    if errors:
-        raise errors[0]
-    return box[0]
+    return finishes_within(seconds, lambda: run_actions(project, codes, settings))
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs exist on Linux and macOS only")

@@ -6,21 +6,17 @@ from pathlib import Path
 
 from codeact_tui.core.ports import EntryKind, HistoryEntry
 from codeact_tui.history import HistoryStore
+from tests.support import write
 
 
 def act(store: HistoryStore, files: dict[str, str | bytes | None], kind: EntryKind = "agent", summary: str = "act") -> HistoryEntry | None:
     """Run an 'action' that writes (or, for None, deletes) the given project files."""
     ticket = store.begin_action(kind, summary)
     for name, content in files.items():
-        path = store.project / name
         if content is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
+            (store.project / name).unlink()
         else:
-            path.write_text(content, encoding="utf-8")
+            write(store.project, name, content)
     return store.finish_action(ticket)
 
 

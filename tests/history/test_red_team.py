@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from codeact_tui.config import HistorySettings
 from codeact_tui.history import HistoryError, HistoryStore
+from tests.support import finishes_within
 
 from .helpers import act
 
@@ -53,26 +53,6 @@ def test_git_missing_from_absolute_path_entries_is_a_clear_error(tmp_path: Path)
     assert not stat.S_ISDIR(os.stat(find_git()).st_mode)
 
 
-def _finishes_within(seconds: float, work: Callable[[], object]) -> object:
-    """Run `work` in a thread; fail the test if it is still running after `seconds`."""
-    box: list[object] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s (hung)"
-    if errors:
-        raise errors[0]
-    return box[0] if box else None
-
-
 SLOW_PATTERN = "a/**/" * 16 + "b\n"
 """A gitignore line git takes minutes to match against a deep path."""
 
@@ -90,8 +70,8 @@ def test_a_slow_ignore_pattern_written_by_an_action_cannot_hang_the_history(proj
             (deep / "g.txt").write_text("user file")
             return store.undo(planted.id)
 
-        result = _finishes_within(30, later_work)
-    assert result.ok, result  # type: ignore[attr-defined]
+        result = finishes_within(30, later_work)
+    assert result.ok, result
     assert not (project / ".gitignore").exists()
 
 

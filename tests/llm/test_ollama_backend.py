@@ -11,6 +11,7 @@ from fakes.ollama_server import FakeOllama, Fault, free_port
 from codeact_tui.config import ModelSettings
 from codeact_tui.core.ports import ChatMessage, GenerationDone, ModelSetupError, ModelStreamError, TextChunk
 from codeact_tui.llm.ollama import OllamaChatModel, OllamaServer, choose_num_ctx, resolve_host, same_model
+from tests.support import read_stream
 
 MESSAGES = [ChatMessage("system", "sys"), ChatMessage("user", "hi")]
 
@@ -18,17 +19,6 @@ MESSAGES = [ChatMessage("system", "sys"), ChatMessage("user", "hi")]
 def settings(url: str, **overrides: object) -> ModelSettings:
     return dataclasses.replace(ModelSettings(host=url, model="codeact:7b", request_timeout_s=10, connect_timeout_s=2), **overrides)  # type: ignore[arg-type]
 
-
-async def collect(model: OllamaChatModel, stop: tuple[str, ...] = ()) -> tuple[str, GenerationDone]:
-    text = []
-    done = None
-    async for item in model.stream(MESSAGES, stop=stop):
-        if isinstance(item, TextChunk):
-            text.append(item.text)
-        else:
-            done = item
-    assert done is not None
-    return "".join(text), done
 
 
 def test_prepare_pins_context_from_show(fake_ollama: FakeOllama) -> None:
@@ -44,7 +34,7 @@ def test_stream_reply_and_stats(fake_ollama: FakeOllama) -> None:
 
     async def go() -> tuple[str, GenerationDone]:
         try:
-            return await collect(model)
+            return await read_stream(model.stream(MESSAGES))
         finally:
             await model.close()
 
@@ -58,7 +48,7 @@ def test_stream_reply_and_stats(fake_ollama: FakeOllama) -> None:
 def test_stop_sequence_is_sent(fake_ollama: FakeOllama) -> None:
     fake_ollama.replies = ["<execute>print(1)</execute> trailing"]
     model = OllamaChatModel(settings(fake_ollama.url))
-    text, _ = asyncio.run(collect(model, stop=("</execute>",)))
+    text, _ = asyncio.run(read_stream(model.stream(MESSAGES, stop=("</execute>",))))
     assert text == "<execute>print(1)"
     assert fake_ollama.chat_requests()[-1]["options"]["stop"] == ["</execute>"]
 
@@ -73,7 +63,7 @@ def test_one_num_ctx_per_session_zero_reloads(fake_ollama: FakeOllama) -> None:
         await model.load()
         assert await model.is_loaded()
         for _ in range(3):
-            await collect(model, stop=("</execute>",))
+            await read_stream(model.stream(MESSAGES, stop=("</execute>",)))
 
     asyncio.run(session())
     requests = fake_ollama.chat_requests()
@@ -103,7 +93,7 @@ def test_server_down_while_streaming_is_setup_error() -> None:
     model = OllamaChatModel(settings(f"http://127.0.0.1:{free_port()}"))
     model._info = object()  # type: ignore[assignment] # skip prepare: the failure must come from the stream
     with pytest.raises(ModelSetupError, match="cannot reach"):
-        asyncio.run(collect(model))
+        asyncio.run(read_stream(model.stream(MESSAGES)))
 
 
 def test_missing_model_says_how_to_pull(fake_ollama: FakeOllama) -> None:
@@ -118,7 +108,7 @@ def test_missing_model_at_chat_time(fake_ollama: FakeOllama) -> None:
     async def go() -> None:
         await model.prepare()
         fake_ollama.faults.append(Fault("missing"))
-        await collect(model)
+        await read_stream(model.stream(MESSAGES))
 
     with pytest.raises(ModelSetupError, match="ollama pull codeact:7b"):
         asyncio.run(go())
@@ -145,8 +135,8 @@ def test_mid_stream_faults_become_stream_errors(fake_ollama: FakeOllama, fault: 
 
     async def go() -> tuple[str, GenerationDone]:
         with pytest.raises(ModelStreamError, match=message):
-            await collect(model)
-        return await collect(model)  # the next request works
+            await read_stream(model.stream(MESSAGES))
+        return await read_stream(model.stream(MESSAGES))  # the next request works
 
     text, _ = asyncio.run(go())
     assert text  # a later reply streams normally
@@ -155,7 +145,7 @@ def test_mid_stream_faults_become_stream_errors(fake_ollama: FakeOllama, fault: 
 def test_slow_first_token_is_not_an_error(fake_ollama: FakeOllama) -> None:
     fake_ollama.replies = ["late"]
     fake_ollama.faults.append(Fault("slow_first_token", delay_s=0.3))
-    text, done = asyncio.run(collect(OllamaChatModel(settings(fake_ollama.url))))
+    text, done = asyncio.run(read_stream(OllamaChatModel(settings(fake_ollama.url)).stream(MESSAGES)))
     assert text == "late"
     assert done.stats.time_to_first_token_s is not None and done.stats.time_to_first_token_s >= 0.25
 
@@ -165,7 +155,7 @@ def test_first_token_slower_than_timeout_is_a_clear_error(fake_ollama: FakeOllam
     fake_ollama.faults.append(Fault("slow_first_token", delay_s=1.0))
     model = OllamaChatModel(settings(fake_ollama.url, request_timeout_s=0.3))
     with pytest.raises(ModelStreamError, match="sent nothing for 0.3s.*request_timeout_s"):
-        asyncio.run(collect(model))
+        asyncio.run(read_stream(model.stream(MESSAGES)))
 
 
 def test_closing_the_stream_cancels_and_next_request_works(fake_ollama: FakeOllama) -> None:
@@ -179,7 +169,7 @@ def test_closing_the_stream_cancels_and_next_request_works(fake_ollama: FakeOlla
             assert isinstance(item, TextChunk)
             break
         await stream.aclose()
-        text, _ = await collect(model)
+        text, _ = await read_stream(model.stream(MESSAGES))
         return text
 
     assert asyncio.run(go()) == "fine"

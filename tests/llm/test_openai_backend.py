@@ -12,8 +12,9 @@ import pytest
 from fakes.ollama_server import free_port
 
 from codeact_tui.config import ModelSettings
-from codeact_tui.core.ports import ChatMessage, GenerationDone, ModelSetupError, ModelStreamError, TextChunk
+from codeact_tui.core.ports import ChatMessage, GenerationDone, ModelSetupError, ModelStreamError
 from codeact_tui.llm.openai_compat import OpenAICompatChatModel, resolve_base_url
+from tests.support import read_stream
 
 MESSAGES = [ChatMessage("user", "hi")]
 
@@ -54,14 +55,7 @@ def model_for(server: Server, **overrides: Any) -> OpenAICompatChatModel:
 
 
 async def collect(model: OpenAICompatChatModel) -> tuple[str, GenerationDone]:
-    text, done = [], None
-    async for item in model.stream(MESSAGES, stop=("</execute>",)):
-        if isinstance(item, TextChunk):
-            text.append(item.text)
-        else:
-            done = item
-    assert done is not None
-    return "".join(text), done
+    return await read_stream(model.stream(MESSAGES, stop=("</execute>",)))
 
 
 def test_stream_with_usage_and_server_window() -> None:

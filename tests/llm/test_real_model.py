@@ -24,6 +24,7 @@ from codeact_tui.core.ports import ChatMessage, GenerationDone, TextChunk
 from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
 from codeact_tui.llm.embedded import EmbeddedChatModel
 from codeact_tui.resources import resource_dir
+from tests.support import read_stream
 
 pytestmark = pytest.mark.model
 
@@ -89,14 +90,7 @@ def test_embedded_backend_reports_the_prefix_it_reused() -> None:
     model = EmbeddedChatModel(ModelSettings(backend="embedded", model=str(smollm2_gguf()), num_ctx=2048, max_reply_tokens=8), threads=2)
 
     async def ask(messages: list[ChatMessage]) -> tuple[str, GenerationDone]:
-        text, done = [], None
-        async for item in model.stream(messages):
-            if isinstance(item, TextChunk):
-                text.append(item.text)
-            else:
-                done = item
-        assert done is not None
-        return "".join(text), done
+        return await read_stream(model.stream(messages))
 
     async def go() -> tuple[GenerationDone, GenerationDone, GenerationDone]:
         first_messages = [ChatMessage("system", SHORT_SYSTEM_PROMPT), ChatMessage("user", "Name a colour.")]

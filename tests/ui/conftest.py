@@ -4,32 +4,35 @@ that uses the same `make_app` as the CLI with only the executor swapped when ask
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button
 
 from codeact_tui.config import Settings
 from codeact_tui.ui.app import CodeActApp, make_app
 from codeact_tui.conversation import Services
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
+from tests.support import BROKEN as BROKEN  # re-exported for the Pilot tests
+from tests.support import FIXED as FIXED
+from tests.support import calc_project
 
 WRITE_REPLY = (
     "I'll fix `calc.py`.\n\n<execute>\nsrc = open('calc.py').read().replace('a - b', 'a + b')\n"
     "open('calc.py', 'w').write(src)\nprint('fixed')\n</execute>"
 )
 ANSWER_REPLY = "Done.\n<solution>`add` now adds.</solution>"
-BROKEN = "def add(a, b):\n    return a - b\n"
-FIXED = "def add(a, b):\n    return a + b\n"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "calc.py").write_text(BROKEN)
-    return root
+    return calc_project(tmp_path)
 
 
 @pytest.fixture
@@ -76,6 +79,50 @@ async def settle(pilot: object, app: CodeActApp) -> None:
         await pilot.pause()  # type: ignore[attr-defined]
         await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio of two opaque colours (1 = the same, 21 = black on white)."""
+
+    def luminance(color: Color) -> float:
+        def channel(value: int) -> float:
+            v = value / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def assert_buttons_stand_out(screen: Screen[object], dialog: Widget) -> None:
+    """Every button of `screen`, as drawn, stands out from `dialog` and its bold label reads
+    (WCAG AA: 3:1 for a control against what surrounds it and for bold text)."""
+    around = dialog.rich_style.bgcolor
+    assert around is not None
+    for button in screen.query(Button):
+        drawn = button.rich_style
+        assert drawn.color is not None and drawn.bgcolor is not None and drawn.bold, (button.id, drawn)
+        face, label = Color.from_rich_color(drawn.bgcolor), Color.from_rich_color(drawn.color)
+        assert contrast(face, Color.from_rich_color(around)) >= 3, (button.id, face.hex, around)
+        assert contrast(label, face) >= 3, (button.id, drawn)
+
+
+async def send(pilot: object, text: str) -> None:
+    """Type `text` into the focused widget, a key at a time, and press Enter."""
+    await pilot.press(*text, "enter")  # type: ignore[attr-defined]
+
+
+async def until(pilot: object, done: Callable[[], object], seconds: float = 30.0, step: float | None = None) -> None:
+    """Let the app run until `done()` holds; fail, naming the screen, after `seconds` (the real
+    sandbox on a busy machine can take a while). `step`: the pause between checks (None: until
+    the app has processed what is pending)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            screen = pilot.app.screen  # type: ignore[attr-defined]
+            raise AssertionError(f"timed out after {seconds} s waiting; on screen: {screen!r} {getattr(screen, 'question_text', '')}")
+        await pilot.pause(step)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ from textual.widgets import Button, Input, TextArea
 from codeact_tui.core.events import Approval
 from codeact_tui.ui.screens.approval import ApprovalScreen, Decision
 from codeact_tui.ui.screens.main import MainScreen
+from codeact_tui.ui.themes import load_themes
 from codeact_tui.ui.widgets.action_card import ActionCard
 from tests.fakes.ollama_server import FakeOllama
 
-from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for, settle
+from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, assert_buttons_stand_out, settings_for, settle, until
 
 pytestmark = pytest.mark.anyio
 
@@ -29,12 +30,17 @@ LONG_CODE = "\n".join(f"print({i})" for i in range(40))
 class Host(App[None]):
     """A bare app that shows one approval dialog and keeps its decision."""
 
-    def __init__(self, code: str = "print('hi')") -> None:
+    def __init__(self, code: str = "print('hi')", theme: str | None = None) -> None:
         super().__init__()
         self.code = code
+        self.wanted_theme = theme
         self.decisions: list[Decision | None] = []
 
     def on_mount(self) -> None:
+        if self.wanted_theme:
+            for theme in load_themes()[0]:
+                self.register_theme(theme)
+            self.theme = self.wanted_theme
         self.push_screen(ApprovalScreen(self.code, step=3), self.decisions.append)
 
 
@@ -125,10 +131,7 @@ async def test_a_reason_typed_in_the_app_skips_the_action_and_reaches_the_model(
             await settle(pilot, app)
             await _type(pilot, "fix add")
             await pilot.press("enter")
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             await pilot.press("tab")
             await _type(pilot, REASON)
@@ -155,3 +158,13 @@ async def test_escape_in_a_text_field_leaves_it_and_a_second_escape_stops() -> N
         await pilot.press("escape")
         await pilot.pause()
     assert app.decisions == [(Approval("stop", reason="the user stopped the turn"), False)]
+
+
+@pytest.mark.parametrize("theme", ["codeact-dark", "codeact-light"])
+async def test_every_button_stands_out_from_the_dialog_and_its_label_reads(theme: str) -> None:
+    """The Preview button once had no colour of its own and vanished into the dialog (1:1)."""
+    app = Host(theme=theme)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == theme
+        assert_buttons_stand_out(app.screen, app.screen.query_one("#dialog"))

@@ -6,7 +6,6 @@ Ollama server shows what the model was told."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -28,20 +27,10 @@ from .conftest import (
     AppFactory,
     settings_for,
     settle,
+    until,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.sandbox]
-
-
-async def _until(pilot: object, done: object, seconds: float = 90) -> None:
-    """Wait for `done()` (the real sandbox on a busy machine can take a while)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():  # type: ignore[operator]
-            return
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-    screen = pilot.app.screen  # type: ignore[attr-defined]
-    raise AssertionError(f"timed out waiting; on screen: {screen!r} {getattr(screen, 'question_text', '')}")
 
 
 async def _ask(pilot: object, app: CodeActApp) -> None:
@@ -52,12 +41,12 @@ async def _ask(pilot: object, app: CodeActApp) -> None:
 
 async def _asked(pilot: object, app: CodeActApp) -> None:
     """The approval dialog is up and takes keys (its Run button has the focus)."""
-    await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None and app.focused.id == "run")
+    await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None and app.focused.id == "run", seconds=90, step=0.05)
     await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def _previewed(pilot: object, app: CodeActApp) -> PreviewScreen:
-    await _until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.ready)
+    await until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.ready, seconds=90, step=0.05)
     await pilot.pause()  # type: ignore[attr-defined]
     screen = app.screen
     assert isinstance(screen, PreviewScreen)
@@ -159,13 +148,13 @@ async def test_esc_while_the_preview_runs_interrupts_it_and_ends_the_turn(app_fa
         app = app_factory(settings_for(server.url, approve="preview"), sandbox=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await _ask(pilot, app)
-            await _until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.is_mounted)
+            await until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.is_mounted, seconds=90, step=0.05)
             screen = app.screen
             assert isinstance(screen, PreviewScreen) and not screen.ready
             assert not screen.check_action("apply", ()) and not screen.check_action("discard", ())  # nothing to answer yet
             await pilot.pause(0.5)
             await pilot.press("escape")
-            await _until(pilot, lambda: isinstance(app.screen, MainScreen) and not app.screen.busy)
+            await until(pilot, lambda: isinstance(app.screen, MainScreen) and not app.screen.busy, seconds=90, step=0.05)
             await settle(pilot, app)
             main = app.screen
             assert isinstance(main, MainScreen)

@@ -29,3 +29,17 @@ async def test_no_model_with_a_running_server_lists_the_installed_ones(app_facto
             card = app.screen.query_one(SetupCard)
             assert card.message.startswith("no model chosen") and "installed: codeact:7b" in card.message
             assert any("Ctrl+O" in line for line in card.fix)
+
+
+def test_a_long_fix_command_wraps_under_itself_not_under_its_label() -> None:
+    from rich.console import Console
+
+    from codeact_tui.ui.widgets.cards import fix_steps, setup_fix
+
+    steps = setup_fix("cannot reach Ollama", "ollama", "codeact:7b", "http://127.0.0.1:11434")
+    console = Console(width=76, record=True, color_system=None)
+    console.print(fix_steps(steps))
+    lines = console.export_text().splitlines()
+    start = lines[2].index("codeact-tui --backend")  # "Or use another server:   codeact-tui …"
+    assert lines[3][:start].strip() == "" and lines[3][start:].startswith("http://127.0.0.1:8080"), lines
+    assert lines[0].startswith("Start Ollama:") and lines[4].startswith("Server now:"), lines

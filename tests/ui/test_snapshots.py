@@ -28,7 +28,7 @@ from codeact_tui.ui.widgets.status import StatusBar
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
 
-from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for
+from .conftest import ANSWER_REPLY, BROKEN, WRITE_REPLY, AppFactory, settings_for, until
 
 SIZE = (100, 30)
 FROZEN_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -61,14 +61,6 @@ def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     yield project
 
 
-async def _until(pilot: Any, condition: Any) -> None:
-    for _ in range(400):
-        if condition():
-            return
-        await pilot.pause()
-    raise AssertionError("the app never reached the expected state")
-
-
 async def _type(pilot: Any, text: str) -> None:
     app = pilot.app
     prompt = app.screen.query_one(PromptInput)
@@ -80,7 +72,7 @@ async def _type(pilot: Any, text: str) -> None:
 
 async def _ready(pilot: Any) -> None:
     app = pilot.app
-    await _until(pilot, lambda: app.screen.query(StatusBar) and app.screen.query_one(StatusBar).sandbox == "ready")
+    await until(pilot, lambda: app.screen.query(StatusBar) and app.screen.query_one(StatusBar).sandbox == "ready")
     await app.workers.wait_for_complete()
     app.screen.query_one(PromptInput).cursor_blink = False
 
@@ -94,7 +86,7 @@ def test_main_screen_mid_turn(snap_compare: Any, app_factory: AppFactory, demo: 
         async def run_before(pilot: Any) -> None:
             await _ready(pilot)
             await _type(pilot, "fix add in calc.py")
-            await _until(pilot, lambda: app.screen.query(ActionCard) and "working" in app.screen.query_one(ActionCard).output_text())
+            await until(pilot, lambda: app.screen.query(ActionCard) and "working" in app.screen.query_one(ActionCard).output_text())
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -125,7 +117,7 @@ def test_approval_modal(snap_compare: Any, app_factory: AppFactory, demo: Path) 
         async def run_before(pilot: Any) -> None:
             await _ready(pilot)
             await _type(pilot, "fix add")
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -144,14 +136,10 @@ def test_preview_dialog(snap_compare: Any, app_factory: AppFactory, demo: Path) 
         async def run_before(pilot: Any) -> None:
             await _ready(pilot)
             await _type(pilot, "fix add")
-            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None)
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.focused is not None)
             await pilot.pause()
             await pilot.press("p")
-            for _ in range(600):  # the real sandbox runs it
-                if isinstance(app.screen, PreviewScreen) and app.screen.ready:
-                    break
-                await pilot.pause(0.05)
-            assert isinstance(app.screen, PreviewScreen) and app.screen.ready
+            await until(pilot, lambda: isinstance(app.screen, PreviewScreen) and app.screen.ready, seconds=90, step=0.05)  # the real sandbox runs it
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -22,7 +22,7 @@ from codeact_tui.ui.widgets.status import SandboxProgress
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama
 
-from .conftest import ANSWER_REPLY, WRITE_REPLY, settings_for, settle
+from .conftest import ANSWER_REPLY, WRITE_REPLY, settings_for, settle, until
 
 pytestmark = pytest.mark.anyio
 
@@ -45,18 +45,12 @@ async def test_first_compile_shows_progress_and_the_app_stays_usable(project: Pa
         async with app.run_test(size=(80, 24)) as pilot:
             main = app.screen
             assert isinstance(main, MainScreen)
-            for _ in range(400):
-                if reported.is_set() and main.query_one(SandboxProgress).has_class("-active"):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: reported.is_set() and main.query_one(SandboxProgress).has_class("-active"))
             progress = main.query_one(SandboxProgress)
             assert progress.has_class("-active") and "3s" in str(progress.query_one("#sandbox-label").render())
             assert main.status.sandbox == "compiling"
             await pilot.press("ctrl+r")  # usable meanwhile: the history opens
-            for _ in range(100):
-                if isinstance(app.screen, HistoryScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             assert isinstance(app.screen, HistoryScreen)
             await pilot.press("escape")
             release.set()
@@ -142,10 +136,7 @@ async def test_a_skipped_action_shows_skipped_again_on_resume(project: Path) -> 
             for key in "fix":
                 await pilot.press(key)
             await pilot.press("enter")
-            for _ in range(400):
-                if isinstance(first.screen, ApprovalScreen) and first.focused is not None:
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(first.screen, ApprovalScreen) and first.focused is not None)
             await pilot.press("tab")
             for key in "not now":
                 await pilot.press(key if key != " " else "space")

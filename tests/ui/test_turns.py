@@ -20,7 +20,7 @@ from codeact_tui.ui.widgets.prompt import PromptInput
 from tests.fakes.executor import InProcessExecutor
 from tests.fakes.ollama_server import FakeOllama, free_port
 
-from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, settings_for, settle
+from .conftest import ANSWER_REPLY, BROKEN, FIXED, WRITE_REPLY, AppFactory, send, settings_for, settle, until
 
 
 pytestmark = pytest.mark.anyio
@@ -38,10 +38,9 @@ def _record_messages(app: object, seen: list[str]) -> None:
     app._restore_spy = lambda: setattr(MainScreen, "_on_message", original)  # type: ignore[attr-defined]
 
 
-async def _ask(pilot: object, text: str) -> None:
-    for key in text:
-        await pilot.press(key if key != " " else "space")  # type: ignore[attr-defined]
-    await pilot.press("enter")  # type: ignore[attr-defined]
+def _first_card_state(app: object) -> str | None:
+    cards = app.screen.query(ActionCard)  # type: ignore[attr-defined]
+    return cards.first().state if cards else None
 
 
 async def test_a_turn_streams_acts_records_and_answers(app_factory: AppFactory, fake_ollama: FakeOllama, project: Path) -> None:
@@ -51,7 +50,7 @@ async def test_a_turn_streams_acts_records_and_answers(app_factory: AppFactory, 
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "fix add")
+            await send(pilot, "fix add")
             await settle(pilot, app)
             screen = app.screen
             assert isinstance(screen, MainScreen)
@@ -85,7 +84,7 @@ async def test_undo_from_the_history_view_restores_the_file(app_factory: AppFact
     app = app_factory(settings_for(fake_ollama.url))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _ask(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         assert (project / "calc.py").read_text() == FIXED
         await pilot.press("alt+up")  # the answer card
@@ -117,7 +116,7 @@ async def test_undo_refused_shows_the_conflict(app_factory: AppFactory, fake_oll
     app = app_factory(settings_for(fake_ollama.url))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _ask(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         (project / "calc.py").write_text("def add(a, b):\n    return b + a  # mine\n")  # later work on the same line
         await pilot.press("ctrl+r")
@@ -141,7 +140,7 @@ async def test_manual_action_runs_without_a_model(app_factory: AppFactory, proje
         assert isinstance(screen, MainScreen)
         card = screen.query_one(SetupCard)
         assert "cannot reach" in card.message and any("ollama serve" in line for line in card.fix)
-        await _ask(pilot, "!open('new.txt','w').write('hi'); print(6*7)")
+        await send(pilot, "!open('new.txt','w').write('hi'); print(6*7)")
         await settle(pilot, app)
         manual = screen.query_one(ActionCard)
         assert manual.manual and manual.state == "done" and "42" in manual.output_text()
@@ -192,18 +191,12 @@ async def test_ask_mode_approval_resolves_the_future(app_factory: AppFactory, pr
         app = app_factory(settings_for(server.url, approve="ask"))
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "fix add")
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await send(pilot, "fix add")
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             assert app.screen_stack[0] is not None
             await pilot.press("n")  # skip: the model is told and proposes again
-            for _ in range(200):
-                if isinstance(app.screen, ApprovalScreen):
-                    break
-                await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
             assert isinstance(app.screen, ApprovalScreen)
             assert (project / "calc.py").read_text() == BROKEN
             await pilot.press("y")
@@ -223,12 +216,8 @@ async def test_escape_interrupts_a_running_action(app_factory: AppFactory, proje
         app = app_factory(settings_for(server.url), executor=executor)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "fix add")
-            for _ in range(200):
-                cards = app.screen.query(ActionCard)
-                if cards and cards.first().state == "running":
-                    break
-                await pilot.pause()
+            await send(pilot, "fix add")
+            await until(pilot, lambda: _first_card_state(app) == "running")
             assert app.screen.query_one(ActionCard).state == "running"
             executor.interrupt = lambda: executor._stop.set()  # type: ignore[method-assign]
             await pilot.press("escape")
@@ -244,7 +233,7 @@ async def test_prompt_recall_and_multiline(app_factory: AppFactory, project: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         prompt = app.screen.query_one(PromptInput)
-        await _ask(pilot, "!print(1)")
+        await send(pilot, "!print(1)")
         await settle(pilot, app)
         await pilot.press("a", "ctrl+j", "b", "ctrl+j", "c")
         assert prompt.text == "a\nb\nc" and prompt.cursor_location == (2, 1)
@@ -272,7 +261,7 @@ async def test_a_plain_reply_is_the_answer_and_stands_out(app_factory: AppFactor
         app = app_factory(settings_for(server.url))
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "is add ok?")
+            await send(pilot, "is add ok?")
             await settle(pilot, app)
             reply = app.screen.query(AssistantReply).last()
             assert reply.has_class("-final") and "Nothing to change" in reply.text
@@ -305,12 +294,8 @@ async def test_escape_twice_stops_an_action_hard(app_factory: AppFactory, projec
         app = app_factory(settings_for(server.url), executor=executor)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "fix add")
-            for _ in range(200):
-                cards = app.screen.query(ActionCard)
-                if cards and cards.first().state == "running":
-                    break
-                await pilot.pause()
+            await send(pilot, "fix add")
+            await until(pilot, lambda: _first_card_state(app) == "running")
             await pilot.press("escape")
             await pilot.pause()
             main = app.screen
@@ -330,7 +315,7 @@ async def test_undo_last_from_the_palette_and_its_conflicts(app_factory: AppFact
     app = app_factory(settings_for(fake_ollama.url))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await _ask(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -384,7 +369,7 @@ async def test_an_unexpected_error_in_the_turn_is_shown_and_frees_the_prompt(app
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         app.conversation.connect = broken_connect  # type: ignore[method-assign]
-        await _ask(pilot, "fix add")
+        await send(pilot, "fix add")
         await settle(pilot, app)
         screen = app.screen
         assert isinstance(screen, MainScreen) and not screen.busy and screen.status.activity == "idle"
@@ -397,7 +382,7 @@ async def test_a_fenced_action_shows_its_code_once(app_factory: AppFactory, proj
         app = app_factory(settings_for(server.url))
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, app)
-            await _ask(pilot, "fix add")
+            await send(pilot, "fix add")
             await settle(pilot, app)
             reply = app.screen.query(AssistantReply).first()
             assert reply.text.strip() == "Let me fix it." and "open(" not in reply.text

@@ -23,6 +23,14 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #detail { color: $text-muted; margin-bottom: 1; }
     ConfirmScreen Horizontal { height: auto; }
     ConfirmScreen Button { margin-right: 2; }
+    /* Cancel has no variant; the default one is drawn in $surface, the dialog's own colour. */
+    ConfirmScreen #no {
+        color: $button-color-foreground;
+        background: $foreground-muted;
+        border-top: tall $foreground 45%;
+        border-bottom: tall $foreground 75%;
+    }
+    ConfirmScreen #no:hover { background: $foreground 45%; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),

@@ -3,9 +3,12 @@ final answer, notices, and the setup card shown when no model server answers."""
 
 from __future__ import annotations
 
-from rich.console import Console
+import re
+
+from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style as RichStyle
+from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme as RichTheme
 from textual.app import ComposeResult
@@ -254,6 +257,28 @@ def setup_fix(message: str, backend: str, model: str, host: str) -> list[str]:
     return ["Check [model] in config.toml, or pass --backend / --host / --model"]
 
 
+FIX_LABEL = re.compile(r"^(.+?[:?] {2,})(\S.*)$")
+"""A fix step as `label:   command`; the command starts where the padding ends."""
+
+
+def fix_steps(lines: list[str]) -> RenderableType:
+    """The fix steps in bold, a long command wrapping under itself rather than under its label
+    (on an 80-column terminal the commands do not fit beside the labels)."""
+    steps: list[RenderableType] = []
+    for line in lines:
+        labelled = FIX_LABEL.match(line)
+        if labelled is None:
+            steps.append(Text(line, style="bold"))
+            continue
+        label, command = labelled.groups()
+        row = Table.grid()
+        row.add_column(width=len(label), no_wrap=True)
+        row.add_column(overflow="fold")
+        row.add_row(Text(label, style="bold"), Text(command, style="bold"))
+        steps.append(row)
+    return Group(*steps)
+
+
 class SetupCard(Vertical):
     """No model is usable: what went wrong and the exact fix. The sandbox and history still work."""
 
@@ -280,7 +305,7 @@ class SetupCard(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.message), id="problem")
-        yield Static(Text("\n".join(self.fix), style="bold"), id="fix")
+        yield Static(fix_steps(self.fix), id="fix")
         yield Static(
             "Ctrl+O pick or pull a model · F5 retry · meanwhile !code runs Python in the sandbox and Ctrl+R opens the history",
             id="keys",
