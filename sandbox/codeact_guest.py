@@ -1,12 +1,12 @@
 """Runs INSIDE the WebAssembly interpreter: sets up a session for code actions.
 
-The host imports this once per session (`install(...)`) and calls `begin_action()` before every
-action. It provides:
+The host imports this once per session (`install(...)`) and runs every action through
+`run_action()`. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
 - live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
   `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
-  runs. The runtime's own capture stays authoritative; the live copy stops after `live_cap`
+  runs (`print` to a teed stream writes each line once, not piece by piece). The runtime's own capture stays authoritative; the live copy stops after `live_cap`
   bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
   guest then raises KeyboardInterrupt (at the next output, `time.sleep` slice, or pending flush);
@@ -17,6 +17,7 @@ action. It provides:
 from __future__ import annotations
 
 import builtins
+import errno
 import os
 import sys
 import time
@@ -51,6 +52,7 @@ class _Tee:
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
+        # `_print` inlines this body (one Python call a printed line): change both together.
         written = self._inner_write(text)
         if not text:
             return written
@@ -110,6 +112,43 @@ class _Tee:
         return getattr(self._inner, name)
 
 
+_real_print = builtins.print
+
+
+def _print(*args, sep=" ", end="\n", file=None, flush=False):
+    """`print` for the teed streams: the pieces joined and written at once. The builtin writes
+    each piece, separator and end separately (four calls of the tee's Python `write` for
+    `print('line', i)`); this is one Python call a line. Any other stream or unusual argument
+    goes to the builtin. The tee part is `_Tee.write`'s, inlined."""
+    if file is None:
+        file = sys.stdout
+    if type(file) is not _Tee or (sep is not None and type(sep) is not str) or (end is not None and type(end) is not str):
+        return _real_print(*args, sep=sep, end=end, file=file, flush=flush)
+    text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
+    file._inner_write(text)
+    if text:
+        now = _monotonic()
+        if file._sent < _state["live_cap"]:
+            file._append(text)
+            file._pending_len += len(text)
+            if file._pending_len >= _BATCH_BYTES or now >= file._due:
+                file.flush_live(now)
+            elif not _watching[0]:
+                _watch_pending()
+        elif now - file._last_flush >= _state["interval"]:
+            file._last_flush = now
+            if file._name == "stdout" and _interrupt_requested():
+                raise KeyboardInterrupt
+    if flush:
+        file.flush()
+    return None
+
+
+_print.__code__ = _print.__code__.replace(co_name="print", co_qualname="print")  # errors say print()
+_print.__name__ = _print.__qualname__ = "print"
+_print.__doc__ = _real_print.__doc__
+
+
 def _flush_due(everything: bool = False) -> None:
     """Flush teed output whose batching window has passed (or all of it)."""
     now = time.monotonic()
@@ -157,7 +196,7 @@ def _unwatch() -> None:
 
 def _on_call(code, offset, target, arg0):
     """A `sys.monitoring` CALL event while output waits (see `_watch_pending`)."""
-    if code in _OWN_CODE or target is print or isinstance(arg0, _Tee) or isinstance(getattr(target, "__self__", None), _Tee):
+    if code in _OWN_CODE or target is _print or target is _real_print or isinstance(arg0, _Tee) or isinstance(getattr(target, "__self__", None), _Tee):
         return _MONITORING.DISABLE
     _tick[0] += 1
     if _tick[0] & 63:
@@ -180,7 +219,7 @@ def _pending_profiler(frame, event, arg) -> None:
         _unwatch()
 
 
-_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _flush_due, _watch_pending, _unwatch))
+_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _print, _flush_due, _watch_pending, _unwatch))
 
 
 def _interrupt_requested() -> bool:
@@ -236,6 +275,7 @@ def install(project: str, interval_s: float, live_cap: int, venv_paths: dict | N
         sys.stderr = _Tee(sys.stderr, "stderr")
     time.sleep = _sleep
     builtins.input = _no_input
+    builtins.print = _print
 
     import __main__
 
@@ -260,17 +300,76 @@ def begin_action(live_cap: int) -> None:
     _unwatch()
 
 
-RESTORED_MARKER = "@@codeact-restored@@ "
-
-
 def end_action() -> None:
-    """After an action: put back the helpers it redefined, and tell the host which (one marker
-    line on the real stdout, past the live tee, so the user never sees it streamed)."""
+    """After an action: put back the helpers it redefined, and tell the host which (through
+    its `emit` tool, under the name `restored`; nothing is printed)."""
     import codeact_namespace
 
     import __main__
 
     back = codeact_namespace.restore(__main__.__dict__)
     if back:
-        sys.__stdout__.write(RESTORED_MARKER + ",".join(back) + "\n")
-        sys.__stdout__.flush()
+        try:
+            _host_tools().emit("restored", ",".join(back))
+        except Exception:  # noqa: BLE001, S110 - the host is not listening: nothing to tell
+            pass
+
+
+_actions = [0]
+
+
+def run_action(source: str, live_cap: int, read_only: str | None = None) -> None:
+    """Run one code action as the runtime runs a turn, with the set-up before it and the
+    clean-up after it in the same guest turn, so an action costs one round trip.
+
+    As the runtime does: the code runs in `__main__`, a final expression's value is shown by
+    `sys.displayhook`, tracebacks name the action's own lines (file `<action N>`, this
+    module's frames left out), an uncaught exception makes the exit status 1, and
+    `SystemExit` (`sys.exit`, `exit()`) passes through untouched. `read_only` (the mount's
+    reason, or None) is named under an uncaught EROFS error.
+    """
+    begin_action(live_cap)
+    import __main__
+
+    try:
+        _exec_action(source, __main__.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - reported as the runtime reports it
+        _report(error, read_only)
+        raise SystemExit(1) from None
+    finally:
+        end_action()
+
+
+def _exec_action(source: str, namespace: dict) -> None:
+    import ast
+    import linecache
+
+    _actions[0] += 1
+    name = f"<action {_actions[0]}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, name, "exec", dont_inherit=True), namespace)  # noqa: S102 - running the action is the point
+    if last is not None:
+        value = eval(compile(last, name, "eval", dont_inherit=True), namespace)
+        if value is not None:
+            sys.displayhook(value)
+
+
+def _report(error: BaseException, read_only: str | None) -> None:
+    """Print an action's uncaught exception as the runtime would, without this module's frames."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code in _RUNNER_CODE:
+        tb = tb.tb_next
+    if read_only and isinstance(error, OSError) and error.errno == errno.EROFS:
+        error.add_note(
+            f"codeact-tui: the project is read-only ({read_only}): writes, removals and renames are refused; nothing was written"
+        )
+    sys.excepthook(type(error), error.with_traceback(tb), tb)  # the hook prints the error's own
+
+
+_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action))

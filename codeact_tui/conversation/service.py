@@ -29,7 +29,7 @@ from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
 from ..core.briefing import briefing_text, compose_user_message, map_update
-from ..core.context import ContextBudget, ConversationMessage
+from ..core.context import ContextBudget, ConversationMessage, reply_reserve
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo, SessionState, StateRestore
 from ..core.profiles import Profile
 from ..core.prompts import PromptLibrary
@@ -253,6 +253,7 @@ class Conversation:
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
                 deadline_s=self.settings.sandbox.deadline_s,
+                reserve_tokens=reply_reserve(info.context_window, self.settings.model.max_reply_tokens),
                 stop=profile.stop,
                 sampling=profile.sampling,
             ),

@@ -560,8 +560,11 @@ class Agent:
         first_token: float | None = None
 
         async def pump() -> None:
-            stream = self._model.stream(chat, stop=self._options.stop, sampling=self._options.sampling)
+            stream = None
             try:
+                # Inside the `try`: a backend that fails on the call itself must end the turn
+                # with its error, not leave the consumer waiting for an item that never comes.
+                stream = self._model.stream(chat, stop=self._options.stop, sampling=self._options.sampling)
                 async for item in stream:
                     queue.put_nowait(item)
             except asyncio.CancelledError:

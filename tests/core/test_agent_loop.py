@@ -256,6 +256,16 @@ def test_stream_error_fails_turn_and_next_turn_works(project: Path, prompts: Pro
     assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "back"
 
 
+def test_a_backend_that_refuses_the_call_ends_the_turn_instead_of_hanging(project: Path, prompts: PromptLibrary) -> None:
+    class OldSignature(ScriptedModel):
+        def stream(self, messages, *, stop=()):  # type: ignore[no-untyped-def, override]  # no `sampling`
+            return super().stream(messages, stop=stop)
+
+    agent, _, _ = make_agent(OldSignature(["<solution>x</solution>"]), project, prompts)
+    with pytest.raises(TypeError, match="sampling"):
+        asyncio.run(asyncio.wait_for(collect(agent, "go"), timeout=30))
+
+
 def test_history_failure_refuses_to_run(project: Path, prompts: PromptLibrary) -> None:
     model = ScriptedModel(["<execute>open('y','w')</execute>"])
     executor = InProcessExecutor(project)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from fakes.turns import run_turn
 from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent
 from codeact_tui.core.briefing import compose_user_message
-from codeact_tui.core.context import ContextBudget, ConversationMessage, estimate_tokens
+from codeact_tui.core.context import ContextBudget, ConversationMessage, estimate_tokens, reply_reserve
 from codeact_tui.core.observations import clip_lines, format_observation
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary, build_system_prompt
@@ -151,6 +153,95 @@ def test_compaction_removes_oldest_when_shortening_is_not_enough(prompts: Prompt
     assert result.messages[-1].content.startswith("answer 39")
     assert any(m.content.startswith("question 39") for m in result.messages)  # the current task stays
     assert budget.fits(result.messages)
+
+
+def _long_conversation(budget: ContextBudget, prompts: PromptLibrary, requests: int) -> tuple[int, list[list[ConversationMessage]], list[list[ConversationMessage]]]:
+    """Drive a scripted conversation through the budget as the agent does (before every
+    request, compact when it says so): a ~770-token system prompt; each user turn is an action
+    with output of varying length, then a short answer. Returns the compactions, every
+    request's messages, and what was added to the conversation just before each request."""
+    rnd = random.Random(7)
+    messages = [ConversationMessage("system", "s" * 2700, "system")]
+    sent: list[list[ConversationMessage]] = []
+    added: list[list[ConversationMessage]] = []
+    compactions = 0
+    new: list[ConversationMessage] = []
+
+    def request() -> None:
+        nonlocal messages, compactions
+        if budget.needs_compaction(messages):
+            messages = budget.compact(messages, prompts).messages
+            compactions += 1
+        sent.append(list(messages))
+        added.append(list(new))
+        new.clear()
+
+    def add(message: ConversationMessage) -> None:
+        messages.append(message)
+        new.append(message)
+
+    turn = 0
+    while len(sent) < requests:
+        turn += 1
+        add(ConversationMessage("user", f"task {turn} " + "t" * 60, "user"))
+        request()
+        add(ConversationMessage("assistant", f"<execute>step({turn})</execute>" + "a" * rnd.randint(100, 500), "assistant"))
+        add(ConversationMessage("user", f"out {turn}\n" + "\n".join("o" * 50 for _ in range(rnd.randint(2, 25))), "observation"))
+        request()
+        add(ConversationMessage("assistant", f"done {turn} " + "d" * rnd.randint(20, 200), "assistant"))
+    return compactions, sent, added
+
+
+@pytest.mark.parametrize(("window", "reserve", "most"), [(2048, None, 27), (4096, None, 7), (8192, None, 2)])
+def test_compaction_cuts_rarely_and_keeps_the_invariants(prompts: PromptLibrary, window: int, reserve: int | None, most: int) -> None:
+    budget = ContextBudget(window, estimate_tokens, reserve)
+    compactions, sent, added = _long_conversation(budget, prompts, 60)
+    # The old policy (cut to 60 % of the limit, never removing the 4 newest) cut 32 / 10 / 4 times.
+    assert 0 < compactions <= most
+    extensions = 0
+    for previous, request, new in zip(sent, sent[1:], added[1:]):
+        assert budget.fits(request)  # never over the window minus the reply reserve
+        assert request[0].kind == "system" and request[0].content == "s" * 2700
+        for before, message in itertools.pairwise(request):  # an observation never without its action
+            if message.kind == "observation":
+                assert before.kind == "assistant" and message.content.split()[1] == before.content.split("(")[1].split(")")[0]
+        if request[: len(previous)] == previous:
+            extensions += 1
+            continue
+        # A cut: the current task and what came since the last request are kept whole.
+        assert request[-len(new) :] == new
+        task = next(m for m in reversed(previous + new) if m.kind == "user")
+        assert task in request
+        assert [m.kind for m in request].count("note") == 1 and request[1].kind == "note"
+    assert extensions == len(sent) - 1 - compactions  # every other request extends the one before
+
+
+def test_compaction_note_and_head_stay_byte_identical_across_cuts(prompts: PromptLibrary) -> None:
+    budget = ContextBudget(2048, estimate_tokens)
+    _, sent, _ = _long_conversation(budget, prompts, 40)
+    cut = [r for r in sent if any(m.kind == "note" for m in r)]
+    assert len(cut) > 2
+    assert len({(r[0].content, r[1].content) for r in cut}) == 1  # the server's cache keeps them
+
+
+def test_compaction_keeps_the_recent_messages_when_there_is_room(prompts: PromptLibrary) -> None:
+    budget = ContextBudget(20000, estimate_tokens, reserve=500)
+    messages = [ConversationMessage("system", "sys", "system"), ConversationMessage("user", "task", "user")]
+    for i in range(60):
+        messages.append(ConversationMessage("assistant", f"<execute>a({i})</execute>" + "a" * 400, "assistant"))
+        messages.append(ConversationMessage("user", f"result {i} " + "r" * 400, "observation"))
+    result = budget.compact(messages, prompts)
+    assert result.messages[-4:] == messages[-4:]  # untouched
+    assert result.removed % 2 == 0 and result.removed > 0  # whole pairs
+    assert result.messages[:3] == [messages[0], result.messages[1], messages[1]]
+    assert result.messages[3].kind == "assistant"
+    # Cut well below the high mark: many requests' worth of room before the next cut.
+    assert result.after_tokens < budget.limit * 0.5
+
+
+def test_reply_reserve_follows_a_capped_reply() -> None:
+    assert reply_reserve(2048) == 512 and reply_reserve(2048, 160) == 160
+    assert reply_reserve(65536) == 4096 and reply_reserve(65536, 8192) == 4096 and reply_reserve(8192, 0) == 2048
 
 
 def test_agent_compacts_a_long_session_and_reports_usage(prompts: PromptLibrary) -> None:
