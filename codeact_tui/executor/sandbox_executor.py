@@ -191,6 +191,7 @@ class SandboxExecutor:
             if session is not None:
                 await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._pool.shutdown(wait=True)
+        self._recorder.close()
         if isinstance(self._switch.provider, SnapshotFiles):
             self._switch.provider.close()
 
