@@ -16,8 +16,10 @@ The host imports this once per session (`install(...)`) and runs every action th
 
 from __future__ import annotations
 
+import ast as _ast
 import builtins
 import errno
+import linecache as _linecache
 import os
 import sys
 import time
@@ -342,20 +344,31 @@ def run_action(source: str, live_cap: int, read_only: str | None = None) -> None
         end_action()
 
 
-def _exec_action(source: str, namespace: dict) -> None:
-    import ast
-    import linecache
+_last_value: list = [None]
+"""Where an action's final expression leaves its value (see `_exec_action`)."""
 
+
+def _exec_action(source: str, namespace: dict) -> None:
+    """Parse the action once and compile it once. A final expression statement `value` becomes
+    `__import__('codeact_guest')._last_value[0] = value` in the tree (located where `value`
+    is), so it is evaluated in its place, without a second compile or frame, and then shown
+    as the runtime shows a turn's (not None), by `sys.displayhook`, which keeps it in `_`."""
     _actions[0] += 1
     name = f"<action {_actions[0]}>"
-    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
-    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    _linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    tree = compile(source, name, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
+    body = tree.body
+    shown = bool(body) and type(body[-1]) is _ast.Expr
+    if shown:
+        last = body[-1]
+        at = _ast.copy_location
+        module = at(_ast.Call(at(_ast.Name("__import__", _ast.Load()), last), [at(_ast.Constant(__name__), last)], []), last)
+        slot = at(_ast.Attribute(module, "_last_value", _ast.Load()), last)
+        body[-1] = at(_ast.Assign([at(_ast.Subscript(slot, at(_ast.Constant(0), last), _ast.Store()), last)], last.value), last)
+    _last_value[0] = None
     exec(compile(tree, name, "exec", dont_inherit=True), namespace)  # noqa: S102 - running the action is the point
-    if last is not None:
-        value = eval(compile(last, name, "eval", dont_inherit=True), namespace)
+    if shown:
+        value, _last_value[0] = _last_value[0], None
         if value is not None:
             sys.displayhook(value)
 

@@ -556,8 +556,10 @@ class SandboxExecutor:
         cap = self.settings.output_limit_kib << 10
         self._restored = ()
         reason = self._switch.read_only_reason
+        # A statement, not an expression: the runtime would show the call's None through a
+        # `sys.displayhook` the action set (and split the turn to compile its last expression).
         return session.run(
-            f"__import__('codeact_guest').run_action({code!r}, {cap}, {reason!r})", deadline_s=deadline, cancel=self._cancel
+            f"if 1: __import__('codeact_guest').run_action({code!r}, {cap}, {reason!r})", deadline_s=deadline, cancel=self._cancel
         )
 
     def _deliver_tail(self, result: ExecutionResult, on_output: OutputCallback) -> None:

@@ -46,9 +46,13 @@ def test_an_action_runs_as_a_turn_does(tmp_path: Path) -> None:
             "print(__name__, f.__module__)\nimport inspect\nprint(inspect.getsource(f).splitlines()[0])",
             "from __future__ import annotations\ndef h(a: Undefined) -> None: ...\nprint(h.__annotations__)",
             "raise KeyboardInterrupt",
+            "class R:\n    def __repr__(self):\n        raise ValueError('no repr')\n\nR()",  # fails while shown
+            "import sys\nsys.displayhook = lambda v: print('hook', repr(v))\n7",  # the action's own hook
+            "print('after')",  # None is not shown, also not through the action's hook
+            "sys.displayhook = sys.__displayhook__\nx = 5; x + 1",  # after `;` on the last line
         ],
     )
-    shown, kept, error, syntax, exited, module, future, interrupted = results
+    shown, kept, error, syntax, exited, module, future, interrupted, unshowable, hooked, after, same_line = results
     assert shown.stdout == "42\n" and shown.status == "ok"
     assert kept.stdout == "42\n"
     assert error.status == "error" and error.exit_code == 1
@@ -62,6 +66,9 @@ def test_an_action_runs_as_a_turn_does(tmp_path: Path) -> None:
     assert module.stdout.splitlines() == ["__main__ __main__", "def f():"]
     assert future.stdout == "{'a': 'Undefined', 'return': 'None'}\n"
     assert interrupted.status == "error" and interrupted.stderr.rstrip().endswith("KeyboardInterrupt")
+    assert unshowable.status == "error" and unshowable.stderr.rstrip().endswith("ValueError: no repr")
+    assert "in __repr__" in unshowable.stderr and "codeact_guest" not in unshowable.stderr
+    assert hooked.stdout == "hook 7\n" and after.stdout == "after\n" and same_line.stdout == "6\n"
 
 
 def test_print_through_the_tee_writes_what_the_builtin_writes(tmp_path: Path) -> None:
