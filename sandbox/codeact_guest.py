@@ -37,6 +37,34 @@ def _host_tools():  # pragma: no cover - trivial
     return _state["tools"]
 
 
+class _Batch:
+    """The live copy waiting to be sent: both streams' text in the order it was written, with
+    where the stream changes, so the host gets stdout and stderr interleaved as they were."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.append = self.texts.append
+        self.size = 0
+        self.stream: _Tee | None = None
+        """The stream of the last text appended."""
+        self.starts: list[tuple[int, _Tee]] = []
+        """(index in `texts`, stream) where each run of one stream's text begins."""
+        self.last_flush = 0.0
+        self.due = 0.0
+        """When the batch's window ends (`last_flush` + the interval)."""
+
+    def reset(self) -> None:
+        self.texts.clear()
+        self.size = 0
+        self.stream = None
+        self.starts = []
+        self.last_flush = 0.0
+        self.due = 0.0
+
+
+_batch = _Batch()
+
+
 class _Tee:
     """A text stream that writes through to the runtime's stream and batches a live copy."""
 
@@ -44,13 +72,7 @@ class _Tee:
         self._inner = inner
         self._inner_write = inner.write  # looked up once: `write` runs for every piece printed
         self._name = name
-        self._pending: list[str] = []
-        self._append = self._pending.append
-        self._pending_len = 0
         self._sent = 0
-        self._last_flush = 0.0
-        self._due = 0.0
-        """When the batch's window ends (`_last_flush` + the interval)."""
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
@@ -59,50 +81,26 @@ class _Tee:
         if not text:
             return written
         now = _monotonic()
+        batch = _batch
         if self._sent < _state["live_cap"]:
-            self._append(text)
-            self._pending_len += len(text)
-            if self._pending_len >= _BATCH_BYTES or now >= self._due:
-                self.flush_live(now)
+            if batch.stream is not self:
+                batch.starts.append((len(batch.texts), self))
+                batch.stream = self
+            batch.append(text)
+            batch.size += len(text)
+            if batch.size >= _BATCH_BYTES or now >= batch.due:
+                _flush_live(now, self._name != "stderr")
             elif not _watching[0]:
                 _watch_pending()
-        elif now - self._last_flush >= _state["interval"]:
+        elif now - batch.last_flush >= _state["interval"]:
             # Past the live cap nothing is sent, but a soft interrupt must still get through.
-            self._last_flush = now
+            batch.last_flush = now
             if self._name == "stdout" and _interrupt_requested():
                 raise KeyboardInterrupt
         return written
 
-    def flush_live(self, now: float | None = None) -> None:
-        """Send the batched text to the host; raise KeyboardInterrupt if it asks to stop."""
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        self._pending_len = 0
-        self._last_flush = time.monotonic() if now is None else now
-        self._due = self._last_flush + _state["interval"]
-        room = _state["live_cap"] - self._sent
-        if room <= 0:
-            return
-        text = text[:room]
-        self._sent += len(text)
-        stop = False
-        try:
-            stop = bool(_host_tools().emit(self._name, text))
-        except Exception:
-            _state["live_cap"] = 0  # the host is not listening: keep running, stop streaming
-        if stop and self._name == "stdout":
-            raise KeyboardInterrupt
-        if stop:
-            _state["interrupt_pending"] = True
-
     def reset(self) -> None:
-        self._pending.clear()
-        self._pending_len = 0
         self._sent = 0
-        self._last_flush = 0.0
-        self._due = 0.0
 
     def flush(self) -> None:
         self._inner.flush()
@@ -112,6 +110,46 @@ class _Tee:
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
+
+
+def _flush_live(now: float | None = None, may_raise: bool = True) -> None:
+    """Send the batched text to the host, in the order it was written: one `emit` call, under
+    the stream's name, or under "ordered" (each run as `name\nlength\ntext`) when both
+    streams wrote. If the host asks to stop: KeyboardInterrupt when stdout text went and
+    `may_raise` (not while stderr is written, a traceback say), else at the next chance."""
+    batch = _batch
+    if not batch.texts:
+        return
+    texts, starts = batch.texts, batch.starts
+    runs = []
+    ends = [start for start, _ in starts[1:]] + [len(texts)]
+    for (start, stream), stop_at in zip(starts, ends):
+        room = _state["live_cap"] - stream._sent
+        if room <= 0:
+            continue
+        text = "".join(texts[start:stop_at])[:room]
+        stream._sent += len(text)
+        runs.append((stream._name, text))
+    texts.clear()
+    batch.size = 0
+    batch.stream = None
+    batch.starts = []
+    batch.last_flush = time.monotonic() if now is None else now
+    batch.due = batch.last_flush + _state["interval"]
+    if not runs:
+        return
+    stop = False
+    try:
+        if len(runs) == 1:
+            stop = bool(_host_tools().emit(runs[0][0], runs[0][1]))
+        else:
+            stop = bool(_host_tools().emit("ordered", "".join(f"{name}\n{len(text)}\n{text}" for name, text in runs)))
+    except Exception:
+        _state["live_cap"] = 0  # the host is not listening: keep running, stop streaming
+    if stop and may_raise and any(name == "stdout" for name, _ in runs):
+        raise KeyboardInterrupt
+    if stop:
+        _state["interrupt_pending"] = True
 
 
 _real_print = builtins.print
@@ -130,15 +168,19 @@ def _print(*args, sep=" ", end="\n", file=None, flush=False):
     file._inner_write(text)
     if text:
         now = _monotonic()
+        batch = _batch
         if file._sent < _state["live_cap"]:
-            file._append(text)
-            file._pending_len += len(text)
-            if file._pending_len >= _BATCH_BYTES or now >= file._due:
-                file.flush_live(now)
+            if batch.stream is not file:
+                batch.starts.append((len(batch.texts), file))
+                batch.stream = file
+            batch.append(text)
+            batch.size += len(text)
+            if batch.size >= _BATCH_BYTES or now >= batch.due:
+                _flush_live(now, file._name != "stderr")
             elif not _watching[0]:
                 _watch_pending()
-        elif now - file._last_flush >= _state["interval"]:
-            file._last_flush = now
+        elif now - batch.last_flush >= _state["interval"]:
+            batch.last_flush = now
             if file._name == "stdout" and _interrupt_requested():
                 raise KeyboardInterrupt
     if flush:
@@ -154,10 +196,8 @@ _print.__doc__ = _real_print.__doc__
 def _flush_due(everything: bool = False) -> None:
     """Flush teed output whose batching window has passed (or all of it)."""
     now = time.monotonic()
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, _Tee) and stream._pending:
-            if everything or now - stream._last_flush >= _state["interval"]:
-                stream.flush_live(now)
+    if _batch.texts and (everything or now - _batch.last_flush >= _state["interval"]):
+        _flush_live(now)
 
 
 _tick = [0]
@@ -204,8 +244,7 @@ def _on_call(code, offset, target, arg0):
     if _tick[0] & 63:
         return None
     _flush_due()
-    out, err = sys.stdout, sys.stderr
-    if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
+    if not _batch.texts:
         _unwatch()
     return None
 
@@ -216,12 +255,11 @@ def _pending_profiler(frame, event, arg) -> None:
     if _tick[0] & 63:
         return
     _flush_due()
-    out, err = sys.stdout, sys.stderr
-    if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
+    if not _batch.texts:
         _unwatch()
 
 
-_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _print, _flush_due, _watch_pending, _unwatch))
+_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _flush_live, _print, _flush_due, _watch_pending, _unwatch))
 
 
 def _interrupt_requested() -> bool:
@@ -299,6 +337,7 @@ def begin_action(live_cap: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, _Tee):
             stream.reset()
+    _batch.reset()
     _unwatch()
 
 
@@ -341,6 +380,8 @@ def run_action(source: str, live_cap: int, read_only: str | None = None) -> None
         _report(error, read_only)
         raise SystemExit(1) from None
     finally:
+        if len(_batch.starts) > 1:  # both streams wait: send them in order now (the host's
+            _flush_live(None, False)  # tail of each stream could not say which came first)
         end_action()
 
 
