@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
-from bench_executor import SMALL_FILES  # noqa: E402 - after the path is set
+from bench_executor import SMALL_FILES  # after the path is set
 
 PROBE = r"""
 import asyncio, json, statistics, sys, tempfile
