@@ -388,15 +388,77 @@ def run_action(source: str, live_cap: int, read_only: str | None = None) -> None
 _last_value: list = [None]
 """Where an action's final expression leaves its value (see `_exec_action`)."""
 
+_FUTURE_FLAGS = 0
+for _feature in __import__("__future__").all_feature_names:
+    _FUTURE_FLAGS |= getattr(__import__("__future__"), _feature).compiler_flag
+
 
 def _exec_action(source: str, namespace: dict) -> None:
-    """Parse the action once and compile it once. A final expression statement `value` becomes
-    `__import__('codeact_guest')._last_value[0] = value` in the tree (located where `value`
-    is), so it is evaluated in its place, without a second compile or frame, and then shown
-    as the runtime shows a turn's (not None), by `sys.displayhook`, which keeps it in `_`."""
+    """Compile the action once and run it, its final expression shown as the runtime shows a
+    turn's (not None) by `sys.displayhook`, which keeps it in `_`."""
     _actions[0] += 1
     name = f"<action {_actions[0]}>"
     _linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    split = _split_last(source, name)
+    if split is None:
+        _exec_parsed(source, name, namespace)
+        return
+    head, last, shown = split
+    exec(head, namespace)  # noqa: S102 - running the action is the point
+    if shown:
+        value = eval(last, namespace)  # noqa: S307 - the action's own final expression
+        if value is not None:
+            sys.displayhook(value)
+    else:
+        exec(last, namespace)  # noqa: S102
+
+
+_OTHER_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""Where `str.splitlines` cuts a line and Python's tokenizer does not (or not the same way)."""
+
+
+def _split_last(source: str, name: str):
+    """(the code before the last top-level statement, that statement's code, whether it is an
+    expression), each compiled once from the text (no syntax tree objects), or None when this
+    cannot be told safely: then `_exec_parsed` does it from the tree.
+
+    The last line that starts in column 0 (not blank, not a comment) begins the last top-level
+    statement exactly when the text before it compiles on its own: a line inside brackets, a
+    string or a backslash continuation leaves that text unfinished. The statement is an
+    expression when it compiles as one (it is padded with blank lines so its line numbers are
+    the action's); a `;` in it (two statements on one line) is left to the tree."""
+    if any(mark in source for mark in _OTHER_BREAKS):
+        return None  # `splitlines` would cut where the tokenizer does not
+    lines = source.splitlines(True)
+    at = len(lines) - 1
+    while at >= 0 and (not lines[at].strip() or lines[at][0] in " \t#"):
+        at -= 1
+    if at < 0:
+        return None
+    tail = "".join(lines[at:])
+    if ";" in tail or tail.startswith("from __future__"):
+        return None
+    try:
+        head = compile("".join(lines[:at]), name, "exec", dont_inherit=True)
+    except SyntaxError:
+        return None
+    flags = head.co_flags & _FUTURE_FLAGS
+    padded = "\n" * at + tail
+    try:
+        return head, compile(padded, name, "eval", flags, dont_inherit=True), True
+    except SyntaxError:
+        pass
+    try:
+        return head, compile(padded, name, "exec", flags, dont_inherit=True), False
+    except SyntaxError:
+        return None
+
+
+def _exec_parsed(source: str, name: str, namespace: dict) -> None:
+    """`_exec_action` from the syntax tree, for what `_split_last` leaves (and to raise a
+    syntax error as the runtime would): a final expression statement `value` becomes
+    `__import__('codeact_guest')._last_value[0] = value` (located where `value` is), so it
+    is evaluated in its place without a second compile, and shown after."""
     tree = compile(source, name, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
     body = tree.body
     shown = bool(body) and type(body[-1]) is _ast.Expr
@@ -426,4 +488,4 @@ def _report(error: BaseException, read_only: str | None) -> None:
     sys.excepthook(type(error), error.with_traceback(tb), tb)  # the hook prints the error's own
 
 
-_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action))
+_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action, _exec_parsed))
