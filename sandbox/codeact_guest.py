@@ -404,7 +404,8 @@ def _exec_action(source: str, namespace: dict) -> None:
         _exec_parsed(source, name, namespace)
         return
     head, last, shown = split
-    exec(head, namespace)  # noqa: S102 - running the action is the point
+    if head is not None:
+        exec(head, namespace)  # noqa: S102 - running the action is the point
     if shown:
         value = eval(last, namespace)  # noqa: S307 - the action's own final expression
         if value is not None:
@@ -413,6 +414,12 @@ def _exec_action(source: str, namespace: dict) -> None:
         exec(last, namespace)  # noqa: S102
 
 
+_STATEMENT_START = __import__("re").compile(
+    r"(?:for|while|if|def|class|with|try|import|from|return|del|pass|raise|assert|global|nonlocal|async|break|continue)\b"
+    r"|@|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*(?:=(?!=)|[-+*/%&|^@]=|//=|>>=|<<=|\*\*=)"
+)
+"""A line no expression can start with: a statement's keyword, a decorator, or an assignment
+to a name or attribute (`x = ...`, `a.b += ...`)."""
 _OTHER_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 """Where `str.splitlines` cuts a line and Python's tokenizer does not (or not the same way)."""
 
@@ -438,16 +445,20 @@ def _split_last(source: str, name: str):
     tail = "".join(lines[at:])
     if ";" in tail or tail.startswith("from __future__"):
         return None
-    try:
-        head = compile("".join(lines[:at]), name, "exec", dont_inherit=True)
-    except SyntaxError:
-        return None
-    flags = head.co_flags & _FUTURE_FLAGS
+    head = None
+    flags = 0
+    if at:
+        try:
+            head = compile("".join(lines[:at]), name, "exec", dont_inherit=True)
+        except SyntaxError:
+            return None
+        flags = head.co_flags & _FUTURE_FLAGS
     padded = "\n" * at + tail
-    try:
-        return head, compile(padded, name, "eval", flags, dont_inherit=True), True
-    except SyntaxError:
-        pass
+    if not _STATEMENT_START.match(tail):  # else no expression: not worth a failed compile
+        try:
+            return head, compile(padded, name, "eval", flags, dont_inherit=True), True
+        except SyntaxError:
+            pass
     try:
         return head, compile(padded, name, "exec", flags, dont_inherit=True), False
     except SyntaxError:

@@ -158,6 +158,12 @@ def test_common_actions_are_split_from_the_text_and_tricky_ones_left_to_the_tree
         "for i in range(3):\n    print(i)\n": False,
         "def f():\n    return 1\n\nf()  # shown\n# end\n": True,
         "print('a',\n      'b')": True,
+        "x == 1": True,
+        "format(1)": True,  # a name that begins with a keyword
+        "lambda x=1: x": True,
+        "d.k = 1": False,
+        "x += 1": False,
+        "x[0] = 1": False,
     }
     for code, shown in split.items():
         got = guest._split_last(code, "<action 1>")
