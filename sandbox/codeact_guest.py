@@ -4,10 +4,11 @@ The host imports this once per session (`install(...)`) and runs every action th
 `run_action()`. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
-- live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
-  `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
-  runs (`print` to a teed stream writes each line once, not piece by piece). The runtime's own capture stays authoritative; the live copy stops after `live_cap`
-  bytes per stream;
+- live output: `sys.stdout`/`sys.stderr` are teed; text is batched (one batch for both streams,
+  in the order it was written) and sent to the host tool `emit` at most every `interval_s` (or
+  per 32 KiB), so the host sees output while the action runs (`print` to a teed stream writes
+  each line once, not piece by piece). The runtime's own capture stays authoritative; the live
+  copy stops after `live_cap` bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
   guest then raises KeyboardInterrupt (at the next output, `time.sleep` slice, or pending flush);
 - `time.sleep` in short slices that poll for an interrupt, and an `input()` that explains why it
