@@ -57,8 +57,9 @@ class TranscriptInfo:
     path: Path
     created: str
     title: str
-    """The user's first request, shortened; a rewound branch says so ("… (rewound to before
-    turn 3)"), as it starts with the same request as the conversation it came from."""
+    """The user's first request, shortened (with none, the first line of the user's first own
+    code, as "manual: …"); a rewound branch says so ("… (rewound to before turn 3)"), as it
+    starts with the same request as the conversation it came from."""
 
 
 class Transcript:
@@ -248,23 +249,31 @@ def recorded_result(record: dict[str, Any]) -> ExecutionResult:
     )
 
 
+def _manual_title(code: str) -> str:
+    """The title of a conversation that has only the user's own code: its first line, marked."""
+    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    return f"manual: {first}"[:80] if first else "manual action"
+
+
 def list_transcripts(directory: Path) -> list[TranscriptInfo]:
     """Stored conversations of a folder, the most recently active first."""
     if not directory.is_dir():
         return []
     found: dict[str, tuple[Path, str, str, dict[str, Any] | None]] = {}
     for path in directory.glob(f"*{SUFFIX}"):
-        created, request, branch = "", "", None
+        created, request, manual, branch = "", "", "", None
         for record in read_records(path):
             if record["type"] == "meta":
                 created = str(record.get("created", ""))
             elif record["type"] == "branch" and branch is None:  # its own comes first (a branch of a branch copies the other)
                 branch = record
+            elif record["type"] == "action" and record.get("manual") and not manual:
+                manual = _manual_title(str(record.get("code") or ""))
             elif record["type"] == "message" and record.get("kind") == "user":
                 words = user_request(str(record.get("content") or "")).strip()
                 request = words.splitlines()[0][:80] if words else ""
                 break
-        found[path.name.removesuffix(SUFFIX)] = (path, created, request, branch)
+        found[path.name.removesuffix(SUFFIX)] = (path, created, request or manual, branch)
 
     def first_request(conversation_id: str) -> str:
         """The conversation's first request; a branch rewound to before its first turn has

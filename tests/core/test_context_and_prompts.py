@@ -332,6 +332,19 @@ def test_a_listed_title_is_the_users_request_and_a_branch_says_where_it_was_rewo
     }
 
 
+def test_a_conversation_of_manual_actions_only_is_titled_by_its_first_code(tmp_path: Path) -> None:
+    manual_only = Transcript.create(tmp_path)
+    manual_only.append({"type": "action", "turn_id": "manual-1", "step": 0, "code": "\n# look\nprint(open('a').read())\n", "manual": True})
+    manual_only.append({"type": "action", "turn_id": "manual-2", "step": 0, "code": "x = 2", "manual": True})
+    manual_only.close()
+    then_asked = Transcript.create(tmp_path)  # a request after the user's own code names the conversation
+    then_asked.append({"type": "action", "turn_id": "manual-1", "step": 0, "code": "x = 1", "manual": True})
+    then_asked.add_message(ConversationMessage("user", "fix add", "user"))
+    then_asked.close()
+    titles = {info.id: info.title for info in list_transcripts(tmp_path)}
+    assert titles == {manual_only.id: "manual: # look", then_asked.id: "fix add"}
+
+
 def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:
     import os
 

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.widgets import OptionList
 
 from codeact_tui.ui.app import make_app
 from codeact_tui.ui.screens.approval import ApprovalScreen
@@ -105,6 +106,26 @@ async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None
             await settle(pilot, app)
             assert app.screen is main and [w.text for w in main.query(UserMessage)] == ["first"]
             assert [msg.content for msg in app.conversation.messages if msg.kind == "user"] == ["first"]
+
+
+async def test_a_conversation_of_only_a_manual_action_is_listed_by_its_code(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama() as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            for key in "!x = 41":
+                await pilot.press(key if key != " " else "space")
+            await pilot.press("enter")
+            await settle(pilot, app)
+            await pilot.press("ctrl+n")
+            await settle(pilot, app)
+            app.action_resume()
+            await pilot.pause()
+            assert isinstance(app.screen, ResumeScreen)
+            listed = [str(option.prompt) for option in app.screen.query_one(OptionList).options]
+            assert listed[1].endswith("manual: x = 41"), listed  # the new conversation is first
+            await pilot.press("escape")
 
 
 async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> None:
