@@ -140,3 +140,31 @@ async def test_after_go_to_turn_typing_reaches_the_prompt(app_factory: AppFactor
         await pilot.press("d")  # a card's own key still works
         await settle(pilot, app)
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_every_key_of_an_empty_history_says_why_it_does_nothing(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """`u`, `s`, `t`, `w`, `[`, `]` and `e` once did nothing at all, and `y` said "Diff copied"."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen) and history.entries == []
+        said: dict[str, str] = {}
+        for key, name in [("u", "u"), ("s", "s"), ("t", "t"), ("w", "w"), ("left_square_bracket", "["), ("right_square_bracket", "]"), ("e", "e"), ("y", "y")]:
+            app.clear_notifications()
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert app.screen is history, name
+            said[name] = " / ".join(str(n.message) for n in app._notifications)
+        assert said == {
+            "u": "Nothing to undo: the history has no entries yet.",
+            "s": "Nothing to restore to: the history has no entries yet.",
+            "t": "Nothing to go to: the history has no entries yet.",
+            "w": "Nothing to rewind to: the history has no entries yet.",
+            "[": "Nothing to step through: the history has no entries yet.",
+            "]": "Nothing to step through: the history has no entries yet.",
+            "e": "Nothing to open: the history has no entries yet.",
+            "y": "Nothing to copy: the history has no entries yet.",
+        }
