@@ -296,10 +296,16 @@ def test_find_transcript_latest_and_by_prefix(tmp_path: Path) -> None:
     first.add_message(ConversationMessage("user", "first task", "user"))
     first.close()
     second = Transcript.create(tmp_path)
+    second.add_message(ConversationMessage("user", "second task", "user"))
     second.close()
+    untouched = Transcript.create(tmp_path)  # the app was opened and closed: nothing happened in it
+    untouched.add_message(ConversationMessage("system", "the system prompt", "system"))
+    untouched.close()
     infos = list_transcripts(tmp_path)
-    assert len(infos) == 2
+    assert len(infos) == 2 and untouched.id not in {i.id for i in infos}
+    assert len(list_transcripts(tmp_path, include_empty=True)) == 3
     assert find_transcript(tmp_path, first.id) == first.path
+    assert find_transcript(tmp_path, untouched.id) == untouched.path  # by its id it is still found
     assert find_transcript(tmp_path) in (first.path, second.path)
     assert next(i for i in infos if i.id == first.id).title == "first task"
     with pytest.raises(TranscriptError):
@@ -349,8 +355,10 @@ def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:
     import os
 
     older = Transcript.create(tmp_path)
+    older.add_message(ConversationMessage("user", "first", "user"))
     older.close()
     newer = Transcript.create(tmp_path)
+    newer.add_message(ConversationMessage("user", "second", "user"))
     newer.close()
     os.utime(older.path, ns=(1, 1))
     assert find_transcript(tmp_path) == newer.path

@@ -83,6 +83,32 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.press("escape")
 
 
+async def test_continue_skips_a_conversation_in_which_nothing_happened(project: Path) -> None:
+    """Opening the app and quitting without a turn once made the latest conversation an empty
+    one: `--continue` then resumed nothing, and the picker listed "(empty)"."""
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=["<solution>one</solution>"]) as server:
+        first = make_app(project, settings_for(server.url), services=services)
+        async with first.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, first)
+            await pilot.press("f", "i", "x", "enter")
+            await settle(pilot, first)
+        idle = make_app(project, settings_for(server.url), services=services)
+        async with idle.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, idle)
+            assert idle.conversation.connected
+            idle.action_resume()
+            await pilot.pause()
+            assert isinstance(idle.screen, ResumeScreen)
+            listed = [str(option.prompt) for option in idle.screen.query_one(OptionList).options]
+            assert len(listed) == 1 and listed[0].endswith("fix"), listed
+            await pilot.press("escape")
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, again)
+            assert [w.text for w in again.screen.query(UserMessage)] == ["fix"]
+
+
 async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None:
     services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     with FakeOllama(replies=["<solution>one</solution>", "<solution>two</solution>"]) as server:
@@ -124,7 +150,7 @@ async def test_a_conversation_of_only_a_manual_action_is_listed_by_its_code(proj
             await pilot.pause()
             assert isinstance(app.screen, ResumeScreen)
             listed = [str(option.prompt) for option in app.screen.query_one(OptionList).options]
-            assert listed[1].endswith("manual: x = 41"), listed  # the new conversation is first
+            assert len(listed) == 1 and listed[0].endswith("manual: x = 41"), listed  # the new one, empty, is not listed
             await pilot.press("escape")
 
 
