@@ -53,10 +53,14 @@ class StatusBar(Static):
         parts.append((activity, False))
         if self.tokens_per_s:
             parts.append((Text(f"{self.tokens_per_s:.0f} tok/s"), True))
+        short_ctx: Text | None = None
+        ctx_index = 0
         if self.context_window:
             share = self.context_used / self.context_window
             style = "red" if share > 0.9 else "yellow" if share > 0.7 else ""
+            short_ctx = Text(f"ctx {share:.0%}", style=style)
             label = f"ctx {share:.0%}" if narrow else f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})"
+            ctx_index = len(parts)
             parts.append((Text(label, style=style), False))
         sandbox_style = {"ready": "green", "compiling": "yellow", "failed": "red", "busy": "cyan"}.get(self.sandbox, "")
         parts.append((Text(f"sandbox {self.sandbox}", style=sandbox_style), False))
@@ -64,10 +68,12 @@ class StatusBar(Static):
             parts.append((Text(f"approve {self.approve_mode}"), self.approve_mode == "auto"))
         if self.approvals:  # the activity says so too while the dialog is open
             parts.append((Text(f"{self.approvals} approval waiting", style="bold yellow"), "approval" in self.activity))
-        # Leave out what may go, last first, until the model's name fits (up to MODEL_FULL_WIDTH);
-        # then the name gets what is left, cut in the middle.
+        # The context meter says only its share, then what may go is left out, last first, until
+        # the model's name fits (up to MODEL_FULL_WIDTH); the name gets what is left, cut in the middle.
         name = model_label(self.model, max_width=len(self.model))
         wanted = min(len(name), MODEL_FULL_WIDTH)
+        if short_ctx is not None and self.content_size.width - _width([p for p, _ in parts]) < wanted:
+            parts[ctx_index] = (short_ctx, False)
         for index in range(len(parts) - 1, -1, -1):
             if self.content_size.width - _width([p for p, _ in parts]) >= wanted:
                 break
