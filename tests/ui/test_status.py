@@ -121,3 +121,11 @@ async def test_the_context_meter_shortens_before_the_model_name_is_cut() -> None
         bar.activity, bar.tokens_per_s = "idle", None  # room again: the whole meter comes back
         await pilot.pause()
         assert "ctx 956/16.4k (6%)" in app.screen._compositor.render_strips()[0].text
+
+
+def test_a_label_too_wide_drops_the_profile_before_it_is_cut() -> None:
+    """At 80 columns, waiting for approval, the name once showed as "ollama:…eneric"."""
+    assert model_label("ollama:codeact:7b · generic", max_width=27) == "ollama:codeact:7b · generic"
+    assert model_label("ollama:codeact:7b · generic", max_width=20) == "ollama:codeact:7b"
+    assert model_label("ollama:codeact:7b · generic", max_width=14) == "ollama:…act:7b"
+    assert model_label(f"embedded:{GGUF} · qwen (unavailable)", max_width=80) == "embedded:qwen2.5-coder-1.5b-instruct-q4_k_m · qwen (unavailable)"

@@ -98,10 +98,12 @@ _PATH_LIKE = re.compile(r"^(?:[/~.]|[A-Za-z]:[\\/])|\.gguf$", re.IGNORECASE)
 
 
 def model_label(label: str, *, max_width: int) -> str:
-    """Shorten `backend:model[ (note)]` for the status bar so the meters after it stay visible.
+    """Shorten `backend:model[ · profile][ (note)]` for the status bar so the meters after it
+    stay visible.
 
-    A model given as a file shows its name without folder and `.gguf`; any label still wider than
-    `max_width` is cut in the middle, where the two ends (backend, size or quantisation) survive.
+    A model given as a file shows its name without folder and `.gguf`; a label wider than
+    `max_width` drops the profile first, then is cut in the middle, where the two ends (backend,
+    size or quantisation) survive.
     """
     backend, sep, rest = label.partition(":")
     if not sep:
@@ -110,9 +112,13 @@ def model_label(label: str, *, max_width: int) -> str:
     if rest.endswith(")") and " (" in rest:
         rest, _, note = rest.rpartition(" (")
         note = " (" + note
+    rest, dot, profile = rest.rpartition(" · ") if " · " in rest else (rest, "", "")
     if _PATH_LIKE.search(rest):
         name = re.split(r"[\\/]", rest.rstrip("/\\"))[-1]
         rest = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE) or rest
+    text = f"{backend}{sep}{rest}{dot}{profile}{note}"
+    if len(text) <= max_width:
+        return text
     text = f"{backend}{sep}{rest}{note}"
     if len(text) <= max_width:
         return text
