@@ -103,7 +103,7 @@ class CodeActApp(App[None]):
         editor = self.conversation.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
-            self.notify(escape(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
+            self.notify(escape(f"Set [ui] editor, $VISUAL or $EDITOR to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
             return
         try:
             with self.suspend():

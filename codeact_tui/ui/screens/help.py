@@ -28,7 +28,7 @@ HELP = """\
 | main | **Ctrl+T** | next theme |
 | main | **Alt+Up / Alt+Down**, Tab | move between transcript cards · **Ctrl+L** back to the prompt |
 | action card | **Enter** | fold / unfold long output |
-| action card | **d** | open its diff in the history · **e** open the changed file in `$EDITOR` |
+| action card | **d** | open its diff in the history · **e** open the changed file in your editor (`[ui] editor`, else `$VISUAL`, else `$EDITOR`) |
 | card | **y** | copy code / answer / message · **o** copy output |
 | history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
 | history | **u / r / s** | undo this entry · redo the last undo (or this undone entry) · restore to here (all ask first) |
