@@ -106,3 +106,16 @@ async def test_history_shows_one_file_at_a_time_and_s_restores_to_an_entry(app_f
         await settle(pilot, app)
         assert (project / "a.txt").read_text() == "one" and (project / "b.txt").read_text() == "two"
         assert history.entries[-1].kind == "restore"
+
+
+async def test_a_lone_bang_says_what_it_wants_and_keeps_the_text(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """`!` and Enter once cleared the prompt and did nothing."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("!", "space", "enter")
+        await settle(pilot, app)
+        prompt = app.screen.query_one(PromptInput)
+        assert prompt.text == "! " and app.focused is prompt
+        assert [str(n.message) for n in app._notifications] == ["Write Python after the ! to run it in the sandbox, e.g. !print(2 + 2)"]
+        assert not app.screen.query(ActionCard) and "!" not in prompt.recall
