@@ -351,7 +351,11 @@ class ActionCard(Widget, can_focus=True):
     # --- actions ----------------------------------------------------------------------------
 
     def action_toggle_output(self) -> None:
-        """Fold or unfold long output."""
+        """Fold or unfold long output (short output says it is all shown)."""
+        _, total = self._output_text()
+        if total <= self.fold_lines:
+            self.app.notify("All of its output is shown: there is nothing to fold." if total else "This action printed nothing.")
+            return
         self.expanded = not self.expanded
 
     def action_show_diff(self) -> None:
@@ -372,6 +376,9 @@ class ActionCard(Widget, can_focus=True):
 
     def action_copy_output(self) -> None:
         """Copy the output to the clipboard."""
+        if not self.output_text():
+            self.app.notify("This action printed nothing: nothing copied.")
+            return
         self.app.copy_to_clipboard(self.output_text())
         self.app.notify("Output copied to the clipboard.")
 
