@@ -143,3 +143,4 @@ async def test_card_keys_on_short_or_no_output_say_so(app_factory: AppFactory, f
             (["Output copied to the clipboard.", "All of its output is shown: there is nothing to fold."], "1\n", False),
             (["Output copied to the clipboard."], "\n".join(map(str, range(30))) + "\n", True),  # long output unfolds
         ]
+        assert card._output_text()[0].plain.startswith("30 lines (Enter folds)\n0\n1\n")  # and says how to fold it

@@ -328,6 +328,8 @@ class ActionCard(Widget, can_focus=True):
         if total > len(shown):
             hint = "Enter folds" if self.expanded else "Enter shows all"
             out.append(f"… {total - len(shown)} earlier lines ({total} in all; {hint})\n", style="dim italic")
+        elif self.expanded and total > self.fold_lines:  # all shown: say how to fold it again
+            out.append(f"{total} lines (Enter folds)\n", style="dim italic")
         for index, (line, stream) in enumerate(shown):
             out.append(line, style="red" if stream == "stderr" else "")
             if index < len(shown) - 1:
