@@ -19,7 +19,7 @@ HELP = """\
 | main | **Enter** | send the prompt · **Ctrl+J** / Shift+Enter new line |
 | main | **Up / Down** | recall earlier prompts (on the first / last line) |
 | main | **!code** | run Python directly in the sandbox (a *manual* action, recorded) |
-| main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard |
+| main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard (**Ctrl+C** too, while a turn runs) |
 | main | **Ctrl+R** | history: diffs, undo, redo, restore |
 | main | **Ctrl+G** | rewind: files, conversation and variables back to before a turn (the focused card's; asks first) |
 | main | **Ctrl+O** | models: pick one, or pull one with progress |
