@@ -133,7 +133,7 @@ class CodeActApp(App[None]):
         yield SystemCommand("Resume a conversation", "Continue an earlier conversation of this project", self.action_resume)
         yield SystemCommand("Copy last answer", "Copy the newest answer to the clipboard", self.action_copy_answer)
         yield SystemCommand("Next theme", "Cycle through the themes (Ctrl+T)", self.action_next_theme)
-        yield SystemCommand("Key bindings", "Show the help screen (F1)", self.action_help)
+        yield SystemCommand("Help", "Every key, and how a turn works (F1)", self.action_help)
         if self.conversation.approve_mode == "ask" and self.conversation.always_approve:
             yield SystemCommand("Ask before each action again", "Stop approving actions automatically", self._ask_again)
 
