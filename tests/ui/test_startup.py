@@ -284,6 +284,10 @@ async def test_palette_lists_every_action_and_help_opens(project: Path) -> None:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        # The main screen's footer stays visible under the help: the help says how it closes.
+        frame = app.screen.query_one("VerticalScroll")
+        assert "Esc, q or F1 closes" in str(frame.border_subtitle)
+        assert frame.region.bottom <= app.screen.region.bottom - 1  # the subtitle is on screen at 80×24
         await pilot.press("escape")
         before = app.theme
         await pilot.press("ctrl+t")

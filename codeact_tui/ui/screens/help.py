@@ -61,7 +61,10 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(HELP)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        scroll = self.query_one(VerticalScroll)
+        # The footer below still shows the main screen's keys: say how this one closes.
+        scroll.border_subtitle = "Esc, q or F1 closes · ↑↓ PgUp PgDn scroll"
+        scroll.focus()
 
     def action_close(self) -> None:
         """Close the help."""
