@@ -38,6 +38,8 @@ class CodeActApp(App[None]):
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
+        self.start_notices: list[str] = []
+        """Said once the app is up (what the command line asked for and could not have)."""
 
     def on_mount(self) -> None:
         themes, self.theme_problems = load_themes()
@@ -54,6 +56,8 @@ class CodeActApp(App[None]):
         self.push_screen(MainScreen(self.conversation))
         for problem in self.theme_problems:
             self.notify(f"theme skipped: {problem}", severity="warning")
+        for notice in self.start_notices:
+            self.notify(notice, timeout=8)
         if self.pick_conversation_at_start:
             self.call_after_refresh(self.action_resume)
 

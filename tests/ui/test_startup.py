@@ -109,6 +109,27 @@ async def test_continue_skips_a_conversation_in_which_nothing_happened(project: 
             assert [w.text for w in again.screen.query(UserMessage)] == ["fix"]
 
 
+async def test_continue_with_nothing_to_continue_says_the_conversation_is_new(project: Path) -> None:
+    """`--continue` in a project without conversations once opened a new one without a word."""
+    from codeact_tui import cli
+    from codeact_tui.ui.app import CodeActApp
+    from codeact_tui.ui.launch import app_for
+
+    parser = cli.build_parser()
+    args = parser.parse_args(cli._with_app_default(parser, [str(project), "--continue"]))
+    launched = app_for(args, settings_for("http://127.0.0.1:9"))
+    assert isinstance(launched, CodeActApp) and launched.conversation.resume_id is None
+    notice = "There is no earlier conversation in this project to continue: this one is new."
+    assert launched.start_notices == [notice]
+    # Shown once the app is up (built here with the in-process executor, as the other tests).
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
+    app.start_notices = launched.start_notices
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert notice in [str(n.message) for n in app._notifications]
+
+
 async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None:
     services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     with FakeOllama(replies=["<solution>one</solution>", "<solution>two</solution>"]) as server:
