@@ -185,6 +185,12 @@ async def test_go_to_turn_finds_the_card_of_a_manual_action(app_factory: AppFact
         assert isinstance(history, HistoryScreen) and [e.kind for e in history.entries] == ["manual"]
         assert history.entries[0].turn_id == card.turn_id
         app.clear_notifications()
+        await pilot.press("w")  # it is no request to rewind to: say what to do instead
+        await settle(pilot, app)
+        assert app.screen is history and [str(n.message) for n in app._notifications] == [
+            "A manual action is no request to rewind to: u undoes its changes; Ctrl+G picks a request."
+        ]
+        app.clear_notifications()
         await pilot.press("t")
         await settle(pilot, app)
         assert app.screen is main and not list(app._notifications)

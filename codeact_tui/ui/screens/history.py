@@ -405,6 +405,9 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
         if entry is None:
             return
         number = self.conversation.turn_number(entry.turn_id)
+        if number is None and entry.kind == "manual":
+            self.notify("A manual action is no request to rewind to: u undoes its changes; Ctrl+G picks a request.")
+            return
         if number is None:
             self.notify("This entry belongs to no user turn of this conversation: pick one with Ctrl+G on the main screen.")
             return
