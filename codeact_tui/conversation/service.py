@@ -53,6 +53,11 @@ HistoryVerb = Literal["undo", "redo", "restore"]
 """A change to the history that the user asks for by name."""
 
 
+def conversations_dir(project: Path) -> Path:
+    """Where a project's conversations are stored (one JSONL file each)."""
+    return paths.project_data_dir(project) / "conversations"
+
+
 class Conversation:
     """One conversation with a model that acts through code, in one project.
 
@@ -111,7 +116,7 @@ class Conversation:
     @property
     def conversations_dir(self) -> Path:
         """Where this project's conversations are stored."""
-        return paths.project_data_dir(self.project) / "conversations"
+        return conversations_dir(self.project)
 
     @property
     def connected(self) -> bool:

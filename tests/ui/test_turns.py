@@ -185,6 +185,19 @@ async def test_model_picker_pulls_with_progress(app_factory: AppFactory, fake_ol
         await pilot.press("escape")
 
 
+async def test_model_picker_without_a_server_says_how_to_list_again(app_factory: AppFactory) -> None:
+    """F5 in the picker lists again; with the server down the picker said only the error."""
+    from tests.fakes.ollama_server import free_port
+
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+o")
+        await settle(pilot, app)
+        said = str(app.screen.query_one("#pull-status", Static).render())
+        assert "cannot reach Ollama" in said and said.endswith("F5 lists the models again."), said
+
+
 async def test_ask_mode_approval_resolves_the_future(app_factory: AppFactory, project: Path) -> None:
     skip_then_answer = [WRITE_REPLY, WRITE_REPLY, ANSWER_REPLY]
     with FakeOllama(replies=skip_then_answer) as server:

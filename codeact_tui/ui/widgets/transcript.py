@@ -264,7 +264,7 @@ class TranscriptView(VerticalScroll):
         card = ActionCard(
             code,
             step=step,
-            turn_id=None if self._manual else self.turn_id,
+            turn_id=self.turn_id,
             manual=self._manual,
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
