@@ -72,23 +72,46 @@ def definitions_source(code: str) -> str | None:
     return source + "\n"
 
 
+def _save_how(library: PromptLibrary, code: str, file: str) -> str:
+    """How to save the definitions: a ready-to-run `write_definitions` action quoting them when
+    it can, else the general advice."""
+    source = definitions_source(code)
+    if source is not None:
+        return library.render("observation_unsaved_save.md", file=file, code=source).strip()
+    return library.text("observation_unsaved_how.md").strip()
+
+
+def _unsaved_parts(code: str, request: str) -> tuple[str, str, str] | None:
+    """The defined names (shown), the named files (shown) and the first file; None when the
+    action defined nothing or the request names no file."""
+    names = defined_names(code)
+    files = named_files(request)
+    if not names or not files:
+        return None
+    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    return shown, ", ".join(f"`{f}`" for f in files), files[0]
+
+
 def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, request: str) -> str | None:
     """The note for an action that defined code only in the session while the request names
     files; None when it changed a file, defined nothing, or the request names no file. It
     quotes a ready-to-run `write_definitions` action with the code when it can."""
     if result.changed_files or result.status == "stopped":
         return None
-    names = defined_names(code)
-    files = named_files(request)
-    if not names or not files:
+    parts = _unsaved_parts(code, request)
+    if parts is None:
         return None
-    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
-    source = definitions_source(code)
-    how = (
-        library.render("observation_unsaved_save.md", file=files[0], code=source).strip()
-        if source is not None
-        else library.text("observation_unsaved_how.md").strip()
-    )
-    return library.render(
-        "observation_unsaved.md", names=shown, files=", ".join(f"`{f}`" for f in files), how=how,
-    ).rstrip()
+    names, files, first = parts
+    how = _save_how(library, code, first)
+    return library.render("observation_unsaved.md", names=names, files=files, how=how).rstrip()
+
+
+def held_answer_note(library: PromptLibrary, code: str, request: str) -> str:
+    """What the model reads when it answered while the definitions of `code` (an action that got
+    the unsaved note, with no file changed since) are still only in the session: the answer is
+    sent back once, with the save action again."""
+    parts = _unsaved_parts(code, request)
+    assert parts is not None, "only for an action that got the unsaved note"
+    names, files, first = parts
+    how = _save_how(library, code, first)
+    return library.render("observation_answer_held.md", names=names, files=files, how=how).rstrip()

@@ -195,6 +195,28 @@ def test_writing_new_content_each_time_is_progress(tmp_path: Path) -> None:
     assert isinstance(events[-1], ev.TurnFinished)
 
 
+@pytest.mark.sandbox
+def test_an_answer_before_saving_goes_back_and_the_quoted_save_action_saves_it(tmp_path: Path) -> None:
+    """The model defines the function in the session and answers; the answer goes back with a
+    save action, and that action, run as the model's next reply, saves the file for real."""
+    from codeact_tui.core.unsaved import held_answer_note
+
+    request = "Implement `leap_year` in leap.py."
+    define = "def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+    note = held_answer_note(PromptLibrary(resource_dir("prompts")), define, request)
+    save = note.split("```python\n", 1)[1].split("\n```", 1)[0]
+    replies = [f"<execute>\n{define}</execute>", "<solution>Saved.</solution>", f"<execute>\n{save}\n</execute>", "<solution>Saved now.</solution>"]
+    rig = Rig(tmp_path, replies, sandbox=True)
+    (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    [events] = rig.turns(request)
+    assert [e.step for e in events if isinstance(e, ev.AnswerHeld)] == [2]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Saved now."
+    assert "year % 400 == 0" in (rig.project / "leap.py").read_text()
+    [entry] = [e.entry for e in events if isinstance(e, ev.SnapshotTaken) and e.entry is not None]
+    assert [c.path for c in entry.files] == ["leap.py"]
+    rig.check_conversation()
+
+
 @pytest.mark.parametrize("stuck_after", [0, 5])
 def test_stuck_detection_is_configurable(tmp_path: Path, stuck_after: int) -> None:
     rig = Rig(tmp_path, ["<execute>print('hello')</execute>"] * 4, stuck_after=stuck_after, max_turns=4)
