@@ -99,7 +99,7 @@ def test_an_answer_before_saving_goes_back_once_with_the_save_action(project: Pa
     events = run_turn(agent_for(model, project, prompts), REQUEST)
     [hold] = held(events)
     assert hold.step == 2 and hold.note == held_answer_note(prompts, DEFINES, REQUEST)
-    assert hold.note.startswith("Not done yet: no file changed since you defined `accumulate`, `Helper`")
+    assert hold.note.startswith("Observation: not done yet. No file changed since you defined `accumulate`, `Helper`")
     assert "print(write_definitions('accumulate.py', r'''def accumulate(items, op):" in hold.note
     assert hold.note.endswith("If you meant to leave the files as they are, give your answer again.")
     assert observations(events)[1] == hold.note  # the model reads it as the observation of its answer

@@ -282,6 +282,6 @@ def test_the_transcript_says_when_an_answer_went_back_for_unsaved_code() -> None
     from codeact_tui.core import events as ev
 
     out, err = io.StringIO(), io.StringIO()
-    TranscriptRenderer(out, err)(ev.AnswerHeld("t", 2, "Not done yet: …"))
+    TranscriptRenderer(out, err)(ev.AnswerHeld("t", 2, "Observation: not done yet. …"))
     assert out.getvalue() == ""
     assert "· The model answered, but the code it defined is only in the Python session: no file changed." in err.getvalue()
