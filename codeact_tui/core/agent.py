@@ -21,6 +21,7 @@ from typing import Any, Literal
 from . import events as ev
 from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, repetition_start, summarize_code
 from .live_run import run_with_live_output
+from .briefing import user_request
 from .context import ContextBudget, ConversationMessage
 from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
@@ -126,7 +127,8 @@ class Agent:
         self._approval: asyncio.Future[ev.Approval] | None = None
         self._progress = ProgressTracker()
         self._request = ""
-        """The current turn's user message (the files it names are checked after each action)."""
+        """The current turn's request, its briefing left out (the files it names are checked
+        after each action)."""
         self._unsaved_code: str | None = None
         """This turn's last action that got the unsaved note, while no file changed after it."""
         self._answer_held = False
@@ -188,7 +190,7 @@ class Agent:
         self._turns += 1
         self._interrupted = False
         self._progress.reset()
-        self._request = user_text
+        self._request = user_request(user_text)
         self._unsaved_code = None
         self._answer_held = False
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"

@@ -112,6 +112,10 @@ def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path
     assert "unittest: passed: 3 passed" in observations[2]  # run_tests imports the edited file afresh
     request = [m["content"] for m in record["messages"] if m["role"] == "user"][0]
     assert "`digit_sum_test.py`" in request and "run_tests()" in request
+    # As a user's turn has it: the stub the request names is quoted ahead of it, the tests are not.
+    stub = (PRACTICE / "digit-sum" / "digit_sum.py").read_text()
+    assert request.startswith(f"[The files your request names, as they are now:\n`digit_sum.py` ({stub.count(chr(10))} lines):\n```\n{stub}```]")
+    assert "[Request]\n" in request and "class DigitSumTest" not in request
 
 
 def test_native_protocol_gives_the_model_the_repo_map_and_code_tools(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

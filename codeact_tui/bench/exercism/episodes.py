@@ -31,7 +31,9 @@ from typing import Any
 
 from ...config import CodeIntelSettings
 from ...core import events as ev
+from ...conversation.named_files import named_files_note, read_named_files
 from ...core.agent import Agent
+from ...core.briefing import compose_user_message
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
@@ -228,7 +230,10 @@ async def _solve(
             )
             instructions = exercise.instructions()
             if native:
-                requests = [text.native_request(instructions, exercise.solution_files, exercise.test_files)]
+                # As a user's turn has it: the named stub quoted ahead of the request.
+                request = text.native_request(instructions, exercise.solution_files, exercise.test_files)
+                named = named_files_note(prompts, await asyncio.to_thread(read_named_files, project, request))
+                requests = [compose_user_message(named, request)]
             else:
                 requests = [text.aider_first(instructions, project, exercise.solution_files)]
             tries = 1 if native else config.tries
