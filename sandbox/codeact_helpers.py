@@ -308,7 +308,7 @@ def _span(node: ast.stmt) -> tuple[int, int]:
     return first, node.end_lineno or node.lineno
 
 
-def write_definitions(path: str, code: str) -> str:
+def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
     replaces the file's top-level definition of the same name (a function that is no top-level
     name but the method of that name of exactly one class replaces that method), or is added at
@@ -318,6 +318,8 @@ def write_definitions(path: str, code: str) -> str:
     Args:
         path: The Python file, relative to the project (created when missing).
         code: Python source holding the definitions, e.g. what an action just defined.
+        existing_only: Write only when every function and class of `code` replaces one the
+            file has (constants and imports are still added); else write nothing and say why.
 
     Returns:
         A one-line summary: what was replaced and what was added.
@@ -332,6 +334,8 @@ def write_definitions(path: str, code: str) -> str:
     wanted = [(name, node) for node in given.body if (name := _definition_name(node))]
     if not wanted:
         raise ValueError("the code defines no function, class or constant; use write_file or replace_in_file")
+    if existing_only and not os.path.exists(path):
+        return f"{path}: not saved (no such file; only definitions it already has are replaced this way)"
     text = _read_text(path) if os.path.exists(path) else ""
     try:
         current = ast.parse(text)
@@ -348,6 +352,13 @@ def write_definitions(path: str, code: str) -> str:
     replacements: list[tuple[tuple[int, int], list[str]]] = []
     added: list[list[str]] = []
     replaced_names, added_names = [], []
+    if existing_only:
+        new_names = [
+            name for name, node in wanted
+            if isinstance(node, _DEFINITION) and name not in existing and len(methods.get(name, [])) != 1
+        ]
+        if new_names:
+            return f"{path}: not saved (it has no {', '.join(new_names)} to replace; only definitions it already has are replaced this way)"
     for name, node in wanted:
         first, last = _span(node)
         segment = code_lines[first - 1 : last]

@@ -10,10 +10,9 @@ the request, and again only when it changed since the model last saw it there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.prompts import PromptLibrary
+from ..core.briefing import NamedFile
 from ..core.unsaved import named_files
 
 MAX_FILES = 3
@@ -22,18 +21,6 @@ MAX_LINES = 200
 """A longer file is named with its length, not quoted (the model reads it with `view_file`)."""
 MAX_CHARS = 8_000
 """Likewise for a file with very long lines."""
-
-
-@dataclass(frozen=True)
-class NamedFile:
-    """A file the request names: its text, or why it is not quoted."""
-
-    path: str
-    """Relative to the project, as the request spells it."""
-    text: str | None
-    """The file's text; None when it is too long to quote."""
-    size: str
-    """Its length for the reader: `12 lines`, or `300 KB` for a file too big to count."""
 
 
 def read_named_files(project: Path, request: str) -> list[NamedFile]:
@@ -62,18 +49,3 @@ def read_named_files(project: Path, request: str) -> list[NamedFile]:
         quoted = text if lines <= MAX_LINES and len(text) <= MAX_CHARS else None
         found.append(NamedFile(name, quoted, f"{lines} lines"))
     return found
-
-
-def named_files_note(prompts: PromptLibrary, files: list[NamedFile]) -> str:
-    """The part of the user message that quotes the files ("" when there are none)."""
-    parts = []
-    for file in files:
-        if file.text is None:
-            parts.append(f"`{file.path}` ({file.size}: too long to show here; read it with `view_file`)")
-        else:
-            body = file.text if file.text.endswith("\n") or not file.text else file.text + "\n"
-            fence = "````" if "```" in body else "```"
-            parts.append(f"`{file.path}` ({file.size}):\n{fence}\n{body}{fence}")
-    if not parts:
-        return ""
-    return prompts.render("named_files.md", files="\n\n".join(parts)).strip()

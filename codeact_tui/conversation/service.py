@@ -28,7 +28,7 @@ from .. import paths
 from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
-from ..core.briefing import briefing_text, compose_user_message, map_update
+from ..core.briefing import briefing_text, compose_user_message, map_update, named_files_note
 from ..core.context import ContextBudget, ConversationMessage, reply_reserve
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo, SessionState, StateRestore
 from ..core.profiles import Profile
@@ -40,7 +40,7 @@ from .compose import compose_agent
 from .deferred import DeferredExecutor
 from .interpreter import StateKeeper, UserTurn, describe, user_turns
 from .manual import MANUAL_STEP, manual_turn
-from .named_files import named_files_note, read_named_files
+from .named_files import read_named_files
 from .profiles import profile_for
 from .rewind import RewindError, RewindOutcome, RewindPlan, plan_rewind, rewind_conversation
 from .services import ModelChoice, PullStep, Services

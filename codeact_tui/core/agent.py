@@ -44,7 +44,7 @@ from .ports import (
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record, skipped_record
-from .unsaved import held_answer_note, unsaved_note
+from .unsaved import held_answer_note, unsaved_note, with_save
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -303,8 +303,11 @@ class Agent:
                 return
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
-        yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
-        async with aclosing(self._decide_and_run(turn_id, step, parsed.code, ignored_text=bool(parsed.ignored))) as running:
+        code = parsed.code
+        if self._options.approve != "plan":  # in plan mode nothing may be written
+            code = with_save(code, self._request) or code
+        yield ev.CodeProposed(turn_id, step, code, parsed.repaired, parsed.fenced)
+        async with aclosing(self._decide_and_run(turn_id, step, code, ignored_text=bool(parsed.ignored))) as running:
             async for event in running:
                 yield event
 

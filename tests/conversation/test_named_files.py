@@ -11,7 +11,8 @@ from fakes.executor import InProcessExecutor
 
 from codeact_tui.config import Settings
 from codeact_tui.conversation import Conversation, Services
-from codeact_tui.conversation.named_files import MAX_LINES, named_files_note, read_named_files
+from codeact_tui.conversation.named_files import MAX_LINES, read_named_files
+from codeact_tui.core.briefing import named_files_note
 from codeact_tui.core.prompts import PromptLibrary
 from codeact_tui.llm.scripted import ScriptedModel
 from codeact_tui.resources import resource_dir

@@ -12,10 +12,11 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
-from codeact_tui.core.unsaved import defined_names, definitions_source, held_answer_note, named_files, unsaved_note
+from codeact_tui.core.unsaved import defined_names, definitions_source, held_answer_note, named_files, unsaved_note, with_save
 from codeact_tui.llm.scripted import ScriptedModel
 
-DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\n"
+DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\nprint(accumulate([x], str))\n"
+"""Defines and calls: an action that does more than define is never saved on the model's behalf."""
 REQUEST = "Implement this in the file `accumulate.py` of this folder. The tests are in accumulate_test.py."
 
 
@@ -102,6 +103,7 @@ def test_an_answer_before_saving_goes_back_once_with_the_save_action(project: Pa
     assert hold.note.startswith("Observation: not done yet. No file changed since you defined `accumulate`, `Helper`")
     assert "print(write_definitions('accumulate.py', r'''def accumulate(items, op):" in hold.note
     assert hold.note.endswith("If you meant to leave the files as they are, give your answer again.")
+    assert "Traceback" not in observations(events)[0]  # the action ran as the model wrote it
     assert observations(events)[1] == hold.note  # the model reads it as the observation of its answer
     finished = events[-1]
     assert isinstance(finished, ev.TurnFinished) and (finished.answer, finished.steps) == ("Saved now.", 4)
@@ -135,3 +137,17 @@ def test_a_plain_reply_is_held_too_and_the_next_turn_starts_afresh(project: Path
     assert len(held(first)) == 1 and isinstance(first[-1], ev.TurnFinished) and first[-1].answer == "It is in the session."
     second = run_turn(agent, REQUEST)  # nothing defined in this turn: its answer ends it
     assert not held(second) and isinstance(second[-1], ev.TurnFinished)
+
+
+def test_an_action_that_only_defines_gets_the_line_that_saves_it() -> None:
+    code = '"""Doc."""\nimport math\nPI2 = 2 * math.pi\n\n\ndef area(r):\n    return PI2 * r\n'
+    saved = with_save(code, "Implement area in shapes.py")
+    assert saved == (
+        code.rstrip() + "\n\n# The request names shapes.py: these definitions replace the ones of the same names there.\n"
+        "print(write_definitions('shapes.py', r\'\'\'" + code.lstrip("\n") + "\'\'\', existing_only=True))"
+    )
+    assert with_save(code + "print(area(1))\n", "Implement area in shapes.py") is None  # it does more than define
+    assert with_save("import math\nX = 1\n", "Implement area in shapes.py") is None  # no function or class
+    assert with_save(code, "Implement area.") is None  # no file named
+    assert with_save("def f():\n    return \'\'\'x\'\'\'\n", "fix f in a.py") is None  # cannot be quoted raw
+    assert with_save("def f(:\n", "fix f in a.py") is None

@@ -31,9 +31,9 @@ from typing import Any
 
 from ...config import CodeIntelSettings
 from ...core import events as ev
-from ...conversation.named_files import named_files_note, read_named_files
+from ...conversation.named_files import read_named_files
 from ...core.agent import Agent
-from ...core.briefing import compose_user_message
+from ...core.briefing import compose_user_message, named_files_note
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
