@@ -727,20 +727,21 @@ class Agent:
         if history_error is not None:
             yield ev.TurnFailed(turn_id, "history", history_error, step)
             return
+        # With a snapshot taken and no entry made, what the action wrote equals what was there.
+        rewrote_only = self._history is not None and history_error is None and entry is None
         observation = format_observation(
             result,
             self._prompts,
             max_lines=self._options.observation_limit_lines,
             max_chars=self._observation_chars(),
             ignored_text=ignored_text,
+            same_content=rewrote_only,
         )
         # In plan mode nothing may be written, so there is nothing to remind of.
         unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, code, result, self._request)
         if unsaved is not None:
             observation += "\n\n" + unsaved
             self._unsaved_code = code
-        # With a snapshot taken and no entry made, what the action wrote equals what was there.
-        rewrote_only = self._history is not None and history_error is None and entry is None
         if result.changed_files and not rewrote_only:
             self._unsaved_code = None
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)

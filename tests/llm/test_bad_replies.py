@@ -182,6 +182,7 @@ def test_rewriting_a_file_with_what_it_holds_is_no_progress(tmp_path: Path) -> N
     [events] = rig.turns("go")
     notes = observations(events)
     assert "a.py" in notes[0] and "changed nothing" not in notes[0]  # the first write is progress
+    assert "Files written with the content they already had (nothing changed):\n- modified: a.py" in notes[1]
     assert "changed nothing" in notes[2]
     assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
     rig.check_conversation()

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import aclosing
+from contextlib import ExitStack, aclosing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from ...core.briefing import compose_user_message, named_files_note
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
+from ...history import HistoryStore
 from ...wiring import repo_map_text
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import GuestError
@@ -210,8 +211,13 @@ async def _solve(
     native = config.protocol == "native"
     episode = _Episode(exercise, config)
     agent: Agent | None = None
-    with tempfile.TemporaryDirectory(prefix="exercism-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="exercism-") as scratch, ExitStack() as stack:
         project = make_project(exercise, Path(scratch), with_tests=native)
+        # Native episodes keep a history, as a user's session does (beside the project, not in it).
+        history = (
+            stack.enter_context(await asyncio.to_thread(HistoryStore.open, project, store_dir=Path(scratch) / ".history"))
+            if native else None
+        )
         code_intel = config.code_intel if native else None
         runner = make_runner(project, code_intel)
 
@@ -226,7 +232,7 @@ async def _solve(
             agent = bench_agent(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
-                repo_map=repo_map, code_tools=code_intel is not None,
+                repo_map=repo_map, code_tools=code_intel is not None, history=history,
             )
             instructions = exercise.instructions()
             if native:
