@@ -151,3 +151,14 @@ def test_an_action_that_only_defines_gets_the_line_that_saves_it() -> None:
     assert with_save(code, "Implement area.") is None  # no file named
     assert with_save("def f():\n    return \'\'\'x\'\'\'\n", "fix f in a.py") is None  # cannot be quoted raw
     assert with_save("def f(:\n", "fix f in a.py") is None
+
+
+def test_the_saving_line_is_added_to_what_runs_but_never_in_plan_mode(project: Path, prompts: PromptLibrary) -> None:
+    only = "<execute>\ndef accumulate(items, op):\n    return [op(x) for x in items]\n</execute>"
+    for approve, saved in (("auto", True), ("plan", False)):
+        agent = agent_for(ScriptedModel([only, "<solution>done</solution>"]), project, prompts, approve=approve)
+        events = run_turn(agent, REQUEST)
+        [proposed] = [e.code for e in events if isinstance(e, ev.CodeProposed)]
+        assert ("print(write_definitions('accumulate.py'," in proposed) is saved, approve
+        # The conversation keeps the model's own reply: the line is the product's, not the model's.
+        assert [m.content for m in agent.messages if m.role == "assistant"][0] == only
