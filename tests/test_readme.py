@@ -216,6 +216,9 @@ FIGURES = [
     (r"when it is short \(([\d,]+) lines in all\)", "sandbox/codeact_tests.py", "CODE_LINES"),
     (r"each file cut at ([\d,]+) lines", "codeact_tui/executor/preview.py", "DIFF_LINES_PER_FILE"),
     (r"the whole diff at ([\d,]+);", "codeact_tui/executor/preview.py", "DIFF_LINES_TOTAL"),
+    (r"up to (\w+) text files inside the project", "codeact_tui/conversation/named_files.py", "MAX_FILES"),
+    (r"text files inside the project, ([\d,]+) lines", "codeact_tui/conversation/named_files.py", "MAX_LINES"),
+    (r"lines or ([\d,]+) characters each", "codeact_tui/conversation/named_files.py", "MAX_CHARS"),
 ]
 """Figures the README gives: the phrase around it, and the constant in the code that sets it."""
 
