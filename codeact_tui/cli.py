@@ -16,6 +16,7 @@ COMMAND_MODULES: dict[str, str] = {
     "app": "codeact_tui.ui.launch",
     "bench": "codeact_tui.commands.bench",
     "completions": "codeact_tui.clidocs.command",
+    "conversations": "codeact_tui.commands.conversations",
     "diff": "codeact_tui.commands.history_cmds",
     "doctor": "codeact_tui.commands.doctor",
     "exec": "codeact_tui.commands.exec_code",

@@ -98,10 +98,6 @@ async def main() -> None:
             await app.workers.wait_for_complete()
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "history.svg"))
-            await pilot.press("escape")
-            await pilot.press("f1")
-            await pilot.pause(0.3)
-            app.save_screenshot(str(OUT / "help.svg"))
 
     (project / "stats.py").write_text('def mean(xs):\n    """The average of xs."""\n    return sum(xs) / (len(xs) + 1)\n')
     with FakeOllama(replies=list(REPLIES)) as server:

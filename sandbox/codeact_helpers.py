@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import fnmatch
+import inspect
 import os
 import re
 import textwrap
@@ -107,7 +108,7 @@ def _replace_lines(text: str, first: int, count: int, old: str, new: str) -> str
     return "".join(lines[:first]) + body + "".join(lines[first + count :])
 
 
-def replace_in_file(path: str, old: str, new: str) -> str:
+def replace_in_file(path: str, old: str, new: str | None = None) -> str:
     """Replace one exact snippet of a file.
 
     Args:
@@ -116,11 +117,15 @@ def replace_in_file(path: str, old: str, new: str) -> str:
             to make it unique). When it does not occur exactly, whole lines that equal it with
             their indentation ignored are replaced, if there is exactly one such run.
         new: The text to put in its place. An edit that would leave a valid `.py` file
-            unparseable is refused and nothing is written.
+            unparseable is refused and nothing is written. Left out, with `old` holding new
+            versions of definitions the `.py` file has (a small model's way of saying "replace
+            this function"), it does what `write_definitions(path, old)` does.
 
     Returns:
         A one-line summary of the change.
     """
+    if new is None:
+        return _replace_definitions(path, old)
     text = _read_text(path)
     count = text.count(old)
     if not old:
@@ -154,6 +159,49 @@ def replace_in_file(path: str, old: str, new: str) -> str:
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(result)
     return f"replaced {old.count(chr(10)) + 1} line(s) at line {line} of {path} with {new.count(chr(10)) + 1} line(s)"
+
+
+# Shown (in help and in the hints for misspelt names) as `(path, old, new)`: that is how it is
+# called; leaving `new` out is a slip it tolerates, not a second way to call it.
+replace_in_file.__signature__ = inspect.signature(replace_in_file).replace(  # type: ignore[attr-defined]
+    parameters=[p.replace(default=inspect.Parameter.empty) for p in inspect.signature(replace_in_file).parameters.values()]
+)
+
+
+def _replace_definitions(path: str, code: str) -> str:
+    """`replace_in_file(path, code)` without `new`: when `code` defines only names the Python
+    file already has, they are replaced as `write_definitions` does; else a TypeError that says
+    which call was meant."""
+    names: list[str] = []
+    if path.endswith(".py") and isinstance(code, str) and os.path.exists(path):
+        try:
+            names = [n for node in ast.parse(textwrap.dedent(code)).body if (n := _definition_name(node))]
+        except SyntaxError:
+            names = []
+    source = _read_quietly(path) or ""
+    known = _top_level_names(source) | {name for name, found in _methods(source).items() if len(found) == 1}
+    if names and set(names) <= known:
+        return write_definitions(path, code) + " (replace_in_file got no `new`: the definitions of the same names were replaced)"
+    raise TypeError(
+        "replace_in_file(path, old, new) needs `new`, the text to put in place of `old`. To put whole "
+        f"functions or classes into the file, run write_definitions({path!r}, code) with their full new code"
+    )
+
+
+def _methods(source: str) -> dict[str, list[tuple[str, ast.stmt]]]:
+    """The methods of the module's top-level classes by name, each with its class (the same
+    name twice gives two entries); nothing when the source does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, list[tuple[str, ast.stmt]]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found.setdefault(item.name, []).append((node.name, item))
+    return found
 
 
 def _refuse_broken_python(path: str, before: str, after: str) -> None:
@@ -260,15 +308,18 @@ def _span(node: ast.stmt) -> tuple[int, int]:
     return first, node.end_lineno or node.lineno
 
 
-def write_definitions(path: str, code: str) -> str:
+def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
-    replaces the file's top-level definition of the same name, or is added at the end; imports
-    the file lacks are added after its own. Other statements of `code` (calls, prints) are
-    not written.
+    replaces the file's top-level definition of the same name (a function that is no top-level
+    name but the method of that name of exactly one class replaces that method), or is added at
+    the end; imports the file lacks are added after its own. Other statements of `code` (calls,
+    prints) are not written.
 
     Args:
         path: The Python file, relative to the project (created when missing).
         code: Python source holding the definitions, e.g. what an action just defined.
+        existing_only: Write only when every function and class of `code` replaces one the
+            file has (constants and imports are still added); else write nothing and say why.
 
     Returns:
         A one-line summary: what was replaced and what was added.
@@ -283,6 +334,8 @@ def write_definitions(path: str, code: str) -> str:
     wanted = [(name, node) for node in given.body if (name := _definition_name(node))]
     if not wanted:
         raise ValueError("the code defines no function, class or constant; use write_file or replace_in_file")
+    if existing_only and not os.path.exists(path):
+        return f"{path}: not saved (no such file; only definitions it already has are replaced this way)"
     text = _read_text(path) if os.path.exists(path) else ""
     try:
         current = ast.parse(text)
@@ -294,15 +347,32 @@ def write_definitions(path: str, code: str) -> str:
     code_lines = code.splitlines()
     lines = text.splitlines()
     existing = {name: _span(node) for node in current.body if (name := _definition_name(node))}
+    methods = _methods(text)
+    replaced_classes = {name for name, node in wanted if isinstance(node, ast.ClassDef)}
     replacements: list[tuple[tuple[int, int], list[str]]] = []
     added: list[list[str]] = []
     replaced_names, added_names = [], []
+    if existing_only:
+        new_names = [
+            name for name, node in wanted
+            if isinstance(node, _DEFINITION) and name not in existing and len(methods.get(name, [])) != 1
+        ]
+        if new_names:
+            return f"{path}: not saved (it has no {', '.join(new_names)} to replace; only definitions it already has are replaced this way)"
     for name, node in wanted:
         first, last = _span(node)
         segment = code_lines[first - 1 : last]
+        candidates = methods.get(name, [])
         if name in existing:
             replacements.append((existing[name], segment))
             replaced_names.append(name)
+        elif isinstance(node, _DEFINITION[:2]) and len(candidates) == 1 and candidates[0][0] not in replaced_classes:
+            # A method written on its own (`def allergic_to(self, item): …`): it replaces the
+            # one method of that name, indented as that method is.
+            owner, method = candidates[0]
+            indent = " " * method.col_offset
+            replacements.append((_span(method), [indent + line if line.strip() else line for line in segment]))
+            replaced_names.append(f"{owner}.{name}")
         else:
             added.append(segment)
             added_names.append(name)

@@ -155,6 +155,19 @@ def test_every_key_of_the_readme_table_is_bound_where_it_says() -> None:
 
 
 @needs_readme
+def test_the_help_screen_names_every_key_of_the_readme_table() -> None:
+    """F1 is where a user looks first; it once left out Ctrl+C."""
+    pytest.importorskip("textual")
+    from codeact_tui.ui.screens.help import HELP
+
+    cells = re.findall(r"^\| (.+?) \| \w[\w ]*? \| .+\|$", _text(), flags=re.M)
+    keys = {key for cell in cells for key in re.findall(r"\b(?:Ctrl|Alt|Shift)\+\w+|\bF\d+\b", cell)}
+    assert len(keys) >= 12, keys
+    missing = sorted(key for key in keys if key.lower() not in HELP.lower())
+    assert not missing, f"the help screen does not name {missing}"
+
+
+@needs_readme
 def test_every_file_the_readme_points_to_exists() -> None:
     root = README.parent
     named = set(re.findall(r"[`(]\.?/?((?:benchmarks|tests|prompts|packaging|docs|codeact_tui|themes|sandbox|\.ci)/[\w./-]*|SECURITY\.md)", _text()))
@@ -178,11 +191,13 @@ def test_compose_agent_is_the_one_place_an_agent_is_built() -> None:
 
 @needs_readme
 def test_every_screenshot_in_the_readme_is_made_by_the_screenshots_script() -> None:
-    """So each can be made again from the real app when the app changes."""
+    """So each can be made again from the real app when the app changes; and the script makes
+    (and the checkout keeps) no picture the README does not show."""
     script = README.parent / "packaging" / "screenshots.py"
     made = set(re.findall(r'OUT / "([\w-]+\.svg)"', script.read_text(encoding="utf-8")))
     shown = set(re.findall(r"\]\(docs/screenshots/([\w-]+\.svg)\)", _text()))
-    assert len(shown) >= 5 and shown <= made, (shown, made)
+    kept = {path.name for path in (README.parent / "docs" / "screenshots").glob("*.svg")}
+    assert len(shown) >= 5 and shown == made == kept, (shown, made, kept)
 
 
 def _constant(relative: str, name: str) -> int:
@@ -201,6 +216,9 @@ FIGURES = [
     (r"when it is short \(([\d,]+) lines in all\)", "sandbox/codeact_tests.py", "CODE_LINES"),
     (r"each file cut at ([\d,]+) lines", "codeact_tui/executor/preview.py", "DIFF_LINES_PER_FILE"),
     (r"the whole diff at ([\d,]+);", "codeact_tui/executor/preview.py", "DIFF_LINES_TOTAL"),
+    (r"up to (\w+) text files inside the project", "codeact_tui/conversation/named_files.py", "MAX_FILES"),
+    (r"text files inside the project, ([\d,]+) lines", "codeact_tui/conversation/named_files.py", "MAX_LINES"),
+    (r"lines or ([\d,]+) characters each", "codeact_tui/conversation/named_files.py", "MAX_CHARS"),
 ]
 """Figures the README gives: the phrase around it, and the constant in the code that sets it."""
 

@@ -101,6 +101,9 @@ def _report(outcome: RewindOutcome) -> int:
     if outcome.files is not None:
         for warning in outcome.files.warnings:
             print(printable(f"warning: {warning}"))
-    print(printable(f"Python session: {outcome.state_plan} (restored on `codeact-tui run --continue` or the app's resume)"))
+    session = outcome.session_text  # the app says the same
+    if not outcome.state_where:  # no sandbox runs here: say where the session gets its state
+        session += " The session starts from there when the conversation continues (`codeact-tui run --continue`, or the app's resume)."
+    print(printable(session))
     print(f"Undo the file changes with `codeact-tui undo`; continue with `codeact-tui run --continue ...`; the old conversation: `--resume {outcome.from_id}`.")
     return OK

@@ -117,6 +117,8 @@ class TranscriptRenderer:
                     f"· history entry {event.entry.id}: {files}{more} "
                     f"(codeact-tui diff {event.entry.id} · codeact-tui undo {event.entry.id})"
                 )
+        elif isinstance(event, ev.AnswerHeld):
+            self._status(f"· {ev.ANSWER_HELD}")
         elif isinstance(event, ev.ContextCompacted):
             self._status(
                 f"· context compacted: {event.before_tokens} → {event.after_tokens} tokens "

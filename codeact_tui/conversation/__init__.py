@@ -6,7 +6,7 @@ rich. See `service.py` for the words used: user turn, model reply, sandbox run.
 
 from .manual import MANUAL_STEP, ManualActionOutcome
 from .overrides import apply_overrides
-from .service import Conversation, HistoryVerb, SetupError
+from .service import Conversation, HistoryVerb, SetupError, conversations_dir
 from .services import ModelChoice, PullStep, Services
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "Services",
     "SetupError",
     "apply_overrides",
+    "conversations_dir",
 ]

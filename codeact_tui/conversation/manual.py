@@ -44,7 +44,7 @@ async def manual_turn(
     ticket: ActionTicket | None = None
     if history is not None:
         try:
-            ticket = await asyncio.to_thread(history.begin_action, "manual", summarize_code(code))
+            ticket = await asyncio.to_thread(history.begin_action, "manual", summarize_code(code), turn_id)
         except Exception as exc:
             yield ev.TurnFailed(turn_id, "history", f"could not snapshot the project before the action: {exc}", 0)
             return

@@ -69,10 +69,10 @@ def _point_of(turn: UserTurn, later: list[dict[str, Any]]) -> int | None:
 
 
 def state_plan(records: list[dict[str, Any]], archive: Any) -> str:
-    """In words: what the Python session will hold at the end of `records`."""
+    """In words, to follow "Python session: ": what it will hold at the end of `records`."""
     actions = [r for r in records if r.get("type") == "action"]
     if not actions:
-        return "the Python session starts empty (no action ran before that turn)"
+        return "starts empty (no action ran before that turn)"
     last = actions[-1]
     states = [r for r in records if r.get("type") == "state" and (r.get("turn_id"), r.get("step")) == (last.get("turn_id"), last.get("step"))]
     record = states[-1] if states else None
@@ -82,7 +82,7 @@ def state_plan(records: list[dict[str, Any]], archive: Any) -> str:
         except Exception:  # noqa: BLE001 - pruned: say so
             record = None
     if record is None or not record.get("ref"):
-        return f"the Python session will be rebuilt by running the {len(actions)} earlier action(s) again over snapshots of the files"
+        return f"rebuilt by running the {len(actions)} earlier action(s) again over snapshots of the files"
     kept = ", ".join(name for name, _ in record.get("kept") or ()) or "no variables"
     skipped = record.get("skipped") or ()
     text = f"variables kept: {kept}"

@@ -28,7 +28,7 @@ from .. import paths
 from ..config import Settings
 from ..core import events as ev
 from ..core.agent import Agent, AgentOptions, ApproveMode
-from ..core.briefing import briefing_text, compose_user_message, map_update
+from ..core.briefing import briefing_text, compose_user_message, map_update, named_files_note
 from ..core.context import ContextBudget, ConversationMessage, reply_reserve
 from ..core.ports import ChatModel, ExecutionResult, History, HistoryChange, HistoryEntry, ModelInfo, SessionState, StateRestore
 from ..core.profiles import Profile
@@ -40,6 +40,7 @@ from .compose import compose_agent
 from .deferred import DeferredExecutor
 from .interpreter import StateKeeper, UserTurn, describe, user_turns
 from .manual import MANUAL_STEP, manual_turn
+from .named_files import read_named_files
 from .profiles import profile_for
 from .rewind import RewindError, RewindOutcome, RewindPlan, plan_rewind, rewind_conversation
 from .services import ModelChoice, PullStep, Services
@@ -51,6 +52,11 @@ class SetupError(RuntimeError):
 
 HistoryVerb = Literal["undo", "redo", "restore"]
 """A change to the history that the user asks for by name."""
+
+
+def conversations_dir(project: Path) -> Path:
+    """Where a project's conversations are stored (one JSONL file each)."""
+    return paths.project_data_dir(project) / "conversations"
 
 
 class Conversation:
@@ -92,6 +98,8 @@ class Conversation:
         self._manual_running = False
         self._manual_runs = 0
         self._changes = ChangeTracker()
+        self._files_shown: dict[str, tuple[str | None, str]] = {}
+        """The named files quoted to the model in this conversation, as they were then."""
         self._map_budget = 0
         self._map_sent: str | None = None
         """The repo map the model has seen (system prompt, then updates in user messages)."""
@@ -111,7 +119,7 @@ class Conversation:
     @property
     def conversations_dir(self) -> Path:
         """Where this project's conversations are stored."""
-        return paths.project_data_dir(self.project) / "conversations"
+        return conversations_dir(self.project)
 
     @property
     def connected(self) -> bool:
@@ -296,6 +304,7 @@ class Conversation:
         self.earlier = []
         self.earlier_records = []
         self._changes = ChangeTracker()
+        self._files_shown = {}
         self._state_pending = None
         self.last_restore, self.last_restore_where = None, ""
 
@@ -332,7 +341,7 @@ class Conversation:
         agent = self._agent
         assert agent is not None
         await self.restore_session()
-        message = compose_user_message(await self._briefing(), text)
+        message = compose_user_message(await self._briefing(text), text)
         await self._checkpoint()
         async for event in agent.run_turn(message):
             self._changes.observe(event)
@@ -378,9 +387,10 @@ class Conversation:
             return None
         return await asyncio.to_thread(self.services.repo_map, self.project, self.settings, self._map_budget)
 
-    async def _briefing(self) -> str:
-        """What changed since the model's last action that it did not do, and how the repo map
-        changed — for the next user message (the system prompt stays as it is)."""
+    async def _briefing(self, request: str) -> str:
+        """What changed since the model's last action that it did not do, how the repo map
+        changed, and the files `request` names that the model has not seen as they are now —
+        for the next user message (the system prompt stays as it is)."""
         try:
             notes = await asyncio.to_thread(self._changes.take, self.history, self.transcript.id if self.transcript else None)
         except Exception:  # a busy or broken history must not cost the user their turn
@@ -394,6 +404,10 @@ class Conversation:
             if update is not None:
                 parts.append(update)
                 self._map_sent = fresh or ""
+        named = await asyncio.to_thread(read_named_files, self.project, request)
+        unseen = [f for f in named if self._files_shown.get(f.path) != (f.text, f.size)]
+        self._files_shown.update({f.path: (f.text, f.size) for f in unseen})
+        parts.append(named_files_note(self._prompts, unseen))
         return "\n\n".join(part for part in parts if part)
 
     def interrupt(self) -> None:
@@ -518,6 +532,7 @@ class Conversation:
         newest = entries[-1].id if entries else 0
         self._changes = ChangeTracker()
         self._changes.start_from(newest)
+        self._files_shown = {}
         note = f"The conversation was rewound to before turn {turn}: what you did from that turn on is undone, files included."
         between = getattr(history, "diff_between", None)
         if known and callable(between) and max(known) != newest:

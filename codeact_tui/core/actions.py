@@ -106,6 +106,17 @@ def _parse_execute(text: str, start: int) -> ParsedReply:
     )
 
 
+def _strip_execute_tags(body: str) -> str:
+    """A fence's code without the `<execute>` line a small model wrote inside the fence (and its
+    `</execute>`, when the stop sequence did not end the reply there): the tags are not Python."""
+    stripped = body.lstrip()
+    if not stripped.startswith(EXECUTE_OPEN):
+        return body
+    body = stripped[len(EXECUTE_OPEN) :]
+    end = body.rfind(EXECUTE_CLOSE)
+    return body[:end] if end >= 0 and not body[end + len(EXECUTE_CLOSE) :].strip() else body
+
+
 def _parse_fence(text: str, match: re.Match[str]) -> ParsedReply:
     body_start = match.end()
     close = _FENCE_CLOSE.search(text, body_start)
@@ -119,7 +130,7 @@ def _parse_fence(text: str, match: re.Match[str]) -> ParsedReply:
     return ParsedReply(
         kind="action",
         text=kept,
-        code=_clean_code(body),
+        code=_clean_code(_strip_execute_tags(body)),
         ignored=ignored,
         repaired=repaired,
         fenced=True,

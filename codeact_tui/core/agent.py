@@ -21,6 +21,7 @@ from typing import Any, Literal
 from . import events as ev
 from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, repetition_start, summarize_code
 from .live_run import run_with_live_output
+from .briefing import user_request
 from .context import ContextBudget, ConversationMessage
 from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
 from .ports import (
@@ -43,7 +44,7 @@ from .ports import (
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record, skipped_record
-from .unsaved import unsaved_note
+from .unsaved import held_answer_note, unsaved_note, with_save
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -126,7 +127,12 @@ class Agent:
         self._approval: asyncio.Future[ev.Approval] | None = None
         self._progress = ProgressTracker()
         self._request = ""
-        """The current turn's user message (the files it names are checked after each action)."""
+        """The current turn's request, its briefing left out (the files it names are checked
+        after each action)."""
+        self._unsaved_code: str | None = None
+        """This turn's last action that got the unsaved note, while no file changed after it."""
+        self._answer_held = False
+        """Whether this turn already sent an answer back for unsaved code (once a turn)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -184,7 +190,9 @@ class Agent:
         self._turns += 1
         self._interrupted = False
         self._progress.reset()
-        self._request = user_text
+        self._request = user_request(user_text)
+        self._unsaved_code = None
+        self._answer_held = False
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -288,10 +296,18 @@ class Agent:
                     yield event
             return
         if parsed.kind != "action":
+            if self._hold_answer(step):
+                async with aclosing(self._send_answer_back(turn_id, step)) as holding:
+                    async for event in holding:
+                        yield event
+                return
             yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
             return
-        yield ev.CodeProposed(turn_id, step, parsed.code, parsed.repaired, parsed.fenced)
-        async with aclosing(self._decide_and_run(turn_id, step, parsed.code, ignored_text=bool(parsed.ignored))) as running:
+        code = parsed.code
+        if self._options.approve != "plan":  # in plan mode nothing may be written
+            code = with_save(code, self._request) or code
+        yield ev.CodeProposed(turn_id, step, code, parsed.repaired, parsed.fenced)
+        async with aclosing(self._decide_and_run(turn_id, step, code, ignored_text=bool(parsed.ignored))) as running:
             async for event in running:
                 yield event
 
@@ -485,6 +501,24 @@ class Agent:
         async with aclosing(self._observe(turn_id, step, code, preview.result, entry, history_error, ignored_text=ignored_text)) as observing:
             async for event in observing:
                 yield event
+
+    def _hold_answer(self, step: int) -> bool:
+        """Whether an answer goes back to the model instead of ending the turn: an action of this
+        turn defined code only in the session while the request names files, no file changed
+        since, this turn has not held an answer yet, and a reply is left to save it.
+
+        Small models answer "saved" right under the note that nothing was saved (measured with
+        Qwen2.5-Coder-1.5B on Exercism); one reminder with the save action is cheap next to a
+        turn that ends with the user's files untouched."""
+        return self._unsaved_code is not None and not self._answer_held and step < self._options.max_turns
+
+    async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
+        assert self._unsaved_code is not None
+        self._answer_held = True
+        note = held_answer_note(self._prompts, self._unsaved_code, self._request)
+        self._add(ConversationMessage("user", note, "observation", turn_id))
+        yield ev.AnswerHeld(turn_id, step, note)
+        yield ev.ObservationAdded(turn_id, step, note)
 
     @staticmethod
     def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
@@ -693,19 +727,23 @@ class Agent:
         if history_error is not None:
             yield ev.TurnFailed(turn_id, "history", history_error, step)
             return
+        # With a snapshot taken and no entry made, what the action wrote equals what was there.
+        rewrote_only = self._history is not None and history_error is None and entry is None
         observation = format_observation(
             result,
             self._prompts,
             max_lines=self._options.observation_limit_lines,
             max_chars=self._observation_chars(),
             ignored_text=ignored_text,
+            same_content=rewrote_only,
         )
         # In plan mode nothing may be written, so there is nothing to remind of.
         unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, code, result, self._request)
         if unsaved is not None:
             observation += "\n\n" + unsaved
-        # With a snapshot taken and no entry made, what the action wrote equals what was there.
-        rewrote_only = self._history is not None and history_error is None and entry is None
+            self._unsaved_code = code
+        if result.changed_files and not rewrote_only:
+            self._unsaved_code = None
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)

@@ -10,6 +10,7 @@ front-end show the request alone.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from .prompts import PromptLibrary
 
@@ -55,3 +56,30 @@ def briefing_text(prompts: PromptLibrary, changes: list[str]) -> str:
     if not changes:
         return ""
     return prompts.render("project_changes.md", changes="\n".join(f"- {change}" for change in changes)).strip()
+
+
+@dataclass(frozen=True)
+class NamedFile:
+    """A file the request names: its text, or why it is not quoted."""
+
+    path: str
+    """Relative to the project, as the request spells it."""
+    text: str | None
+    """The file's text; None when it is too long to quote."""
+    size: str
+    """Its length for the reader: `12 lines`, or `300 KB` for a file too big to count."""
+
+
+def named_files_note(prompts: PromptLibrary, files: list[NamedFile]) -> str:
+    """The part of the user message that quotes the files ("" when there are none)."""
+    parts = []
+    for file in files:
+        if file.text is None:
+            parts.append(f"`{file.path}` ({file.size}: too long to show here; read it with `view_file`)")
+        else:
+            body = file.text if file.text.endswith("\n") or not file.text else file.text + "\n"
+            fence = "````" if "```" in body else "```"
+            parts.append(f"`{file.path}` ({file.size}):\n{fence}\n{body}{fence}")
+    if not parts:
+        return ""
+    return prompts.render("named_files.md", files="\n\n".join(parts)).strip()

@@ -225,6 +225,25 @@ class ObservationAdded(Event):
     """The observation as the model reads it."""
 
 
+ANSWER_HELD = (
+    "The model answered, but the code it defined is only in the Python session: no file changed. "
+    "The answer went back to it once, with the action that saves it."
+)
+"""What the user is told of an `AnswerHeld` (the UI's notice, `run`'s status line)."""
+
+
+@dataclass(frozen=True)
+class AnswerHeld(Event):
+    """The model answered while code it defined is only in the Python session and the request
+    names files that did not change: the answer goes back once with how to save it, and the
+    turn goes on."""
+
+    step: int
+    """The model reply that answered."""
+    note: str
+    """What the model is told (also sent as an `ObservationAdded`)."""
+
+
 @dataclass(frozen=True)
 class ContextUsage(Event):
     """How full the context window is before the next request."""
@@ -299,6 +318,7 @@ TurnEvent = (
     | ExecutionFinished
     | SnapshotTaken
     | ObservationAdded
+    | AnswerHeld
     | ContextUsage
     | ContextCompacted
     | TurnFinished

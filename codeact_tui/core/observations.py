@@ -82,11 +82,13 @@ def format_observation(
     max_chars: int = 12_000,
     ignored_text: bool = False,
     max_files: int = 30,
+    same_content: bool = False,
 ) -> str:
     """The observation message for one finished action.
 
     Output is cut to `max_lines` lines and `max_chars` characters in all (head and tail kept),
-    shared between stdout and stderr when both have text.
+    shared between stdout and stderr when both have text. `same_content`: the history saw that
+    the files the action wrote hold what they held before (said so, not listed as changed).
     """
     sections: list[str] = []
     both = bool(result.stdout.strip()) and bool(result.stderr.strip())
@@ -109,7 +111,8 @@ def format_observation(
         more = len(result.changed_files) - max_files
         if more > 0:
             listed.append(f"- … and {more} more")
-        sections.append("Files changed:\n" + "\n".join(listed))
+        title = "Files written with the content they already had (nothing changed)" if same_content else "Files changed"
+        sections.append(f"{title}:\n" + "\n".join(listed))
     if result.state_reset and result.restored_names:
         names = ", ".join(result.restored_names[:20]) + (" …" if len(result.restored_names) > 20 else "")
         sections.append(f"Note: the Python session was restarted; the variables from before this action are back ({names}); what this action defined is gone.")

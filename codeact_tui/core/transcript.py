@@ -57,8 +57,9 @@ class TranscriptInfo:
     path: Path
     created: str
     title: str
-    """The user's first request, shortened; a rewound branch says so ("… (rewound to before
-    turn 3)"), as it starts with the same request as the conversation it came from."""
+    """The user's first request, shortened (with none, the first line of the user's first own
+    code, as "manual: …"); a rewound branch says so ("… (rewound to before turn 3)"), as it
+    starts with the same request as the conversation it came from."""
 
 
 class Transcript:
@@ -248,23 +249,37 @@ def recorded_result(record: dict[str, Any]) -> ExecutionResult:
     )
 
 
-def list_transcripts(directory: Path) -> list[TranscriptInfo]:
-    """Stored conversations of a folder, the most recently active first."""
+def _manual_title(code: str) -> str:
+    """The title of a conversation that has only the user's own code: its first line, marked."""
+    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    return f"manual: {first}"[:80] if first else "manual action"
+
+
+def list_transcripts(directory: Path, *, include_empty: bool = False) -> list[TranscriptInfo]:
+    """Stored conversations of a folder, the most recently active first. One in which nothing
+    happened (the app was opened and closed: no request, no action, not a rewound branch) is left
+    out unless `include_empty`, so it is neither "the latest" nor listed to resume."""
     if not directory.is_dir():
         return []
     found: dict[str, tuple[Path, str, str, dict[str, Any] | None]] = {}
+    empty: set[str] = set()
     for path in directory.glob(f"*{SUFFIX}"):
-        created, request, branch = "", "", None
-        for record in read_records(path):
+        created, request, manual, branch = "", "", "", None
+        records = read_records(path)
+        if not any(r["type"] in ("action", "branch") or (r["type"] == "message" and r.get("kind") == "user") for r in records):
+            empty.add(path.name.removesuffix(SUFFIX))
+        for record in records:
             if record["type"] == "meta":
                 created = str(record.get("created", ""))
             elif record["type"] == "branch" and branch is None:  # its own comes first (a branch of a branch copies the other)
                 branch = record
+            elif record["type"] == "action" and record.get("manual") and not manual:
+                manual = _manual_title(str(record.get("code") or ""))
             elif record["type"] == "message" and record.get("kind") == "user":
                 words = user_request(str(record.get("content") or "")).strip()
                 request = words.splitlines()[0][:80] if words else ""
                 break
-        found[path.name.removesuffix(SUFFIX)] = (path, created, request, branch)
+        found[path.name.removesuffix(SUFFIX)] = (path, created, request or manual, branch)
 
     def first_request(conversation_id: str) -> str:
         """The conversation's first request; a branch rewound to before its first turn has
@@ -280,6 +295,8 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
 
     infos: list[TranscriptInfo] = []
     for conversation_id, (path, created, _, branch) in found.items():
+        if conversation_id in empty and not include_empty:
+            continue
         title = first_request(conversation_id)
         if branch is not None and isinstance(branch.get("turn"), int):
             title = f"{title} (rewound to before turn {branch['turn']})".strip()
@@ -290,9 +307,9 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
 
 
 def find_transcript(directory: Path, which: str = "latest") -> Path:
-    """The file of a stored conversation: `latest` (the most recently active), or an id (or a
-    unique id prefix)."""
-    infos = list_transcripts(directory)
+    """The file of a stored conversation: `latest` (the most recently active one in which
+    something happened), or an id (or a unique id prefix)."""
+    infos = list_transcripts(directory, include_empty=which != "latest")
     if not infos:
         raise TranscriptError(f"no stored conversations in {directory}")
     if which == "latest":

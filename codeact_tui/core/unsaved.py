@@ -47,6 +47,41 @@ def defined_names(code: str) -> tuple[str, ...]:
     return tuple(node.name for node in tree.body if isinstance(node, kinds))
 
 
+_DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+
+
+def _only_defines(code: str) -> bool:
+    """Whether an action does nothing but define: imports, functions, classes, constants (and a
+    docstring), with at least one function or class."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    docstring = lambda node: isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # noqa: E731
+    return bool(defined_names(code)) and all(isinstance(node, _DEFINING) or docstring(node) for node in tree.body)
+
+
+def with_save(code: str, request: str) -> str | None:
+    """An action that only defines code while the request names files, with a line appended
+    that saves its definitions into the first named file — only when every function and class
+    it defines replaces one the file already has; None for any other action.
+
+    A small model asked to implement `is_pangram` in `pangram.py` answers with the function in
+    a code block, as it would to a person, and never saves it (Qwen2.5-Coder-1.5B on Exercism:
+    most first replies; it ignores the note that nothing was saved). aider writes the code of
+    such a reply into the file; here the saving line is part of the action, so the user sees it
+    on the action card, approves it with the rest, and undoes it like any other change."""
+    files = named_files(request)
+    source = code.strip("\n") + "\n"
+    if not files or not _only_defines(code) or not _raw_quotable(source):
+        return None
+    file = files[0]
+    return (
+        f"{code.rstrip()}\n\n# The request names {file}: these definitions replace the ones of the same names there.\n"
+        f"print(write_definitions({file!r}, r'''{source}''', existing_only=True))"
+    )
+
+
 MAX_SNIPPET_CHARS = 4000
 """The longest definitions quoted back in a ready-to-run save action."""
 
@@ -67,9 +102,32 @@ def definitions_source(code: str) -> str | None:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             parts.append("\n".join(lines[first - 1 : node.end_lineno]))
     source = "\n\n".join(parts).strip("\n")
-    if not source or "'''" in source or source.endswith("\\") or len(source) > MAX_SNIPPET_CHARS:
+    return source + "\n" if source and _raw_quotable(source) else None
+
+
+def _raw_quotable(source: str) -> bool:
+    """Whether code can be quoted as r'''…''' in an action, and is short enough to."""
+    return "'''" not in source and not source.rstrip("\n").endswith("\\") and len(source) <= MAX_SNIPPET_CHARS
+
+
+def _save_how(library: PromptLibrary, code: str, file: str) -> str:
+    """How to save the definitions: a ready-to-run `write_definitions` action quoting them when
+    it can, else the general advice."""
+    source = definitions_source(code)
+    if source is not None:
+        return library.render("observation_unsaved_save.md", file=file, code=source).strip()
+    return library.text("observation_unsaved_how.md").strip()
+
+
+def _unsaved_parts(code: str, request: str) -> tuple[str, str, str] | None:
+    """The defined names (shown), the named files (shown) and the first file; None when the
+    action defined nothing or the request names no file."""
+    names = defined_names(code)
+    files = named_files(request)
+    if not names or not files:
         return None
-    return source + "\n"
+    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    return shown, ", ".join(f"`{f}`" for f in files), files[0]
 
 
 def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, request: str) -> str | None:
@@ -78,17 +136,20 @@ def unsaved_note(library: PromptLibrary, code: str, result: ExecutionResult, req
     quotes a ready-to-run `write_definitions` action with the code when it can."""
     if result.changed_files or result.status == "stopped":
         return None
-    names = defined_names(code)
-    files = named_files(request)
-    if not names or not files:
+    parts = _unsaved_parts(code, request)
+    if parts is None:
         return None
-    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" …" if len(names) > 5 else "")
-    source = definitions_source(code)
-    how = (
-        library.render("observation_unsaved_save.md", file=files[0], code=source).strip()
-        if source is not None
-        else library.text("observation_unsaved_how.md").strip()
-    )
-    return library.render(
-        "observation_unsaved.md", names=shown, files=", ".join(f"`{f}`" for f in files), how=how,
-    ).rstrip()
+    names, files, first = parts
+    how = _save_how(library, code, first)
+    return library.render("observation_unsaved.md", names=names, files=files, how=how).rstrip()
+
+
+def held_answer_note(library: PromptLibrary, code: str, request: str) -> str:
+    """What the model reads when it answered while the definitions of `code` (an action that got
+    the unsaved note, with no file changed since) are still only in the session: the answer is
+    sent back once, with the save action again."""
+    parts = _unsaved_parts(code, request)
+    assert parts is not None, "only for an action that got the unsaved note"
+    names, files, first = parts
+    how = _save_how(library, code, first)
+    return library.render("observation_answer_held.md", names=names, files=files, how=how).rstrip()

@@ -108,10 +108,12 @@ class HistoryStore:
     # --- opening and closing ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, project: Path, settings: HistorySettings | None = None) -> HistoryStore:
+    def open(cls, project: Path, settings: HistorySettings | None = None, *, store_dir: Path | None = None) -> HistoryStore:
         """Open (creating on first use) the history of `project` and recover from any crash.
 
         The first open snapshots the project as the baseline (on a large tree, a second or two).
+        The store lives in the project's data folder, or in `store_dir` when given (a benchmark
+        keeps its scratch projects' histories beside them, out of the user's data).
 
         Raises:
             HistoryError: `project` is not a directory, the data folder is not writable, or git
@@ -122,7 +124,7 @@ class HistoryStore:
         project = Path(os.path.realpath(project))
         if not project.is_dir():
             raise HistoryError(f"{project} is not a directory")
-        store_dir = paths.project_data_dir(project) / "history"
+        store_dir = store_dir or paths.project_data_dir(project) / "history"
         try:
             store_dir.mkdir(parents=True, exist_ok=True)
             return cls._open(project, store_dir, settings or HistorySettings())

@@ -38,6 +38,8 @@ class CodeActApp(App[None]):
         self.theme_problems: list[str] = []
         self.pick_conversation_at_start = False
         """Open the conversation picker once the app is up (`--resume` without an id)."""
+        self.start_notices: list[str] = []
+        """Said once the app is up (what the command line asked for and could not have)."""
 
     def on_mount(self) -> None:
         themes, self.theme_problems = load_themes()
@@ -54,6 +56,8 @@ class CodeActApp(App[None]):
         self.push_screen(MainScreen(self.conversation))
         for problem in self.theme_problems:
             self.notify(f"theme skipped: {problem}", severity="warning")
+        for notice in self.start_notices:
+            self.notify(notice, timeout=8)
         if self.pick_conversation_at_start:
             self.call_after_refresh(self.action_resume)
 
@@ -103,7 +107,7 @@ class CodeActApp(App[None]):
         editor = self.conversation.settings.ui.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.copy_to_clipboard(str(path))
-            self.notify(escape(f"Set $EDITOR (or [ui] editor) to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
+            self.notify(escape(f"Set [ui] editor, $VISUAL or $EDITOR to open files here. Its path is copied: {path}"), severity="warning", timeout=8)
             return
         try:
             with self.suspend():
@@ -133,7 +137,7 @@ class CodeActApp(App[None]):
         yield SystemCommand("Resume a conversation", "Continue an earlier conversation of this project", self.action_resume)
         yield SystemCommand("Copy last answer", "Copy the newest answer to the clipboard", self.action_copy_answer)
         yield SystemCommand("Next theme", "Cycle through the themes (Ctrl+T)", self.action_next_theme)
-        yield SystemCommand("Key bindings", "Show the help screen (F1)", self.action_help)
+        yield SystemCommand("Help", "Every key, and how a turn works (F1)", self.action_help)
         if self.conversation.approve_mode == "ask" and self.conversation.always_approve:
             yield SystemCommand("Ask before each action again", "Stop approving actions automatically", self._ask_again)
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..conversation.overrides import apply_overrides
+
+if TYPE_CHECKING:
+    from .app import CodeActApp
 
 
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +49,15 @@ def register(subparsers: Any) -> None:
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     """Launch the app; returns the exit status."""
+    app = app_for(args, settings)
+    if isinstance(app, int):
+        return app
+    app.run()
+    return int(app.return_code or 0)
+
+
+def app_for(args: argparse.Namespace, settings: Settings) -> CodeActApp | int:
+    """The app the arguments ask for, or the exit status of why there is none (said on stderr)."""
     project: Path = args.path
     if not project.is_dir():
         print(f"codeact-tui: {project} is not a folder; pass a project folder", file=sys.stderr)
@@ -66,9 +78,9 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     except TranscriptError as exc:
         if args.continue_ and "no stored conversations" in str(exc):
             app = make_app(project, settings, theme=args.theme)
+            app.start_notices.append("There is no earlier conversation in this project to continue: this one is new.")
         else:
             print(f"codeact-tui: {exc}", file=sys.stderr)
             return 2
     app.pick_conversation_at_start = pick
-    app.run()
-    return int(app.return_code or 0)
+    return app

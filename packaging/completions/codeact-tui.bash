@@ -4,7 +4,7 @@
 
 _codeact_tui_subcommands() {
     case "$1" in
-        "") echo "bench doctor exec history diff undo redo restore map models pull rewind run completions app" ;;
+        "") echo "bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app" ;;
         "bench") echo "m3tooleval exercism" ;;
     esac
 }
@@ -15,6 +15,7 @@ _codeact_tui_options() {
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
         "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
+        "conversations") echo "-h --help --path" ;;
         "doctor") echo "-h --help --warm --backend --host --model --json" ;;
         "exec") echo "-h --help --path --timeout --json --preview --apply" ;;
         "history") echo "-h --help --path --json --files -n --last --prune" ;;
@@ -37,6 +38,7 @@ _codeact_tui_valued() {
         "") echo "--backend --host --model --profile --temperature --approve --theme" ;;
         "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
         "bench exercism") echo "--source --protocol --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
+        "conversations") echo "--path" ;;
         "doctor") echo "--backend --host --model" ;;
         "exec") echo "--path --timeout" ;;
         "history") echo "--path -n --last" ;;
@@ -91,6 +93,7 @@ _codeact_tui_value() {
         "bench exercism|--action-timeout") COMPREPLY=() ;;
         "bench exercism|--test-timeout") COMPREPLY=() ;;
         "bench exercism|--out") _codeact_tui_files "$cur" ;;
+        "conversations|--path") _codeact_tui_dirs "$cur" ;;
         "doctor|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "doctor|--host") COMPREPLY=() ;;
         "doctor|--model") COMPREPLY=() ;;

@@ -5,19 +5,20 @@ complete -c codeact-tui -f
 
 # codeact-tui [PATH] [options]: the app command
 complete -c codeact-tui -n '__fish_use_subcommand' -a '(__fish_complete_directories)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -s h -l help -d 'show this help message and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l version -d 'show program\'s version number and exit'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l temperature -x -d 'the sampling temperature (default: [model] temperature, else the model profile\'s)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l approve -x -a 'auto ask plan preview' -d 'run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on '
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l continue -d 'continue this project\'s latest conversation'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
-complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench doctor exec history diff undo redo restore map models pull rewind run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l version -d 'show program\'s version number and exit'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l backend -x -a 'ollama openai embedded' -d 'the model backend (default: [model] backend)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l host -x -d 'the model server\'s URL (default: [model] host, then OLLAMA_HOST)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l model -x -d 'the model name, or the GGUF file for --backend embedded'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l profile -x -d 'the model profile (default: [model] profile, else chosen from the model\'s name)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l temperature -x -d 'the sampling temperature (default: [model] temperature, else the model profile\'s)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l approve -x -a 'auto ask plan preview' -d 'run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on '
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l continue -d 'continue this project\'s latest conversation'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l resume -d 'pick an earlier conversation to continue (or give its id)'
+complete -c codeact-tui -n 'not __fish_seen_subcommand_from bench conversations doctor exec history diff undo redo restore map models pull rewind run completions app' -l theme -x -a 'codeact-dark codeact-light' -d 'the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)'
 
 complete -c codeact-tui -n '__fish_use_subcommand' -a bench -d 'benchmark a model (M3ToolEval beside the CodeAct paper; Exercism Python beside aider)'
+complete -c codeact-tui -n '__fish_use_subcommand' -a conversations -d 'list the project\'s stored conversations (the ids --resume takes), latest first'
 complete -c codeact-tui -n '__fish_use_subcommand' -a doctor -d 'check the sandbox, git and the model server; --warm prepares the sandbox'
 complete -c codeact-tui -n '__fish_use_subcommand' -a exec -d 'run Python code in the project\'s sandbox (recorded in history as a manual entry)'
 complete -c codeact-tui -n '__fish_use_subcommand' -a history -d 'list what every action changed (newest last)'
@@ -76,6 +77,10 @@ complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l test-timeou
 complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l out -r -F -d 'the records file (JSON lines; default: in the data folder)'
 complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l resume -d 'continue the run recorded in --out: keep finished episodes, rerun missing and failed-by-error ones'
 complete -c codeact-tui -n '__fish_seen_subcommand_from exercism' -l json -d 'print the report as one JSON object'
+
+# codeact-tui conversations
+complete -c codeact-tui -n '__fish_seen_subcommand_from conversations' -s h -l help -d 'show this help message and exit'
+complete -c codeact-tui -n '__fish_seen_subcommand_from conversations' -l path -x -a '(__fish_complete_directories)' -d 'the project folder (default: the current one)'
 
 # codeact-tui doctor
 complete -c codeact-tui -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'show this help message and exit'

@@ -112,6 +112,10 @@ def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path
     assert "unittest: passed: 3 passed" in observations[2]  # run_tests imports the edited file afresh
     request = [m["content"] for m in record["messages"] if m["role"] == "user"][0]
     assert "`digit_sum_test.py`" in request and "run_tests()" in request
+    # As a user's turn has it: the stub the request names is quoted ahead of it, the tests are not.
+    stub = (PRACTICE / "digit-sum" / "digit_sum.py").read_text()
+    assert request.startswith(f"[The files your request names, as they are now:\n`digit_sum.py` ({stub.count(chr(10))} lines):\n```\n{stub}```]")
+    assert "[Request]\n" in request and "class DigitSumTest" not in request
 
 
 def test_native_protocol_gives_the_model_the_repo_map_and_code_tools(fake_ollama: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,14 +274,28 @@ def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOp
     assert "no-such-profile" in capsys.readouterr().err
 
 
-def test_a_model_that_only_defines_the_function_is_told_and_stopped(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    """The 1.5B model's habit: define the function in the session, again and again. The
-    observation says the file did not change; the third repeat ends the request (a failure,
-    judged, not an error)."""
-    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 3
+def test_a_model_that_only_defines_the_function_has_it_saved_and_is_stopped_when_it_repeats(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """The 1.5B model's habit: define the function in the session, again and again. The first
+    time the action saves it into the file the request names; the identical actions after it
+    change nothing (the episode's history sees no content change) and the third of them ends the
+    request (a failure, judged, not an error)."""
+    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 4
     out = tmp_path / "s.jsonl"
     assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
     record = records(out)["vowel-count"]
-    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 3)
-    observation = [m["content"] for m in record["messages"] if m["role"] == "user"][1]
-    assert "Note: no file changed. What you defined (`count_vowels`) lives only in this Python session; it is not saved in `vowel_count.py`" in observation
+    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 4)
+    observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
+    assert "vowel_count.py: replaced count_vowels" in observations[0]
+    assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in observations[1]
+    assert "Note: you have now run this same code 2 times" in observations[2]
+
+
+def test_a_model_that_defines_and_calls_the_function_is_told_nothing_was_saved(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\nprint(count_vowels('a'))\n</execute>", DONE, DONE]
+    out = tmp_path / "s.jsonl"
+    assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
+    record = records(out)["vowel-count"]
+    observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
+    assert "Note: no file changed. What you defined (`count_vowels`) lives only in this Python session; it is not saved in `vowel_count.py`" in observations[0]
+    assert observations[1].startswith("Observation: not done yet.")  # the first answer goes back once
+    assert (record["outcome"], record["turns"]) == ("incorrect", 3)

@@ -214,7 +214,9 @@ def test_cli_rewind_list_refusals_and_run_continue(project: Path) -> None:
 
         done = cli("rewind", "2")
         assert done.returncode == 0, done.stderr
-        assert "rewound to before turn 2" in done.stdout and "variables kept: x" in done.stdout
+        assert "rewound to before turn 2" in done.stdout
+        # The service's words for the session (as the app shows them), and where it comes back.
+        assert "Python session: variables kept: x. The session starts from there when the conversation continues" in done.stdout
         assert (project / "a.txt").read_text() == "one" and not (project / "b.txt").exists()
 
         resumed = cli("run", "--continue", "what is x?", host=server.url)

@@ -120,6 +120,17 @@ def test_execute_wrapping_a_fence_is_one_action() -> None:
     assert parsed.code == "print(7)" and not parsed.fenced
 
 
+def test_a_fence_wrapping_an_execute_tag_runs_the_code_without_the_tags() -> None:
+    """Seen with Qwen2.5-Coder-1.5B: "```python\n<execute>\n…\n```", the `<execute>` line ran as
+    Python (a SyntaxError, three times in a row); with its `</execute>` too, or cut at it."""
+    unclosed = "```python\n<execute>\nprint(replace_in_file('a.py', 'x', 'y'))\nprint(run_tests())\n```"
+    closed = "```python\n<execute>\nprint(7)\n</execute>\n```"
+    cut_at_stop = "```python\n  <execute>\nprint(8)\n"
+    assert parse_reply(unclosed).code == "print(replace_in_file('a.py', 'x', 'y'))\nprint(run_tests())"
+    assert parse_reply(closed).code == "print(7)" and parse_reply(cut_at_stop).code == "print(8)"
+    assert parse_reply("```python\nprint('<execute>')\n```").code == "print('<execute>')"  # a mention stays
+
+
 def test_reasoning_is_dropped_and_never_runs() -> None:
     reply = "<think>Maybe <execute>rm()</execute>? No.</think>\nReady.\n<execute>print('real')</execute>"
     parsed = parse_reply(reply)

@@ -296,10 +296,16 @@ def test_find_transcript_latest_and_by_prefix(tmp_path: Path) -> None:
     first.add_message(ConversationMessage("user", "first task", "user"))
     first.close()
     second = Transcript.create(tmp_path)
+    second.add_message(ConversationMessage("user", "second task", "user"))
     second.close()
+    untouched = Transcript.create(tmp_path)  # the app was opened and closed: nothing happened in it
+    untouched.add_message(ConversationMessage("system", "the system prompt", "system"))
+    untouched.close()
     infos = list_transcripts(tmp_path)
-    assert len(infos) == 2
+    assert len(infos) == 2 and untouched.id not in {i.id for i in infos}
+    assert len(list_transcripts(tmp_path, include_empty=True)) == 3
     assert find_transcript(tmp_path, first.id) == first.path
+    assert find_transcript(tmp_path, untouched.id) == untouched.path  # by its id it is still found
     assert find_transcript(tmp_path) in (first.path, second.path)
     assert next(i for i in infos if i.id == first.id).title == "first task"
     with pytest.raises(TranscriptError):
@@ -332,12 +338,27 @@ def test_a_listed_title_is_the_users_request_and_a_branch_says_where_it_was_rewo
     }
 
 
+def test_a_conversation_of_manual_actions_only_is_titled_by_its_first_code(tmp_path: Path) -> None:
+    manual_only = Transcript.create(tmp_path)
+    manual_only.append({"type": "action", "turn_id": "manual-1", "step": 0, "code": "\n# look\nprint(open('a').read())\n", "manual": True})
+    manual_only.append({"type": "action", "turn_id": "manual-2", "step": 0, "code": "x = 2", "manual": True})
+    manual_only.close()
+    then_asked = Transcript.create(tmp_path)  # a request after the user's own code names the conversation
+    then_asked.append({"type": "action", "turn_id": "manual-1", "step": 0, "code": "x = 1", "manual": True})
+    then_asked.add_message(ConversationMessage("user", "fix add", "user"))
+    then_asked.close()
+    titles = {info.id: info.title for info in list_transcripts(tmp_path)}
+    assert titles == {manual_only.id: "manual: # look", then_asked.id: "fix add"}
+
+
 def test_latest_is_the_most_recently_active(tmp_path: Path) -> None:
     import os
 
     older = Transcript.create(tmp_path)
+    older.add_message(ConversationMessage("user", "first", "user"))
     older.close()
     newer = Transcript.create(tmp_path)
+    newer.add_message(ConversationMessage("user", "second", "user"))
     newer.close()
     os.utime(older.path, ns=(1, 1))
     assert find_transcript(tmp_path) == newer.path

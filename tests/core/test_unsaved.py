@@ -12,10 +12,11 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
-from codeact_tui.core.unsaved import defined_names, definitions_source, named_files, unsaved_note
+from codeact_tui.core.unsaved import defined_names, definitions_source, held_answer_note, named_files, unsaved_note, with_save
 from codeact_tui.llm.scripted import ScriptedModel
 
-DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\n"
+DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\nprint(accumulate([x], str))\n"
+"""Defines and calls: an action that does more than define is never saved on the model's behalf."""
 REQUEST = "Implement this in the file `accumulate.py` of this folder. The tests are in accumulate_test.py."
 
 
@@ -84,3 +85,80 @@ def test_no_note_in_plan_mode_or_without_named_files(project: Path, prompts: Pro
     assert "no file changed" not in observations(run_turn(plan, REQUEST))[0]
     plain = agent_for(ScriptedModel([action, "<solution>4</solution>"]), project, prompts)
     assert "no file changed" not in observations(run_turn(plain, "What is double of 2?"))[0]
+
+
+SAVE = "<execute>\nopen('accumulate.py', 'w').write(" + repr(DEFINES) + ")\n</execute>"
+
+
+def held(events: list[ev.TurnEvent]) -> list[ev.AnswerHeld]:
+    return [e for e in events if isinstance(e, ev.AnswerHeld)]
+
+
+def test_an_answer_before_saving_goes_back_once_with_the_save_action(project: Path, prompts: PromptLibrary) -> None:
+    (project / "accumulate.py").write_text("def accumulate(collection, operation):\n    pass\n")
+    model = ScriptedModel([f"<execute>\n{DEFINES}</execute>", "<solution>Saved; the tests pass.</solution>", SAVE, "<solution>Saved now.</solution>"])
+    events = run_turn(agent_for(model, project, prompts), REQUEST)
+    [hold] = held(events)
+    assert hold.step == 2 and hold.note == held_answer_note(prompts, DEFINES, REQUEST)
+    assert hold.note.startswith("Observation: not done yet. No file changed since you defined `accumulate`, `Helper`")
+    assert "print(write_definitions('accumulate.py', r'''def accumulate(items, op):" in hold.note
+    assert hold.note.endswith("If you meant to leave the files as they are, give your answer again.")
+    assert "Traceback" not in observations(events)[0]  # the action ran as the model wrote it
+    assert observations(events)[1] == hold.note  # the model reads it as the observation of its answer
+    finished = events[-1]
+    assert isinstance(finished, ev.TurnFinished) and (finished.answer, finished.steps) == ("Saved now.", 4)
+    assert "return [op(x) for x in items]" in (project / "accumulate.py").read_text()
+
+
+def test_an_answer_is_held_only_once_a_turn(project: Path, prompts: PromptLibrary) -> None:
+    model = ScriptedModel([f"<execute>\n{DEFINES}</execute>", "<solution>done</solution>", "<solution>Leave the file.</solution>"])
+    events = run_turn(agent_for(model, project, prompts), REQUEST)
+    assert len(held(events)) == 1
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Leave the file."
+
+
+def test_no_hold_when_a_file_changed_after_the_note_on_the_last_reply_or_without_files(project: Path, prompts: PromptLibrary) -> None:
+    saved_after = ScriptedModel([f"<execute>\n{DEFINES}</execute>", SAVE, "<solution>done</solution>"])
+    assert not held(run_turn(agent_for(saved_after, project, prompts), REQUEST))
+    last_reply = ScriptedModel([f"<execute>\n{DEFINES}</execute>", "<solution>done</solution>"])
+    events = run_turn(agent_for(last_reply, project, prompts, max_turns=2), REQUEST)
+    assert not held(events) and isinstance(events[-1], ev.TurnFinished)  # an answer beats ending at the limit
+    no_files = ScriptedModel([f"<execute>\n{DEFINES}</execute>", "<solution>done</solution>"])
+    assert not held(run_turn(agent_for(no_files, project, prompts), "Write a function that accumulates."))
+    plan = ScriptedModel([f"<execute>\n{DEFINES}</execute>", "<solution>plan</solution>"])
+    assert not held(run_turn(agent_for(plan, project, prompts, approve="plan"), REQUEST))
+
+
+def test_a_plain_reply_is_held_too_and_the_next_turn_starts_afresh(project: Path, prompts: PromptLibrary) -> None:
+    agent = agent_for(
+        ScriptedModel([f"<execute>\n{DEFINES}</execute>", "I wrote it.", "It is in the session.", "<solution>4</solution>"]), project, prompts
+    )
+    first = run_turn(agent, REQUEST)
+    assert len(held(first)) == 1 and isinstance(first[-1], ev.TurnFinished) and first[-1].answer == "It is in the session."
+    second = run_turn(agent, REQUEST)  # nothing defined in this turn: its answer ends it
+    assert not held(second) and isinstance(second[-1], ev.TurnFinished)
+
+
+def test_an_action_that_only_defines_gets_the_line_that_saves_it() -> None:
+    code = '"""Doc."""\nimport math\nPI2 = 2 * math.pi\n\n\ndef area(r):\n    return PI2 * r\n'
+    saved = with_save(code, "Implement area in shapes.py")
+    assert saved == (
+        code.rstrip() + "\n\n# The request names shapes.py: these definitions replace the ones of the same names there.\n"
+        "print(write_definitions('shapes.py', r\'\'\'" + code.lstrip("\n") + "\'\'\', existing_only=True))"
+    )
+    assert with_save(code + "print(area(1))\n", "Implement area in shapes.py") is None  # it does more than define
+    assert with_save("import math\nX = 1\n", "Implement area in shapes.py") is None  # no function or class
+    assert with_save(code, "Implement area.") is None  # no file named
+    assert with_save("def f():\n    return \'\'\'x\'\'\'\n", "fix f in a.py") is None  # cannot be quoted raw
+    assert with_save("def f(:\n", "fix f in a.py") is None
+
+
+def test_the_saving_line_is_added_to_what_runs_but_never_in_plan_mode(project: Path, prompts: PromptLibrary) -> None:
+    only = "<execute>\ndef accumulate(items, op):\n    return [op(x) for x in items]\n</execute>"
+    for approve, saved in (("auto", True), ("plan", False)):
+        agent = agent_for(ScriptedModel([only, "<solution>done</solution>"]), project, prompts, approve=approve)
+        events = run_turn(agent, REQUEST)
+        [proposed] = [e.code for e in events if isinstance(e, ev.CodeProposed)]
+        assert ("print(write_definitions('accumulate.py'," in proposed) is saved, approve
+        # The conversation keeps the model's own reply: the line is the product's, not the model's.
+        assert [m.content for m in agent.messages if m.role == "assistant"][0] == only

@@ -149,6 +149,40 @@ def test_write_definitions_replaces_by_name_and_adds_the_rest(project: Path) -> 
     assert broken.status == "error" and "bad.py is not valid Python now" in broken.stderr
 
 
+def test_a_method_written_on_its_own_replaces_the_method_of_that_name(project: Path) -> None:
+    """Small models write the one method they change, without its class: write_definitions puts
+    it in place of the one method of that name (indented as it was), and replace_in_file with
+    only that code does the same; a name two classes share, or code for a name the file lacks,
+    is not guessed."""
+    stub = "class Allergies:\n    def __init__(self, score):\n        pass\n\n    def allergic_to(self, item):\n        pass\n"
+    (project / "allergies.py").write_text(stub)
+    (project / "two.py").write_text("class A:\n    def f(self):\n        pass\n\n\nclass B:\n    def f(self):\n        pass\n")
+    method, two_args, read, not_there, shared, class_too = run_actions(
+        project,
+        [
+            "print(write_definitions('allergies.py', r\'\'\'def __init__(self, score):\n    self.score = score\n\'\'\'))",
+            "print(replace_in_file('allergies.py', r\'\'\'def allergic_to(self, item):\n    return bool(self.score & item)\n\'\'\'))",
+            "print(open('allergies.py').read(), end='')",
+            "replace_in_file('allergies.py', 'def lst(self):\\n    return []\\n')",
+            "print(write_definitions('two.py', 'def f(self):\\n    return 1\\n'))",
+            "print(write_definitions('allergies.py', 'class Allergies:\\n    pass\\n\\ndef allergic_to(self, item):\\n    return 1\\n'))",
+        ],
+    )
+    assert method.stdout.strip() == "allergies.py: replaced Allergies.__init__"
+    assert two_args.stdout.strip() == (
+        "allergies.py: replaced Allergies.allergic_to (replace_in_file got no `new`: the definitions of the same names were replaced)"
+    )
+    assert read.stdout == (
+        "class Allergies:\n    def __init__(self, score):\n        self.score = score\n\n"
+        "    def allergic_to(self, item):\n        return bool(self.score & item)\n"
+    )
+    assert not_there.status == "error" and "replace_in_file(path, old, new) needs `new`" in not_there.stderr
+    assert "write_definitions('allergies.py', code)" in not_there.stderr
+    assert shared.stdout.strip() == "two.py: added f"  # A.f or B.f: not guessed
+    assert class_too.stdout.strip() == "allergies.py: replaced Allergies; added allergic_to"
+    assert (project / "allergies.py").read_text() == "class Allergies:\n    pass\n\n\ndef allergic_to(self, item):\n    return 1\n"
+
+
 def test_write_file_warns_about_python_it_broke(project: Path) -> None:
     """A model that writes a function's result (or nothing, or broken code) into a module hears
     it from write_file at once; a non-str content is refused before the file is touched."""

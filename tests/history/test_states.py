@@ -72,7 +72,7 @@ def test_user_turns_state_plans_and_what_the_model_is_told() -> None:
     ]
     turns = user_turns(records)
     assert [(t.number, t.index, t.request, t.point) for t in turns] == [(1, 1, "first", 0), (2, 6, "second", None)]
-    assert state_plan(records[:1], None) == "the Python session starts empty (no action ran before that turn)"
+    assert state_plan(records[:1], None) == "starts empty (no action ran before that turn)"
 
     class Archive:
         def __init__(self, pruned: bool) -> None:
@@ -84,7 +84,7 @@ def test_user_turns_state_plans_and_what_the_model_is_told() -> None:
             return 10
 
     assert state_plan(records[:6], Archive(False)) == "variables kept: x; not kept: f (cannot be pickled (an open file))"
-    assert state_plan(records[:6], Archive(True)).startswith("the Python session will be rebuilt by running the 1 earlier")
+    assert state_plan(records[:6], Archive(True)).startswith("rebuilt by running the 1 earlier")
     told = describe(StateRestore(restored=("x",), skipped=(("f", "cannot be pickled"),)), "to before turn 2")
     assert told == "The Python session was restored to before turn 2. Defined again: x. Not restored (define them again if you need them): f: cannot be pickled."
     assert describe(None, "to before turn 1") == "The Python session was started fresh to before turn 1: no earlier variables are defined."

@@ -182,6 +182,7 @@ def test_rewriting_a_file_with_what_it_holds_is_no_progress(tmp_path: Path) -> N
     [events] = rig.turns("go")
     notes = observations(events)
     assert "a.py" in notes[0] and "changed nothing" not in notes[0]  # the first write is progress
+    assert "Files written with the content they already had (nothing changed):\n- modified: a.py" in notes[1]
     assert "changed nothing" in notes[2]
     assert isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
     rig.check_conversation()
@@ -193,6 +194,54 @@ def test_writing_new_content_each_time_is_progress(tmp_path: Path) -> None:
     rig = Rig(tmp_path, replies, stuck_after=3, sandbox=True)
     [events] = rig.turns("go")
     assert isinstance(events[-1], ev.TurnFinished)
+
+
+@pytest.mark.sandbox
+def test_an_answer_before_saving_goes_back_and_the_quoted_save_action_saves_it(tmp_path: Path) -> None:
+    """The model defines the function in the session and answers; the answer goes back with a
+    save action, and that action, run as the model's next reply, saves the file for real."""
+    from codeact_tui.core.unsaved import held_answer_note
+
+    request = "Implement `leap_year` in leap.py."
+    # Defines and calls: not an action that only defines, so nothing saves it on the model's behalf.
+    define = "def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\nprint(leap_year(2000))\n"
+    note = held_answer_note(PromptLibrary(resource_dir("prompts")), define, request)
+    save = note.split("```python\n", 1)[1].split("\n```", 1)[0]
+    replies = [f"<execute>\n{define}</execute>", "<solution>Saved.</solution>", f"<execute>\n{save}\n</execute>", "<solution>Saved now.</solution>"]
+    rig = Rig(tmp_path, replies, sandbox=True)
+    (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    [events] = rig.turns(request)
+    assert [e.step for e in events if isinstance(e, ev.AnswerHeld)] == [2]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Saved now."
+    assert "year % 400 == 0" in (rig.project / "leap.py").read_text()
+    [entry] = [e.entry for e in events if isinstance(e, ev.SnapshotTaken) and e.entry is not None]
+    assert [c.path for c in entry.files] == ["leap.py"]
+    rig.check_conversation()
+
+
+@pytest.mark.sandbox
+def test_a_reply_that_only_defines_the_named_files_function_saves_it(tmp_path: Path) -> None:
+    """The function in a fenced block, as a small model answers a person: the action saves it
+    into the file the request names (one history entry, undoable); a definition the file does not
+    have is not written there, and the note says nothing was saved."""
+    reply = "Here it is:\n```python\ndef leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n```"
+    helper = "```python\ndef is_divisible(a, b):\n    return a % b == 0\n```"
+    rig = Rig(tmp_path, [helper, reply, "<solution>done</solution>"], sandbox=True)
+    (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    [events] = rig.turns("Implement `leap_year` in leap.py.")
+    proposed = [e.code for e in events if isinstance(e, ev.CodeProposed)]
+    assert proposed[1].endswith(
+        "# The request names leap.py: these definitions replace the ones of the same names there.\n"
+        "print(write_definitions('leap.py', r\'\'\'def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n\'\'\', existing_only=True))"
+    )
+    notes = observations(events)
+    assert "leap.py: not saved (it has no is_divisible to replace" in notes[0] and "Note: no file changed" in notes[0]
+    assert "leap.py: replaced leap_year" in notes[1] and "no file changed" not in notes[1]
+    assert (rig.project / "leap.py").read_text() == "def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+    [entry] = [e.entry for e in events if isinstance(e, ev.SnapshotTaken) and e.entry is not None]
+    assert entry.files[0].path == "leap.py" and not [e for e in events if isinstance(e, ev.AnswerHeld)]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "done"
+    rig.check_conversation()
 
 
 @pytest.mark.parametrize("stuck_after", [0, 5])

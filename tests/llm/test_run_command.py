@@ -273,3 +273,15 @@ def test_the_transcript_shows_a_preview_then_says_it_applies_it() -> None:
     assert "preview of action 1: 1 modified (the project is unchanged)" in status
     assert "applying the previewed changes of action 1" in status and "running action 1" not in status
     assert "not applied: the project changed since the preview (x)" in status
+
+
+def test_the_transcript_says_when_an_answer_went_back_for_unsaved_code() -> None:
+    import io
+
+    from codeact_tui.commands.run_output import TranscriptRenderer
+    from codeact_tui.core import events as ev
+
+    out, err = io.StringIO(), io.StringIO()
+    TranscriptRenderer(out, err)(ev.AnswerHeld("t", 2, "Observation: not done yet. …"))
+    assert out.getvalue() == ""
+    assert "· The model answered, but the code it defined is only in the Python session: no file changed." in err.getvalue()

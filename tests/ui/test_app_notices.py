@@ -26,5 +26,8 @@ async def test_no_editor_notice_names_the_setting(app_factory: AppFactory, proje
         notice = list(app._notifications)[-1]
         # what the toast shows: the message read as markup, as Textual's Toast reads it
         shown = Content.from_markup(notice.message).plain if notice.markup else notice.message
-        assert "Set $EDITOR (or [ui] editor) to open files here" in shown, shown
+        assert "Set [ui] editor, $VISUAL or $EDITOR to open files here" in shown, shown  # all three, in the order they count
+        from codeact_tui.ui.screens.help import HELP
+
+        assert "your editor (`[ui] editor`, else `$VISUAL`, else `$EDITOR`)" in HELP  # as the README says
         assert shown.endswith(f"{(project / '[draft].py').resolve()}"), shown

@@ -12,6 +12,7 @@ from codeact_tui.ui.screens.confirm import ConfirmScreen
 from codeact_tui.ui.screens.history import HistoryScreen
 from codeact_tui.ui.screens.main import MainScreen
 from codeact_tui.ui.widgets.action_card import ActionCard
+from codeact_tui.ui.widgets.cards import UserMessage
 from codeact_tui.ui.widgets.prompt import PromptInput
 from tests.fakes.ollama_server import FakeOllama
 
@@ -140,3 +141,57 @@ async def test_after_go_to_turn_typing_reaches_the_prompt(app_factory: AppFactor
         await pilot.press("d")  # a card's own key still works
         await settle(pilot, app)
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_every_key_of_an_empty_history_says_why_it_does_nothing(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """`u`, `s`, `t`, `w`, `[`, `]` and `e` once did nothing at all, and `y` said "Diff copied"."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen) and history.entries == []
+        said: dict[str, str] = {}
+        for key, name in [("u", "u"), ("s", "s"), ("t", "t"), ("w", "w"), ("left_square_bracket", "["), ("right_square_bracket", "]"), ("e", "e"), ("y", "y")]:
+            app.clear_notifications()
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert app.screen is history, name
+            said[name] = " / ".join(str(n.message) for n in app._notifications)
+        assert said == {
+            "u": "Nothing to undo: the history has no entries yet.",
+            "s": "Nothing to restore to: the history has no entries yet.",
+            "t": "Nothing to go to: the history has no entries yet.",
+            "w": "Nothing to rewind to: the history has no entries yet.",
+            "[": "Nothing to step through: the history has no entries yet.",
+            "]": "Nothing to step through: the history has no entries yet.",
+            "e": "Nothing to open: the history has no entries yet.",
+            "y": "Nothing to copy: the history has no entries yet.",
+        }
+
+
+async def test_go_to_turn_finds_the_card_of_a_manual_action(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """A manual action's entry once had no turn: `t` said "belongs to no conversation turn"."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        await _turn(pilot, app, "!open('notes.txt', 'w').write('hi')")
+        (card,) = main.query(ActionCard)
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen) and [e.kind for e in history.entries] == ["manual"]
+        assert history.entries[0].turn_id == card.turn_id
+        app.clear_notifications()
+        await pilot.press("w")  # it is no request to rewind to: say what to do instead
+        await settle(pilot, app)
+        assert app.screen is history and [str(n.message) for n in app._notifications] == [
+            "A manual action is no request to rewind to: u undoes its changes; Ctrl+G picks a request."
+        ]
+        app.clear_notifications()
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert app.screen is main and not list(app._notifications)
+        assert isinstance(app.focused, UserMessage) and app.focused.turn_id == card.turn_id  # the turn's first entry

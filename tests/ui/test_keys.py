@@ -106,3 +106,41 @@ async def test_history_shows_one_file_at_a_time_and_s_restores_to_an_entry(app_f
         await settle(pilot, app)
         assert (project / "a.txt").read_text() == "one" and (project / "b.txt").read_text() == "two"
         assert history.entries[-1].kind == "restore"
+
+
+async def test_a_lone_bang_says_what_it_wants_and_keeps_the_text(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """`!` and Enter once cleared the prompt and did nothing."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("!", "space", "enter")
+        await settle(pilot, app)
+        prompt = app.screen.query_one(PromptInput)
+        assert prompt.text == "! " and app.focused is prompt
+        assert [str(n.message) for n in app._notifications] == ["Write Python after the ! to run it in the sandbox, e.g. !print(2 + 2)"]
+        assert not app.screen.query(ActionCard) and "!" not in prompt.recall
+
+
+async def test_card_keys_on_short_or_no_output_say_so(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    """Enter on a card whose output is all shown did nothing, and `o` with no output said
+    "Output copied"."""
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        said = []
+        for code in ("x = 1", "print(x)", "print('\\n'.join(map(str, range(30))))"):
+            await send(pilot, "!" + code)
+            await settle(pilot, app)
+            card = list(app.screen.query(ActionCard))[-1]
+            card.focus()
+            app.copy_to_clipboard("")
+            app.clear_notifications()
+            await pilot.press("o", "enter")
+            await pilot.pause()
+            said.append(([str(n.message) for n in app._notifications], app.clipboard, card.expanded))
+        assert said == [
+            (["This action printed nothing: nothing copied.", "This action printed nothing."], "", False),
+            (["Output copied to the clipboard.", "All of its output is shown: there is nothing to fold."], "1\n", False),
+            (["Output copied to the clipboard."], "\n".join(map(str, range(30))) + "\n", True),  # long output unfolds
+        ]
+        assert card._output_text()[0].plain.startswith("30 lines (Enter folds)\n0\n1\n")  # and says how to fold it

@@ -43,3 +43,22 @@ def test_a_long_fix_command_wraps_under_itself_not_under_its_label() -> None:
     start = lines[2].index("codeact-tui --backend")  # "Or use another server:   codeact-tui …"
     assert lines[3][:start].strip() == "" and lines[3][start:].startswith("http://127.0.0.1:8080"), lines
     assert lines[0].startswith("Start Ollama:") and lines[4].startswith("Server now:"), lines
+
+
+@pytest.mark.parametrize("width", [60, 72])  # 72: the welcome card's text width at 80 columns
+def test_the_welcome_cards_key_lines_wrap_under_their_text(width: int) -> None:
+    """The Esc line once wrapped "commands" back to the card's left edge, under the keys."""
+    from rich.console import Console
+
+    from codeact_tui.ui.widgets.cards import Welcome
+
+    console = Console(width=width, record=True, color_system=None)
+    console.print(Welcome("/tmp/project").content)
+    lines = console.export_text().splitlines()
+    rows = [i for i, line in enumerate(lines) if line.split()[:1] in (["Enter"], ["!code"], ["Esc"])]
+    assert len(rows) == 3 and rows[-1] + 1 < len(lines), lines  # the Esc line wraps at these widths
+    start = lines[rows[0]].index("send")
+    for row, end in zip(rows, [*rows[1:], len(lines)]):
+        assert lines[row][start - 2 : start] == "  ", lines  # every description starts in one column
+        for line in lines[row + 1 : end]:
+            assert line[:start].strip() == "" and line[start:].strip(), lines

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.widgets import OptionList
 
 from codeact_tui.ui.app import make_app
 from codeact_tui.ui.screens.approval import ApprovalScreen
@@ -82,6 +83,53 @@ async def test_continue_redraws_the_last_conversation(project: Path) -> None:
             await pilot.press("escape")
 
 
+async def test_continue_skips_a_conversation_in_which_nothing_happened(project: Path) -> None:
+    """Opening the app and quitting without a turn once made the latest conversation an empty
+    one: `--continue` then resumed nothing, and the picker listed "(empty)"."""
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=["<solution>one</solution>"]) as server:
+        first = make_app(project, settings_for(server.url), services=services)
+        async with first.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, first)
+            await pilot.press("f", "i", "x", "enter")
+            await settle(pilot, first)
+        idle = make_app(project, settings_for(server.url), services=services)
+        async with idle.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, idle)
+            assert idle.conversation.connected
+            idle.action_resume()
+            await pilot.pause()
+            assert isinstance(idle.screen, ResumeScreen)
+            listed = [str(option.prompt) for option in idle.screen.query_one(OptionList).options]
+            assert len(listed) == 1 and listed[0].endswith("fix"), listed
+            await pilot.press("escape")
+        again = make_app(project, settings_for(server.url), services=services, resume="latest")
+        async with again.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, again)
+            assert [w.text for w in again.screen.query(UserMessage)] == ["fix"]
+
+
+async def test_continue_with_nothing_to_continue_says_the_conversation_is_new(project: Path) -> None:
+    """`--continue` in a project without conversations once opened a new one without a word."""
+    from codeact_tui import cli
+    from codeact_tui.ui.app import CodeActApp
+    from codeact_tui.ui.launch import app_for
+
+    parser = cli.build_parser()
+    args = parser.parse_args(cli._with_app_default(parser, [str(project), "--continue"]))
+    launched = app_for(args, settings_for("http://127.0.0.1:9"))
+    assert isinstance(launched, CodeActApp) and launched.conversation.resume_id is None
+    notice = "There is no earlier conversation in this project to continue: this one is new."
+    assert launched.start_notices == [notice]
+    # Shown once the app is up (built here with the in-process executor, as the other tests).
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    app = make_app(project, settings_for("http://127.0.0.1:9"), services=services)
+    app.start_notices = launched.start_notices
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert notice in [str(n.message) for n in app._notifications]
+
+
 async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None:
     services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
     with FakeOllama(replies=["<solution>one</solution>", "<solution>two</solution>"]) as server:
@@ -105,6 +153,26 @@ async def test_picking_an_earlier_conversation_resumes_it(project: Path) -> None
             await settle(pilot, app)
             assert app.screen is main and [w.text for w in main.query(UserMessage)] == ["first"]
             assert [msg.content for msg in app.conversation.messages if msg.kind == "user"] == ["first"]
+
+
+async def test_a_conversation_of_only_a_manual_action_is_listed_by_its_code(project: Path) -> None:
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama() as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            for key in "!x = 41":
+                await pilot.press(key if key != " " else "space")
+            await pilot.press("enter")
+            await settle(pilot, app)
+            await pilot.press("ctrl+n")
+            await settle(pilot, app)
+            app.action_resume()
+            await pilot.pause()
+            assert isinstance(app.screen, ResumeScreen)
+            listed = [str(option.prompt) for option in app.screen.query_one(OptionList).options]
+            assert len(listed) == 1 and listed[0].endswith("manual: x = 41"), listed  # the new one, empty, is not listed
+            await pilot.press("escape")
 
 
 async def test_a_resumed_conversation_looks_like_the_live_one(project: Path) -> None:
@@ -232,10 +300,15 @@ async def test_palette_lists_every_action_and_help_opens(project: Path) -> None:
         await settle(pilot, app)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"History", "Models", "Interrupt", "New conversation", "Resume a conversation", "Copy last answer",
-                "Next theme", "Key bindings", "Retry model connection"} <= titles
+                "Next theme", "Help", "Retry model connection"} <= titles
+        assert "Key bindings" not in titles  # beside Textual's own "Keys" it read as the same thing
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        # The main screen's footer stays visible under the help: the help says how it closes.
+        frame = app.screen.query_one("VerticalScroll")
+        assert "Esc, q or F1 closes" in str(frame.border_subtitle)
+        assert frame.region.bottom <= app.screen.region.bottom - 1  # the subtitle is on screen at 80×24
         await pilot.press("escape")
         before = app.theme
         await pilot.press("ctrl+t")

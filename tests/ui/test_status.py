@@ -103,3 +103,29 @@ async def test_optional_meters_give_way_to_the_model_name() -> None:
         bar.activity = "idle"  # the dialog is closed but an approval still waits: keep saying so
         await pilot.pause()
         assert "1 approval waiting" in app.screen._compositor.render_strips()[0].text
+
+
+@pytest.mark.anyio
+async def test_the_context_meter_shortens_before_the_model_name_is_cut() -> None:
+    """At 100 columns, waiting for approval, the name once showed as "ollama:code… · generic"."""
+    app = Bar()
+    async with app.run_test(size=(100, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.model = "ollama:codeact:7b · generic"
+        bar.activity, bar.tokens_per_s = "waiting for approval", 42.0
+        bar.context_window, bar.context_used = 16384, 956
+        bar.sandbox, bar.approve_mode = "ready", "ask"
+        await pilot.pause()
+        line = app.screen._compositor.render_strips()[0].text
+        assert "ollama:codeact:7b · generic" in line and "ctx 6%" in line and "sandbox ready" in line, line
+        bar.activity, bar.tokens_per_s = "idle", None  # room again: the whole meter comes back
+        await pilot.pause()
+        assert "ctx 956/16.4k (6%)" in app.screen._compositor.render_strips()[0].text
+
+
+def test_a_label_too_wide_drops_the_profile_before_it_is_cut() -> None:
+    """At 80 columns, waiting for approval, the name once showed as "ollama:…eneric"."""
+    assert model_label("ollama:codeact:7b · generic", max_width=27) == "ollama:codeact:7b · generic"
+    assert model_label("ollama:codeact:7b · generic", max_width=20) == "ollama:codeact:7b"
+    assert model_label("ollama:codeact:7b · generic", max_width=14) == "ollama:…act:7b"
+    assert model_label(f"embedded:{GGUF} · qwen (unavailable)", max_width=80) == "embedded:qwen2.5-coder-1.5b-instruct-q4_k_m · qwen (unavailable)"

@@ -185,6 +185,19 @@ async def test_model_picker_pulls_with_progress(app_factory: AppFactory, fake_ol
         await pilot.press("escape")
 
 
+async def test_model_picker_without_a_server_says_how_to_list_again(app_factory: AppFactory) -> None:
+    """F5 in the picker lists again; with the server down the picker said only the error."""
+    from tests.fakes.ollama_server import free_port
+
+    app = app_factory(settings_for(f"http://127.0.0.1:{free_port()}"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+o")
+        await settle(pilot, app)
+        said = str(app.screen.query_one("#pull-status", Static).render())
+        assert "cannot reach Ollama" in said and said.endswith("F5 lists the models again."), said
+
+
 async def test_ask_mode_approval_resolves_the_future(app_factory: AppFactory, project: Path) -> None:
     skip_then_answer = [WRITE_REPLY, WRITE_REPLY, ANSWER_REPLY]
     with FakeOllama(replies=skip_then_answer) as server:
@@ -412,19 +425,23 @@ async def test_the_transcript_shows_every_core_event(app_factory: AppFactory, pr
             ev.ExecutionOutput("t/1", 1, "stdout", "out\n"), ev.ExecutionFinished("t/1", 1, ExecutionResult("out\n", "", "ok")),
             ev.SnapshotTaken("t/1", 1, entry), ev.ObservationAdded("t/1", 1, "obs"), ev.ContextCompacted("t/1", 90, 40, 1, 0),
             ev.GenerationStarted("t/1", 2), ev.AssistantMessage("t/1", 2, "<execute>y</execute>", GenerationStats()),
-            ev.CodeProposed("t/1", 2, "y"), ev.ActionSkipped("t/1", 2, "no"), ev.TurnFinished("t/1", "solution", "Done.", 2),
+            ev.CodeProposed("t/1", 2, "y"), ev.ActionSkipped("t/1", 2, "no"), ev.AnswerHeld("t/1", 2, "note"),
+            ev.TurnFinished("t/1", "solution", "Done.", 2),
             ev.TurnFailed("t/1", "limit", "too long", 2),
         ]
         for event in events:
             await view.show(event)
         await pilot.pause()
         kinds = [type(w).__name__ for w in view.children]
-        assert kinds[-9:] == ["UserMessage", "Notice", "AssistantReply", "ActionCard", "Notice", "AssistantReply", "ActionCard", "AnswerCard", "Notice"]
+        assert kinds[-10:] == [
+            "UserMessage", "Notice", "AssistantReply", "ActionCard", "Notice", "AssistantReply", "ActionCard", "Notice", "AnswerCard", "Notice",
+        ]
         cards = list(view.query(ActionCard))
         assert [c.state for c in cards[-2:]] == ["done", "skipped"] and cards[-2].entry == entry
         assert view.query(UserMessage).last().turn_id == "t/1" and cards[-2].turn_id == "t/1"
         notices = [str(n.render()) for n in view.query(Notice)]
         assert any("loaded into memory in 2.0s" in n for n in notices)
         assert any("shortened to fit the context window (90 → 40 tokens)" in n for n in notices)
+        assert any("the code it defined is only in the Python session: no file changed" in n for n in notices)
         assert "Stopped at a limit: too long" in notices[-1]
         assert view.query_one(AnswerCard).answer == "Done."

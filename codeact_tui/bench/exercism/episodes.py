@@ -24,17 +24,20 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import aclosing
+from contextlib import ExitStack, aclosing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...config import CodeIntelSettings
 from ...core import events as ev
+from ...conversation.named_files import read_named_files
 from ...core.agent import Agent
+from ...core.briefing import compose_user_message, named_files_note
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
+from ...history import HistoryStore
 from ...wiring import repo_map_text
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
 from ..guest_task import GuestError
@@ -208,8 +211,13 @@ async def _solve(
     native = config.protocol == "native"
     episode = _Episode(exercise, config)
     agent: Agent | None = None
-    with tempfile.TemporaryDirectory(prefix="exercism-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="exercism-") as scratch, ExitStack() as stack:
         project = make_project(exercise, Path(scratch), with_tests=native)
+        # Native episodes keep a history, as a user's session does (beside the project, not in it).
+        history = (
+            stack.enter_context(await asyncio.to_thread(HistoryStore.open, project, store_dir=Path(scratch) / ".history"))
+            if native else None
+        )
         code_intel = config.code_intel if native else None
         runner = make_runner(project, code_intel)
 
@@ -224,11 +232,14 @@ async def _solve(
             agent = bench_agent(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
-                repo_map=repo_map, code_tools=code_intel is not None,
+                repo_map=repo_map, code_tools=code_intel is not None, history=history,
             )
             instructions = exercise.instructions()
             if native:
-                requests = [text.native_request(instructions, exercise.solution_files, exercise.test_files)]
+                # As a user's turn has it: the named stub quoted ahead of the request.
+                request = text.native_request(instructions, exercise.solution_files, exercise.test_files)
+                named = named_files_note(prompts, await asyncio.to_thread(read_named_files, project, request))
+                requests = [compose_user_message(named, request)]
             else:
                 requests = [text.aider_first(instructions, project, exercise.solution_files)]
             tries = 1 if native else config.tries

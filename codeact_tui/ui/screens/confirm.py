@@ -23,14 +23,15 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #detail { color: $text-muted; margin-bottom: 1; }
     ConfirmScreen Horizontal { height: auto; }
     ConfirmScreen Button { margin-right: 2; }
-    /* Cancel has no variant; the default one is drawn in $surface, the dialog's own colour. */
+    /* Cancel has no variant; the default one is drawn in $surface, the dialog's own colour.
+       $foreground-muted was too light for a white label in the light theme (4.3:1). */
     ConfirmScreen #no {
         color: $button-color-foreground;
-        background: $foreground-muted;
+        background: $foreground 65%;
         border-top: tall $foreground 45%;
-        border-bottom: tall $foreground 75%;
+        border-bottom: tall $foreground 85%;
     }
-    ConfirmScreen #no:hover { background: $foreground 45%; }
+    ConfirmScreen #no:hover { background: $foreground 75%; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),

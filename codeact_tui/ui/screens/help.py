@@ -19,7 +19,7 @@ HELP = """\
 | main | **Enter** | send the prompt · **Ctrl+J** / Shift+Enter new line |
 | main | **Up / Down** | recall earlier prompts (on the first / last line) |
 | main | **!code** | run Python directly in the sandbox (a *manual* action, recorded) |
-| main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard |
+| main | **Esc** | interrupt: stop generating, or KeyboardInterrupt in the action; again: stop hard (**Ctrl+C** too, while a turn runs) |
 | main | **Ctrl+R** | history: diffs, undo, redo, restore |
 | main | **Ctrl+G** | rewind: files, conversation and variables back to before a turn (the focused card's; asks first) |
 | main | **Ctrl+O** | models: pick one, or pull one with progress |
@@ -28,7 +28,7 @@ HELP = """\
 | main | **Ctrl+T** | next theme |
 | main | **Alt+Up / Alt+Down**, Tab | move between transcript cards · **Ctrl+L** back to the prompt |
 | action card | **Enter** | fold / unfold long output |
-| action card | **d** | open its diff in the history · **e** open the changed file in `$EDITOR` |
+| action card | **d** | open its diff in the history · **e** open the changed file in your editor (`[ui] editor`, else `$VISUAL`, else `$EDITOR`) |
 | card | **y** | copy code / answer / message · **o** copy output |
 | history | **Up / Down** | choose an entry · **Tab** timeline ↔ diff |
 | history | **u / r / s** | undo this entry · redo the last undo (or this undone entry) · restore to here (all ask first) |
@@ -61,7 +61,10 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(HELP)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        scroll = self.query_one(VerticalScroll)
+        # The footer below still shows the main screen's keys: say how this one closes.
+        scroll.border_subtitle = "Esc, q or F1 closes · ↑↓ PgUp PgDn scroll"
+        scroll.focus()
 
     def action_close(self) -> None:
         """Close the help."""

@@ -189,6 +189,13 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
                 return entry
         return None
 
+    def _entry_for(self, doing: str) -> HistoryEntry | None:
+        """The highlighted entry; with none (an empty history) say so, rather than ignore the key."""
+        entry = self.current_entry()
+        if entry is None:
+            self.notify(f"Nothing to {doing}: the history has no entries yet.")
+        return entry
+
     @on(OptionList.OptionHighlighted, "#timeline")
     def _highlighted(self) -> None:
         self.file_index = -1
@@ -269,8 +276,11 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_file(self, step: int) -> None:
         """Show one file of the entry at a time (cycling back to all files)."""
-        entry = self.current_entry()
-        if entry is None or not entry.files:
+        entry = self._entry_for("step through")
+        if entry is None:
+            return
+        if not entry.files:
+            self.notify(f"#{entry.id} changed no file.")
             return
         count = len(entry.files)
         self.file_index = (self.file_index + 1 + step) % (count + 1) - 1
@@ -285,7 +295,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_undo(self) -> None:
         """Take back the highlighted entry, keeping later work (asks first)."""
-        entry = self.current_entry()
+        entry = self._entry_for("undo")
         if entry is None:
             return
         files = ", ".join(c.path for c in entry.files[:4]) + (" …" if len(entry.files) > 4 else "")
@@ -334,7 +344,7 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_restore(self) -> None:
         """Make the project equal to the state after the highlighted entry (asks first)."""
-        entry = self.current_entry()
+        entry = self._entry_for("restore to")
         if entry is None:
             return
         self._confirm(
@@ -376,8 +386,10 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_turn(self) -> None:
         """Back to the transcript, at the card of this entry's turn."""
-        entry = self.current_entry()
-        if entry is None or not entry.turn_id:
+        entry = self._entry_for("go to")
+        if entry is None:
+            return
+        if not entry.turn_id:
             self.notify("This entry belongs to no conversation turn.")
             return
         turn_id = entry.turn_id
@@ -389,9 +401,13 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
     def action_rewind(self) -> None:
         """Rewind files, conversation and variables to before this entry's user turn (the main
         screen shows what changes and asks first)."""
-        entry = self.current_entry()
-        turn_id = entry.turn_id if entry is not None else None
-        number = self.conversation.turn_number(turn_id)
+        entry = self._entry_for("rewind to")
+        if entry is None:
+            return
+        number = self.conversation.turn_number(entry.turn_id)
+        if number is None and entry.kind == "manual":
+            self.notify("A manual action is no request to rewind to: u undoes its changes; Ctrl+G picks a request.")
+            return
         if number is None:
             self.notify("This entry belongs to no user turn of this conversation: pick one with Ctrl+G on the main screen.")
             return
@@ -402,8 +418,11 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_open_file(self) -> None:
         """Open the shown (or first) file of the entry in $EDITOR."""
-        entry = self.current_entry()
-        if entry is None or not entry.files:
+        entry = self._entry_for("open")
+        if entry is None:
+            return
+        if not entry.files:
+            self.notify(f"#{entry.id} changed no file.")
             return
         change = entry.files[self.file_index if self.file_index >= 0 else 0]
         if change.change == "deleted":
@@ -415,5 +434,10 @@ class HistoryScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_copy_diff(self) -> None:
         """Copy the diff shown."""
+        if self._entry_for("copy") is None:
+            return
+        if not self.diff_text.strip():
+            self.notify("This entry's diff is empty: nothing copied.")
+            return
         self.app.copy_to_clipboard(self.diff_text)
         self.notify("Diff copied to the clipboard.")

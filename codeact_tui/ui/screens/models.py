@@ -68,7 +68,7 @@ class ModelScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         try:
             choices = await self.conversation.list_models()
         except Exception as exc:
-            status.update(Text(f"{exc}", style="red"))
+            status.update(Text(f"{exc}\nF5 lists the models again.", style="red"))
             return
         options.clear_options()
         current = self.conversation.settings.model.model

@@ -328,6 +328,8 @@ class ActionCard(Widget, can_focus=True):
         if total > len(shown):
             hint = "Enter folds" if self.expanded else "Enter shows all"
             out.append(f"… {total - len(shown)} earlier lines ({total} in all; {hint})\n", style="dim italic")
+        elif self.expanded and total > self.fold_lines:  # all shown: say how to fold it again
+            out.append(f"{total} lines (Enter folds)\n", style="dim italic")
         for index, (line, stream) in enumerate(shown):
             out.append(line, style="red" if stream == "stderr" else "")
             if index < len(shown) - 1:
@@ -351,7 +353,11 @@ class ActionCard(Widget, can_focus=True):
     # --- actions ----------------------------------------------------------------------------
 
     def action_toggle_output(self) -> None:
-        """Fold or unfold long output."""
+        """Fold or unfold long output (short output says it is all shown)."""
+        _, total = self._output_text()
+        if total <= self.fold_lines:
+            self.app.notify("All of its output is shown: there is nothing to fold." if total else "This action printed nothing.")
+            return
         self.expanded = not self.expanded
 
     def action_show_diff(self) -> None:
@@ -372,6 +378,9 @@ class ActionCard(Widget, can_focus=True):
 
     def action_copy_output(self) -> None:
         """Copy the output to the clipboard."""
+        if not self.output_text():
+            self.app.notify("This action printed nothing: nothing copied.")
+            return
         self.app.copy_to_clipboard(self.output_text())
         self.app.notify("Output copied to the clipboard.")
 

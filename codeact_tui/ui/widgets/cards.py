@@ -190,17 +190,19 @@ class Welcome(FixedContent, Static):
         text.append(str(project), style="bold")
         text.append(
             "\nAsk for a change and watch the model act: it writes Python that runs in a sandbox inside "
-            "this folder, and every action is snapshotted so you can review its diff and undo it.\n\n"
+            "this folder, and every action is snapshotted so you can review its diff and undo it.\n"
         )
+        # Keys in a column of their own, so a description that wraps stays under itself.
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(justify="right", style="bold", no_wrap=True)
+        keys.add_column()
         for key, what in (
             ("Enter", "send · Ctrl+J new line · Up recalls earlier prompts"),
             ("!code", "run Python yourself in the sandbox (recorded like an action)"),
             ("Esc", "interrupt · Ctrl+R history and undo · Ctrl+O models · F1 all keys · Ctrl+P commands"),
         ):
-            text.append(f"{key:>6}  ", style="bold")
-            text.append(what + "\n")
-        text.rstrip()
-        super().__init__(text)
+            keys.add_row(key, what)
+        super().__init__(Group(text, keys))
 
 
 class EarlierNote(Static):

@@ -116,6 +116,9 @@ class PromptInput(TextArea):
         text = self.text.strip()
         if not text:
             return
+        if text.startswith("!") and not text[1:].strip():  # kept, so the user can go on typing
+            self.notify("Write Python after the ! to run it in the sandbox, e.g. !print(2 + 2)")
+            return
         if not self.recall or self.recall[-1] != text:
             self.recall.append(text)
         if self._history is not None:
@@ -124,8 +127,6 @@ class PromptInput(TextArea):
         self._draft = ""
         self.load_text("")
         if text.startswith("!"):
-            code = text[1:].strip()
-            if code:
-                self.post_message(UserSubmitted(code, manual=True))
+            self.post_message(UserSubmitted(text[1:].strip(), manual=True))
         else:
             self.post_message(UserSubmitted(text))

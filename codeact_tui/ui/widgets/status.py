@@ -53,10 +53,14 @@ class StatusBar(Static):
         parts.append((activity, False))
         if self.tokens_per_s:
             parts.append((Text(f"{self.tokens_per_s:.0f} tok/s"), True))
+        short_ctx: Text | None = None
+        ctx_index = 0
         if self.context_window:
             share = self.context_used / self.context_window
             style = "red" if share > 0.9 else "yellow" if share > 0.7 else ""
+            short_ctx = Text(f"ctx {share:.0%}", style=style)
             label = f"ctx {share:.0%}" if narrow else f"ctx {_k(self.context_used)}/{_k(self.context_window)} ({share:.0%})"
+            ctx_index = len(parts)
             parts.append((Text(label, style=style), False))
         sandbox_style = {"ready": "green", "compiling": "yellow", "failed": "red", "busy": "cyan"}.get(self.sandbox, "")
         parts.append((Text(f"sandbox {self.sandbox}", style=sandbox_style), False))
@@ -64,10 +68,12 @@ class StatusBar(Static):
             parts.append((Text(f"approve {self.approve_mode}"), self.approve_mode == "auto"))
         if self.approvals:  # the activity says so too while the dialog is open
             parts.append((Text(f"{self.approvals} approval waiting", style="bold yellow"), "approval" in self.activity))
-        # Leave out what may go, last first, until the model's name fits (up to MODEL_FULL_WIDTH);
-        # then the name gets what is left, cut in the middle.
+        # The context meter says only its share, then what may go is left out, last first, until
+        # the model's name fits (up to MODEL_FULL_WIDTH); the name gets what is left, cut in the middle.
         name = model_label(self.model, max_width=len(self.model))
         wanted = min(len(name), MODEL_FULL_WIDTH)
+        if short_ctx is not None and self.content_size.width - _width([p for p, _ in parts]) < wanted:
+            parts[ctx_index] = (short_ctx, False)
         for index in range(len(parts) - 1, -1, -1):
             if self.content_size.width - _width([p for p, _ in parts]) >= wanted:
                 break
@@ -92,10 +98,12 @@ _PATH_LIKE = re.compile(r"^(?:[/~.]|[A-Za-z]:[\\/])|\.gguf$", re.IGNORECASE)
 
 
 def model_label(label: str, *, max_width: int) -> str:
-    """Shorten `backend:model[ (note)]` for the status bar so the meters after it stay visible.
+    """Shorten `backend:model[ · profile][ (note)]` for the status bar so the meters after it
+    stay visible.
 
-    A model given as a file shows its name without folder and `.gguf`; any label still wider than
-    `max_width` is cut in the middle, where the two ends (backend, size or quantisation) survive.
+    A model given as a file shows its name without folder and `.gguf`; a label wider than
+    `max_width` drops the profile first, then is cut in the middle, where the two ends (backend,
+    size or quantisation) survive.
     """
     backend, sep, rest = label.partition(":")
     if not sep:
@@ -104,9 +112,13 @@ def model_label(label: str, *, max_width: int) -> str:
     if rest.endswith(")") and " (" in rest:
         rest, _, note = rest.rpartition(" (")
         note = " (" + note
+    rest, dot, profile = rest.rpartition(" · ") if " · " in rest else (rest, "", "")
     if _PATH_LIKE.search(rest):
         name = re.split(r"[\\/]", rest.rstrip("/\\"))[-1]
         rest = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE) or rest
+    text = f"{backend}{sep}{rest}{dot}{profile}{note}"
+    if len(text) <= max_width:
+        return text
     text = f"{backend}{sep}{rest}{note}"
     if len(text) <= max_width:
         return text

@@ -242,6 +242,8 @@ class TranscriptView(VerticalScroll):
             case ev.SnapshotTaken(step=step, entry=entry):
                 if (card := self.card(step)) is not None:
                     card.record(entry)
+            case ev.AnswerHeld():
+                await self.add(Notice(ev.ANSWER_HELD, severity="warning"))
             case ev.ContextCompacted(before_tokens=before, after_tokens=after):
                 await self.add(Notice(f"Older messages were shortened to fit the context window ({before} → {after} tokens)."))
             case ev.TurnFinished(reason="reply"):
@@ -264,7 +266,7 @@ class TranscriptView(VerticalScroll):
         card = ActionCard(
             code,
             step=step,
-            turn_id=None if self._manual else self.turn_id,
+            turn_id=self.turn_id,
             manual=self._manual,
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
