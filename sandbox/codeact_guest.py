@@ -4,10 +4,11 @@ The host imports this once per session (`install(...)`) and runs every action th
 `run_action()`. It provides:
 
 - the working directory (the project) and `sys.path` entry for the project's own modules;
-- live output: `sys.stdout`/`sys.stderr` are teed; text is batched and sent to the host tool
-  `emit` at most every `interval_s` (or per 32 KiB), so the host sees output while the action
-  runs (`print` to a teed stream writes each line once, not piece by piece). The runtime's own capture stays authoritative; the live copy stops after `live_cap`
-  bytes per stream;
+- live output: `sys.stdout`/`sys.stderr` are teed; text is batched (one batch for both streams,
+  in the order it was written) and sent to the host tool `emit` at most every `interval_s` (or
+  per 32 KiB), so the host sees output while the action runs (`print` to a teed stream writes
+  each line once, not piece by piece). The runtime's own capture stays authoritative; the live
+  copy stops after `live_cap` bytes per stream;
 - soft interrupts: the host answers `emit`/`poll` with True when the user asked to stop; the
   guest then raises KeyboardInterrupt (at the next output, `time.sleep` slice, or pending flush);
 - `time.sleep` in short slices that poll for an interrupt, and an `input()` that explains why it
@@ -16,8 +17,10 @@ The host imports this once per session (`install(...)`) and runs every action th
 
 from __future__ import annotations
 
+import ast as _ast
 import builtins
 import errno
+import linecache as _linecache
 import os
 import sys
 import time
@@ -35,6 +38,34 @@ def _host_tools():  # pragma: no cover - trivial
     return _state["tools"]
 
 
+class _Batch:
+    """The live copy waiting to be sent: both streams' text in the order it was written, with
+    where the stream changes, so the host gets stdout and stderr interleaved as they were."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.append = self.texts.append
+        self.size = 0
+        self.stream: _Tee | None = None
+        """The stream of the last text appended."""
+        self.starts: list[tuple[int, _Tee]] = []
+        """(index in `texts`, stream) where each run of one stream's text begins."""
+        self.last_flush = 0.0
+        self.due = 0.0
+        """When the batch's window ends (`last_flush` + the interval)."""
+
+    def reset(self) -> None:
+        self.texts.clear()
+        self.size = 0
+        self.stream = None
+        self.starts = []
+        self.last_flush = 0.0
+        self.due = 0.0
+
+
+_batch = _Batch()
+
+
 class _Tee:
     """A text stream that writes through to the runtime's stream and batches a live copy."""
 
@@ -42,13 +73,7 @@ class _Tee:
         self._inner = inner
         self._inner_write = inner.write  # looked up once: `write` runs for every piece printed
         self._name = name
-        self._pending: list[str] = []
-        self._append = self._pending.append
-        self._pending_len = 0
         self._sent = 0
-        self._last_flush = 0.0
-        self._due = 0.0
-        """When the batch's window ends (`_last_flush` + the interval)."""
 
     # The text-stream surface code actually uses.
     def write(self, text: str) -> int:
@@ -57,50 +82,26 @@ class _Tee:
         if not text:
             return written
         now = _monotonic()
+        batch = _batch
         if self._sent < _state["live_cap"]:
-            self._append(text)
-            self._pending_len += len(text)
-            if self._pending_len >= _BATCH_BYTES or now >= self._due:
-                self.flush_live(now)
+            if batch.stream is not self:
+                batch.starts.append((len(batch.texts), self))
+                batch.stream = self
+            batch.append(text)
+            batch.size += len(text)
+            if batch.size >= _BATCH_BYTES or now >= batch.due:
+                _flush_live(now, self._name != "stderr")
             elif not _watching[0]:
                 _watch_pending()
-        elif now - self._last_flush >= _state["interval"]:
+        elif now - batch.last_flush >= _state["interval"]:
             # Past the live cap nothing is sent, but a soft interrupt must still get through.
-            self._last_flush = now
+            batch.last_flush = now
             if self._name == "stdout" and _interrupt_requested():
                 raise KeyboardInterrupt
         return written
 
-    def flush_live(self, now: float | None = None) -> None:
-        """Send the batched text to the host; raise KeyboardInterrupt if it asks to stop."""
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        self._pending_len = 0
-        self._last_flush = time.monotonic() if now is None else now
-        self._due = self._last_flush + _state["interval"]
-        room = _state["live_cap"] - self._sent
-        if room <= 0:
-            return
-        text = text[:room]
-        self._sent += len(text)
-        stop = False
-        try:
-            stop = bool(_host_tools().emit(self._name, text))
-        except Exception:
-            _state["live_cap"] = 0  # the host is not listening: keep running, stop streaming
-        if stop and self._name == "stdout":
-            raise KeyboardInterrupt
-        if stop:
-            _state["interrupt_pending"] = True
-
     def reset(self) -> None:
-        self._pending.clear()
-        self._pending_len = 0
         self._sent = 0
-        self._last_flush = 0.0
-        self._due = 0.0
 
     def flush(self) -> None:
         self._inner.flush()
@@ -110,6 +111,46 @@ class _Tee:
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
+
+
+def _flush_live(now: float | None = None, may_raise: bool = True) -> None:
+    """Send the batched text to the host, in the order it was written: one `emit` call, under
+    the stream's name, or under "ordered" (each run as `name\nlength\ntext`) when both
+    streams wrote. If the host asks to stop: KeyboardInterrupt when stdout text went and
+    `may_raise` (not while stderr is written, a traceback say), else at the next chance."""
+    batch = _batch
+    if not batch.texts:
+        return
+    texts, starts = batch.texts, batch.starts
+    runs = []
+    ends = [start for start, _ in starts[1:]] + [len(texts)]
+    for (start, stream), stop_at in zip(starts, ends):
+        room = _state["live_cap"] - stream._sent
+        if room <= 0:
+            continue
+        text = "".join(texts[start:stop_at])[:room]
+        stream._sent += len(text)
+        runs.append((stream._name, text))
+    texts.clear()
+    batch.size = 0
+    batch.stream = None
+    batch.starts = []
+    batch.last_flush = time.monotonic() if now is None else now
+    batch.due = batch.last_flush + _state["interval"]
+    if not runs:
+        return
+    stop = False
+    try:
+        if len(runs) == 1:
+            stop = bool(_host_tools().emit(runs[0][0], runs[0][1]))
+        else:
+            stop = bool(_host_tools().emit("ordered", "".join(f"{name}\n{len(text)}\n{text}" for name, text in runs)))
+    except Exception:
+        _state["live_cap"] = 0  # the host is not listening: keep running, stop streaming
+    if stop and may_raise and any(name == "stdout" for name, _ in runs):
+        raise KeyboardInterrupt
+    if stop:
+        _state["interrupt_pending"] = True
 
 
 _real_print = builtins.print
@@ -128,15 +169,19 @@ def _print(*args, sep=" ", end="\n", file=None, flush=False):
     file._inner_write(text)
     if text:
         now = _monotonic()
+        batch = _batch
         if file._sent < _state["live_cap"]:
-            file._append(text)
-            file._pending_len += len(text)
-            if file._pending_len >= _BATCH_BYTES or now >= file._due:
-                file.flush_live(now)
+            if batch.stream is not file:
+                batch.starts.append((len(batch.texts), file))
+                batch.stream = file
+            batch.append(text)
+            batch.size += len(text)
+            if batch.size >= _BATCH_BYTES or now >= batch.due:
+                _flush_live(now, file._name != "stderr")
             elif not _watching[0]:
                 _watch_pending()
-        elif now - file._last_flush >= _state["interval"]:
-            file._last_flush = now
+        elif now - batch.last_flush >= _state["interval"]:
+            batch.last_flush = now
             if file._name == "stdout" and _interrupt_requested():
                 raise KeyboardInterrupt
     if flush:
@@ -152,10 +197,8 @@ _print.__doc__ = _real_print.__doc__
 def _flush_due(everything: bool = False) -> None:
     """Flush teed output whose batching window has passed (or all of it)."""
     now = time.monotonic()
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, _Tee) and stream._pending:
-            if everything or now - stream._last_flush >= _state["interval"]:
-                stream.flush_live(now)
+    if _batch.texts and (everything or now - _batch.last_flush >= _state["interval"]):
+        _flush_live(now)
 
 
 _tick = [0]
@@ -202,8 +245,7 @@ def _on_call(code, offset, target, arg0):
     if _tick[0] & 63:
         return None
     _flush_due()
-    out, err = sys.stdout, sys.stderr
-    if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
+    if not _batch.texts:
         _unwatch()
     return None
 
@@ -214,12 +256,11 @@ def _pending_profiler(frame, event, arg) -> None:
     if _tick[0] & 63:
         return
     _flush_due()
-    out, err = sys.stdout, sys.stderr
-    if not (getattr(out, "_pending", None) or getattr(err, "_pending", None)):
+    if not _batch.texts:
         _unwatch()
 
 
-_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _Tee.flush_live, _print, _flush_due, _watch_pending, _unwatch))
+_OWN_CODE = frozenset(f.__code__ for f in (_Tee.write, _flush_live, _print, _flush_due, _watch_pending, _unwatch))
 
 
 def _interrupt_requested() -> bool:
@@ -297,6 +338,7 @@ def begin_action(live_cap: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, _Tee):
             stream.reset()
+    _batch.reset()
     _unwatch()
 
 
@@ -339,23 +381,109 @@ def run_action(source: str, live_cap: int, read_only: str | None = None) -> None
         _report(error, read_only)
         raise SystemExit(1) from None
     finally:
+        if len(_batch.starts) > 1:  # both streams wait: send them in order now (the host's
+            _flush_live(None, False)  # tail of each stream could not say which came first)
         end_action()
 
 
-def _exec_action(source: str, namespace: dict) -> None:
-    import ast
-    import linecache
+_last_value: list = [None]
+"""Where an action's final expression leaves its value (see `_exec_action`)."""
 
+_FUTURE_FLAGS = 0
+for _feature in __import__("__future__").all_feature_names:
+    _FUTURE_FLAGS |= getattr(__import__("__future__"), _feature).compiler_flag
+
+
+def _exec_action(source: str, namespace: dict) -> None:
+    """Compile the action once and run it, its final expression shown as the runtime shows a
+    turn's (not None) by `sys.displayhook`, which keeps it in `_`."""
     _actions[0] += 1
     name = f"<action {_actions[0]}>"
-    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
-    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    _linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    split = _split_last(source, name)
+    if split is None:
+        _exec_parsed(source, name, namespace)
+        return
+    head, last, shown = split
+    if head is not None:
+        exec(head, namespace)  # noqa: S102 - running the action is the point
+    if shown:
+        value = eval(last, namespace)  # noqa: S307 - the action's own final expression
+        if value is not None:
+            sys.displayhook(value)
+    else:
+        exec(last, namespace)  # noqa: S102
+
+
+_STATEMENT_START = __import__("re").compile(
+    r"(?:for|while|if|def|class|with|try|import|from|return|del|pass|raise|assert|global|nonlocal|async|break|continue)\b"
+    r"|@|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*(?:=(?!=)|[-+*/%&|^@]=|//=|>>=|<<=|\*\*=)"
+)
+"""A line no expression can start with: a statement's keyword, a decorator, or an assignment
+to a name or attribute (`x = ...`, `a.b += ...`)."""
+_OTHER_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""Where `str.splitlines` cuts a line and Python's tokenizer does not (or not the same way)."""
+
+
+def _split_last(source: str, name: str):
+    """(the code before the last top-level statement, that statement's code, whether it is an
+    expression), each compiled once from the text (no syntax tree objects), or None when this
+    cannot be told safely: then `_exec_parsed` does it from the tree.
+
+    The last line that starts in column 0 (not blank, not a comment) begins the last top-level
+    statement exactly when the text before it compiles on its own: a line inside brackets, a
+    string or a backslash continuation leaves that text unfinished. The statement is an
+    expression when it compiles as one (it is padded with blank lines so its line numbers are
+    the action's); a `;` in it (two statements on one line) is left to the tree."""
+    if any(mark in source for mark in _OTHER_BREAKS):
+        return None  # `splitlines` would cut where the tokenizer does not
+    lines = source.splitlines(True)
+    at = len(lines) - 1
+    while at >= 0 and (not lines[at].strip() or lines[at][0] in " \t#"):
+        at -= 1
+    if at < 0:
+        return None
+    tail = "".join(lines[at:])
+    if ";" in tail or tail.startswith("from __future__"):
+        return None
+    head = None
+    flags = 0
+    if at:
+        try:
+            head = compile("".join(lines[:at]), name, "exec", dont_inherit=True)
+        except SyntaxError:
+            return None
+        flags = head.co_flags & _FUTURE_FLAGS
+    padded = "\n" * at + tail
+    if not _STATEMENT_START.match(tail):  # else no expression: not worth a failed compile
+        try:
+            return head, compile(padded, name, "eval", flags, dont_inherit=True), True
+        except SyntaxError:
+            pass
+    try:
+        return head, compile(padded, name, "exec", flags, dont_inherit=True), False
+    except SyntaxError:
+        return None
+
+
+def _exec_parsed(source: str, name: str, namespace: dict) -> None:
+    """`_exec_action` from the syntax tree, for what `_split_last` leaves (and to raise a
+    syntax error as the runtime would): a final expression statement `value` becomes
+    `__import__('codeact_guest')._last_value[0] = value` (located where `value` is), so it
+    is evaluated in its place without a second compile, and shown after."""
+    tree = compile(source, name, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
+    body = tree.body
+    shown = bool(body) and type(body[-1]) is _ast.Expr
+    if shown:
+        last = body[-1]
+        at = _ast.copy_location
+        module = at(_ast.Call(at(_ast.Name("__import__", _ast.Load()), last), [at(_ast.Constant(__name__), last)], []), last)
+        slot = at(_ast.Attribute(module, "_last_value", _ast.Load()), last)
+        body[-1] = at(_ast.Assign([at(_ast.Subscript(slot, at(_ast.Constant(0), last), _ast.Store()), last)], last.value), last)
+    _last_value[0] = None
     exec(compile(tree, name, "exec", dont_inherit=True), namespace)  # noqa: S102 - running the action is the point
-    if last is not None:
-        value = eval(compile(last, name, "eval", dont_inherit=True), namespace)
+    if shown:
+        value, _last_value[0] = _last_value[0], None
         if value is not None:
             sys.displayhook(value)
 
@@ -372,4 +500,4 @@ def _report(error: BaseException, read_only: str | None) -> None:
     sys.excepthook(type(error), error.with_traceback(tb), tb)  # the hook prints the error's own
 
 
-_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action))
+_RUNNER_CODE = frozenset(f.__code__ for f in (run_action, _exec_action, _exec_parsed))

