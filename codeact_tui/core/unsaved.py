@@ -57,8 +57,9 @@ def _only_defines(code: str) -> bool:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return False
-    docstring = lambda node: isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # noqa: E731
-    return bool(defined_names(code)) and all(isinstance(node, _DEFINING) or docstring(node) for node in tree.body)
+    return bool(defined_names(code)) and all(
+        isinstance(node, _DEFINING) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in tree.body
+    )
 
 
 def with_save(code: str, request: str) -> str | None:
