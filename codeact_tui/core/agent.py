@@ -42,6 +42,7 @@ from .ports import (
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
+from .test_runs import last_test_run
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record, skipped_record
 from .unsaved import held_answer_note, unsaved_note, with_save
@@ -131,8 +132,10 @@ class Agent:
         after each action)."""
         self._unsaved_code: str | None = None
         """This turn's last action that got the unsaved note, while no file changed after it."""
+        self._failing_tests: str | None = None
+        """The counts of this turn's last test run when it failed and no file changed after it."""
         self._answer_held = False
-        """Whether this turn already sent an answer back for unsaved code (once a turn)."""
+        """Whether this turn already sent an answer back (once a turn)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -192,6 +195,7 @@ class Agent:
         self._progress.reset()
         self._request = user_request(user_text)
         self._unsaved_code = None
+        self._failing_tests = None
         self._answer_held = False
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
@@ -503,21 +507,27 @@ class Agent:
                 yield event
 
     def _hold_answer(self, step: int) -> bool:
-        """Whether an answer goes back to the model instead of ending the turn: an action of this
-        turn defined code only in the session while the request names files, no file changed
-        since, this turn has not held an answer yet, and a reply is left to save it.
+        """Whether an answer goes back to the model instead of ending the turn: no file changed
+        since an action of this turn defined code only in the session while the request names
+        files, or since this turn's last test run failed; this turn has not held an answer yet,
+        and a reply is left to act on it.
 
-        Small models answer "saved" right under the note that nothing was saved (measured with
-        Qwen2.5-Coder-1.5B on Exercism); one reminder with the save action is cheap next to a
-        turn that ends with the user's files untouched."""
-        return self._unsaved_code is not None and not self._answer_held and step < self._options.max_turns
+        Small models answer "saved" right under the note that nothing was saved, and "already
+        correct" right under failing tests (measured with Qwen2.5-Coder-1.5B on Exercism); one
+        reminder is cheap next to a turn that ends with the user's code still failing."""
+        waiting = self._unsaved_code is not None or self._failing_tests is not None
+        return waiting and not self._answer_held and step < self._options.max_turns
 
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
-        assert self._unsaved_code is not None
         self._answer_held = True
-        note = held_answer_note(self._prompts, self._unsaved_code, self._request)
+        if self._unsaved_code is not None:
+            reason: ev.HeldReason = "unsaved"
+            note = held_answer_note(self._prompts, self._unsaved_code, self._request)
+        else:
+            reason = "tests_failing"
+            note = self._prompts.render("observation_tests_failing.md", counts=self._failing_tests).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
-        yield ev.AnswerHeld(turn_id, step, note)
+        yield ev.AnswerHeld(turn_id, step, note, reason)
         yield ev.ObservationAdded(turn_id, step, note)
 
     @staticmethod
@@ -744,6 +754,10 @@ class Agent:
             self._unsaved_code = code
         if result.changed_files and not rewrote_only:
             self._unsaved_code = None
+            self._failing_tests = None
+        tests = last_test_run(result.stdout)
+        if tests is not None and self._options.approve != "plan":  # a plan changes nothing
+            self._failing_tests = None if tests[0] else tests[1]
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)

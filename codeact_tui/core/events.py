@@ -225,23 +225,33 @@ class ObservationAdded(Event):
     """The observation as the model reads it."""
 
 
-ANSWER_HELD = (
-    "The model answered, but the code it defined is only in the Python session: no file changed. "
-    "The answer went back to it once, with the action that saves it."
-)
+HeldReason = Literal["unsaved", "tests_failing"]
+
+ANSWER_HELD: dict[HeldReason, str] = {
+    "unsaved": (
+        "The model answered, but the code it defined is only in the Python session: no file "
+        "changed. The answer went back to it once, with the action that saves it."
+    ),
+    "tests_failing": (
+        "The model answered, but its last test run failed and no file changed since. The answer "
+        "went back to it once."
+    ),
+}
 """What the user is told of an `AnswerHeld` (the UI's notice, `run`'s status line)."""
 
 
 @dataclass(frozen=True)
 class AnswerHeld(Event):
     """The model answered while code it defined is only in the Python session and the request
-    names files that did not change: the answer goes back once with how to save it, and the
-    turn goes on."""
+    names files that did not change (`unsaved`), or while its last test run failed and no file
+    changed since (`tests_failing`): the answer goes back once, and the turn goes on."""
 
     step: int
     """The model reply that answered."""
     note: str
     """What the model is told (also sent as an `ObservationAdded`)."""
+    reason: HeldReason = "unsaved"
+    """Why it went back; `ANSWER_HELD[reason]` is what the user is told."""
 
 
 @dataclass(frozen=True)

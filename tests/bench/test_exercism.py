@@ -169,7 +169,7 @@ def test_tampering_with_the_test_file_never_passes(fake_ollama: FakeOllama, tmp_
     assert not any(a["passed"] for a in record["attempts"])
     assert record["attempts"][0]["tests_run"] == 4  # the pristine four tests, not the model's one
     if protocol == "native":  # in its own folder the forged test file passed
-        assert "OK" in [m["content"] for m in record["messages"] if m["role"] == "user"][2]
+        assert "unittest: passed: 1 passed" in [m["content"] for m in record["messages"] if m["role"] == "user"][2]
 
 
 def test_bad_solutions_loop_print_and_delete(fake_ollama: FakeOllama, tmp_path: Path) -> None:
