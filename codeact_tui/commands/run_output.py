@@ -119,6 +119,8 @@ class TranscriptRenderer:
                 )
         elif isinstance(event, ev.AnswerHeld):
             self._status(f"· {ev.ANSWER_HELD[event.reason]}")
+        elif isinstance(event, ev.SamplingRaised):
+            self._status(f"· {event.summary}")
         elif isinstance(event, ev.ContextCompacted):
             self._status(
                 f"· context compacted: {event.before_tokens} → {event.after_tokens} tokens "

@@ -255,6 +255,22 @@ class AnswerHeld(Event):
 
 
 @dataclass(frozen=True)
+class SamplingRaised(Event):
+    """The model repeated a step (or its answer went back to it): the rest of the turn's replies
+    are sampled at least at `temperature`, so that it can say something else."""
+
+    step: int
+    """The reply after which it was raised."""
+    temperature: float
+    """The temperature the next replies are sampled at, at least."""
+
+    @property
+    def summary(self) -> str:
+        """What the user is told (the UI's notice, `run`'s status line)."""
+        return f"The model repeated itself: its next replies are sampled at temperature {self.temperature:g} or more."
+
+
+@dataclass(frozen=True)
 class ContextUsage(Event):
     """How full the context window is before the next request."""
 

@@ -81,3 +81,19 @@ def test_a_change_that_still_fails_its_own_run_is_held(project: Path, prompts: P
     events = run_turn(agent_for(model, project, prompts), "Fix add.")
     assert [h.reason for h in held(events)] == ["tests_failing"]
     assert (project / "calc.py").read_text() == "def add(a, b):\n    return a * b\n"
+
+
+def test_a_held_answer_or_a_repeat_makes_the_rest_of_the_turn_hotter(project: Path, prompts: PromptLibrary) -> None:
+    """`retry_temperature` goes with every request after the first repeat or held answer, as
+    `least_temperature` over the profile's sampling; a new turn starts cool again."""
+    model = ScriptedModel([RUN_FAILING, "<solution>correct</solution>", EDIT, RUN_PASSING, "<solution>done</solution>", "<solution>hi</solution>"])
+    agent = agent_for(model, project, prompts)
+    events = run_turn(agent, "Fix add.")
+    [raised] = [e for e in events if isinstance(e, ev.SamplingRaised)]
+    assert raised.step == 2 and raised.temperature == 0.7
+    assert [s.least_temperature for s in model.samplings] == [None, None, 0.7, 0.7, 0.7]
+    run_turn(agent, "Thanks.")
+    assert model.samplings[-1].least_temperature is None
+    cool = ScriptedModel([RUN_FAILING, RUN_FAILING, "<solution>correct</solution>", "<solution>correct</solution>"])
+    events = run_turn(agent_for(cool, project, prompts, retry_temperature=0), "Fix add.")
+    assert not [e for e in events if isinstance(e, ev.SamplingRaised)] and {s.least_temperature for s in cool.samplings} == {None}

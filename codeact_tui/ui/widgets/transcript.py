@@ -244,6 +244,8 @@ class TranscriptView(VerticalScroll):
                     card.record(entry)
             case ev.AnswerHeld(reason=reason):
                 await self.add(Notice(ev.ANSWER_HELD[reason], severity="warning"))
+            case ev.SamplingRaised():
+                await self.add(Notice(event.summary))
             case ev.ContextCompacted(before_tokens=before, after_tokens=after):
                 await self.add(Notice(f"Older messages were shortened to fit the context window ({before} → {after} tokens)."))
             case ev.TurnFinished(reason="reply"):
