@@ -42,7 +42,7 @@ from .ports import (
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
-from .test_runs import last_test_run
+from .test_runs import TurnTests
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record, skipped_record
 from .unsaved import held_answer_note, unsaved_note, with_save
@@ -137,8 +137,8 @@ class Agent:
         after each action)."""
         self._unsaved_code: str | None = None
         """This turn's last action that got the unsaved note, while no file changed after it."""
-        self._failing_tests: str | None = None
-        """The counts of this turn's last test run when it failed and no file changed after it."""
+        self._tests = TurnTests()
+        """What this turn's test runs say, and the Python files changed since the last one."""
         self._answer_held = False
         """Whether this turn already sent an answer back (once a turn)."""
         self._retrying = False
@@ -202,7 +202,7 @@ class Agent:
         self._progress.reset()
         self._request = user_request(user_text)
         self._unsaved_code = None
-        self._failing_tests = None
+        self._tests.reset()
         self._answer_held = False
         self._retrying = False
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
@@ -517,28 +517,34 @@ class Agent:
     def _hold_answer(self, step: int) -> bool:
         """Whether an answer goes back to the model instead of ending the turn: no file changed
         since an action of this turn defined code only in the session while the request names
-        files, or since this turn's last test run failed; this turn has not held an answer yet,
-        and a reply is left to act on it.
+        files, or since this turn's last test run failed; or Python files changed after the last
+        test run while the request speaks of tests. Only when this turn has not held an answer
+        yet, and a reply is left to act on it.
 
-        Small models answer "saved" right under the note that nothing was saved, and "already
-        correct" right under failing tests (measured with Qwen2.5-Coder-1.5B on Exercism); one
-        reminder is cheap next to a turn that ends with the user's code still failing."""
-        waiting = self._unsaved_code is not None or self._failing_tests is not None
+        Small models answer "saved" right under the note that nothing was saved, "already
+        correct" right under failing tests, and "the tests pass" without running them (measured
+        with Qwen2.5-Coder-1.5B on Exercism); one reminder is cheap next to a turn that ends
+        with the user's code still failing."""
+        waiting = self._unsaved_code is not None or self._tests.hold(self._request) is not None
         return waiting and not self._answer_held and step < self._options.max_turns
 
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         self._answer_held = True
+        reason: ev.HeldReason | None
         if self._unsaved_code is not None:
-            reason: ev.HeldReason = "unsaved"
+            reason = "unsaved"
             note = held_answer_note(self._prompts, self._unsaved_code, self._request)
         else:
-            reason = "tests_failing"
-            note = self._prompts.render("observation_tests_failing.md", counts=self._failing_tests).rstrip()
+            reason = self._tests.hold(self._request)
+            assert reason is not None, "only when _hold_answer said so"
+            files = ", ".join(f"`{path}`" for path in self._tests.untested)
+            template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]
+            note = self._prompts.render(template, counts=self._tests.failing, files=files).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
         yield ev.AnswerHeld(turn_id, step, note, reason)
+        yield ev.ObservationAdded(turn_id, step, note)
         if (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised
-        yield ev.ObservationAdded(turn_id, step, note)
 
     @staticmethod
     def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
@@ -778,12 +784,11 @@ class Agent:
         if unsaved is not None:
             observation += "\n\n" + unsaved
             self._unsaved_code = code
-        if result.changed_files and not rewrote_only:
+        changed = [] if rewrote_only else [f.path for f in result.changed_files]
+        if changed:
             self._unsaved_code = None
-            self._failing_tests = None
-        tests = last_test_run(result.stdout)
-        if tests is not None and self._options.approve != "plan":  # a plan changes nothing
-            self._failing_tests = None if tests[0] else tests[1]
+        # A plan changes nothing, so its test runs ask for no change either.
+        self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)

@@ -225,7 +225,7 @@ class ObservationAdded(Event):
     """The observation as the model reads it."""
 
 
-HeldReason = Literal["unsaved", "tests_failing"]
+HeldReason = Literal["unsaved", "tests_failing", "untested"]
 
 ANSWER_HELD: dict[HeldReason, str] = {
     "unsaved": (
@@ -235,6 +235,10 @@ ANSWER_HELD: dict[HeldReason, str] = {
     "tests_failing": (
         "The model answered, but its last test run failed and no file changed since. The answer "
         "went back to it once."
+    ),
+    "untested": (
+        "The model answered, but it changed Python files after its last test run. The answer went "
+        "back to it once, to run the tests."
     ),
 }
 """What the user is told of an `AnswerHeld` (the UI's notice, `run`'s status line)."""

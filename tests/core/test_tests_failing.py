@@ -97,3 +97,33 @@ def test_a_held_answer_or_a_repeat_makes_the_rest_of_the_turn_hotter(project: Pa
     cool = ScriptedModel([RUN_FAILING, RUN_FAILING, "<solution>correct</solution>", "<solution>correct</solution>"])
     events = run_turn(agent_for(cool, project, prompts, retry_temperature=0), "Fix add.")
     assert not [e for e in events if isinstance(e, ev.SamplingRaised)] and {s.least_temperature for s in cool.samplings} == {None}
+
+
+def test_python_changed_after_the_last_run_goes_back_when_the_request_speaks_of_tests(project: Path, prompts: PromptLibrary) -> None:
+    model = ScriptedModel([RUN_PASSING, EDIT, "<solution>The tests pass.</solution>", RUN_PASSING, "<solution>They pass.</solution>"])
+    events = run_turn(agent_for(model, project, prompts), "Fix add in calc.py so the tests pass.")
+    [hold] = held(events)
+    assert hold.reason == "untested" and hold.step == 3
+    assert hold.note.startswith("Observation: not done yet. You changed `calc.py` and have not run the tests since")
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "They pass."
+    # Without tests in the request, or when the change ran its tests, or a text file only: no hold.
+    plain = ScriptedModel([EDIT, "<solution>Done.</solution>"])
+    assert not held(run_turn(agent_for(plain, project, prompts), "Make add add."))
+    tested = ScriptedModel(["<execute>\nopen('calc.py', 'w').write('x = 1\\n')\nprint('pytest: passed: 1 passed (0.1s)')\n</execute>", "<solution>ok</solution>"])
+    assert not held(run_turn(agent_for(tested, project, prompts), "Fix it; the tests must pass."))
+    notes = ScriptedModel(["<execute>\nopen('notes.md', 'w').write('tests\\n')\n</execute>", "<solution>ok</solution>"])
+    assert not held(run_turn(agent_for(notes, project, prompts), "Write notes on the tests."))
+
+
+def test_turn_tests_state() -> None:
+    from codeact_tui.core.test_runs import TurnTests
+
+    tests = TurnTests()
+    tests.action("", ["a.py", "README.md"])
+    assert tests.untested == ("a.py",) and tests.hold("run the tests") == "untested" and tests.hold("fix a.py") is None
+    tests.action(FAILED, [])
+    assert (tests.failing, tests.untested, tests.hold("fix a.py")) == ("0 passed, 9 failed", (), "tests_failing")
+    tests.action("", ["README.md"])
+    assert tests.failing is None and tests.hold("the tests") is None  # a change may have fixed them
+    tests.action(FAILED, [], tests_count=False)
+    assert tests.failing is None
