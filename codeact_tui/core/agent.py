@@ -42,7 +42,7 @@ from .ports import (
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
-from .test_runs import TurnTests
+from .test_runs import TestsHold, TurnTests
 from .prompts import PromptLibrary
 from .transcript import Transcript, action_record, skipped_record
 from .unsaved import held_answer_note, unsaved_note, with_save
@@ -79,6 +79,10 @@ class AgentOptions:
     sampling: Sampling = Sampling()
     """Sampling values sent with every request (the model profile's; the user's settings win
     over them in the backend)."""
+    hold_untested: bool = True
+    """Send back an answer given after Python files changed with no test run since, when the
+    request speaks of tests (False where the tests run only after the answer, as in aider's
+    benchmark protocol)."""
     retry_temperature: float = 0.7
     """Once the model repeated a step (or an answer went back to it), the rest of the turn's
     replies are sampled at least this hot, over the user's temperature too; 0 never. At
@@ -525,8 +529,11 @@ class Agent:
         correct" right under failing tests, and "the tests pass" without running them (measured
         with Qwen2.5-Coder-1.5B on Exercism); one reminder is cheap next to a turn that ends
         with the user's code still failing."""
-        waiting = self._unsaved_code is not None or self._tests.hold(self._request) is not None
+        waiting = self._unsaved_code is not None or self._tests_hold() is not None
         return waiting and not self._answer_held and step < self._options.max_turns
+
+    def _tests_hold(self) -> TestsHold | None:
+        return self._tests.hold(self._request, untested=self._options.hold_untested)
 
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         self._answer_held = True
@@ -535,7 +542,7 @@ class Agent:
             reason = "unsaved"
             note = held_answer_note(self._prompts, self._unsaved_code, self._request)
         else:
-            reason = self._tests.hold(self._request)
+            reason = self._tests_hold()
             assert reason is not None, "only when _hold_answer said so"
             files = ", ".join(f"`{path}`" for path in self._tests.untested)
             template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]

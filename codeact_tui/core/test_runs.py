@@ -26,17 +26,19 @@ _SUMMARY = re.compile(
 )
 
 
-def last_test_run(stdout: str) -> tuple[bool, str] | None:
+def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
     """(passed, counts) of the last test summary an action printed; None when it printed none.
 
-    A run that collected nothing or could not start counts as not passed."""
+    `passed` is None when the run collected no tests (there is nothing to pass); a run that
+    could not start counts as not passed."""
     found = None
     for found in _SUMMARY.finditer(stdout):
         pass
     if found is None:
         return None
     counts = (found["counts"] or found["status"]).strip()
-    return found["status"] == "passed", counts
+    status = found["status"]
+    return (None if status == "no tests collected" else status == "passed"), counts
 
 
 @dataclass
@@ -61,13 +63,14 @@ class TurnTests:
             self.untested += tuple(p for p in changed if p.endswith(".py") and p not in self.untested)
         run = last_test_run(stdout) if tests_count else None
         if run is not None:
-            self.failing = None if run[0] else run[1]
+            self.failing = run[1] if run[0] is False else None
             self.untested = ()
 
-    def hold(self, request: str) -> TestsHold | None:
-        """Why an answer given now should go back to the model, if it should."""
+    def hold(self, request: str, *, untested: bool = True) -> TestsHold | None:
+        """Why an answer given now should go back to the model, if it should; `untested` False
+        leaves out the changes no test run followed."""
         if self.failing is not None:
             return "tests_failing"
-        if self.untested and _SPEAKS_OF_TESTS.search(request):
+        if untested and self.untested and _SPEAKS_OF_TESTS.search(request):
             return "untested"
         return None

@@ -173,10 +173,11 @@ def test_tampering_with_the_test_file_never_passes(fake_ollama: FakeOllama, tmp_
 
 
 def test_bad_solutions_loop_print_and_delete(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    # Each answer comes twice: the first goes back, as the tests have not run since the change.
     fake_ollama.replies = [
-        writes("digit_sum.py", "def digit_sum(number):\n    while True:\n        pass\n"), DONE,
-        writes("seat_map.py", "print('x' * 10_000_000)\n" + reference("seat-map")), DONE,
-        "<execute>\nimport os\nfor name in os.listdir('.'):\n    os.remove(name)\nprint(os.listdir('.'))\n</execute>", DONE,
+        writes("digit_sum.py", "def digit_sum(number):\n    while True:\n        pass\n"), DONE, DONE,
+        writes("seat_map.py", "print('x' * 10_000_000)\n" + reference("seat-map")), DONE, DONE,
+        "<execute>\nimport os\nfor name in os.listdir('.'):\n    os.remove(name)\nprint(os.listdir('.'))\n</execute>", DONE, DONE,
     ]
     out = tmp_path / "bad.jsonl"
     assert exercism(fake_ollama, out, "--test-timeout", "5") == 0

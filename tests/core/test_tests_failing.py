@@ -27,7 +27,7 @@ def test_last_test_run_reads_the_last_summary_line() -> None:
     assert last_test_run(FAILED + "\n\nFAIL: test_add (calc_test.T.test_add)") == (False, "0 passed, 9 failed")
     assert last_test_run("pytest: FAILED: 1 failed, 1 passed in 0.03s (0.4s)") == (False, "1 failed, 1 passed in 0.03s")
     assert last_test_run(f"{FAILED}\nfixed\npytest: passed: 2 passed (0.1s)\n") == (True, "2 passed")
-    assert last_test_run("unittest: no tests collected: 0 passed (0.0s)") == (False, "0 passed")
+    assert last_test_run("unittest: no tests collected: 0 passed (0.0s)") == (None, "0 passed")
     assert last_test_run("pytest: usage error: ERROR: file not found: x (0.1s)") == (False, "ERROR: file not found: x")
     assert last_test_run("the tests: FAILED: 3\n  unittest: FAILED: 1 failed") is None  # only a line of its own
     assert last_test_run("") is None
