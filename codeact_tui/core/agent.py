@@ -42,8 +42,8 @@ from .ports import (
     TextChunk,
 )
 from .progress import ProgressTracker, Repeat
-from .test_runs import TestsHold, TurnTests
 from .prompts import PromptLibrary
+from .test_runs import TestsHold, TurnTests
 from .transcript import Transcript, action_record, skipped_record
 from .unsaved import held_answer_note, unsaved_note, with_save
 
