@@ -807,8 +807,8 @@ class Agent:
         stuck = self._stuck(turn_id, step, repeat)
         if stuck is not None:
             yield stuck
-        elif repeat is not None and (raised := self._retry_hotter(turn_id, step)) is not None:
-            yield raised
+        elif (repeat is not None or self._progress.again) and (raised := self._retry_hotter(turn_id, step)) is not None:
+            yield raised  # the same action again, even one that wrote files, is a repeat to break
 
     async def _run_code(
         self, turn_id: str, step: int, code: str, *, runner: Callable[..., Awaitable[Any]] | None = None

@@ -127,3 +127,12 @@ def test_turn_tests_state() -> None:
     assert tests.failing is None and tests.hold("the tests") is None  # a change may have fixed them
     tests.action(FAILED, [], tests_count=False)
     assert tests.failing is None
+
+
+def test_the_same_action_twice_in_a_row_makes_the_turn_hotter_at_once(project: Path, prompts: PromptLibrary) -> None:
+    """A rewrite sent again word for word (it changed the file the first time) is not yet a
+    repeat without progress to the stuck check, but it is one to break."""
+    model = ScriptedModel([EDIT_AND_FAIL, EDIT_AND_FAIL, RUN_PASSING, "<solution>ok</solution>"])
+    events = run_turn(agent_for(model, project, prompts), "Fix add.")
+    assert [e.step for e in events if isinstance(e, ev.SamplingRaised)] == [2]
+    assert [s.least_temperature for s in model.samplings] == [None, None, 0.7, 0.7]
