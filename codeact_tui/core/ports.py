@@ -390,6 +390,9 @@ class Sampling:
     """A floor on the temperature that beats every other source, the user's settings too: the
     agent sets it for the replies after the model repeated itself (`AgentOptions.retry_temperature`).
     Not a server option; the backends apply it to `temperature`."""
+    least_top_p: float | None = None
+    """The same floor for `top_p`: with top_p 0.8 a model copying its last action keeps only
+    the likeliest token at every step, whatever the temperature."""
 
     def given(self) -> dict[str, float | int]:
         """The values that are set, by name."""

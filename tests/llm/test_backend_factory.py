@@ -60,4 +60,4 @@ def test_every_sampling_name_is_a_llama_cpp_argument() -> None:
     accepted = inspect.signature(llama_cpp.Llama.create_chat_completion).parameters
     every = Sampling(**{f.name: 1 for f in dataclasses.fields(Sampling)})
     sent = request_sampling(ModelSettings(), every)
-    assert len(sent) == len(dataclasses.fields(Sampling)) - 1 and set(sent) <= set(accepted)
+    assert len(sent) == len(dataclasses.fields(Sampling)) - 2 and set(sent) <= set(accepted)

@@ -199,7 +199,8 @@ def test_after_a_repeat_the_turn_is_sampled_hotter_over_the_users_temperature(
         requests = server.chat_requests()[1:]
     assert status == 0 and len(requests) == 4
     assert [r["options"]["temperature"] for r in requests] == [0.0, 0.0, 0.7, 0.7]
-    assert not any("least_temperature" in r["options"] for r in requests)
+    assert [r["options"].get("top_p") for r in requests] == [None, None, 0.95, 0.95]
+    assert not any(k.startswith("least_") for r in requests for k in r["options"])
     assert capsys.readouterr().err.count("its next replies are sampled at temperature 0.7 or more") == 1
 
 
@@ -218,7 +219,7 @@ def test_the_retry_floor_only_raises_the_temperature() -> None:
     from codeact_tui.core.ports import Sampling
     from codeact_tui.llm.sampling import request_sampling
 
-    hot = Sampling(temperature=0.2, top_p=0.8, least_temperature=0.7)
-    assert request_sampling(ModelSettings(), hot) == {"temperature": 0.7, "top_p": 0.8}
-    assert request_sampling(ModelSettings(temperature=1.1), hot) == {"temperature": 1.1, "top_p": 0.8}
+    hot = Sampling(temperature=0.2, top_p=0.8, top_k=20, least_temperature=0.7, least_top_p=0.95)
+    assert request_sampling(ModelSettings(), hot) == {"temperature": 0.7, "top_p": 0.95, "top_k": 20}
+    assert request_sampling(ModelSettings(temperature=1.1, top_p=0.99), hot) == {"temperature": 1.1, "top_p": 0.99, "top_k": 20}
     assert request_sampling(ModelSettings(), Sampling(least_temperature=0.7)) == {"temperature": 0.7}
