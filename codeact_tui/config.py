@@ -161,6 +161,10 @@ class AgentSettings:
     """End a turn as `stuck` when the model repeats the same failing (or unchanged) action, or
     the same reply that cannot run, this many times; the repeat before is told to it. 0: never."""
 
+    retry_temperature: float = 0.7
+    """After the model repeated a step, the rest of the turn is sampled at least this hot (over
+    the model's `temperature`), so a model at temperature 0 can say something else. 0: never."""
+
 
 @dataclass(frozen=True)
 class CodeIntelSettings:

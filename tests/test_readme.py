@@ -214,6 +214,8 @@ FIGURES = [
     (r"the newest ([\d,]+) transcript entries", "codeact_tui/ui/widgets/transcript.py", "KEEP_ENTRIES"),
     (r"cut to\s+about ([\d,]+) characters", "sandbox/codeact_tests.py", "MAX_CHARS"),
     (r"when it is short \(([\d,]+) lines in all\)", "sandbox/codeact_tests.py", "CODE_LINES"),
+    (r"the first ([\d,]+) with their traceback", "sandbox/codeact_tests.py", "FULL_FAILURES"),
+    (r"bodies, at most ([\d,]+) lines", "sandbox/codeact_tests.py", "STUB_TEMPLATE_LINES"),
     (r"each file cut at ([\d,]+) lines", "codeact_tui/executor/preview.py", "DIFF_LINES_PER_FILE"),
     (r"the whole diff at ([\d,]+);", "codeact_tui/executor/preview.py", "DIFF_LINES_TOTAL"),
     (r"up to (\w+) text files inside the project", "codeact_tui/conversation/named_files.py", "MAX_FILES"),

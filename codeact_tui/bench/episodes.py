@@ -200,18 +200,21 @@ def native_prompt(task: TaskInfo) -> str:
 def bench_agent(
     model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
     profile: Profile = Profile(GENERIC), repo_map: str | None = None, code_tools: bool = False,
-    history: History | None = None,
+    history: History | None = None, hold_untested: bool = True,
 ) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project` (with the
     repo map and the code tools when the benchmark gives them, as a conversation does), the
     history when the benchmark keeps one (its stuck check then knows a rewrite that changed no
     content), the benchmark's reply budget and deadline, the
     model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
-    values, e.g. the benchmark's temperature 0, still win at the backend)."""
+    values, e.g. the benchmark's temperature 0, still win at the backend). `hold_untested` False
+    where the harness runs the tests only after the answer."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         history=history,
-        options=AgentOptions(max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling),
+        options=AgentOptions(
+            max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling, hold_untested=hold_untested
+        ),
     )
 
 

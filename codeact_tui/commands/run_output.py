@@ -118,7 +118,9 @@ class TranscriptRenderer:
                     f"(codeact-tui diff {event.entry.id} · codeact-tui undo {event.entry.id})"
                 )
         elif isinstance(event, ev.AnswerHeld):
-            self._status(f"· {ev.ANSWER_HELD}")
+            self._status(f"· {ev.ANSWER_HELD[event.reason]}")
+        elif isinstance(event, ev.SamplingRaised):
+            self._status(f"· {event.summary}")
         elif isinstance(event, ev.ContextCompacted):
             self._status(
                 f"· context compacted: {event.before_tokens} → {event.after_tokens} tokens "

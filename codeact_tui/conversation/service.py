@@ -260,6 +260,7 @@ class Conversation:
                 approve=agent_settings.approve,
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
+                retry_temperature=agent_settings.retry_temperature,
                 deadline_s=self.settings.sandbox.deadline_s,
                 reserve_tokens=reply_reserve(info.context_window, self.settings.model.max_reply_tokens),
                 stop=profile.stop,

@@ -43,6 +43,7 @@ from .ports import (
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
+from .test_runs import TestsHold, TurnTests
 from .transcript import Transcript, action_record, skipped_record
 from .unsaved import held_answer_note, unsaved_note, with_save
 
@@ -78,6 +79,22 @@ class AgentOptions:
     sampling: Sampling = Sampling()
     """Sampling values sent with every request (the model profile's; the user's settings win
     over them in the backend)."""
+    hold_untested: bool = True
+    """Send back an answer given after Python files changed with no test run since, when the
+    request speaks of tests (False where the tests run only after the answer, as in aider's
+    benchmark protocol)."""
+    retry_temperature: float = 0.7
+    """Once the model repeated a step (or an answer went back to it), the rest of the turn's
+    replies are sampled at least this hot, over the user's temperature too (and with top_p at
+    least RETRY_TOP_P); 0 never. At temperature 0 a small model sends the same action again
+    word for word (measured: Qwen2.5-Coder-1.5B re-ran its tests three times in 7 of 16
+    Exercism exercises)."""
+
+
+RETRY_TOP_P = 0.95
+"""top_p at least this once the turn retries: measured with Qwen2.5-Coder-1.5B at temperature
+0.7 and its profile's top_p 0.8, a repeated action still came back word for word (each copied
+token is likelier than 0.8, so it is the only one kept)."""
 
 
 class Agent:
@@ -131,8 +148,12 @@ class Agent:
         after each action)."""
         self._unsaved_code: str | None = None
         """This turn's last action that got the unsaved note, while no file changed after it."""
+        self._tests = TurnTests()
+        """What this turn's test runs say, and the Python files changed since the last one."""
         self._answer_held = False
-        """Whether this turn already sent an answer back for unsaved code (once a turn)."""
+        """Whether this turn already sent an answer back (once a turn)."""
+        self._retrying = False
+        """Whether this turn's replies are sampled at `retry_temperature` (after a repeat)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -192,7 +213,9 @@ class Agent:
         self._progress.reset()
         self._request = user_request(user_text)
         self._unsaved_code = None
+        self._tests.reset()
         self._answer_held = False
+        self._retrying = False
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -503,22 +526,39 @@ class Agent:
                 yield event
 
     def _hold_answer(self, step: int) -> bool:
-        """Whether an answer goes back to the model instead of ending the turn: an action of this
-        turn defined code only in the session while the request names files, no file changed
-        since, this turn has not held an answer yet, and a reply is left to save it.
+        """Whether an answer goes back to the model instead of ending the turn: no file changed
+        since an action of this turn defined code only in the session while the request names
+        files, or since this turn's last test run failed; or Python files changed after the last
+        test run while the request speaks of tests. Only when this turn has not held an answer
+        yet, and a reply is left to act on it.
 
-        Small models answer "saved" right under the note that nothing was saved (measured with
-        Qwen2.5-Coder-1.5B on Exercism); one reminder with the save action is cheap next to a
-        turn that ends with the user's files untouched."""
-        return self._unsaved_code is not None and not self._answer_held and step < self._options.max_turns
+        Small models answer "saved" right under the note that nothing was saved, "already
+        correct" right under failing tests, and "the tests pass" without running them (measured
+        with Qwen2.5-Coder-1.5B on Exercism); one reminder is cheap next to a turn that ends
+        with the user's code still failing."""
+        waiting = self._unsaved_code is not None or self._tests_hold() is not None
+        return waiting and not self._answer_held and step < self._options.max_turns
+
+    def _tests_hold(self) -> TestsHold | None:
+        return self._tests.hold(self._request, untested=self._options.hold_untested)
 
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
-        assert self._unsaved_code is not None
         self._answer_held = True
-        note = held_answer_note(self._prompts, self._unsaved_code, self._request)
+        reason: ev.HeldReason | None
+        if self._unsaved_code is not None:
+            reason = "unsaved"
+            note = held_answer_note(self._prompts, self._unsaved_code, self._request)
+        else:
+            reason = self._tests_hold()
+            assert reason is not None, "only when _hold_answer said so"
+            files = ", ".join(f"`{path}`" for path in self._tests.untested)
+            template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]
+            note = self._prompts.render(template, counts=self._tests.failing, files=files).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
-        yield ev.AnswerHeld(turn_id, step, note)
+        yield ev.AnswerHeld(turn_id, step, note, reason)
         yield ev.ObservationAdded(turn_id, step, note)
+        if (raised := self._retry_hotter(turn_id, step)) is not None:
+            yield raised
 
     @staticmethod
     def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
@@ -543,6 +583,8 @@ class Agent:
         stuck = self._stuck(turn_id, step, repeat)
         if stuck is not None:
             yield stuck
+        elif repeat is not None and (raised := self._retry_hotter(turn_id, step)) is not None:
+            yield raised
 
     def _stuck(self, turn_id: str, step: int, repeat: Repeat | None) -> ev.TurnFailed | None:
         """The turn's end when a step has now repeated `stuck_after` times."""
@@ -583,6 +625,20 @@ class Agent:
                 step,
             )
 
+    def _sampling(self) -> Sampling:
+        """The next request's sampling: the options', hotter once the turn is retrying."""
+        if not self._retrying:
+            return self._options.sampling
+        return dataclasses.replace(self._options.sampling, least_temperature=self._options.retry_temperature, least_top_p=RETRY_TOP_P)
+
+    def _retry_hotter(self, turn_id: str, step: int) -> ev.SamplingRaised | None:
+        """Sample the rest of the turn at `retry_temperature` (the model repeated itself); the
+        event the first time, for the user."""
+        if self._retrying or self._options.retry_temperature <= 0:
+            return None
+        self._retrying = True
+        return ev.SamplingRaised(turn_id, step, self._options.retry_temperature)
+
     async def _generate(self, reply: list[str], looping: list[bool]) -> AsyncGenerator[TextChunk | GenerationDone, None]:
         """Stream one reply through a task (so `interrupt` can cancel it and close the stream);
         stop reading as soon as the first action is complete, or when the reply starts
@@ -598,7 +654,7 @@ class Agent:
             try:
                 # Inside the `try`: a backend that fails on the call itself must end the turn
                 # with its error, not leave the consumer waiting for an item that never comes.
-                stream = self._model.stream(chat, stop=self._options.stop, sampling=self._options.sampling)
+                stream = self._model.stream(chat, stop=self._options.stop, sampling=self._sampling())
                 async for item in stream:
                     queue.put_nowait(item)
             except asyncio.CancelledError:
@@ -742,8 +798,11 @@ class Agent:
         if unsaved is not None:
             observation += "\n\n" + unsaved
             self._unsaved_code = code
-        if result.changed_files and not rewrote_only:
+        changed = [] if rewrote_only else [f.path for f in result.changed_files]
+        if changed:
             self._unsaved_code = None
+        # A plan changes nothing, so its test runs ask for no change either.
+        self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(self._prompts, repeat)
@@ -755,6 +814,8 @@ class Agent:
         stuck = self._stuck(turn_id, step, repeat)
         if stuck is not None:
             yield stuck
+        elif (repeat is not None or self._progress.again) and (raised := self._retry_hotter(turn_id, step)) is not None:
+            yield raised  # the same action again, even one that wrote files, is a repeat to break
 
     async def _run_code(
         self, turn_id: str, step: int, code: str, *, runner: Callable[..., Awaitable[Any]] | None = None

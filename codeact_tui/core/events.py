@@ -225,23 +225,53 @@ class ObservationAdded(Event):
     """The observation as the model reads it."""
 
 
-ANSWER_HELD = (
-    "The model answered, but the code it defined is only in the Python session: no file changed. "
-    "The answer went back to it once, with the action that saves it."
-)
+HeldReason = Literal["unsaved", "tests_failing", "untested"]
+
+ANSWER_HELD: dict[HeldReason, str] = {
+    "unsaved": (
+        "The model answered, but the code it defined is only in the Python session: no file "
+        "changed. The answer went back to it once, with the action that saves it."
+    ),
+    "tests_failing": (
+        "The model answered, but its last test run failed and no file changed since. The answer "
+        "went back to it once."
+    ),
+    "untested": (
+        "The model answered, but it changed Python files after its last test run. The answer went "
+        "back to it once, to run the tests."
+    ),
+}
 """What the user is told of an `AnswerHeld` (the UI's notice, `run`'s status line)."""
 
 
 @dataclass(frozen=True)
 class AnswerHeld(Event):
     """The model answered while code it defined is only in the Python session and the request
-    names files that did not change: the answer goes back once with how to save it, and the
-    turn goes on."""
+    names files that did not change (`unsaved`), or while its last test run failed and no file
+    changed since (`tests_failing`): the answer goes back once, and the turn goes on."""
 
     step: int
     """The model reply that answered."""
     note: str
     """What the model is told (also sent as an `ObservationAdded`)."""
+    reason: HeldReason = "unsaved"
+    """Why it went back; `ANSWER_HELD[reason]` is what the user is told."""
+
+
+@dataclass(frozen=True)
+class SamplingRaised(Event):
+    """The model repeated a step (or its answer went back to it): the rest of the turn's replies
+    are sampled at least at `temperature`, so that it can say something else."""
+
+    step: int
+    """The reply after which it was raised."""
+    temperature: float
+    """The temperature the next replies are sampled at, at least."""
+
+    @property
+    def summary(self) -> str:
+        """What the user is told (the UI's notice, `run`'s status line)."""
+        return f"The model repeated itself: its next replies are sampled at temperature {self.temperature:g} or more."
 
 
 @dataclass(frozen=True)

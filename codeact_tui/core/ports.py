@@ -386,6 +386,13 @@ class Sampling:
     """Drop tokens less likely than this share of the likeliest one's probability."""
     repeat_penalty: float | None = None
     """Make tokens seen recently less likely (1.0: off); Hugging Face calls it repetition_penalty."""
+    least_temperature: float | None = None
+    """A floor on the temperature that beats every other source, the user's settings too: the
+    agent sets it for the replies after the model repeated itself (`AgentOptions.retry_temperature`).
+    Not a server option; the backends apply it to `temperature`."""
+    least_top_p: float | None = None
+    """The same floor for `top_p`: with top_p 0.8 a model copying its last action keeps only
+    the likeliest token at every step, whatever the temperature."""
 
     def given(self) -> dict[str, float | int]:
         """The values that are set, by name."""

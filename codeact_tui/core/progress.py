@@ -73,10 +73,15 @@ class ProgressTracker:
     """Counts step signatures within one user turn."""
 
     seen: Counter[str] = field(default_factory=Counter)
+    last_code: str | None = None
+    """The last action's normalised code."""
+    again: bool = False
+    """Whether the last action was the one before it again, word for word (normalised)."""
 
     def reset(self) -> None:
         """Forget everything (a new user turn)."""
         self.seen.clear()
+        self.last_code, self.again = None, False
 
     def _count(self, kind: RepeatKind, key: str, detail: str = "") -> Repeat | None:
         signature = _digest(kind, key, detail)
@@ -90,9 +95,10 @@ class ProgressTracker:
         `changed_content` is False when the history saw no file's content change although the
         action wrote files (it wrote back what was there): that is no progress either.
         """
+        normal = normalise_code(code)
+        self.again, self.last_code = normal == self.last_code, normal
         if result.stopped_by == "interrupt":
             return None  # the user stopped it: not the model's doing
-        normal = normalise_code(code)
         if result.status != "ok":
             return self._count("failure", normal, failure_line(result))
         if not result.changed_files or not changed_content:

@@ -26,5 +26,11 @@ def user_sampling(settings: ModelSettings) -> Sampling:
 
 def request_sampling(settings: ModelSettings, requested: Sampling | None) -> dict[str, float | int]:
     """What to send: the user's values where set, else the request's; nothing for what neither
-    sets (the server's default applies)."""
-    return user_sampling(settings).over(requested or Sampling()).given()
+    sets (the server's default applies). The request's `least_temperature` and `least_top_p`
+    raise `temperature` and `top_p` to at least that, over the user's values too."""
+    values = user_sampling(settings).over(requested or Sampling()).given()
+    for name in ("temperature", "top_p"):
+        floor = values.pop(f"least_{name}", None)
+        if floor is not None:
+            values[name] = max(values.get(name, floor), floor)
+    return values

@@ -169,14 +169,15 @@ def test_tampering_with_the_test_file_never_passes(fake_ollama: FakeOllama, tmp_
     assert not any(a["passed"] for a in record["attempts"])
     assert record["attempts"][0]["tests_run"] == 4  # the pristine four tests, not the model's one
     if protocol == "native":  # in its own folder the forged test file passed
-        assert "OK" in [m["content"] for m in record["messages"] if m["role"] == "user"][2]
+        assert "unittest: passed: 1 passed" in [m["content"] for m in record["messages"] if m["role"] == "user"][2]
 
 
 def test_bad_solutions_loop_print_and_delete(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    # Each answer comes twice: the first goes back, as the tests have not run since the change.
     fake_ollama.replies = [
-        writes("digit_sum.py", "def digit_sum(number):\n    while True:\n        pass\n"), DONE,
-        writes("seat_map.py", "print('x' * 10_000_000)\n" + reference("seat-map")), DONE,
-        "<execute>\nimport os\nfor name in os.listdir('.'):\n    os.remove(name)\nprint(os.listdir('.'))\n</execute>", DONE,
+        writes("digit_sum.py", "def digit_sum(number):\n    while True:\n        pass\n"), DONE, DONE,
+        writes("seat_map.py", "print('x' * 10_000_000)\n" + reference("seat-map")), DONE, DONE,
+        "<execute>\nimport os\nfor name in os.listdir('.'):\n    os.remove(name)\nprint(os.listdir('.'))\n</execute>", DONE, DONE,
     ]
     out = tmp_path / "bad.jsonl"
     assert exercism(fake_ollama, out, "--test-timeout", "5") == 0

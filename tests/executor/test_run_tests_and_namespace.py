@@ -11,6 +11,7 @@ import pytest
 from codeact_tui.codeintel.host_tools import make_host_tools
 from codeact_tui.config import SandboxSettings
 from codeact_tui.core.ports import ExecutionResult
+from codeact_tui.core.test_runs import last_test_run
 from codeact_tui.executor import GUEST_PROJECT, SandboxExecutor
 
 pytestmark = pytest.mark.sandbox
@@ -102,6 +103,57 @@ def test_run_tests_falls_back_to_unittest(tmp_path: Path) -> None:
     assert results[0].stdout.startswith("unittest: FAILED: 1 passed, 1 failed")
     assert "AssertionError: -1 != 5" in results[0].stdout
     assert results[1].stdout.startswith("unittest: passed: 2 passed")
+
+
+STUB_TESTS = (
+    "import unittest\nfrom words import shout, Counter\n\n\nclass WordsTest(unittest.TestCase):\n"
+    + "".join(f"    def test_{n}(self):\n        self.assertEqual(shout('a{n}'), 'A{n}!')\n\n" for n in range(7))
+    + "    def test_count(self):\n        print('counting')\n        self.assertEqual(Counter().count('a b'), 2)\n"
+)
+STUBS = (
+    "import re\n\n\ndef shout(text):\n    \"\"\"Upper case, with a bang.\"\"\"\n    pass\n\n\n"
+    "def helper():\n    return 1\n\n\nclass Counter:\n    def __init__(self):\n        self.n = 0\n\n"
+    "    def count(self, text):\n        raise NotImplementedError('later')\n"
+)
+
+
+def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path) -> None:
+    """Stubs the failing tests call come back as the `write_definitions` action to fill in (the
+    step a small model should copy); unittest's report keeps each failure's code and error, the
+    first five with their traceback and the rest one line each, and what the tests printed."""
+    project = write(tmp_path, {"words.py": STUBS, "words_test.py": STUB_TESTS})
+    filled = (
+        "def shout(text):\n    return text.upper() + '!'\n\n"
+        "class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def count(self, text):\n        return len(text.split())\n"
+    )
+    first, second = run(project, ["print(run_tests())", f"print(write_definitions('words.py', r\'\'\'{filled}\'\'\'))\nprint(run_tests())"])
+    out = first.stdout
+    assert out.startswith("unittest: FAILED: 0 passed, 8 failed")
+    assert "Traceback (most recent call last)" not in out and "~~~" not in out and "=====" not in out
+    assert 'File "words_test.py", line' in out and str(tmp_path) not in out  # names relative to the project
+    assert out.count('  File "words_test.py"') == 5 and 'File "words.py", line 18, in count' in out and "3 more:\n" in out
+    assert "FAIL: test_6: self.assertEqual(shout('a6'), 'A6!') -> AssertionError: None != 'A6!'" in out
+    assert "NotImplementedError: later" in out and "Printed while testing:\ncounting" in out
+    assert out.rstrip().endswith(
+        "Next: `shout`, `Counter` in words.py are still stubs. Write the code and run the tests in one action:\n\n"
+        "print(write_definitions('words.py', r\'\'\'def shout(text):\n    \"\"\"Upper case, with a bang.\"\"\"\n    # your code here\n\n"
+        "class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def count(self, text):\n        # your code here\n\'\'\'))\n"
+        "print(run_tests())"
+    )
+    assert "The code under test:" not in out and "def helper" not in out  # the template shows the code
+    assert last_test_run(out) == (False, "0 passed, 8 failed")
+    assert second.stdout.startswith("words.py: replaced shout, Counter") and "unittest: passed: 8 passed" in second.stdout
+    assert last_test_run(second.stdout) == (True, "8 passed")
+
+
+def test_a_stub_the_failures_do_not_name_gets_no_template(tmp_path: Path) -> None:
+    project = write(tmp_path, {
+        "calc.py": CALC + "\n\ndef unused():\n    pass\n",
+        "calc_test.py": "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    })
+    (result,) = run(project, ["print(run_tests())"])
+    assert "still a stub" not in result.stdout and "The code under test:\ncalc.py:" in result.stdout
+    assert result.stdout.rstrip().endswith("call print(run_tests()) in the same action to confirm.")
 
 
 def test_unittest_finds_x_test_files_too(tmp_path: Path) -> None:

@@ -47,12 +47,17 @@ def test_trained_context_from_metadata() -> None:
 
 
 def test_every_sampling_name_is_a_llama_cpp_argument() -> None:
-    """The embedded backend passes `Sampling`'s names to llama-cpp-python unchanged."""
+    """The embedded backend passes what `request_sampling` makes of `Sampling` to llama-cpp-python
+    unchanged (the retry floor becomes `temperature`)."""
     import dataclasses
     import inspect
 
     llama_cpp = pytest.importorskip("llama_cpp")
+    from codeact_tui.config import ModelSettings
     from codeact_tui.core.ports import Sampling
+    from codeact_tui.llm.sampling import request_sampling
 
     accepted = inspect.signature(llama_cpp.Llama.create_chat_completion).parameters
-    assert {f.name for f in dataclasses.fields(Sampling)} <= set(accepted)
+    every = Sampling(**{f.name: 1 for f in dataclasses.fields(Sampling)})
+    sent = request_sampling(ModelSettings(), every)
+    assert len(sent) == len(dataclasses.fields(Sampling)) - 2 and set(sent) <= set(accepted)

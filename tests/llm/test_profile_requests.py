@@ -185,3 +185,41 @@ def test_doctor_names_the_profile_and_a_broken_one(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "[warn] model profile: profile " in out and "broken.toml is not valid TOML" in out
     assert f"fix: fix or remove the profile file (your own are in {folder})" in out
+
+
+def test_after_a_repeat_the_turn_is_sampled_hotter_over_the_users_temperature(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same action twice with the same output: from the next request on the temperature is
+    at least `[agent] retry_temperature` (0.7), over `--temperature 0`; `run` says so once; the
+    floor itself is never sent. Through the real Ollama client and over HTTP."""
+    replies = [ACTION, ACTION, "<execute>\nprint(len(open('nums.txt').read()))\n</execute>", "<solution>4.0</solution>"]
+    with FakeOllama(models={"llama3.2:1b": 32768}, replies=replies) as server:
+        status = cli.main(["run", "mean of nums.txt", "--path", str(project), "--host", server.url, "--model", "llama3.2:1b", "--temperature", "0"])
+        requests = server.chat_requests()[1:]
+    assert status == 0 and len(requests) == 4
+    assert [r["options"]["temperature"] for r in requests] == [0.0, 0.0, 0.7, 0.7]
+    assert [r["options"].get("top_p") for r in requests] == [None, None, 0.95, 0.95]
+    assert not any(k.startswith("least_") for r in requests for k in r["options"])
+    assert capsys.readouterr().err.count("its next replies are sampled at temperature 0.7 or more") == 1
+
+
+def test_retry_temperature_zero_keeps_the_users(project: Path) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text("[agent]\nretry_temperature = 0\n")
+    replies = [ACTION, ACTION, "<solution>4.0</solution>"]
+    with FakeOllama(models={"llama3.2:1b": 32768}, replies=replies) as server:
+        status = cli.main(["run", "mean", "--path", str(project), "--host", server.url, "--model", "llama3.2:1b", "--temperature", "0"])
+        requests = server.chat_requests()[1:]
+    assert status == 0 and [r["options"]["temperature"] for r in requests] == [0.0, 0.0, 0.0]
+
+
+def test_the_retry_floor_only_raises_the_temperature() -> None:
+    from codeact_tui.config import ModelSettings
+    from codeact_tui.core.ports import Sampling
+    from codeact_tui.llm.sampling import request_sampling
+
+    hot = Sampling(temperature=0.2, top_p=0.8, top_k=20, least_temperature=0.7, least_top_p=0.95)
+    assert request_sampling(ModelSettings(), hot) == {"temperature": 0.7, "top_p": 0.95, "top_k": 20}
+    assert request_sampling(ModelSettings(temperature=1.1, top_p=0.99), hot) == {"temperature": 1.1, "top_p": 0.99, "top_k": 20}
+    assert request_sampling(ModelSettings(), Sampling(least_temperature=0.7)) == {"temperature": 0.7}

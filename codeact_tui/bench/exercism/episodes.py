@@ -233,6 +233,7 @@ async def _solve(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
                 repo_map=repo_map, code_tools=code_intel is not None, history=history,
+                hold_untested=native,  # in aider's protocol the harness tests after the answer
             )
             instructions = exercise.instructions()
             if native:

@@ -242,8 +242,10 @@ class TranscriptView(VerticalScroll):
             case ev.SnapshotTaken(step=step, entry=entry):
                 if (card := self.card(step)) is not None:
                     card.record(entry)
-            case ev.AnswerHeld():
-                await self.add(Notice(ev.ANSWER_HELD, severity="warning"))
+            case ev.AnswerHeld(reason=reason):
+                await self.add(Notice(ev.ANSWER_HELD[reason], severity="warning"))
+            case ev.SamplingRaised():
+                await self.add(Notice(event.summary))
             case ev.ContextCompacted(before_tokens=before, after_tokens=after):
                 await self.add(Notice(f"Older messages were shortened to fit the context window ({before} → {after} tokens)."))
             case ev.TurnFinished(reason="reply"):

@@ -1,0 +1,76 @@
+"""What a turn's actions say about the project's tests: the summary line `run_tests` prints,
+and whether the code changed since.
+
+The agent holds an answer given while the turn's last test run failed and no file changed
+since (measured: Qwen2.5-Coder-1.5B answered "the code is already correct" right under
+"0 passed, 9 failed" in 4 of 16 Exercism exercises), or given after Python files changed with
+no test run since when the request speaks of tests (it answered "the tests passed" without
+running them). The line's shape is the sandbox helper's (`sandbox/codeact_tests.py`,
+`run_tests`); a test runs both against each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+TestsHold = Literal["tests_failing", "untested"]
+_SPEAKS_OF_TESTS = re.compile(r"\b(tests?|pytest|unittest)\b", re.IGNORECASE)
+
+_SUMMARY = re.compile(
+    r"^(?P<runner>pytest|unittest): (?P<status>passed|FAILED|no tests collected|[a-z ]+error|interrupted|exit \d+)"
+    r"(?::\s*(?P<counts>.*?))?(?: \(\d+(?:\.\d+)?s\))?$",
+    re.MULTILINE,
+)
+
+
+def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
+    """(passed, counts) of the last test summary an action printed; None when it printed none.
+
+    `passed` is None when the run collected no tests (there is nothing to pass); a run that
+    could not start counts as not passed."""
+    found = None
+    for found in _SUMMARY.finditer(stdout):
+        pass
+    if found is None:
+        return None
+    counts = (found["counts"] or found["status"]).strip()
+    status = found["status"]
+    return (None if status == "no tests collected" else status == "passed"), counts
+
+
+@dataclass
+class TurnTests:
+    """The tests as this turn's actions left them."""
+
+    failing: str | None = None
+    """The counts of the last test run when it failed and no file changed after it."""
+    untested: tuple[str, ...] = ()
+    """Python files changed after the last test run (or in a turn without one)."""
+
+    def reset(self) -> None:
+        """A new turn."""
+        self.failing, self.untested = None, ()
+
+    def action(self, stdout: str, changed: Iterable[str], *, tests_count: bool = True) -> None:
+        """Record an action: the files whose content it changed and what it printed (a test run
+        after its changes). `tests_count` False (plan mode) ignores its test runs."""
+        changed = list(changed)
+        if changed:
+            self.failing = None
+            self.untested += tuple(p for p in changed if p.endswith(".py") and p not in self.untested)
+        run = last_test_run(stdout) if tests_count else None
+        if run is not None:
+            self.failing = run[1] if run[0] is False else None
+            self.untested = ()
+
+    def hold(self, request: str, *, untested: bool = True) -> TestsHold | None:
+        """Why an answer given now should go back to the model, if it should; `untested` False
+        leaves out the changes no test run followed."""
+        if self.failing is not None:
+            return "tests_failing"
+        if untested and self.untested and _SPEAKS_OF_TESTS.search(request):
+            return "untested"
+        return None
