@@ -43,6 +43,7 @@ STUB_TEMPLATE_LINES = 40
 FULL_FAILURES = 5
 """unittest failures shown with their traceback; the ones after are one line each."""
 
+_PYTEST_COUNTS = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed)\b.* in \d")
 _PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"}
 
@@ -166,6 +167,11 @@ def _is_stub(node: ast.AST) -> bool:
     return False
 
 
+def _own_line(lines: list[str], statement: ast.stmt) -> bool:
+    """Whether a statement starts its line (a body that can be replaced line by line)."""
+    return not lines[statement.lineno - 1][: statement.col_offset].strip()
+
+
 def _stub_blocks(source: str, report: str) -> list[tuple[str, str]]:
     """(name, template) for each top-level function that is a stub, and each class with stub
     methods, that the test report names; the stubs' bodies become PLACEHOLDER."""
@@ -184,6 +190,8 @@ def _stub_blocks(source: str, report: str) -> list[tuple[str, str]]:
             named = [getattr(node, "name", "")]
         if not stubs or not any(re.search(rf"\b{re.escape(name)}\b", report) for name in named):
             continue
+        if not all(_own_line(lines, stub.body[-1]) for stub in stubs):  # type: ignore[attr-defined]
+            return []
         start = min([node.lineno] + [d.lineno for d in node.decorator_list])  # type: ignore[attr-defined]
         block = lines[start - 1 : node.end_lineno]
         for stub in reversed(stubs):
@@ -238,8 +246,10 @@ def _run_pytest(argv: list[str]) -> tuple[str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = pytest.main([*options, *argv])
     report = out.getvalue().strip()
-    lines = [line for line in report.splitlines() if line.strip()]
-    last = lines[-1].strip("= ") if lines else ""
+    lines = [line.strip("= ") for line in report.splitlines() if line.strip()]
+    # The counts line ("1 failed, 2 passed in 0.1s"), not a banner such as -x's "stopping after".
+    counted = [line for line in lines if _PYTEST_COUNTS.search(line)]
+    last = counted[-1] if counted else lines[-1] if lines else ""
     status = {0: "passed", 1: "FAILED", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}.get(int(code), f"exit {int(code)}")
     return f"pytest: {status}: {last}", report
 
@@ -271,15 +281,34 @@ def _discover(unittest):  # type: ignore[no-untyped-def]
 _CARETS = re.compile(r"^\s*[~^]+\s*$")
 
 
+_FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
+
+
 def _trace_lines(trace: str) -> list[str]:
-    """A failure's traceback without its header, the position markers under the code, and the
-    project folder in file names."""
+    """A failure's traceback without its header, the position markers under a frame's code (a
+    SyntaxError's marker, which has no frame, stays), and the project folder in file names."""
     root = f'File "{os.getcwd()}{os.sep}'
-    return [
-        line.replace(root, 'File "')
-        for line in trace.splitlines()
-        if line.strip() and not line.startswith("Traceback (most recent call last)") and not _CARETS.match(line)
-    ]
+    kept = []
+    in_frame = False
+    for line in trace.splitlines():
+        if not line.strip() or line.startswith("Traceback (most recent call last)"):
+            continue
+        if line.lstrip().startswith('File "'):
+            in_frame = bool(_FRAME.match(line))
+        elif not line.startswith(" "):
+            in_frame = False
+        if in_frame and _CARETS.match(line):
+            continue
+        kept.append(line.replace(root, 'File "'))
+    return kept
+
+
+def _test_name(test) -> str:  # type: ignore[no-untyped-def]
+    """A test's method name, with a subtest's parameters."""
+    case = getattr(test, "test_case", test)  # a subtest's own case
+    name = getattr(case, "_testMethodName", str(test))
+    describe = getattr(test, "_subDescription", None)
+    return f"{name} {describe()}" if case is not test and describe is not None else name
 
 
 def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-def]
@@ -297,13 +326,12 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
         lines = []
         for kind, test, trace in rest:
             trace_lines = _trace_lines(trace)
-            error = [line for line in trace_lines if not line.startswith(" ")]
             frames = [n for n, line in enumerate(trace_lines) if line.startswith('  File "')]
-            after = trace_lines[frames[-1] + 1 :] if frames else []
+            after = trace_lines[frames[-1] + 1 :] if frames else trace_lines
             code = " ".join(line.strip() for line in after if line.startswith("    ") and "...<" not in line)
-            said = " -> ".join(([code[:200]] if code else []) + ([error[-1][:200]] if error else []))
-            name = getattr(test, "_testMethodName", str(test))
-            lines.append(f"{kind}: {name}" + (f": {said}" if said else ""))
+            error = next((line for line in after if not line.startswith(" ")), "")
+            said = " -> ".join(part[:200] for part in (code, error) if part)
+            lines.append(f"{kind}: {_test_name(test)}" + (f": {said}" if said else ""))
         parts.append(f"{len(rest)} more:\n" + "\n".join(lines))
     if printed.strip():
         parts.append("Printed while testing:\n" + printed.strip())
@@ -320,7 +348,9 @@ def _run_unittest(argv: list[str]) -> tuple[str, str]:
             result = unittest.main(module=None, argv=["python -m unittest", *argv], exit=False, testRunner=runner).result
         else:
             result = runner.run(_discover(unittest))
-    failed = len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", ()))
+    # A test whose subtests fail is one failed test, however many of them fail.
+    failing = {getattr(test, "test_case", test).id() for test, _ in result.failures + result.errors}
+    failed = len(failing) + len(getattr(result, "unexpectedSuccesses", ()))
     passed = result.testsRun - failed - len(result.skipped)
     parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{len(result.skipped)} skipped"] if result.skipped else [])
     status = "no tests collected" if result.testsRun == 0 else "passed" if result.wasSuccessful() else "FAILED"
@@ -359,7 +389,6 @@ def run_tests(args: str = "") -> str:
         forget_project_modules()
     text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
     if ": FAILED:" in summary:
-        stub_step = _stub_step(tested, report)
-        code = "" if stub_step else _code_under_test(tested)
-        text += ("\n\n" + code if code else "") + "\n\n" + (stub_step or NEXT_STEP)
+        code = _code_under_test(tested)
+        text += ("\n\n" + code if code else "") + "\n\n" + (_stub_step(tested, report) or NEXT_STEP)
     return text

@@ -207,8 +207,9 @@ def bench_agent(
     history when the benchmark keeps one (its stuck check then knows a rewrite that changed no
     content), the benchmark's reply budget and deadline, the
     model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
-    values, e.g. the benchmark's temperature 0, still win at the backend). `hold_untested` False
-    where the harness runs the tests only after the answer."""
+    values, e.g. the benchmark's temperature 0, still win at the backend, except that after a
+    repeat the turn is sampled at `AgentOptions.retry_temperature` as a user's is).
+    `hold_untested` False where the harness runs the tests only after the answer."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         history=history,

@@ -247,8 +247,10 @@ ANSWER_HELD: dict[HeldReason, str] = {
 @dataclass(frozen=True)
 class AnswerHeld(Event):
     """The model answered while code it defined is only in the Python session and the request
-    names files that did not change (`unsaved`), or while its last test run failed and no file
-    changed since (`tests_failing`): the answer goes back once, and the turn goes on."""
+    names files that did not change (`unsaved`), while its last test run failed and no file
+    changed since (`tests_failing`), or after it changed Python files with no test run since
+    while the request speaks of tests (`untested`): the answer goes back once, and the turn
+    goes on."""
 
     step: int
     """The model reply that answered."""
@@ -271,7 +273,7 @@ class SamplingRaised(Event):
     @property
     def summary(self) -> str:
         """What the user is told (the UI's notice, `run`'s status line)."""
-        return f"The model repeated itself: its next replies are sampled at temperature {self.temperature:g} or more."
+        return f"The model is going round in circles: its next replies are sampled at temperature {self.temperature:g} or more."
 
 
 @dataclass(frozen=True)

@@ -95,10 +95,11 @@ class ProgressTracker:
         `changed_content` is False when the history saw no file's content change although the
         action wrote files (it wrote back what was there): that is no progress either.
         """
+        if result.stopped_by == "interrupt":
+            self.again = False
+            return None  # the user stopped it: not the model's doing
         normal = normalise_code(code)
         self.again, self.last_code = normal == self.last_code, normal
-        if result.stopped_by == "interrupt":
-            return None  # the user stopped it: not the model's doing
         if result.status != "ok":
             return self._count("failure", normal, failure_line(result))
         if not result.changed_files or not changed_content:

@@ -20,17 +20,19 @@ TestsHold = Literal["tests_failing", "untested"]
 _SPEAKS_OF_TESTS = re.compile(r"\b(tests?|pytest|unittest)\b", re.IGNORECASE)
 
 _SUMMARY = re.compile(
-    r"^(?P<runner>pytest|unittest): (?P<status>passed|FAILED|no tests collected|[a-z ]+error|interrupted|exit \d+)"
-    r"(?::\s*(?P<counts>.*?))?(?: \(\d+(?:\.\d+)?s\))?$",
+    r"^['\"]?(?P<runner>pytest|unittest): (?P<status>passed|FAILED|no tests collected|[a-z ]+error|interrupted|exit \d+)"
+    r"(?::\s*(?P<counts>[^\n]*?))? \(\d+(?:\.\d+)?s\)",
     re.MULTILINE,
 )
+"""`run_tests`'s first line, ending in how long the run took; also as the quoted value of a
+bare `run_tests()` at the end of an action, shown by the session (its repr, on one line)."""
 
 
 def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
     """(passed, counts) of the last test summary an action printed; None when it printed none.
 
-    `passed` is None when the run collected no tests (there is nothing to pass); a run that
-    could not start counts as not passed."""
+    `passed` is None when the run tested nothing: it collected no tests, or could not run
+    (a usage or internal error, interrupted)."""
     found = None
     for found in _SUMMARY.finditer(stdout):
         pass
@@ -38,7 +40,7 @@ def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
         return None
     counts = (found["counts"] or found["status"]).strip()
     status = found["status"]
-    return (None if status == "no tests collected" else status == "passed"), counts
+    return {"passed": True, "FAILED": False}.get(status), counts
 
 
 @dataclass
@@ -55,14 +57,16 @@ class TurnTests:
         self.failing, self.untested = None, ()
 
     def action(self, stdout: str, changed: Iterable[str], *, tests_count: bool = True) -> None:
-        """Record an action: the files whose content it changed and what it printed (a test run
-        after its changes). `tests_count` False (plan mode) ignores its test runs."""
+        """Record an action: the files whose content it changed and what it printed. A test run
+        in it is taken to follow its changes (`run_tests` is called last, as the prompt
+        shows); one that tested nothing changes nothing. `tests_count` False (plan mode)
+        ignores its test runs."""
         changed = list(changed)
         if changed:
             self.failing = None
             self.untested += tuple(p for p in changed if p.endswith(".py") and p not in self.untested)
         run = last_test_run(stdout) if tests_count else None
-        if run is not None:
+        if run is not None and run[0] is not None:
             self.failing = run[1] if run[0] is False else None
             self.untested = ()
 

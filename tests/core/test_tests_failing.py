@@ -28,8 +28,10 @@ def test_last_test_run_reads_the_last_summary_line() -> None:
     assert last_test_run("pytest: FAILED: 1 failed, 1 passed in 0.03s (0.4s)") == (False, "1 failed, 1 passed in 0.03s")
     assert last_test_run(f"{FAILED}\nfixed\npytest: passed: 2 passed (0.1s)\n") == (True, "2 passed")
     assert last_test_run("unittest: no tests collected: 0 passed (0.0s)") == (None, "0 passed")
-    assert last_test_run("pytest: usage error: ERROR: file not found: x (0.1s)") == (False, "ERROR: file not found: x")
-    assert last_test_run("the tests: FAILED: 3\n  unittest: FAILED: 1 failed") is None  # only a line of its own
+    assert last_test_run("pytest: usage error: ERROR: file not found: x (0.1s)") == (None, "ERROR: file not found: x")
+    assert last_test_run("the tests: FAILED: 3 (0.1s)\n  unittest: FAILED: 1 failed (0.1s)") is None  # a line of its own
+    # A bare `run_tests()` ending an action: the session shows its value's repr.
+    assert last_test_run("'unittest: FAILED: 1 passed, 2 failed (0.0s)\\n\\nFAIL: test_x (t.T.test_x)\\n'") == (False, "1 passed, 2 failed")
     assert last_test_run("") is None
 
 
@@ -127,6 +129,9 @@ def test_turn_tests_state() -> None:
     assert tests.failing is None and tests.hold("the tests") is None  # a change may have fixed them
     tests.action(FAILED, [], tests_count=False)
     assert tests.failing is None
+    tests.action("", ["b.py"])
+    tests.action("pytest: no tests collected: no tests ran in 0.01s (0.2s)", [])
+    assert tests.untested == ("b.py",)  # a run that tested nothing checked nothing
 
 
 def test_the_same_action_twice_in_a_row_makes_the_turn_hotter_at_once(project: Path, prompts: PromptLibrary) -> None:

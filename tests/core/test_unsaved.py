@@ -117,7 +117,7 @@ def test_an_answer_is_held_only_once_a_turn(project: Path, prompts: PromptLibrar
     assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Leave the file."
 
 
-def test_no_hold_when_a_file_changed_after_the_note_on_the_last_reply_or_without_files(project: Path, prompts: PromptLibrary) -> None:
+def test_no_unsaved_hold_when_a_file_changed_after_the_note_on_the_last_reply_or_without_files(project: Path, prompts: PromptLibrary) -> None:
     saved_after = ScriptedModel([f"<execute>\n{DEFINES}</execute>", SAVE, "<solution>done</solution>", "<solution>done</solution>"])
     # Saved: what goes back is only that the tests have not run since (the request names them).
     assert [h.reason for h in held(run_turn(agent_for(saved_after, project, prompts), REQUEST))] == ["untested"]

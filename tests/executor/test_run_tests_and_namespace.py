@@ -140,10 +140,57 @@ def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path)
         "class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def count(self, text):\n        # your code here\n\'\'\'))\n"
         "print(run_tests())"
     )
-    assert "The code under test:" not in out and "def helper" not in out  # the template shows the code
+    assert "The code under test:\nwords.py:\n" in out and "def helper" in out  # constants and helpers too
     assert last_test_run(out) == (False, "0 passed, 8 failed")
     assert second.stdout.startswith("words.py: replaced shout, Counter") and "unittest: passed: 8 passed" in second.stdout
     assert last_test_run(second.stdout) == (True, "8 passed")
+
+
+def test_pytest_runs_that_tested_nothing_are_not_failures(tmp_path: Path) -> None:
+    """`-x` ends pytest's report with a banner and a bad option with a usage error: the summary
+    keeps the counts line, and neither reads as a failing run."""
+    project = write(tmp_path, {
+        "calc.py": CALC,
+        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_one():\n    assert add(1, 0) == 1\n",
+    })
+    stopped, usage = run(project, ["print(run_tests('-x'))", "print(run_tests('--no-such-option'))"])
+    assert stopped.stdout.startswith("pytest: FAILED: 1 failed in ") and last_test_run(stopped.stdout) == (False, stopped.stdout.split(": ", 2)[2].split(" (")[0])
+    assert usage.stdout.startswith("pytest: usage error:") and last_test_run(usage.stdout)[0] is None  # type: ignore[index]
+
+
+def test_subtests_syntax_errors_and_one_line_stubs(tmp_path: Path) -> None:
+    cases = "".join(f"    def test_{n}(self):\n        self.assertEqual(add({n}, 1), {n + 1})\n\n" for n in range(5))
+    project = write(tmp_path, {
+        "calc.py": "def add(a, b): pass\n",
+        "calc_test.py": "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n" + cases
+        + "    def test_many(self):\n        for n in range(3):\n            with self.subTest(n=n):\n                self.assertEqual([add(n, 0)], [n])\n",
+    })
+    (result,) = run(project, ["print(run_tests())"])
+    out = result.stdout
+    assert out.startswith("unittest: FAILED: 0 passed, 6 failed")  # three failing subtests are one test
+    assert "FAIL: test_many (n=1): self.assertEqual([add(n, 0)], [n]) -> AssertionError: Lists differ: [None] != [1]" in out
+    assert "still a stub" not in out  # `def add(a, b): pass` has no line of its own to replace
+    write(tmp_path, {"calc.py": "def add(a, b):\n    return a +\n"})
+    (broken,) = run(project, ["print(run_tests())"])
+    assert 'File "calc.py", line 2\n    return a +\n              ^\nSyntaxError: invalid syntax' in broken.stdout  # its marker kept
+
+
+def test_position_markers_go_only_under_a_frames_code() -> None:
+    """The guest module's trace filter, loaded on the host: `~~^^` under a frame's line goes, a
+    SyntaxError's `^` (no frame) stays."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("guest_tests", Path(__file__).parents[2] / "sandbox" / "codeact_tests.py")
+    assert spec is not None and spec.loader is not None
+    guest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guest)
+    trace = (
+        'Traceback (most recent call last):\n  File "t.py", line 3, in test_x\n    add(1)\n    ~~~^^^\n'
+        '  File "calc.py", line 2\n    return a +\n              ^\nSyntaxError: invalid syntax\n'
+    )
+    assert guest._trace_lines(trace) == [
+        '  File "t.py", line 3, in test_x', "    add(1)", '  File "calc.py", line 2', "    return a +", "              ^", "SyntaxError: invalid syntax",
+    ]
 
 
 def test_a_stub_the_failures_do_not_name_gets_no_template(tmp_path: Path) -> None:
