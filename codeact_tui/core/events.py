@@ -273,7 +273,7 @@ class SamplingRaised(Event):
     @property
     def summary(self) -> str:
         """What the user is told (the UI's notice, `run`'s status line)."""
-        return f"The model is going round in circles: its next replies are sampled at temperature {self.temperature:g} or more."
+        return f"To get the model out of a rut, its next replies in this turn are sampled at temperature {self.temperature:g} or more."
 
 
 @dataclass(frozen=True)

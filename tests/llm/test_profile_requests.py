@@ -201,7 +201,7 @@ def test_after_a_repeat_the_turn_is_sampled_hotter_over_the_users_temperature(
     assert [r["options"]["temperature"] for r in requests] == [0.0, 0.0, 0.7, 0.7]
     assert [r["options"].get("top_p") for r in requests] == [None, None, 0.95, 0.95]
     assert not any(k.startswith("least_") for r in requests for k in r["options"])
-    assert capsys.readouterr().err.count("going round in circles: its next replies are sampled at temperature 0.7 or more") == 1
+    assert capsys.readouterr().err.count("out of a rut, its next replies in this turn are sampled at temperature 0.7 or more") == 1
 
 
 def test_retry_temperature_zero_keeps_the_users(project: Path) -> None:

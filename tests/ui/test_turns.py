@@ -445,6 +445,6 @@ async def test_the_transcript_shows_every_core_event(app_factory: AppFactory, pr
         assert any("shortened to fit the context window (90 → 40 tokens)" in n for n in notices)
         assert any("the code it defined is only in the Python session: no file changed" in n for n in notices)
         assert any("its last test run failed and no file changed since" in n for n in notices)
-        assert any("going round in circles: its next replies are sampled at temperature 0.7 or more" in n for n in notices)
+        assert any("out of a rut, its next replies in this turn are sampled at temperature 0.7 or more" in n for n in notices)
         assert "Stopped at a limit: too long" in notices[-1]
         assert view.query_one(AnswerCard).answer == "Done."
