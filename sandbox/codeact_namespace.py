@@ -39,11 +39,18 @@ def signature(name: str) -> str:
     return f"{name}({', '.join(shown)})"
 
 
-def suggest(name: str, limit: int = 3) -> list[str]:
-    """The signatures of the real names closest to `name` (by spelling, then by shared words)."""
+NAME_ERROR_CUTOFF = 0.75
+"""How alike an unknown global must be to a helper's name to be offered as a misspelling: an
+unknown global is more often a variable the model assumed (`src`, `solution`) than a helper
+misspelt (`run_test`, `replace_file`), and `src` is 0.67 like `search`."""
+
+
+def suggest(name: str, limit: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The signatures of the real names closest to `name` (by spelling, then by shared words of
+    a name with underscores)."""
     names = sorted(_callables)
-    close = difflib.get_close_matches(name, names, n=limit, cutoff=0.5)
-    words = set(name.lower().split("_"))
+    close = difflib.get_close_matches(name, names, n=limit, cutoff=cutoff)
+    words = set(name.lower().split("_")) if "_" in name else set()
     for candidate in names:
         if len(close) >= limit:
             break
@@ -73,7 +80,7 @@ def _excepthook(kind, error, trace) -> None:
     """Add the closest real names to a NameError for an unknown function."""
     name = getattr(error, "name", None)
     if isinstance(error, NameError) and not isinstance(error, UnboundLocalError) and name and not getattr(error, "_codeact_hinted", False):
-        close = suggest(name)
+        close = suggest(name, cutoff=NAME_ERROR_CUTOFF)
         if close:
             error.add_note(f"Close names in this sandbox: {', '.join(close)}")
         error._codeact_hinted = True

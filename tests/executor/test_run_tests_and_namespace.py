@@ -48,10 +48,16 @@ def test_helpers_and_code_tools_are_one_namespace(tmp_path: Path) -> None:
             "tools.replace_file('calc.py', 'x', 'y')",
             "replace_file('calc.py', 'x', 'y')",
             "replace_in_file('calc.py', 'assert add(2, 3) == 5', 'x')",
+            "print(src)",
+            "solution",
+            "run_test()",
         ],
         code_tools=True,
     )
-    assert [r.status for r in results] == ["ok", "ok", "ok", "error", "error", "error"]
+    assert [r.status for r in results] == ["ok", "ok", "ok", "error", "error", "error", "error", "error", "error"]
+    # A variable the model assumed is not offered a helper's name; a misspelt helper is.
+    assert "Close names" not in results[6].stderr and "Close names" not in results[7].stderr
+    assert "Close names in this sandbox: run_tests(args='')" in results[8].stderr
     # A replacement that misses shows the file, so the next try can copy the real text.
     assert "not found in calc.py. It holds:\n1| def add(a, b):\n2|     return a + b" in results[5].stderr
     assert "2|     return a - b" in results[0].stdout
