@@ -365,3 +365,26 @@ async def test_a_turn_submitted_at_once_shares_the_start_up_model_check(project:
         last = server.chat_requests()[-1]["messages"]
         assert [m["content"] for m in last if m["role"] == "user"][0].endswith("fix")
         assert last[-1]["content"].endswith("more")
+
+
+async def test_the_footer_names_what_esc_does_now(project: Path) -> None:
+    """Idle, Esc goes back to the prompt and the footer says "Prompt"; while a turn runs it
+    interrupts and the footer says "Interrupt" (it once said "Interrupt" with nothing running)."""
+    from tests.fakes.ollama_server import Fault
+
+    services = dataclasses.replace(Services(), make_executor=lambda p, s: InProcessExecutor(p), sandbox_is_warm=lambda: True)
+    with FakeOllama(replies=["<solution>done</solution>"], faults=[Fault("slow_first_token", delay_s=1.5)]) as server:
+        app = make_app(project, settings_for(server.url), services=services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            assert main.active_bindings["escape"].binding.description == "Prompt"
+            await pilot.press("h", "i", "enter")
+            await until(pilot, lambda: main.busy)
+            assert main.active_bindings["escape"].binding.description == "Interrupt"
+            await settle(pilot, app)
+            assert not main.busy and main.active_bindings["escape"].binding.description == "Prompt"
+            main.query_one(AnswerCard).focus()
+            await pilot.press("escape")
+            assert app.focused is main.query_one("#prompt")

@@ -32,6 +32,7 @@ class TurnRunner(Part):
             return
         self.busy = True
         self._interrupts = 0
+        self.screen.refresh_bindings()  # the footer's Esc now interrupts
         await self.screen.transcript.begin_turn(message.text, manual=message.manual)
         self.start(self._run, message.text, message.manual, name="the turn", group="turn", exclusive=True)
 
@@ -81,6 +82,7 @@ class TurnRunner(Part):
         screen = self.screen
         self.busy = False
         self._interrupts = 0
+        screen.refresh_bindings()
         screen.transcript.end_turn()
         screen.status.activity = "idle"
         if isinstance(screen.app.focused, (PromptInput, type(None))) or screen.app.screen is screen:

@@ -45,7 +45,8 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = [
-        Binding("escape", "interrupt", "Interrupt", priority=True),
+        Binding("escape", "interrupt", "Interrupt", priority=True),  # while a turn runs
+        Binding("escape", "back_to_prompt", "Prompt", priority=True),  # idle
         Binding("ctrl+c", "interrupt_turn", "Interrupt", show=False, priority=True),
         Binding("ctrl+r", "history", "History", priority=True),
         Binding("ctrl+g", "rewind", "Rewind", priority=True),
@@ -148,10 +149,18 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         self.turns.over()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Ctrl+C interrupts only while something runs; otherwise it copies as usual.
-        if action == "interrupt_turn":
+        # Ctrl+C interrupts only while something runs; otherwise it copies as usual. Esc
+        # interrupts while something runs and goes back to the prompt otherwise, and the footer
+        # names the one it does now.
+        if action in ("interrupt_turn", "interrupt"):
             return self.busy
+        if action == "back_to_prompt":
+            return not self.busy
         return True
+
+    def action_back_to_prompt(self) -> None:
+        """Esc when nothing runs: back to the prompt."""
+        self.action_focus_prompt()
 
     def action_interrupt(self) -> None:
         """Esc: stop generation or the running action — softly first, then hard."""
