@@ -182,6 +182,7 @@ def test_bad_solutions_loop_print_and_delete(fake_ollama: FakeOllama, tmp_path: 
     out = tmp_path / "bad.jsonl"
     assert exercism(fake_ollama, out, "--test-timeout", "5") == 0
     loops, prints, deletes = records(out).values()
+    assert [r["malformed_replies"] for r in (loops, prints, deletes)] == [0, 0, 0]  # an answer sent back is well formed
     assert loops["outcome"] == "incorrect" and loops["attempts"][0]["timed_out"]
     assert prints["outcome"] == "correct"  # megabytes of output do not hide the result
     assert deletes["outcome"] == "incorrect"

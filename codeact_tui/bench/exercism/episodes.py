@@ -32,6 +32,7 @@ from typing import Any
 from ...config import CodeIntelSettings
 from ...core import events as ev
 from ...conversation.named_files import read_named_files
+from ...core.actions import parse_reply
 from ...core.agent import Agent
 from ...core.briefing import compose_user_message, named_files_note
 from ...core.ports import ChatModel, ModelError
@@ -149,11 +150,15 @@ def _conversation(agent: Agent | None) -> list[dict[str, str]]:
 async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) -> _Tally:
     """One user request to the agent, tallied."""
     tally = _Tally()
+    last_reply = ""
     async with aclosing(agent.run_turn(request)) as events:
         async for event in events:
             if isinstance(event, ev.AssistantMessage):
                 tally.replies = event.step
+                last_reply = event.text
                 on_reply(event.step)
+            elif isinstance(event, ev.AnswerHeld):  # a tagged answer the agent sent back is well formed
+                tally.solutions += parse_reply(last_reply).kind == "solution"
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
             elif isinstance(event, ev.ObservationAdded):
