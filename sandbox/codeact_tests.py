@@ -19,6 +19,9 @@ import shlex
 import sys
 import tempfile
 import time
+from typing import Callable
+
+import codeact_trace
 
 MAX_CHARS = 6000
 """The most characters `run_tests` returns (summary and the last lines always kept)."""
@@ -111,19 +114,26 @@ def _is_test_file(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1]
 
 
+def project_source(path: str, root: str = ".") -> bool:
+    """Whether a file is the project's own (non-test) code: inside the project, outside its
+    virtualenv, and not a test file."""
+    base = os.path.abspath(root) + os.sep
+    path = os.path.abspath(path)
+    if not path.startswith(base) or path.startswith(tuple(base + d + os.sep for d in (".venv", "venv"))):
+        return False
+    if not path.endswith(".py") or not os.path.isfile(path):
+        return False  # code made at run time (`<string>`, a namedtuple's methods)
+    return not _is_test_file(path[len(base) :])
+
+
 def project_modules_loaded(root: str = ".") -> list[str]:
     """The project's own (non-test) source files now imported, relative to the project."""
     base = os.path.abspath(root) + os.sep
-    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
     found = set()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not file.endswith(".py"):
-            continue
-        path = os.path.abspath(file)
-        if path.startswith(base) and not path.startswith(skip) and not _is_test_file(path[len(base) :]):
-            if os.path.getsize(path) > 0:
-                found.add(path[len(base) :])
+        if file and file.endswith(".py") and project_source(file, root) and os.path.getsize(file) > 0:
+            found.add(os.path.abspath(file)[len(base) :])
     return sorted(found)
 
 
@@ -233,25 +243,59 @@ def _cut(text: str, keep_tail_lines: int = 12) -> str:
     return f"{head}\n[… {omitted} characters of the report omitted …]\n{tail}"
 
 
-def _run_pytest(argv: list[str]) -> tuple[str, str]:
-    import pytest
-
+def _pytest_options(argv: list[str]) -> list[str]:
     options = ["-q", "--tb=short", "--no-header", "-rfE", "-p", "no:cacheprovider", "-p", "no:faulthandler"]
     options += ["-p", "no:pastebin", "-o", "console_output_style=classic"]
     # pytest's log-file handler opens os.devnull by default, and the sandbox has no /dev/null.
     options += ["-o", f"log_file={os.path.join(tempfile.gettempdir(), 'codeact-pytest.log')}"]
     if not any(a == "-s" or a.startswith("--capture") for a in argv):
         options.append("--capture=sys")  # fd capture needs dup2, which WASI lacks
+    return options
+
+
+def _pytest_trace(nodeid: str, argv: list[str]) -> str:
+    """The first failing test run again alone, traced."""
+    import pytest
+
+    class Tracing:
+        recorder: codeact_trace.Recorder | None = None
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_call(self, item):  # type: ignore[no-untyped-def]
+            with codeact_trace.recording(project_source) as self.recorder:
+                yield
+
+    tracing = Tracing()
+    forget_project_modules()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main([*_pytest_options(argv), nodeid], plugins=[tracing])
+    if tracing.recorder is None:
+        return ""
+    return codeact_trace.format_trace(tracing.recorder, nodeid.rsplit("::", 1)[-1], os.getcwd())
+
+
+def _run_pytest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
+    import pytest
+
+    class FirstFailure:
+        nodeid: str | None = None
+
+        def pytest_runtest_logreport(self, report):  # type: ignore[no-untyped-def]
+            if report.when == "call" and report.failed and self.nodeid is None:
+                self.nodeid = report.nodeid
+
+    first = FirstFailure()
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = pytest.main([*options, *argv])
+        code = pytest.main([*_pytest_options(argv), *argv], plugins=[first])
     report = out.getvalue().strip()
     lines = [line.strip("= ") for line in report.splitlines() if line.strip()]
     # The counts line ("1 failed, 2 passed in 0.1s"), not a banner such as -x's "stopping after".
     counted = [line for line in lines if _PYTEST_COUNTS.search(line)]
     last = counted[-1] if counted else lines[-1] if lines else ""
     status = {0: "passed", 1: "FAILED", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}.get(int(code), f"exit {int(code)}")
-    return f"pytest: {status}: {last}", report
+    nodeid = first.nodeid
+    return f"pytest: {status}: {last}", report, (lambda: _pytest_trace(nodeid, argv)) if nodeid else None
 
 
 UNITTEST_PATTERNS = ("test*.py", "*_test.py")
@@ -338,7 +382,41 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
     return "\n\n".join(parts)
 
 
-def _run_unittest(argv: list[str]) -> tuple[str, str]:
+def _unittest_trace(test) -> str:  # type: ignore[no-untyped-def]
+    """A failing test run again alone (in a suite, so its class and module fixtures run),
+    traced until it fails (a failing subtest ends the recording)."""
+    import unittest
+
+    case = getattr(test, "test_case", test)
+    method = getattr(case, "_testMethodName", None)
+    if method is None or not hasattr(type(case), method):
+        return ""  # a class or module fixture that failed: no test to run again
+
+    class StopAtFailure(unittest.TestResult):
+        def __init__(self, recorder: codeact_trace.Recorder) -> None:
+            super().__init__()
+            self.recorder = recorder
+
+        def addFailure(self, test, err) -> None:  # type: ignore[no-untyped-def]
+            self.recorder.stopped = True
+            super().addFailure(test, err)
+
+        def addError(self, test, err) -> None:  # type: ignore[no-untyped-def]
+            self.recorder.stopped = True
+            super().addError(test, err)
+
+        def addSubTest(self, test, subtest, err) -> None:  # type: ignore[no-untyped-def]
+            if err is not None:
+                self.recorder.stopped = True
+            super().addSubTest(test, subtest, err)
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with codeact_trace.recording(project_source) as recorder:
+            unittest.TestSuite([type(case)(method)]).run(StopAtFailure(recorder))
+    return codeact_trace.format_trace(recorder, _test_name(test), os.getcwd())
+
+
+def _run_unittest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
     import unittest
 
     printed = io.StringIO()
@@ -354,7 +432,9 @@ def _run_unittest(argv: list[str]) -> tuple[str, str]:
     passed = result.testsRun - failed - len(result.skipped)
     parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{len(result.skipped)} skipped"] if result.skipped else [])
     status = "no tests collected" if result.testsRun == 0 else "passed" if result.wasSuccessful() else "FAILED"
-    return f"unittest: {status}: {', '.join(parts)}", _unittest_report(result, printed.getvalue())
+    first = next(iter(result.errors + result.failures), None)
+    retrace = (lambda: _unittest_trace(first[0])) if first is not None else None
+    return f"unittest: {status}: {', '.join(parts)}", _unittest_report(result, printed.getvalue()), retrace
 
 
 def _pytest_available() -> bool:
@@ -382,13 +462,25 @@ def run_tests(args: str = "") -> str:
     sys.dont_write_bytecode = True  # no __pycache__ (or pytest's rewritten .pyc) in the project
     started = time.monotonic()
     try:
-        summary, report = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        summary, report, retrace = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        took = time.monotonic() - started
         tested = project_modules_loaded()
+        failed = ": FAILED:" in summary
+        step = _stub_step(tested, report) if failed else ""
+        how = _trace_of(retrace) if failed and not step and retrace is not None else ""
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()
-    text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
-    if ": FAILED:" in summary:
+    text = f"{summary} ({took:.1f}s)\n\n{_cut(report)}".rstrip()
+    if failed:
         code = _code_under_test(tested)
-        text += ("\n\n" + code if code else "") + "\n\n" + (_stub_step(tested, report) or NEXT_STEP)
+        text += "".join("\n\n" + part for part in (code, how) if part) + "\n\n" + (step or NEXT_STEP)
     return text
+
+
+def _trace_of(retrace: Callable[[], str]) -> str:
+    """The failing test's trace, or nothing when tracing it failed (the report stands alone)."""
+    try:
+        return retrace()
+    except Exception:  # noqa: BLE001 - a trace is a help, never a reason for run_tests to fail
+        return ""

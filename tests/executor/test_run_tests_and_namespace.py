@@ -147,9 +147,37 @@ def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path)
         "print(run_tests())"
     )
     assert "The code under test:\nwords.py:\n" in out and "def helper" in out  # constants and helpers too
+    assert "How the code ran" not in out  # a stub's run shows nothing a trace would
     assert last_test_run(out) == (False, "0 passed, 8 failed")
     assert second.stdout.startswith("words.py: replaced shout, Counter") and "unittest: passed: 8 passed" in second.stdout
     assert last_test_run(second.stdout) == (True, "8 passed")
+
+
+def test_the_first_failing_test_is_run_again_and_traced(tmp_path: Path) -> None:
+    """Under unittest (with class fixtures and subtests) and pytest, a failing run shows the last
+    call the first failing test made into the project's code: its lines with the values they set."""
+    project = write(tmp_path, {
+        "bank.py": "class Account:\n    def __init__(self):\n        self.balance = 0\n\n"
+        "    def withdraw(self, amount):\n        self.balance -= amount * 2\n        return self.balance\n",
+        "bank_test.py": "import unittest\nfrom bank import Account\n\n\nclass T(unittest.TestCase):\n"
+        "    @classmethod\n    def setUpClass(cls):\n        cls.start = 10\n\n"
+        "    def test_many(self):\n        for n in range(3):\n            with self.subTest(n=n):\n"
+        "                a = Account()\n                self.assertEqual(a.withdraw(n), -n)\n",
+    })
+    (unittested,) = run(project, ["print(run_tests())"])
+    assert unittested.stdout.startswith("unittest: FAILED: 0 passed, 1 failed")
+    assert (
+        "How the code ran in the failing test test_many (n=1) (its last call into the project's code, line by line, with the values each line set):\n"
+        "Earlier calls: Account.__init__() returned None; Account.withdraw(amount=0) returned 0; Account.__init__() returned None\n"
+        "Account.withdraw(amount=1)\n  6| self.balance -= amount * 2  # self.balance = -2\n  7| return self.balance\n  returned -2\n\nNext: fix"
+    ) in unittested.stdout
+    project = write(tmp_path / "py", {
+        "calc.py": CALC,
+        "test_calc.py": "from calc import add\n\ndef test_zero():\n    assert add(0, 0) == 0\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    })
+    (pytested,) = run(project, ["print(run_tests())"])
+    assert pytested.stdout.startswith("pytest: FAILED: 1 failed, 1 passed")
+    assert "the failing test test_add (its last call" in pytested.stdout and "add(a=2, b=3)\n  2| return a - b\n  returned -1\n" in pytested.stdout
 
 
 def test_pytest_runs_that_tested_nothing_are_not_failures(tmp_path: Path) -> None:
@@ -181,11 +209,12 @@ def test_subtests_syntax_errors_and_one_line_stubs(tmp_path: Path) -> None:
     assert 'File "calc.py", line 2\n    return a +\n              ^\nSyntaxError: invalid syntax' in broken.stdout  # its marker kept
 
 
-def test_position_markers_go_only_under_a_frames_code() -> None:
+def test_position_markers_go_only_under_a_frames_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """The guest module's trace filter, loaded on the host: `~~^^` under a frame's line goes, a
     SyntaxError's `^` (no frame) stays."""
     import importlib.util
 
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "sandbox"))  # its `codeact_trace`
     spec = importlib.util.spec_from_file_location("guest_tests", Path(__file__).parents[2] / "sandbox" / "codeact_tests.py")
     assert spec is not None and spec.loader is not None
     guest = importlib.util.module_from_spec(spec)

@@ -1,0 +1,250 @@
+"""Runs INSIDE the sandbox: how the project's code ran in a failing test, line by line.
+
+A small model that rewrites a wrong function keeps sending the same rewrite (measured:
+Qwen2.5-Coder-1.5B did so in 10 of 24 Exercism exercises, at any temperature): the failure
+says *what* came out, not *why*. The values each line set show the why (`for word in words:`
+setting `word = 'P'`, then `'o'`, says the loop walks letters, not words), as a developer sees
+in a debugger. `run_tests` re-runs the first failing test once under `sys.settrace` and shows the
+last call from the test into the project's code before the failure: its lines in order, the
+variables (and `self.` attributes) each line changed, what it returned or raised, and the calls
+it made into the project's code, indented. Loops are cut after a few rounds, and the trace after
+TRACE_LINES lines, after which tracing stops (a slow test costs little more).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import os
+import reprlib
+import sys
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Callable, Iterator
+
+TRACE_LINES = 24
+"""The most lines a trace shows."""
+ROUNDS = 3
+"""How many times one source line is shown before further runs of it are only counted."""
+EARLIER_CALLS = 3
+"""How many of the test's earlier calls into the project are listed (one line each)."""
+LINE_EVENTS = 2000
+"""After this many lines of one call, tracing stops (a long loop then runs at full speed)."""
+VALUE_CHARS = 60
+"""The most characters one value is shown with."""
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = VALUE_CHARS
+_REPR.maxother = VALUE_CHARS
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 8
+
+
+def show(value: object) -> str:
+    """A short repr that never fails (a broken `__repr__` is the code under test's bug too)."""
+    try:
+        text = _REPR.repr(value)
+    except Exception as exc:  # noqa: BLE001 - any error of the project's __repr__
+        text = f"<repr failed: {type(exc).__name__}>"
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+
+
+def _values(frame: FrameType) -> dict[str, str]:
+    """The frame's variables and its `self`'s attributes, shown."""
+    names = {name: show(value) for name, value in frame.f_locals.items() if not name.startswith("__")}
+    owner = frame.f_locals.get("self")
+    attributes = getattr(owner, "__dict__", None)
+    if isinstance(attributes, dict):
+        names.pop("self", None)
+        names.update({f"self.{name}": show(value) for name, value in list(attributes.items())})
+    return names
+
+
+@dataclass
+class _Step:
+    """One line that ran (or a call into the project's code, at `depth`)."""
+
+    path: str
+    line: int
+    depth: int
+    notes: list[str] = field(default_factory=list)
+    call: str = ""
+    """A nested call's header (`helper(x=1)`); empty for a line."""
+    function: int = 0
+    """The first line of the function the line is in (its lines are indented from there)."""
+
+
+@dataclass
+class _Call:
+    """A call from the test into the project's code, with the steps it took."""
+
+    header: str
+    steps: list[_Step] = field(default_factory=list)
+    skipped: int = 0
+    """Lines run since the last one shown (after their ROUNDS, or once the trace was full)."""
+    outcome: str = ""
+    """`returned …` or `raised …`."""
+    lines_run: int = 0
+    """Lines run so far, up to LINE_EVENTS."""
+
+
+def _header(frame: FrameType) -> str:
+    """`name(arg=value, …)` for a call."""
+    code = frame.f_code
+    count = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
+    names = [n for n in code.co_varnames[:count] if n != "self"]
+    owner = frame.f_locals.get("self")
+    name = f"{type(owner).__name__}.{code.co_name}" if owner is not None else code.co_name
+    return f"{name}({', '.join(f'{n}={show(frame.f_locals.get(n))}' for n in names)})"
+
+
+class Recorder:
+    """A `sys.settrace` function recording calls from outside `is_project` files into them."""
+
+    def __init__(self, is_project: Callable[[str], bool]) -> None:
+        self._is_project = is_project
+        self._known: dict[str, bool] = {}
+        self.calls: list[_Call] = []
+        self.stopped = False
+        """Set when the test failed: later calls are not recorded."""
+        self._frames: dict[int, tuple[int, dict[str, str], _Step | None]] = {}
+        """Per traced frame: its depth, its values at the last line, the step of that line."""
+        self._rounds: dict[tuple[str, int], int] = {}
+        self._raised = ""
+        """The last exception seen, as its note (`raised ValueError: …`)."""
+
+    def _project(self, path: str) -> bool:
+        known = self._known.get(path)
+        if known is None:
+            known = self._known[path] = self._is_project(path)
+        return known
+
+    def __call__(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+        if event != "call" or self.stopped or not self._project(frame.f_code.co_filename):
+            return None
+        if self.calls and self.calls[-1].lines_run > LINE_EVENTS and frame.f_back is not None and id(frame.f_back) in self._frames:
+            return None  # a call made once the trace stopped
+        caller = frame.f_back
+        depth = self._frames[id(caller)][0] + 1 if caller is not None and id(caller) in self._frames else 0
+        if depth == 0:
+            self.calls.append(_Call(_header(frame)))
+            self._rounds.clear()
+        else:
+            self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, call=_header(frame)))
+        self._frames[id(frame)] = (depth, _values(frame), None)
+        return self._local
+
+    def _full(self) -> bool:
+        return len(self.calls[-1].steps) >= TRACE_LINES
+
+    def _add(self, step: _Step) -> _Step | None:
+        call = self.calls[-1]
+        key = (step.path, step.line)
+        self._rounds[key] = self._rounds.get(key, 0) + 1
+        if self._full() or (not step.call and self._rounds[key] > ROUNDS):
+            call.skipped += 1
+            return None
+        if call.skipped:
+            call.steps.append(_Step(step.path, 0, step.depth, [f"{call.skipped} more lines ran, repeating the ones above"], call="…"))
+            call.skipped = 0
+        call.steps.append(step)
+        return step
+
+    def _changes(self, frame: FrameType) -> list[str]:
+        depth, before, step = self._frames[id(frame)]
+        now = _values(frame)
+        self._frames[id(frame)] = (depth, now, step)
+        return [f"{name} = {value}" for name, value in now.items() if before.get(name) != value]
+
+    def _local(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+        if id(frame) not in self._frames or not self.calls:
+            return None
+        call = self.calls[-1]
+        if event == "line":
+            call.lines_run += 1
+            if call.lines_run > LINE_EVENTS:
+                frame.f_trace_lines = False  # only its return is still seen
+                return self._local
+        depth, _, step = self._frames[id(frame)]
+        changes = self._changes(frame)
+        if step is not None:
+            step.notes.extend(changes)
+        if event == "line":
+            step = self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, function=frame.f_code.co_firstlineno))
+            self._frames[id(frame)] = (depth, self._frames[id(frame)][1], step)
+            if self._full():
+                frame.f_trace_lines = False  # the rest is only counted by its return
+        elif event == "exception":
+            error = f"raised {arg[0].__name__}: {show(str(arg[1]))[1:-1]}"
+            if step is not None and error not in step.notes:
+                step.notes.append(error)
+            self._frames[id(frame)] = (depth, self._frames[id(frame)][1], step)
+            self._raised = error
+        elif event == "return":
+            del self._frames[id(frame)]
+            # A frame left by an exception returns None right after its "exception" event.
+            outcome = f"returned {show(arg)}"
+            if arg is None and self._raised and step is not None and self._raised in step.notes:
+                outcome = self._raised
+            if depth == 0:
+                self.calls[-1].outcome = outcome
+            elif step is not None and outcome != "returned None" and outcome not in step.notes:
+                step.notes.append(outcome)
+        return self._local
+
+
+def _source(path: str, line: int) -> str:
+    return linecache.getline(path, line).rstrip()
+
+
+def format_trace(recorder: Recorder, test: str, root: str) -> str:
+    """The last call the test made into the project before failing, as numbered lines with the
+    values they set; empty when it made none."""
+    if not recorder.calls:
+        return ""
+    linecache.checkcache()
+    *earlier, last = recorder.calls
+    paths = {step.path for step in last.steps if step.line}
+    single = len(paths) == 1
+    bases: dict[tuple[str, int], int] = {}
+    for step in last.steps:
+        if step.line:
+            text = _source(step.path, step.line)
+            key = (step.path, step.function)
+            bases[key] = min(bases.get(key, len(text)), len(text) - len(text.lstrip()))
+    lines = [f"How the code ran in the failing test {test} (its last call into the project's code, line by line, with the values each line set):"]
+    if earlier:
+        listed = earlier[-EARLIER_CALLS:]
+        lines.append("Earlier calls: " + "; ".join(f"{c.header} {c.outcome}".strip() for c in listed) + (" (and more)" if len(earlier) > len(listed) else ""))
+    lines.append(last.header)
+    for step in last.steps:
+        pad = "  " * (step.depth + 1)
+        if step.call == "…":
+            lines.append(f"{pad}… {step.notes[0]}")
+            continue
+        if step.call:
+            lines.append(f"{pad}→ {step.call}" + (f"  # {'; '.join(step.notes)}" if step.notes else ""))
+            continue
+        pad += "  " if step.depth else ""  # under its call's arrow
+        where = f"{step.line}|" if single else f"{os.path.relpath(step.path, root)}:{step.line}|"
+        text = _source(step.path, step.line)[bases[(step.path, step.function)] :]
+        note = f"  # {'; '.join(step.notes)}" if step.notes else ""
+        lines.append(f"{pad}{where} {text}{note}")
+    if last.lines_run > LINE_EVENTS:
+        lines.append(f"  … more than {LINE_EVENTS - len(last.steps)} more lines ran (not shown)")
+    elif last.skipped:
+        lines.append(f"  … {last.skipped} more lines ran (not shown)")
+    lines.append(f"  {last.outcome or 'did not return (the trace stopped)'}")
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def recording(is_project: Callable[[str], bool]) -> Iterator[Recorder]:
+    """Record calls into `is_project` files while the block runs (the tracer before it is put
+    back after); set the recorder's `stopped` when the test has failed."""
+    recorder = Recorder(is_project)
+    previous = sys.gettrace()
+    sys.settrace(recorder)
+    try:
+        yield recorder
+    finally:
+        sys.settrace(previous)
