@@ -45,6 +45,9 @@ STUB_TEMPLATE_LINES = 40
 """A template longer than this is not shown (the generic next step is)."""
 FULL_FAILURES = 5
 """unittest failures shown with their traceback; the ones after are one line each."""
+TRACE_FAILURES = True
+"""Whether the first failing test is run again, traced (`codeact_trace`); off only for the
+benchmark's baseline (`benchmarks/sandbox/bench_failure_trace.py`)."""
 
 _PYTEST_COUNTS = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed)\b.* in \d")
 _PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
@@ -467,7 +470,7 @@ def run_tests(args: str = "") -> str:
         tested = project_modules_loaded()
         failed = ": FAILED:" in summary
         step = _stub_step(tested, report) if failed else ""
-        how = _trace_of(retrace) if failed and not step and retrace is not None else ""
+        how = _trace_of(retrace) if failed and not step and retrace is not None and TRACE_FAILURES else ""
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()
