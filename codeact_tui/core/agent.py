@@ -805,7 +805,7 @@ class Agent:
         self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
-            observation += "\n\n" + repeat_note(self._prompts, repeat)
+            observation += "\n\n" + repeat_note(self._prompts, repeat, tests_failing=self._tests.failing, output=result.stdout)
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
         if self._interrupted:

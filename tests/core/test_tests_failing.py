@@ -141,3 +141,23 @@ def test_the_same_action_twice_in_a_row_makes_the_turn_hotter_at_once(project: P
     events = run_turn(agent_for(model, project, prompts), "Fix add.")
     assert [e.step for e in events if isinstance(e, ev.SamplingRaised)] == [2]
     assert [s.least_temperature for s in model.samplings] == [None, None, 0.7, 0.7]
+
+
+def test_the_same_code_again_under_failing_tests_is_pointed_at_the_trace(project: Path, prompts: PromptLibrary) -> None:
+    """A repeat that leaves the tests failing is told to change the line the trace shows wrong
+    (or, without a trace, the code the failures call), not offered to answer; a repeat without a
+    failing run keeps the general note."""
+    traced = f"<execute>\nprint({FAILED!r} + '\\n\\nHow the code ran in the failing test test_add')\n</execute>"
+    model = ScriptedModel([traced, traced, RUN_FAILING, RUN_FAILING, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Fix add.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith(
+        "Note: you have now run this same code 2 times, and the tests fail the same way each time (0 passed, 9 failed): "
+        "the code is still wrong, and running it again changes nothing. Under \"How the code ran\" above, find the first "
+        "line whose value is not what the failing test expects, and change that line (or write the function another way); "
+        "then call `print(run_tests())` in the same action."
+    )
+    assert observations[3].endswith("Read the failures above and change the code they call (or write it another way); then call `print(run_tests())` in the same action.")
+    listing = "<execute>\nprint('a.py')\n</execute>"
+    model = ScriptedModel([listing, listing, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "List the files.") if isinstance(e, ev.ObservationAdded)]
+    assert "Note: you have now run this same code 2 times with the same output" in observations[1]

@@ -11,6 +11,7 @@ import pytest
 from codeact_tui.codeintel.host_tools import make_host_tools
 from codeact_tui.config import SandboxSettings
 from codeact_tui.core.ports import ExecutionResult
+from codeact_tui.core.observations import TRACE_HEADING
 from codeact_tui.core.test_runs import last_test_run
 from codeact_tui.executor import GUEST_PROJECT, SandboxExecutor
 
@@ -167,7 +168,7 @@ def test_the_first_failing_test_is_run_again_and_traced(tmp_path: Path) -> None:
     (unittested,) = run(project, ["print(run_tests())"])
     assert unittested.stdout.startswith("unittest: FAILED: 0 passed, 1 failed")
     assert (
-        "How the code ran in the failing test test_many (n=1) (its last call into the project's code, line by line, with the values each line set):\n"
+        f"{TRACE_HEADING} in the failing test test_many (n=1) (its last call into the project's code, line by line, with the values each line set):\n"
         "Earlier calls: Account.__init__() returned None; Account.withdraw(amount=0) returned 0; Account.__init__() returned None\n"
         "Account.withdraw(amount=1)\n  6| self.balance -= amount * 2  # self.balance = -2\n  7| return self.balance\n  returned -2\n\nNext: fix"
     ) in unittested.stdout
