@@ -542,6 +542,11 @@ class Agent:
     def _tests_hold(self) -> TestsHold | None:
         return self._tests.hold(self._request, untested=self._options.hold_untested)
 
+    def _untested(self) -> tuple[str, ...]:
+        """Files changed with no test run since, when the request speaks of tests and the
+        protocol has the model run them (`hold_untested`)."""
+        return self._tests.untested_for(self._request) if self._options.hold_untested else ()
+
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         self._answer_held = True
         reason: ev.HeldReason | None
@@ -592,9 +597,9 @@ class Agent:
         if repeat is None or limit <= 0 or repeat.count < limit:
             return None
         what = {
-            "failure": f"ran the same code {repeat.count} times and it failed the same way ({repeat.detail})",
-            "no_progress": f"ran the same code {repeat.count} times without changing anything",
-            "reply": f"sent the same reply {repeat.count} times without it running",
+            "failure": f"ran the same code {repeat.runs} times and it failed the same way ({repeat.detail})",
+            "no_progress": f"ran the same code {repeat.runs} times without changing anything",
+            "reply": f"sent the same reply {repeat.runs} times without it running",
         }[repeat.kind]
         return ev.TurnFailed(
             turn_id,
@@ -805,7 +810,9 @@ class Agent:
         self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
-            observation += "\n\n" + repeat_note(self._prompts, repeat, tests_failing=self._tests.failing, output=result.stdout)
+            observation += "\n\n" + repeat_note(
+                self._prompts, repeat, tests_failing=self._tests.failing, untested=self._untested(), output=result.stdout
+            )
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
         if self._interrupted:

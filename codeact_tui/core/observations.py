@@ -143,15 +143,21 @@ TRACE_HEADING = "How the code ran"
 """How `run_tests` (sandbox/codeact_tests.py) starts the trace of a failing test."""
 
 
-def repeat_note(library: PromptLibrary, repeat: Repeat, *, tests_failing: str | None = None, output: str = "") -> str:
+def repeat_note(
+    library: PromptLibrary, repeat: Repeat, *, tests_failing: str | None = None, untested: tuple[str, ...] = (), output: str = ""
+) -> str:
     """The note added to an observation when the step repeated an earlier one of this turn.
 
-    `tests_failing` (the counts of a failing test run no change followed): the same rewrite sent
-    again under failing tests gets the way out of them, pointing at the trace when the `output`
-    has one, not the offer to answer (a small model takes it and answers under failing tests)."""
+    Under failing tests (`tests_failing`, the counts of a failing run no change followed) the same
+    rewrite sent again gets the way out of them, pointing at the trace when the `output` has one;
+    with `untested` files (changed, the request speaks of tests, no run since) it gets the test
+    run to take. Neither is offered to answer: a small model takes that offer, and answers
+    under failing or unrun tests."""
     if repeat.kind == "failure":
-        return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
+        return library.render("observation_repeated.md", count=repeat.runs, error=repeat.detail).rstrip()
     if tests_failing is not None:
         name = "observation_no_progress_traced.md" if TRACE_HEADING in output else "observation_no_progress_tests.md"
-        return library.render(name, count=repeat.count, counts=tests_failing).rstrip()
-    return library.render("observation_no_progress.md", count=repeat.count).rstrip()
+        return library.render(name, count=repeat.runs, counts=tests_failing).rstrip()
+    if untested:
+        return library.render("observation_no_progress_untested.md", count=repeat.runs, files=", ".join(untested)).rstrip()
+    return library.render("observation_no_progress.md", count=repeat.runs).rstrip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codeact_tui.core.actions import action_complete, parse_reply, repetition_start
 from codeact_tui.core.ports import ExecutionResult, FileChange
-from codeact_tui.core.progress import ProgressTracker, failure_line, normalise_code
+from codeact_tui.core.progress import ProgressTracker, Repeat, failure_line, normalise_code
 
 
 def failed(error: str) -> ExecutionResult:
@@ -54,9 +54,15 @@ def test_writes_that_changed_no_content_are_no_progress() -> None:
     tracker = ProgressTracker()
     wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("a.py", "modified"),))
     assert tracker.action("write_file('a.py', 'x')", wrote) is None
-    assert tracker.action("write_file('a.py', 'x')", wrote, changed_content=False) is None
+    # Sent right after itself, writing what it wrote: a repeat at once (the note), not yet one
+    # that counts towards `stuck_after`.
+    assert tracker.action("write_file('a.py', 'x')", wrote, changed_content=False) == Repeat("no_progress", 1, "", 2)
     repeat = tracker.action("write_file('a.py', 'x')", wrote, changed_content=False)
-    assert repeat is not None and repeat.kind == "no_progress" and repeat.count == 2
+    assert repeat == Repeat("no_progress", 2, "", 3)
+    other = ProgressTracker()
+    assert other.action("write_file('a.py', 'x')", wrote) is None
+    assert other.action("print(1)", ExecutionResult("1\n", "", "ok")) is None
+    assert other.action("write_file('a.py', 'x')", wrote, changed_content=False) is None  # not right after itself
 
 
 def test_interrupted_actions_are_not_repeats() -> None:

@@ -161,3 +161,18 @@ def test_the_same_code_again_under_failing_tests_is_pointed_at_the_trace(project
     model = ScriptedModel([listing, listing, "<solution>x</solution>"])
     observations = [e.text for e in run_turn(agent_for(model, project, prompts), "List the files.") if isinstance(e, ev.ObservationAdded)]
     assert "Note: you have now run this same code 2 times with the same output" in observations[1]
+
+
+def test_the_same_write_again_with_the_tests_unrun_is_given_the_test_run(project: Path, prompts: PromptLibrary) -> None:
+    """The model that writes the same definition again and again without testing is shown the
+    test run to take; in aider's protocol (the harness tests) it keeps the general note."""
+    model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Make the tests pass.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith(
+        "Note: you have now run this same code 2 times; calc.py already hold what it writes, so running it again changes "
+        "nothing. The tests have not run since the change: run them now, in an action of its own, and read what fails:\n\n"
+        "```python\nprint(run_tests())\n```"
+    )
+    model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])
+    events = run_turn(agent_for(model, project, prompts, hold_untested=False), "Make the tests pass.")
+    assert "with the same output" in [e.text for e in events if isinstance(e, ev.ObservationAdded)][1]
