@@ -331,23 +331,36 @@ _CARETS = re.compile(r"^\s*[~^]+\s*$")
 _FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
 
 
-def _trace_lines(trace: str) -> list[str]:
-    """A failure's traceback without its header, the position markers under a frame's code (a
-    SyntaxError's marker, which has no frame, stays), and the project folder in file names."""
-    root = f'File "{os.getcwd()}{os.sep}'
+_ELIDED = re.compile(r"^\s*\.\.\.<\d+ lines?>\.\.\.\s*$")
+
+
+def without_markers(trace: str) -> list[str]:
+    """A traceback's lines without the position markers (`~~~^^^`) and `...<2 lines>...` under a
+    frame's code: a small model copies them into its next action as if they were code (measured:
+    Qwen2.5-Coder-1.5B, in `replace_in_file`'s `old`). A SyntaxError's `^`, which has no frame
+    and says where the error is, stays."""
     kept = []
     in_frame = False
     for line in trace.splitlines():
-        if not line.strip() or line.startswith("Traceback (most recent call last)"):
-            continue
         if line.lstrip().startswith('File "'):
             in_frame = bool(_FRAME.match(line))
         elif not line.startswith(" "):
             in_frame = False
-        if in_frame and _CARETS.match(line):
+        if in_frame and (_CARETS.match(line) or _ELIDED.match(line)):
             continue
-        kept.append(line.replace(root, 'File "'))
+        kept.append(line)
     return kept
+
+
+def _trace_lines(trace: str) -> list[str]:
+    """A failure's traceback without its header, its markers (`without_markers`), and the
+    project folder in file names."""
+    root = f'File "{os.getcwd()}{os.sep}'
+    return [
+        line.replace(root, 'File "')
+        for line in without_markers(trace)
+        if line.strip() and not line.startswith("Traceback (most recent call last)")
+    ]
 
 
 def _test_name(test) -> str:  # type: ignore[no-untyped-def]

@@ -314,3 +314,20 @@ def test_project_virtualenv_is_importable_read_only(tmp_path: Path) -> None:
     assert results[2].status == "error"
     assert (site / "moneyfmt" / "__init__.py").read_text().startswith("def cents")
     assert results[3].stdout.strip() == "True"
+
+
+def test_an_actions_traceback_has_no_position_markers_to_copy(tmp_path: Path) -> None:
+    """A failed action's traceback names its lines without `~~~^^^` under them or
+    `...<1 line>...` in them (a small model copied both into its next `replace_in_file`); a
+    SyntaxError still points at its column, and the unknown-name hint stays."""
+    failing, syntax, unknown = run(tmp_path, [
+        "def f(table):\n    return table['a'] + table[\n        'b']\n\nprint(f({'a': 1}))",
+        "x = (1 +\n",
+        "print(run_test())",
+    ])
+    lines = failing.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[-1] == "KeyError: 'b'"
+    assert not [line for line in lines if set(line.strip()) <= set("~^") or "...<" in line], failing.stderr
+    assert '  File "<action 1>", line 2, in f' in lines and "    return table['a'] + table[" in lines
+    assert syntax.stderr.rstrip().endswith("^\nSyntaxError: '(' was never closed")
+    assert "Close names in this sandbox: run_tests" in unknown.stderr
