@@ -141,6 +141,8 @@ def format_not_run(library: PromptLibrary, why: NotRunReason, *, limit: int | No
 
 TRACE_HEADING = "How the code ran"
 """How `run_tests` (sandbox/codeact_tests.py) starts the trace of a failing test."""
+STUB_PLACEHOLDER = "# your code here"
+"""What `run_tests` puts in the bodies of the stub template it shows (its PLACEHOLDER)."""
 
 
 def repeat_note(
@@ -149,14 +151,19 @@ def repeat_note(
     """The note added to an observation when the step repeated an earlier one of this turn.
 
     Under failing tests (`tests_failing`, the counts of a failing run no change followed) the same
-    rewrite sent again gets the way out of them, pointing at the trace when the `output` has one;
+    rewrite sent again gets the way out of them, pointing at the stub template or the trace when
+    the `output` has one;
     with `untested` files (changed, the request speaks of tests, no run since) it gets the test
     run to take. Neither is offered to answer: a small model takes that offer, and answers
     under failing or unrun tests."""
     if repeat.kind == "failure":
         return library.render("observation_repeated.md", count=repeat.runs, error=repeat.detail).rstrip()
     if tests_failing is not None:
-        name = "observation_no_progress_traced.md" if TRACE_HEADING in output else "observation_no_progress_tests.md"
+        name = (
+            "observation_no_progress_stubs.md" if STUB_PLACEHOLDER in output
+            else "observation_no_progress_traced.md" if TRACE_HEADING in output
+            else "observation_no_progress_tests.md"
+        )
         return library.render(name, count=repeat.runs, counts=tests_failing).rstrip()
     if untested:
         return library.render("observation_no_progress_untested.md", count=repeat.runs, files=", ".join(untested)).rstrip()

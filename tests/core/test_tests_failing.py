@@ -157,6 +157,10 @@ def test_the_same_code_again_under_failing_tests_is_pointed_at_the_trace(project
         "then call `print(run_tests())` in the same action."
     )
     assert observations[3].endswith("Read the failures above and change the code they call (or write it another way); then call `print(run_tests())` in the same action.")
+    stubs = f"<execute>\nprint({FAILED!r} + '\\n\\nprint(write_definitions(\\'calc.py\\', r\\'\\'\\'def add(a, b):\\n    # your code here\\n\\'\\'\\'))')\n</execute>"
+    model = ScriptedModel([stubs, stubs, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Fix add.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith("the functions they call are still stubs, so running the tests again changes nothing. Take the `write_definitions` action shown above, with your code in place of each `# your code here`.")
     listing = "<execute>\nprint('a.py')\n</execute>"
     model = ScriptedModel([listing, listing, "<solution>x</solution>"])
     observations = [e.text for e in run_turn(agent_for(model, project, prompts), "List the files.") if isinstance(e, ev.ObservationAdded)]

@@ -11,7 +11,7 @@ import pytest
 from codeact_tui.codeintel.host_tools import make_host_tools
 from codeact_tui.config import SandboxSettings
 from codeact_tui.core.ports import ExecutionResult
-from codeact_tui.core.observations import TRACE_HEADING
+from codeact_tui.core.observations import STUB_PLACEHOLDER, TRACE_HEADING
 from codeact_tui.core.test_runs import last_test_run
 from codeact_tui.executor import GUEST_PROJECT, SandboxExecutor
 
@@ -148,7 +148,7 @@ def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path)
         "print(run_tests())"
     )
     assert "The code under test:\nwords.py:\n" in out and "def helper" in out  # constants and helpers too
-    assert "How the code ran" not in out  # a stub's run shows nothing a trace would
+    assert TRACE_HEADING not in out and STUB_PLACEHOLDER in out  # a stub's run shows nothing a trace would
     assert last_test_run(out) == (False, "0 passed, 8 failed")
     assert second.stdout.startswith("words.py: replaced shout, Counter") and "unittest: passed: 8 passed" in second.stdout
     assert last_test_run(second.stdout) == (True, "8 passed")
