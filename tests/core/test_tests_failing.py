@@ -107,6 +107,7 @@ def test_python_changed_after_the_last_run_goes_back_when_the_request_speaks_of_
     [hold] = held(events)
     assert hold.reason == "untested" and hold.step == 3
     assert hold.note.startswith("Observation: not done yet. You changed `calc.py` and have not run the tests since")
+    assert hold.note.endswith("Run them now, fix what fails, and give your answer once they pass:\n\n```python\nprint(run_tests())\n```")  # the action to copy, last
     assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "They pass."
     # Without tests in the request, or when the change ran its tests, or a text file only: no hold.
     plain = ScriptedModel([EDIT, "<solution>Done.</solution>"])
