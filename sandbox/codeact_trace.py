@@ -29,7 +29,10 @@ ROUNDS = 3
 EARLIER_CALLS = 3
 """How many of the test's earlier calls into the project are listed (one line each)."""
 LINE_EVENTS = 2000
-"""After this many lines of one call, tracing stops (a long loop then runs at full speed)."""
+"""After this many lines of one call, its tracing stops (a long loop then runs at full speed)."""
+TOTAL_LINE_EVENTS = 20_000
+"""After this many lines in all (a test calling the project's code in a long loop), calls are
+recorded without their lines."""
 VALUE_CHARS = 60
 """The most characters one value is shown with."""
 
@@ -85,6 +88,8 @@ class _Call:
     """`returned …` or `raised …`."""
     lines_run: int = 0
     """Lines run so far, up to LINE_EVENTS."""
+    untraced: bool = False
+    """Made after TOTAL_LINE_EVENTS: only its arguments and outcome are known."""
 
 
 def _header(frame: FrameType) -> str:
@@ -98,19 +103,27 @@ def _header(frame: FrameType) -> str:
 
 
 class Recorder:
-    """A `sys.settrace` function recording calls from outside `is_project` files into them."""
+    """A `sys.settrace` function recording calls from outside `is_project` files into them.
+
+    A fault of its own stops the tracing of the frame it happened in and is never raised into
+    the code under test (a trace is a help, never a change in what the test does)."""
 
     def __init__(self, is_project: Callable[[str], bool]) -> None:
         self._is_project = is_project
         self._known: dict[str, bool] = {}
         self.calls: list[_Call] = []
+        """The last EARLIER_CALLS + 1 calls from the test into the project's code."""
+        self.dropped = 0
+        """Earlier calls no longer kept."""
         self.stopped = False
         """Set when the test failed: later calls are not recorded."""
         self._frames: dict[int, tuple[int, dict[str, str], _Step | None]] = {}
         """Per traced frame: its depth, its values at the last line, the step of that line."""
         self._rounds: dict[tuple[str, int], int] = {}
-        self._raised = ""
-        """The last exception seen, as its note (`raised ValueError: …`)."""
+        self._unwinding: dict[int, str] = {}
+        """Frames an exception is leaving (no line of theirs ran since), with its note."""
+        self._lines = 0
+        """Lines traced in all."""
 
     def _project(self, path: str) -> bool:
         known = self._known.get(path)
@@ -121,13 +134,25 @@ class Recorder:
     def __call__(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
         if event != "call" or self.stopped or not self._project(frame.f_code.co_filename):
             return None
-        if self.calls and self.calls[-1].lines_run > LINE_EVENTS and frame.f_back is not None and id(frame.f_back) in self._frames:
-            return None  # a call made once the trace stopped
+        try:
+            return self._enter(frame)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            return None
+
+    def _enter(self, frame: FrameType) -> Callable[..., Any] | None:
         caller = frame.f_back
-        depth = self._frames[id(caller)][0] + 1 if caller is not None and id(caller) in self._frames else 0
+        inside = caller is not None and id(caller) in self._frames
+        if inside and (self.calls[-1].untraced or self.calls[-1].lines_run > LINE_EVENTS):
+            return None  # a call made once its caller's tracing stopped
+        depth = self._frames[id(caller)][0] + 1 if inside else 0  # type: ignore[arg-type]
         if depth == 0:
-            self.calls.append(_Call(_header(frame)))
+            self.calls.append(_Call(_header(frame), untraced=self._lines > TOTAL_LINE_EVENTS))
+            if len(self.calls) > EARLIER_CALLS + 1:
+                del self.calls[0]
+                self.dropped += 1
             self._rounds.clear()
+            if self.calls[-1].untraced:
+                frame.f_trace_lines = False  # only its outcome is seen
         else:
             self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, call=_header(frame)))
         self._frames[id(frame)] = (depth, _values(frame), None)
@@ -158,38 +183,44 @@ class Recorder:
     def _local(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
         if id(frame) not in self._frames or not self.calls:
             return None
+        try:
+            self._event(frame, event, arg)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            self._frames.pop(id(frame), None)
+            return None
+        return self._local
+
+    def _event(self, frame: FrameType, event: str, arg: Any) -> None:
         call = self.calls[-1]
         if event == "line":
             call.lines_run += 1
+            self._lines += 1
             if call.lines_run > LINE_EVENTS:
                 frame.f_trace_lines = False  # only its return is still seen
-                return self._local
+                return
         depth, _, step = self._frames[id(frame)]
         changes = self._changes(frame)
         if step is not None:
             step.notes.extend(changes)
         if event == "line":
+            self._unwinding.pop(id(frame), None)  # the exception was caught
             step = self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, function=frame.f_code.co_firstlineno))
             self._frames[id(frame)] = (depth, self._frames[id(frame)][1], step)
             if self._full():
-                frame.f_trace_lines = False  # the rest is only counted by its return
+                frame.f_trace_lines = False  # the rest of this frame is not shown
         elif event == "exception":
             error = f"raised {arg[0].__name__}: {show(str(arg[1]))[1:-1]}"
             if step is not None and error not in step.notes:
                 step.notes.append(error)
-            self._frames[id(frame)] = (depth, self._frames[id(frame)][1], step)
-            self._raised = error
+            self._unwinding[id(frame)] = error
         elif event == "return":
             del self._frames[id(frame)]
-            # A frame left by an exception returns None right after its "exception" event.
-            outcome = f"returned {show(arg)}"
-            if arg is None and self._raised and step is not None and self._raised in step.notes:
-                outcome = self._raised
+            raised = self._unwinding.pop(id(frame), None)
+            outcome = raised if raised is not None and arg is None else f"returned {show(arg)}"
             if depth == 0:
-                self.calls[-1].outcome = outcome
+                call.outcome = outcome
             elif step is not None and outcome != "returned None" and outcome not in step.notes:
                 step.notes.append(outcome)
-        return self._local
 
 
 def _source(path: str, line: int) -> str:
@@ -213,9 +244,10 @@ def format_trace(recorder: Recorder, test: str, root: str) -> str:
             bases[key] = min(bases.get(key, len(text)), len(text) - len(text.lstrip()))
     lines = [f"How the code ran in the failing test {test} (its last call into the project's code, line by line, with the values each line set):"]
     if earlier:
-        listed = earlier[-EARLIER_CALLS:]
-        lines.append("Earlier calls: " + "; ".join(f"{c.header} {c.outcome}".strip() for c in listed) + (" (and more)" if len(earlier) > len(listed) else ""))
+        lines.append("Earlier calls: " + "; ".join(f"{c.header} {c.outcome}".strip() for c in earlier) + (" (and more)" if recorder.dropped else ""))
     lines.append(last.header)
+    if last.untraced:
+        lines.append(f"  (its lines are not shown: the test ran over {TOTAL_LINE_EVENTS:,} lines of the project's code before it)")
     for step in last.steps:
         pad = "  " * (step.depth + 1)
         if step.call == "…":
@@ -229,10 +261,10 @@ def format_trace(recorder: Recorder, test: str, root: str) -> str:
         text = _source(step.path, step.line)[bases[(step.path, step.function)] :]
         note = f"  # {'; '.join(step.notes)}" if step.notes else ""
         lines.append(f"{pad}{where} {text}{note}")
-    if last.lines_run > LINE_EVENTS:
-        lines.append(f"  … more than {LINE_EVENTS - len(last.steps)} more lines ran (not shown)")
+    if last.lines_run > LINE_EVENTS or (last.steps and len(last.steps) >= TRACE_LINES):
+        lines.append("  … the rest of the call is not shown")
     elif last.skipped:
-        lines.append(f"  … {last.skipped} more lines ran (not shown)")
+        lines.append(f"  … {last.skipped} more lines ran, repeating the ones above")
     lines.append(f"  {last.outcome or 'did not return (the trace stopped)'}")
     return "\n".join(lines)
 

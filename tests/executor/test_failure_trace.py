@@ -60,6 +60,13 @@ def odd():
     return value
 
 
+def careful():
+    try:
+        {}["x"]
+    except KeyError:
+        pass
+
+
 def spin(n):
     total = 0
     for i in range(n):
@@ -117,7 +124,19 @@ def test_a_broken_repr_and_a_long_run_do_not_break_the_trace(trace: ModuleType, 
     text = record(trace, tmp_path, "code.spin(200_000)")
     lines = text.splitlines()
     assert len(lines) <= trace.TRACE_LINES + 6 and lines[-1] == "  returned 19999900000"
-    assert lines[-2] == f"  … more than {trace.LINE_EVENTS - 7} more lines ran (not shown)"
+    assert lines[-2] == "  … the rest of the call is not shown"
+    many = record(trace, tmp_path, "for n in range(30):\n    code.spin(1000)\ncode.spin(10)").splitlines()
+    assert many[1].startswith("Earlier calls: spin(n=1000) returned 499500; ") and many[1].endswith(" (and more)")
+    assert many[2:] == [
+        "spin(n=10)",
+        f"  (its lines are not shown: the test ran over {trace.TOTAL_LINE_EVENTS:,} lines of the project's code before it)",
+        "  returned 45",
+    ]
+
+
+def test_a_caught_exception_is_not_what_the_call_raised(trace: ModuleType, tmp_path: Path) -> None:
+    text = record(trace, tmp_path, "code.careful()")
+    assert "raised KeyError: 'x'" in text and text.endswith("  returned None")
 
 
 def test_no_call_into_the_project_gives_no_trace(trace: ModuleType, tmp_path: Path) -> None:
