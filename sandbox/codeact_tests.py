@@ -48,6 +48,8 @@ FULL_FAILURES = 5
 TRACE_FAILURES = True
 """Whether the first failing test is run again, traced (`codeact_trace`); off only for the
 benchmark's baseline (`benchmarks/sandbox/bench_failure_trace.py`)."""
+RERUN_SECONDS = 10
+"""A run that took longer is not followed by the traced re-run (it would take as long again)."""
 
 _PYTEST_COUNTS = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed)\b.* in \d")
 _PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
@@ -93,18 +95,22 @@ def uses_pytest(root: str = ".") -> bool:
     return False
 
 
+def _in_project(path: str, root: str = ".") -> str | None:
+    """The path relative to the project when it is inside it and outside its virtualenv."""
+    base = os.path.abspath(root) + os.sep
+    path = os.path.abspath(path)
+    if not path.startswith(base) or path.startswith(tuple(base + d + os.sep for d in (".venv", "venv"))):
+        return None
+    return path[len(base) :]
+
+
 def forget_project_modules(root: str = ".") -> int:
     """Drop the project's modules from `sys.modules` (not its virtualenv's), so the next import
     reads the files as they are now; returns how many were dropped."""
-    base = os.path.abspath(root) + os.sep
-    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
     dropped = 0
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        path = os.path.abspath(file)
-        if path.startswith(base) and not path.startswith(skip):
+        if file and _in_project(file, root) is not None:
             del sys.modules[name]
             dropped += 1
     importlib.invalidate_caches()
@@ -117,27 +123,33 @@ def _is_test_file(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1]
 
 
+def _python_file(path: str, root: str = ".") -> str | None:
+    """The project-relative path of a Python file of the project (not code made at run time,
+    such as `<string>` or a namedtuple's methods)."""
+    relative = _in_project(path, root)
+    return relative if relative is not None and path.endswith(".py") and os.path.isfile(path) else None
+
+
 def project_source(path: str, root: str = ".") -> bool:
-    """Whether a file is the project's own (non-test) code: inside the project, outside its
-    virtualenv, and not a test file."""
-    base = os.path.abspath(root) + os.sep
-    path = os.path.abspath(path)
-    if not path.startswith(base) or path.startswith(tuple(base + d + os.sep for d in (".venv", "venv"))):
-        return False
-    if not path.endswith(".py") or not os.path.isfile(path):
-        return False  # code made at run time (`<string>`, a namedtuple's methods)
-    return not _is_test_file(path[len(base) :])
+    """Whether a file is the project's own (non-test) code."""
+    relative = _python_file(path, root)
+    return relative is not None and not _is_test_file(relative)
+
+
+def test_source(path: str, root: str = ".") -> bool:
+    """Whether a file is one of the project's test files (or a `conftest.py`)."""
+    relative = _python_file(path, root)
+    return relative is not None and _is_test_file(relative)
 
 
 def project_modules_loaded(root: str = ".") -> list[str]:
     """The project's own (non-test) source files now imported, relative to the project."""
-    base = os.path.abspath(root) + os.sep
     found = set()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if file and file.endswith(".py") and project_source(file, root) and os.path.getsize(file) > 0:
-            found.add(os.path.abspath(file)[len(base) :])
-    return sorted(found)
+        if file and project_source(file, root) and os.path.getsize(file) > 0:
+            found.add(_in_project(file, root))
+    return sorted(found)  # type: ignore[arg-type]
 
 
 def _code_under_test(paths: list[str]) -> str:
@@ -256,8 +268,8 @@ def _pytest_options(argv: list[str]) -> list[str]:
     return options
 
 
-def _pytest_trace(nodeid: str, argv: list[str]) -> str:
-    """The first failing test run again alone, traced."""
+def _pytest_trace(nodeid: str) -> str:
+    """The first failing test run again alone, traced; empty when it passed this time."""
     import pytest
 
     class Tracing:
@@ -265,16 +277,20 @@ def _pytest_trace(nodeid: str, argv: list[str]) -> str:
 
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_call(self, item):  # type: ignore[no-untyped-def]
-            with codeact_trace.recording(project_source) as self.recorder:
+            with codeact_trace.recording(project_source, test_source) as self.recorder:
                 yield
+
+        def pytest_runtest_logreport(self, report):  # type: ignore[no-untyped-def]
+            if report.when == "call" and report.failed and self.recorder is not None:
+                self.recorder.stopped, self.recorder.failed_as = True, report.location[2]
 
     tracing = Tracing()
     forget_project_modules()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main([*_pytest_options(argv), nodeid], plugins=[tracing])
-    if tracing.recorder is None:
-        return ""
-    return codeact_trace.format_trace(tracing.recorder, nodeid.rsplit("::", 1)[-1], os.getcwd())
+        pytest.main([*_pytest_options([]), nodeid], plugins=[tracing])
+    if tracing.recorder is None or not tracing.recorder.stopped:
+        return ""  # it passed when run alone (order, randomness): its trace would mislead
+    return codeact_trace.format_trace(tracing.recorder, os.getcwd())
 
 
 def _run_pytest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
@@ -298,7 +314,7 @@ def _run_pytest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
     last = counted[-1] if counted else lines[-1] if lines else ""
     status = {0: "passed", 1: "FAILED", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}.get(int(code), f"exit {int(code)}")
     nodeid = first.nodeid
-    return f"pytest: {status}: {last}", report, (lambda: _pytest_trace(nodeid, argv)) if nodeid else None
+    return f"pytest: {status}: {last}", report, (lambda: _pytest_trace(nodeid)) if nodeid else None
 
 
 UNITTEST_PATTERNS = ("test*.py", "*_test.py")
@@ -331,6 +347,7 @@ _CARETS = re.compile(r"^\s*[~^]+\s*$")
 _FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
 
 
+_GROUP_MARGIN = re.compile(r"^(\s*[|+][ -]*)+(?=\s)")
 _ELIDED = re.compile(r"^\s*\.\.\.<\d+ lines?>\.\.\.\s*$")
 
 
@@ -342,11 +359,12 @@ def without_markers(trace: str) -> list[str]:
     kept = []
     in_frame = False
     for line in trace.splitlines():
-        if line.lstrip().startswith('File "'):
-            in_frame = bool(_FRAME.match(line))
-        elif not line.startswith(" "):
+        body = _GROUP_MARGIN.sub("", line)  # an exception group's members are drawn in a margin
+        if body.lstrip().startswith('File "'):
+            in_frame = bool(_FRAME.match(body))
+        elif not body.startswith(" "):
             in_frame = False
-        if in_frame and (_CARETS.match(line) or _ELIDED.match(line)):
+        if in_frame and (_CARETS.match(body) or _ELIDED.match(body)):
             continue
         kept.append(line)
     return kept
@@ -388,7 +406,7 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
             trace_lines = _trace_lines(trace)
             frames = [n for n, line in enumerate(trace_lines) if line.startswith('  File "')]
             after = trace_lines[frames[-1] + 1 :] if frames else trace_lines
-            code = " ".join(line.strip() for line in after if line.startswith("    ") and "...<" not in line)
+            code = " ".join(line.strip() for line in after if line.startswith("    "))
             error = next((line for line in after if not line.startswith(" ")), "")
             said = " -> ".join(part[:200] for part in (code, error) if part)
             lines.append(f"{kind}: {_test_name(test)}" + (f": {said}" if said else ""))
@@ -399,13 +417,12 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
 
 
 def _unittest_trace(test) -> str:  # type: ignore[no-untyped-def]
-    """A failing test run again alone (in a suite, so its class and module fixtures run),
-    traced until it fails (a failing subtest ends the recording)."""
+    """A failing test loaded afresh (the project's modules too) and run again alone, in a suite
+    so its class and module fixtures run, traced until it fails; empty when it passed this time."""
     import unittest
 
     case = getattr(test, "test_case", test)
-    method = getattr(case, "_testMethodName", None)
-    if method is None or not hasattr(type(case), method):
+    if not hasattr(type(case), getattr(case, "_testMethodName", "")):
         return ""  # a class or module fixture that failed: no test to run again
 
     class StopAtFailure(unittest.TestResult):
@@ -413,23 +430,31 @@ def _unittest_trace(test) -> str:  # type: ignore[no-untyped-def]
             super().__init__()
             self.recorder = recorder
 
+        def _stop(self, test) -> None:  # type: ignore[no-untyped-def]
+            if not self.recorder.stopped:
+                self.recorder.stopped, self.recorder.failed_as = True, _test_name(test)
+
         def addFailure(self, test, err) -> None:  # type: ignore[no-untyped-def]
-            self.recorder.stopped = True
+            self._stop(test)
             super().addFailure(test, err)
 
         def addError(self, test, err) -> None:  # type: ignore[no-untyped-def]
-            self.recorder.stopped = True
+            self._stop(test)
             super().addError(test, err)
 
         def addSubTest(self, test, subtest, err) -> None:  # type: ignore[no-untyped-def]
             if err is not None:
-                self.recorder.stopped = True
+                self._stop(subtest)
             super().addSubTest(test, subtest, err)
 
+    forget_project_modules()  # module state (caches, counters) as the first run found it
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        with codeact_trace.recording(project_source) as recorder:
-            unittest.TestSuite([type(case)(method)]).run(StopAtFailure(recorder))
-    return codeact_trace.format_trace(recorder, _test_name(test), os.getcwd())
+        fresh = unittest.TestLoader().loadTestsFromName(case.id())
+        with codeact_trace.recording(project_source, test_source) as recorder:
+            fresh.run(StopAtFailure(recorder))
+    if not recorder.stopped:
+        return ""  # it passed when run alone (order, randomness): its trace would mislead
+    return codeact_trace.format_trace(recorder, os.getcwd())
 
 
 def _run_unittest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
@@ -483,7 +508,8 @@ def run_tests(args: str = "") -> str:
         tested = project_modules_loaded()
         failed = ": FAILED:" in summary
         step = _stub_step(tested, report) if failed else ""
-        how = _trace_of(retrace) if failed and not step and retrace is not None and TRACE_FAILURES else ""
+        traced = failed and not step and retrace is not None and TRACE_FAILURES and took <= RERUN_SECONDS
+        how = _trace_of(retrace) if traced else ""  # type: ignore[arg-type]
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()

@@ -4,11 +4,16 @@ A small model that rewrites a wrong function keeps sending the same rewrite (mea
 Qwen2.5-Coder-1.5B did so in 10 of 24 Exercism exercises, at any temperature): the failure
 says *what* came out, not *why*. The values each line set show the why (`for word in words:`
 setting `word = 'P'`, then `'o'`, says the loop walks letters, not words), as a developer sees
-in a debugger. `run_tests` re-runs the first failing test once under `sys.settrace` and shows the
-last call from the test into the project's code before the failure: its lines in order, the
-variables (and `self.` attributes) each line changed, what it returned or raised, and the calls
-it made into the project's code, indented. Loops are cut after a few rounds, and the trace after
-TRACE_LINES lines, after which tracing stops (a slow test costs little more).
+in a debugger. `run_tests` runs the first failing test once more under `sys.settrace` and shows
+the last call the test itself made into the project's code before it failed (not counting
+constructors, which build the expected values too): its lines in order, the variables (and `self.` attributes) each line changed, what it returned or raised,
+and the calls it made into the project's code, indented.
+
+Only calls made from a test file's own code count as the test's (not the assertion machinery's
+`__eq__` or `__repr__`); generators and coroutines are not followed into (their resumptions
+are not calls). Loops and repeated calls are cut after ROUNDS, a trace after TRACE_LINES
+lines. Tracing stops for good, and no trace is shown, once the run passes a budget of lines,
+calls or seconds: a trace is a help, and must never make a test run slow.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import linecache
 import os
 import reprlib
 import sys
+import time
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Callable, Iterator
@@ -25,16 +31,23 @@ from typing import Any, Callable, Iterator
 TRACE_LINES = 24
 """The most lines a trace shows."""
 ROUNDS = 3
-"""How many times one source line is shown before further runs of it are only counted."""
+"""How many times one source line (or call of one function) is shown before further runs of it
+are only counted."""
 EARLIER_CALLS = 3
 """How many of the test's earlier calls into the project are listed (one line each)."""
+KEPT_CALLS = 8
+"""How many of the test's last calls are kept to choose the one shown from."""
 LINE_EVENTS = 2000
 """After this many lines of one call, its tracing stops (a long loop then runs at full speed)."""
 TOTAL_LINE_EVENTS = 20_000
-"""After this many lines in all (a test calling the project's code in a long loop), calls are
-recorded without their lines."""
+"""Lines traced in all, calls recorded in all, and seconds, after which tracing stops for good."""
+TOTAL_CALLS = 5000
+TRACE_SECONDS = 3.0
 VALUE_CHARS = 60
 """The most characters one value is shown with."""
+
+_NOT_FOLLOWED = 0x20 | 0x80 | 0x200
+"""Generators, coroutines and async generators (`co_flags`): each resumption is a new "call"."""
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = VALUE_CHARS
@@ -43,11 +56,8 @@ _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 8
 
 
 def show(value: object) -> str:
-    """A short repr that never fails (a broken `__repr__` is the code under test's bug too)."""
-    try:
-        text = _REPR.repr(value)
-    except Exception as exc:  # noqa: BLE001 - any error of the project's __repr__
-        text = f"<repr failed: {type(exc).__name__}>"
+    """A short repr (reprlib's: a broken `__repr__` shows as `<Name instance at 0x…>`)."""
+    text = _REPR.repr(value)
     return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
 
 
@@ -62,6 +72,10 @@ def _values(frame: FrameType) -> dict[str, str]:
     return names
 
 
+def _lines(count: int) -> str:
+    return f"{count} more line{'s' if count != 1 else ''} ran"
+
+
 @dataclass
 class _Step:
     """One line that ran (or a call into the project's code, at `depth`)."""
@@ -71,7 +85,7 @@ class _Step:
     depth: int
     notes: list[str] = field(default_factory=list)
     call: str = ""
-    """A nested call's header (`helper(x=1)`); empty for a line."""
+    """A nested call's header (`helper(x=1)`), or `…` for lines left out; empty for a line."""
     function: int = 0
     """The first line of the function the line is in (its lines are indented from there)."""
 
@@ -84,12 +98,11 @@ class _Call:
     steps: list[_Step] = field(default_factory=list)
     skipped: int = 0
     """Lines run since the last one shown (after their ROUNDS, or once the trace was full)."""
+    cut: bool = False
+    """Whether lines were left out once the trace was full (or LINE_EVENTS passed)."""
     outcome: str = ""
     """`returned …` or `raised …`."""
     lines_run: int = 0
-    """Lines run so far, up to LINE_EVENTS."""
-    untraced: bool = False
-    """Made after TOTAL_LINE_EVENTS: only its arguments and outcome are known."""
 
 
 def _header(frame: FrameType) -> str:
@@ -103,36 +116,50 @@ def _header(frame: FrameType) -> str:
 
 
 class Recorder:
-    """A `sys.settrace` function recording calls from outside `is_project` files into them.
+    """A `sys.settrace` function recording the calls a test file makes into project files.
 
     A fault of its own stops the tracing of the frame it happened in and is never raised into
     the code under test (a trace is a help, never a change in what the test does)."""
 
-    def __init__(self, is_project: Callable[[str], bool]) -> None:
+    def __init__(self, is_project: Callable[[str], bool], is_test: Callable[[str], bool]) -> None:
         self._is_project = is_project
-        self._known: dict[str, bool] = {}
+        self._is_test = is_test
+        self._known: dict[str, tuple[bool, bool]] = {}
         self.calls: list[_Call] = []
-        """The last EARLIER_CALLS + 1 calls from the test into the project's code."""
+        """The last KEPT_CALLS calls from the test into the project's code."""
         self.dropped = 0
         """Earlier calls no longer kept."""
         self.stopped = False
         """Set when the test failed: later calls are not recorded."""
+        self.failed_as = ""
+        """What failed (a test's or subtest's name), set with `stopped` by the runner."""
+        self.exhausted = False
+        """Whether a budget ran out (then tracing stopped for good, and there is no trace)."""
         self._frames: dict[int, tuple[int, dict[str, str], _Step | None]] = {}
         """Per traced frame: its depth, its values at the last line, the step of that line."""
         self._rounds: dict[tuple[str, int], int] = {}
         self._unwinding: dict[int, str] = {}
         """Frames an exception is leaving (no line of theirs ran since), with its note."""
-        self._lines = 0
-        """Lines traced in all."""
+        self._events = 0
+        self._recorded = 0
+        self._until = time.monotonic() + TRACE_SECONDS
 
-    def _project(self, path: str) -> bool:
+    def _kind(self, path: str) -> tuple[bool, bool]:
+        """(project code, test code) for a file."""
         known = self._known.get(path)
         if known is None:
-            known = self._known[path] = self._is_project(path)
+            known = self._known[path] = (self._is_project(path), self._is_test(path))
         return known
 
+    def _exhaust(self) -> None:
+        self.exhausted = True
+        self._frames.clear()
+        sys.settrace(None)  # new frames run untraced from now on (as bdb's "continue" does)
+
     def __call__(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-        if event != "call" or self.stopped or not self._project(frame.f_code.co_filename):
+        if event != "call" or self.stopped or self.exhausted or frame.f_code.co_flags & _NOT_FOLLOWED:
+            return None
+        if not self._kind(frame.f_code.co_filename)[0]:
             return None
         try:
             return self._enter(frame)
@@ -141,20 +168,24 @@ class Recorder:
 
     def _enter(self, frame: FrameType) -> Callable[..., Any] | None:
         caller = frame.f_back
-        inside = caller is not None and id(caller) in self._frames
-        if inside and (self.calls[-1].untraced or self.calls[-1].lines_run > LINE_EVENTS):
-            return None  # a call made once its caller's tracing stopped
-        depth = self._frames[id(caller)][0] + 1 if inside else 0  # type: ignore[arg-type]
-        if depth == 0:
-            self.calls.append(_Call(_header(frame), untraced=self._lines > TOTAL_LINE_EVENTS))
-            if len(self.calls) > EARLIER_CALLS + 1:
+        if caller is not None and id(caller) in self._frames:
+            depth = self._frames[id(caller)][0] + 1
+            if self.calls[-1].lines_run > LINE_EVENTS:
+                return None  # a call made once its caller's tracing stopped
+            self._add(_Step(frame.f_code.co_filename, frame.f_code.co_firstlineno, depth, call=_header(frame)))
+        elif caller is not None and self._kind(caller.f_code.co_filename)[1]:
+            depth = 0
+            self._recorded += 1
+            if self._recorded > TOTAL_CALLS:
+                self._exhaust()
+                return None
+            self.calls.append(_Call(_header(frame)))
+            if len(self.calls) > KEPT_CALLS:
                 del self.calls[0]
                 self.dropped += 1
             self._rounds.clear()
-            if self.calls[-1].untraced:
-                frame.f_trace_lines = False  # only its outcome is seen
         else:
-            self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, call=_header(frame)))
+            return None  # called by the runner or a library (an assertion's __eq__), not the test
         self._frames[id(frame)] = (depth, _values(frame), None)
         return self._local
 
@@ -165,11 +196,15 @@ class Recorder:
         call = self.calls[-1]
         key = (step.path, step.line)
         self._rounds[key] = self._rounds.get(key, 0) + 1
-        if self._full() or (not step.call and self._rounds[key] > ROUNDS):
+        if self._full():
+            call.skipped += 1
+            call.cut = True
+            return None
+        if self._rounds[key] > ROUNDS:
             call.skipped += 1
             return None
         if call.skipped:
-            call.steps.append(_Step(step.path, 0, step.depth, [f"{call.skipped} more lines ran, repeating the ones above"], call="…"))
+            call.steps.append(_Step(step.path, 0, step.depth, [f"{_lines(call.skipped)}, repeating the ones above"], call="…"))
             call.skipped = 0
         call.steps.append(step)
         return step
@@ -181,9 +216,13 @@ class Recorder:
         return [f"{name} = {value}" for name, value in now.items() if before.get(name) != value]
 
     def _local(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-        if id(frame) not in self._frames or not self.calls:
+        if self.exhausted or id(frame) not in self._frames:
             return None
         try:
+            self._events += 1
+            if self._events > TOTAL_LINE_EVENTS or (self._events % 256 == 0 and time.monotonic() > self._until):
+                self._exhaust()
+                return None
             self._event(frame, event, arg)
         except Exception:  # noqa: BLE001 - see the class docstring
             self._frames.pop(id(frame), None)
@@ -194,8 +233,8 @@ class Recorder:
         call = self.calls[-1]
         if event == "line":
             call.lines_run += 1
-            self._lines += 1
             if call.lines_run > LINE_EVENTS:
+                call.cut = True
                 frame.f_trace_lines = False  # only its return is still seen
                 return
         depth, _, step = self._frames[id(frame)]
@@ -206,8 +245,6 @@ class Recorder:
             self._unwinding.pop(id(frame), None)  # the exception was caught
             step = self._add(_Step(frame.f_code.co_filename, frame.f_lineno, depth, function=frame.f_code.co_firstlineno))
             self._frames[id(frame)] = (depth, self._frames[id(frame)][1], step)
-            if self._full():
-                frame.f_trace_lines = False  # the rest of this frame is not shown
         elif event == "exception":
             error = f"raised {arg[0].__name__}: {show(str(arg[1]))[1:-1]}"
             if step is not None and error not in step.notes:
@@ -227,27 +264,40 @@ def _source(path: str, line: int) -> str:
     return linecache.getline(path, line).rstrip()
 
 
-def format_trace(recorder: Recorder, test: str, root: str) -> str:
+def _chosen(calls: list[_Call]) -> int:
+    """The call to show: the last one that is not a constructor returning normally (a test's
+    expected value, `Money(6)` in `assertEqual(a.add(b), Money(6))`, is built after the call
+    that failed), else the last one."""
+    for index in range(len(calls) - 1, -1, -1):
+        call = calls[index]
+        if ".__init__(" not in call.header or call.outcome.startswith("raised"):
+            return index
+    return len(calls) - 1
+
+
+def format_trace(recorder: Recorder, root: str) -> str:
     """The last call the test made into the project before failing, as numbered lines with the
-    values they set; empty when it made none."""
-    if not recorder.calls:
+    values they set; empty when it made none, or when tracing ran out of budget (the last call
+    seen might then not be the failing one)."""
+    if not recorder.calls or recorder.exhausted:
         return ""
     linecache.checkcache()
-    *earlier, last = recorder.calls
+    chosen = _chosen(recorder.calls)
+    earlier, last = recorder.calls[:chosen][-EARLIER_CALLS:], recorder.calls[chosen]
+    dropped = recorder.dropped or chosen > EARLIER_CALLS
     paths = {step.path for step in last.steps if step.line}
     single = len(paths) == 1
     bases: dict[tuple[str, int], int] = {}
     for step in last.steps:
-        if step.line:
+        if step.line and not step.call:
             text = _source(step.path, step.line)
             key = (step.path, step.function)
             bases[key] = min(bases.get(key, len(text)), len(text) - len(text.lstrip()))
-    lines = [f"How the code ran in the failing test {test} (its last call into the project's code, line by line, with the values each line set):"]
+    test = f" {recorder.failed_as}" if recorder.failed_as else ""
+    lines = [f"How the code ran in the failing test{test} (its last call into the project's code, line by line, with the values each line set):"]
     if earlier:
-        lines.append("Earlier calls: " + "; ".join(f"{c.header} {c.outcome}".strip() for c in earlier) + (" (and more)" if recorder.dropped else ""))
+        lines.append("Earlier calls: " + "; ".join(f"{c.header} {c.outcome}".strip() for c in earlier) + (" (and more)" if dropped else ""))
     lines.append(last.header)
-    if last.untraced:
-        lines.append(f"  (its lines are not shown: the test ran over {TOTAL_LINE_EVENTS:,} lines of the project's code before it)")
     for step in last.steps:
         pad = "  " * (step.depth + 1)
         if step.call == "…":
@@ -261,19 +311,20 @@ def format_trace(recorder: Recorder, test: str, root: str) -> str:
         text = _source(step.path, step.line)[bases[(step.path, step.function)] :]
         note = f"  # {'; '.join(step.notes)}" if step.notes else ""
         lines.append(f"{pad}{where} {text}{note}")
-    if last.lines_run > LINE_EVENTS or (last.steps and len(last.steps) >= TRACE_LINES):
+    if last.cut:
         lines.append("  … the rest of the call is not shown")
     elif last.skipped:
-        lines.append(f"  … {last.skipped} more lines ran, repeating the ones above")
+        lines.append(f"  … {_lines(last.skipped)}, repeating the ones above")
     lines.append(f"  {last.outcome or 'did not return (the trace stopped)'}")
     return "\n".join(lines)
 
 
 @contextlib.contextmanager
-def recording(is_project: Callable[[str], bool]) -> Iterator[Recorder]:
-    """Record calls into `is_project` files while the block runs (the tracer before it is put
-    back after); set the recorder's `stopped` when the test has failed."""
-    recorder = Recorder(is_project)
+def recording(is_project: Callable[[str], bool], is_test: Callable[[str], bool]) -> Iterator[Recorder]:
+    """Record the calls test files make into project files while the block runs (the tracer
+    before it is put back after); the runner sets the recorder's `stopped` and `failed_as`
+    when the test has failed."""
+    recorder = Recorder(is_project, is_test)
     previous = sys.gettrace()
     sys.settrace(recorder)
     try:

@@ -23,7 +23,7 @@ from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, 
 from .live_run import run_with_live_output
 from .briefing import user_request
 from .context import ContextBudget, ConversationMessage
-from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
+from .observations import NotRunReason, format_declined, format_not_run, format_observation, quoted_paths, repeat_note
 from .ports import (
     ActionTicket,
     ChatModel,
@@ -556,9 +556,8 @@ class Agent:
         else:
             reason = self._tests_hold()
             assert reason is not None, "only when _hold_answer said so"
-            files = ", ".join(f"`{path}`" for path in self._tests.untested)
             template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]
-            note = self._prompts.render(template, counts=self._tests.failing, files=files).rstrip()
+            note = self._prompts.render(template, counts=self._tests.failing, files=quoted_paths(self._tests.untested)).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
         yield ev.AnswerHeld(turn_id, step, note, reason)
         yield ev.ObservationAdded(turn_id, step, note)
@@ -597,9 +596,9 @@ class Agent:
         if repeat is None or limit <= 0 or repeat.count < limit:
             return None
         what = {
-            "failure": f"ran the same code {repeat.runs} times and it failed the same way ({repeat.detail})",
+            "failure": f"ran the same code {repeat.count} times and it failed the same way ({repeat.detail})",
             "no_progress": f"ran the same code {repeat.runs} times without changing anything",
-            "reply": f"sent the same reply {repeat.runs} times without it running",
+            "reply": f"sent the same reply {repeat.count} times without it running",
         }[repeat.kind]
         return ev.TurnFailed(
             turn_id,

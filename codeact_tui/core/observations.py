@@ -6,6 +6,7 @@ lines were left out; very long lines are cut too, so one minified line cannot fi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -145,6 +146,11 @@ STUB_PLACEHOLDER = "# your code here"
 """What `run_tests` puts in the bodies of the stub template it shows (its PLACEHOLDER)."""
 
 
+def quoted_paths(paths: Iterable[str]) -> str:
+    """Paths for a note to the model: `a.py`, `b.py`."""
+    return ", ".join(f"`{path}`" for path in paths)
+
+
 def repeat_note(
     library: PromptLibrary, repeat: Repeat, *, tests_failing: str | None = None, untested: tuple[str, ...] = (), output: str = ""
 ) -> str:
@@ -157,7 +163,7 @@ def repeat_note(
     run to take. Neither is offered to answer: a small model takes that offer, and answers
     under failing or unrun tests."""
     if repeat.kind == "failure":
-        return library.render("observation_repeated.md", count=repeat.runs, error=repeat.detail).rstrip()
+        return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
     if tests_failing is not None:
         name = (
             "observation_no_progress_stubs.md" if STUB_PLACEHOLDER in output
@@ -166,5 +172,5 @@ def repeat_note(
         )
         return library.render(name, count=repeat.runs, counts=tests_failing).rstrip()
     if untested:
-        return library.render("observation_no_progress_untested.md", count=repeat.runs, files=", ".join(untested)).rstrip()
+        return library.render("observation_no_progress_untested.md", count=repeat.runs, files=quoted_paths(untested)).rstrip()
     return library.render("observation_no_progress.md", count=repeat.runs).rstrip()

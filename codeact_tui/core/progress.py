@@ -68,7 +68,8 @@ class Repeat:
     detail: str
     """The error line for failures; empty otherwise."""
     runs: int
-    """How many times this code (or reply) has been sent this turn, progress or not."""
+    """How many times this code (or reply) has been sent this turn, progress or not (what the
+    notes about runs without progress say; a failure's note says `count`, the failing runs)."""
 
 
 @dataclass

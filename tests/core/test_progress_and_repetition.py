@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from codeact_tui.core.actions import action_complete, parse_reply, repetition_start
+from codeact_tui.core.observations import repeat_note
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.progress import ProgressTracker, Repeat, failure_line, normalise_code
+from codeact_tui.core.prompts import PromptLibrary
 
 
 def failed(error: str) -> ExecutionResult:
@@ -92,3 +94,15 @@ def test_a_fenced_action_completes_at_its_closing_fence_line() -> None:
 def test_prose_and_fences_inside_execute() -> None:
     parsed = parse_reply("I will check.\n<execute>\nRun this:\n```python\nprint(2)\n```\n</execute>")
     assert parsed.code == "print(2)" and parsed.prose == "I will check."
+
+
+def test_a_failures_note_counts_the_failing_runs_only(prompts: PromptLibrary) -> None:
+    """`replace_in_file` worked once, then failed twice the same way: "2 times", not 3."""
+    tracker = ProgressTracker()
+    edit = "replace_in_file('a.py', 'x', 'y')"
+    assert tracker.action(edit, ExecutionResult("", "", "ok", changed_files=(FileChange("a.py", "modified"),))) is None
+    failed = ExecutionResult("", "ValueError: the text to replace was not found in a.py\n", "error", 1)
+    assert tracker.action(edit, failed) is None
+    repeat = tracker.action(edit, failed)
+    assert repeat == Repeat("failure", 2, "ValueError: the text to replace was not found in a.py", 3)
+    assert repeat_note(prompts, repeat).startswith("Note: you have now run this same code 2 times and it failed the same way")

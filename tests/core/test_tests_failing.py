@@ -174,8 +174,8 @@ def test_the_same_write_again_with_the_tests_unrun_is_given_the_test_run(project
     model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])
     observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Make the tests pass.") if isinstance(e, ev.ObservationAdded)]
     assert observations[1].endswith(
-        "Note: you have now run this same code 2 times; calc.py already hold what it writes, so running it again changes "
-        "nothing. The tests have not run since the change: run them now, in an action of its own, and read what fails:\n\n"
+        "Note: you have now run this same code 2 times with the same result, and running it again changes nothing. "
+        "The tests have not run since you changed `calc.py`: run them now, in an action of its own, and read what fails:\n\n"
         "```python\nprint(run_tests())\n```"
     )
     model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])

@@ -72,19 +72,52 @@ def spin(n):
     for i in range(n):
         total += i
     return total
+
+
+class Money:
+    def __init__(self, cents):
+        self.cents = cents
+
+    def __eq__(self, other):
+        return self.cents == other.cents
+
+    def __repr__(self):
+        return f"Money({self.cents})"
+
+    def add(self, other):
+        return Money(self.cents * other.cents)
+
+
+def evens(n):
+    for i in range(0, n, 2):
+        yield i
+
+
+def score(word):
+    return sum(ord(c) - 96 for c in word)
+
+
+def norm(w):
+    return w.lower()
+
+
+def norm_all(text):
+    return [norm(w) for w in text]
 '''
 
 
 def record(trace: ModuleType, tmp_path: Path, calls: str, name: str = "test_x") -> str:
-    """Run `calls` (code using the project module `code`) under the recorder; the trace text."""
+    """Run `calls` as a test file's code (using the project module `code`) under the recorder;
+    the trace text."""
     (tmp_path / "code.py").write_text(CODE)
-    project = load(tmp_path / "code.py", "code_under_trace")
-    with trace.recording(lambda path: path == str(tmp_path / "code.py")) as recorder:
-        try:
-            exec(calls, {"code": project})
-        except Exception:
-            pass
-    return trace.format_trace(recorder, name, str(tmp_path))
+    (tmp_path / "code_test.py").write_text("import code_under_trace as code\n\ntry:\n" + "".join(f"    {line}\n" for line in calls.splitlines()) + "except Exception:\n    pass\n")
+    load(tmp_path / "code.py", "code_under_trace")
+    before = sys.gettrace()
+    with trace.recording(lambda path: path == str(tmp_path / "code.py"), lambda path: path == str(tmp_path / "code_test.py")) as recorder:
+        load(tmp_path / "code_test.py", "code_test")
+    assert sys.gettrace() is before
+    recorder.failed_as = name
+    return trace.format_trace(recorder, str(tmp_path))
 
 
 def test_a_loop_shows_its_first_rounds_and_the_values_each_line_set(trace: ModuleType, tmp_path: Path) -> None:
@@ -120,18 +153,35 @@ def test_methods_show_attributes_earlier_calls_and_nested_errors(trace: ModuleTy
 
 
 def test_a_broken_repr_and_a_long_run_do_not_break_the_trace(trace: ModuleType, tmp_path: Path) -> None:
-    assert "29| value = Odd()  # value = <Odd instance at 0x" in record(trace, tmp_path, "code.odd()")
+    assert "| value = Odd()  # value = <Odd instance at 0x" in record(trace, tmp_path, "code.odd()")
     text = record(trace, tmp_path, "code.spin(200_000)")
     lines = text.splitlines()
     assert len(lines) <= trace.TRACE_LINES + 6 and lines[-1] == "  returned 19999900000"
     assert lines[-2] == "  … the rest of the call is not shown"
-    many = record(trace, tmp_path, "for n in range(30):\n    code.spin(1000)\ncode.spin(10)").splitlines()
-    assert many[1].startswith("Earlier calls: spin(n=1000) returned 499500; ") and many[1].endswith(" (and more)")
-    assert many[2:] == [
-        "spin(n=10)",
-        f"  (its lines are not shown: the test ran over {trace.TOTAL_LINE_EVENTS:,} lines of the project's code before it)",
-        "  returned 45",
-    ]
+
+
+def test_past_its_budget_tracing_stops_and_shows_nothing(trace: ModuleType, tmp_path: Path) -> None:
+    """The last call seen might then not be the failing one."""
+    assert record(trace, tmp_path, "for n in range(30):\n    code.spin(1000)") == ""
+    assert record(trace, tmp_path, f"for n in range({trace.TOTAL_CALLS + 1}):\n    code.careful()") == ""
+
+
+def test_only_the_tests_own_calls_count_and_generators_are_not_followed(trace: ModuleType, tmp_path: Path) -> None:
+    # unittest's assertEqual calls __eq__ and __repr__ itself: those are not the test's calls.
+    text = record(trace, tmp_path, "import unittest\nunittest.TestCase().assertEqual(code.Money(2).add(code.Money(3)), code.Money(6))")
+    assert text.splitlines()[1:] == [
+        "Earlier calls: Money.__init__(cents=2) returned None; Money.__init__(cents=3) returned None",
+        "Money.add(other=Money(3))",
+        "  58| return Money(self.cents * other.cents)",
+        "    → Money.__init__(cents=6)",
+        "      49| self.cents = cents  # self.cents = 6",
+        "  returned Money(6)",
+    ]  # the test's expected value, built after the call, is not the call shown
+    assert record(trace, tmp_path, "list(code.evens(6))") == ""  # a generator's resumptions are no calls
+    scored = record(trace, tmp_path, "code.score('abc')").splitlines()
+    assert scored[2:] == ["  67| return sum(ord(c) - 96 for c in word)", "  returned 6"]
+    calls = record(trace, tmp_path, "code.norm_all('abcdef')").splitlines()
+    assert sum("→ norm(" in line for line in calls) == trace.ROUNDS  # repeated calls are cut like loops
 
 
 def test_a_caught_exception_is_not_what_the_call_raised(trace: ModuleType, tmp_path: Path) -> None:

@@ -155,30 +155,42 @@ def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path)
 
 
 def test_the_first_failing_test_is_run_again_and_traced(tmp_path: Path) -> None:
-    """Under unittest (with class fixtures and subtests) and pytest, a failing run shows the last
-    call the first failing test made into the project's code: its lines with the values they set."""
+    """Under unittest (class fixtures, subtests, a cache the first run filled) and pytest (with
+    `-s` too), a failing run shows the last call the first failing test made into the project's
+    code: its lines with the values they set. A test that passes when run again shows none."""
     project = write(tmp_path, {
-        "bank.py": "class Account:\n    def __init__(self):\n        self.balance = 0\n\n"
-        "    def withdraw(self, amount):\n        self.balance -= amount * 2\n        return self.balance\n",
+        "bank.py": "import functools\n\n\nclass Account:\n    def __init__(self, start):\n        self.balance = start\n\n"
+        "    def withdraw(self, amount):\n        self.balance -= fee(amount)\n        return self.balance\n\n\n"
+        "@functools.lru_cache\ndef fee(amount):\n    return amount * 2\n",
         "bank_test.py": "import unittest\nfrom bank import Account\n\n\nclass T(unittest.TestCase):\n"
         "    @classmethod\n    def setUpClass(cls):\n        cls.start = 10\n\n"
         "    def test_many(self):\n        for n in range(3):\n            with self.subTest(n=n):\n"
-        "                a = Account()\n                self.assertEqual(a.withdraw(n), -n)\n",
+        "                a = Account(self.start)\n                self.assertEqual(a.withdraw(n), self.start - n)\n",
     })
     (unittested,) = run(project, ["print(run_tests())"])
     assert unittested.stdout.startswith("unittest: FAILED: 0 passed, 1 failed")
     assert (
         f"{TRACE_HEADING} in the failing test test_many (n=1) (its last call into the project's code, line by line, with the values each line set):\n"
-        "Earlier calls: Account.__init__() returned None; Account.withdraw(amount=0) returned 0; Account.__init__() returned None\n"
-        "Account.withdraw(amount=1)\n  6| self.balance -= amount * 2  # self.balance = -2\n  7| return self.balance\n  returned -2\n\nNext: fix"
+        "Earlier calls: Account.__init__(start=10) returned None; Account.withdraw(amount=0) returned 10; Account.__init__(start=10) returned None\n"
+        "Account.withdraw(amount=1)\n  9| self.balance -= fee(amount)  # self.balance = 8\n    → fee(amount=1)\n"
+        "      15| return amount * 2  # returned 2\n  10| return self.balance\n  returned 8\n\nNext: fix"  # `fee` ran: modules loaded afresh
     ) in unittested.stdout
     project = write(tmp_path / "py", {
         "calc.py": CALC,
         "test_calc.py": "from calc import add\n\ndef test_zero():\n    assert add(0, 0) == 0\n\ndef test_add():\n    assert add(2, 3) == 5\n",
     })
-    (pytested,) = run(project, ["print(run_tests())"])
-    assert pytested.stdout.startswith("pytest: FAILED: 1 failed, 1 passed")
-    assert "the failing test test_add (its last call" in pytested.stdout and "add(a=2, b=3)\n  2| return a - b\n  returned -1\n" in pytested.stdout
+    pytested, shown = run(project, ["print(run_tests())", "print(run_tests('-s'))"])
+    for out in (pytested.stdout, shown.stdout):
+        assert out.startswith("pytest: FAILED: 1 failed, 1 passed")
+        assert "the failing test test_add (its last call" in out and "add(a=2, b=3)\n  2| return a - b\n  returned -1\n" in out
+    project = write(tmp_path / "flaky", {
+        "calc.py": CALC,
+        "calc_test.py": "import os\nimport unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n"
+        "    def test_once(self):\n        first = not os.path.exists('ran')\n        open('ran', 'w').close()\n"
+        "        self.assertEqual(add(2, 3), 5 if first else -1)\n",
+    })
+    (flaky,) = run(project, ["print(run_tests())"])
+    assert flaky.stdout.startswith("unittest: FAILED: 0 passed, 1 failed") and TRACE_HEADING not in flaky.stdout
 
 
 def test_pytest_runs_that_tested_nothing_are_not_failures(tmp_path: Path) -> None:
