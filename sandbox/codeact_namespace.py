@@ -77,14 +77,23 @@ def _tools_getattr(name: str) -> object:
 
 
 def _excepthook(kind, error, trace) -> None:
-    """Add the closest real names to a NameError for an unknown function."""
+    """Add the closest real names to a NameError for an unknown function; print the traceback
+    without position markers (`codeact_tests.without_markers`)."""
     name = getattr(error, "name", None)
     if isinstance(error, NameError) and not isinstance(error, UnboundLocalError) and name and not getattr(error, "_codeact_hinted", False):
         close = suggest(name, cutoff=NAME_ERROR_CUTOFF)
         if close:
             error.add_note(f"Close names in this sandbox: {', '.join(close)}")
         error._codeact_hinted = True
-    _previous_hook(kind, error, trace)
+    if _previous_hook is not sys.__excepthook__:
+        _previous_hook(kind, error, trace)  # someone else's hook prints it their way
+        return
+    import traceback
+
+    from codeact_tests import without_markers
+
+    lines = without_markers("".join(traceback.format_exception(kind, error, trace)))
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 _previous_hook = sys.excepthook

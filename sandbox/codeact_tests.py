@@ -19,6 +19,9 @@ import shlex
 import sys
 import tempfile
 import time
+from typing import Callable
+
+import codeact_trace
 
 MAX_CHARS = 6000
 """The most characters `run_tests` returns (summary and the last lines always kept)."""
@@ -42,6 +45,11 @@ STUB_TEMPLATE_LINES = 40
 """A template longer than this is not shown (the generic next step is)."""
 FULL_FAILURES = 5
 """unittest failures shown with their traceback; the ones after are one line each."""
+TRACE_FAILURES = True
+"""Whether the first failing test is run again, traced (`codeact_trace`); off only for the
+benchmark's baseline (`benchmarks/sandbox/bench_failure_trace.py`)."""
+RERUN_SECONDS = 10
+"""A run that took longer is not followed by the traced re-run (it would take as long again)."""
 
 _PYTEST_COUNTS = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed)\b.* in \d")
 _PYTEST_STYLE = re.compile(r"^(def test_\w*\(|import pytest|from pytest import|@pytest\.)", re.MULTILINE)
@@ -87,18 +95,22 @@ def uses_pytest(root: str = ".") -> bool:
     return False
 
 
+def _in_project(path: str, root: str = ".") -> str | None:
+    """The path relative to the project when it is inside it and outside its virtualenv."""
+    base = os.path.abspath(root) + os.sep
+    path = os.path.abspath(path)
+    if not path.startswith(base) or path.startswith(tuple(base + d + os.sep for d in (".venv", "venv"))):
+        return None
+    return path[len(base) :]
+
+
 def forget_project_modules(root: str = ".") -> int:
     """Drop the project's modules from `sys.modules` (not its virtualenv's), so the next import
     reads the files as they are now; returns how many were dropped."""
-    base = os.path.abspath(root) + os.sep
-    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
     dropped = 0
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        path = os.path.abspath(file)
-        if path.startswith(base) and not path.startswith(skip):
+        if file and _in_project(file, root) is not None:
             del sys.modules[name]
             dropped += 1
     importlib.invalidate_caches()
@@ -111,20 +123,33 @@ def _is_test_file(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in parts[:-1]
 
 
+def _python_file(path: str, root: str = ".") -> str | None:
+    """The project-relative path of a Python file of the project (not code made at run time,
+    such as `<string>` or a namedtuple's methods)."""
+    relative = _in_project(path, root)
+    return relative if relative is not None and path.endswith(".py") and os.path.isfile(path) else None
+
+
+def project_source(path: str, root: str = ".") -> bool:
+    """Whether a file is the project's own (non-test) code."""
+    relative = _python_file(path, root)
+    return relative is not None and not _is_test_file(relative)
+
+
+def test_source(path: str, root: str = ".") -> bool:
+    """Whether a file is one of the project's test files (or a `conftest.py`)."""
+    relative = _python_file(path, root)
+    return relative is not None and _is_test_file(relative)
+
+
 def project_modules_loaded(root: str = ".") -> list[str]:
     """The project's own (non-test) source files now imported, relative to the project."""
-    base = os.path.abspath(root) + os.sep
-    skip = tuple(base + d + os.sep for d in (".venv", "venv"))
     found = set()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not file.endswith(".py"):
-            continue
-        path = os.path.abspath(file)
-        if path.startswith(base) and not path.startswith(skip) and not _is_test_file(path[len(base) :]):
-            if os.path.getsize(path) > 0:
-                found.add(path[len(base) :])
-    return sorted(found)
+        if file and project_source(file, root) and os.path.getsize(file) > 0:
+            found.add(_in_project(file, root))
+    return sorted(found)  # type: ignore[arg-type]
 
 
 def _code_under_test(paths: list[str]) -> str:
@@ -233,25 +258,63 @@ def _cut(text: str, keep_tail_lines: int = 12) -> str:
     return f"{head}\n[… {omitted} characters of the report omitted …]\n{tail}"
 
 
-def _run_pytest(argv: list[str]) -> tuple[str, str]:
-    import pytest
-
+def _pytest_options(argv: list[str]) -> list[str]:
     options = ["-q", "--tb=short", "--no-header", "-rfE", "-p", "no:cacheprovider", "-p", "no:faulthandler"]
     options += ["-p", "no:pastebin", "-o", "console_output_style=classic"]
     # pytest's log-file handler opens os.devnull by default, and the sandbox has no /dev/null.
     options += ["-o", f"log_file={os.path.join(tempfile.gettempdir(), 'codeact-pytest.log')}"]
     if not any(a == "-s" or a.startswith("--capture") for a in argv):
         options.append("--capture=sys")  # fd capture needs dup2, which WASI lacks
+    return options
+
+
+def _pytest_trace(nodeid: str) -> str:
+    """The first failing test run again alone, traced; empty when it passed this time."""
+    import pytest
+
+    class Tracing:
+        recorder: codeact_trace.Recorder | None = None
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_call(self, item):  # type: ignore[no-untyped-def]
+            with codeact_trace.recording(project_source, test_source) as self.recorder:
+                yield
+
+        def pytest_runtest_logreport(self, report):  # type: ignore[no-untyped-def]
+            if report.when == "call" and report.failed and self.recorder is not None:
+                self.recorder.stopped, self.recorder.failed_as = True, report.location[2]
+
+    tracing = Tracing()
+    forget_project_modules()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main([*_pytest_options([]), nodeid], plugins=[tracing])
+    if tracing.recorder is None or not tracing.recorder.stopped:
+        return ""  # it passed when run alone (order, randomness): its trace would mislead
+    return codeact_trace.format_trace(tracing.recorder, os.getcwd())
+
+
+def _run_pytest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
+    import pytest
+
+    class FirstFailure:
+        nodeid: str | None = None
+
+        def pytest_runtest_logreport(self, report):  # type: ignore[no-untyped-def]
+            if report.when == "call" and report.failed and self.nodeid is None:
+                self.nodeid = report.nodeid
+
+    first = FirstFailure()
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = pytest.main([*options, *argv])
+        code = pytest.main([*_pytest_options(argv), *argv], plugins=[first])
     report = out.getvalue().strip()
     lines = [line.strip("= ") for line in report.splitlines() if line.strip()]
     # The counts line ("1 failed, 2 passed in 0.1s"), not a banner such as -x's "stopping after".
     counted = [line for line in lines if _PYTEST_COUNTS.search(line)]
     last = counted[-1] if counted else lines[-1] if lines else ""
     status = {0: "passed", 1: "FAILED", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}.get(int(code), f"exit {int(code)}")
-    return f"pytest: {status}: {last}", report
+    nodeid = first.nodeid
+    return f"pytest: {status}: {last}", report, (lambda: _pytest_trace(nodeid)) if nodeid else None
 
 
 UNITTEST_PATTERNS = ("test*.py", "*_test.py")
@@ -284,23 +347,38 @@ _CARETS = re.compile(r"^\s*[~^]+\s*$")
 _FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
 
 
-def _trace_lines(trace: str) -> list[str]:
-    """A failure's traceback without its header, the position markers under a frame's code (a
-    SyntaxError's marker, which has no frame, stays), and the project folder in file names."""
-    root = f'File "{os.getcwd()}{os.sep}'
+_GROUP_MARGIN = re.compile(r"^(\s*[|+][ -]*)+(?=\s)")
+_ELIDED = re.compile(r"^\s*\.\.\.<\d+ lines?>\.\.\.\s*$")
+
+
+def without_markers(trace: str) -> list[str]:
+    """A traceback's lines without the position markers (`~~~^^^`) and `...<2 lines>...` under a
+    frame's code: a small model copies them into its next action as if they were code (measured:
+    Qwen2.5-Coder-1.5B, in `replace_in_file`'s `old`). A SyntaxError's `^`, which has no frame
+    and says where the error is, stays."""
     kept = []
     in_frame = False
     for line in trace.splitlines():
-        if not line.strip() or line.startswith("Traceback (most recent call last)"):
-            continue
-        if line.lstrip().startswith('File "'):
-            in_frame = bool(_FRAME.match(line))
-        elif not line.startswith(" "):
+        body = _GROUP_MARGIN.sub("", line)  # an exception group's members are drawn in a margin
+        if body.lstrip().startswith('File "'):
+            in_frame = bool(_FRAME.match(body))
+        elif not body.startswith(" "):
             in_frame = False
-        if in_frame and _CARETS.match(line):
+        if in_frame and (_CARETS.match(body) or _ELIDED.match(body)):
             continue
-        kept.append(line.replace(root, 'File "'))
+        kept.append(line)
     return kept
+
+
+def _trace_lines(trace: str) -> list[str]:
+    """A failure's traceback without its header, its markers (`without_markers`), and the
+    project folder in file names."""
+    root = f'File "{os.getcwd()}{os.sep}'
+    return [
+        line.replace(root, 'File "')
+        for line in without_markers(trace)
+        if line.strip() and not line.startswith("Traceback (most recent call last)")
+    ]
 
 
 def _test_name(test) -> str:  # type: ignore[no-untyped-def]
@@ -328,7 +406,7 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
             trace_lines = _trace_lines(trace)
             frames = [n for n, line in enumerate(trace_lines) if line.startswith('  File "')]
             after = trace_lines[frames[-1] + 1 :] if frames else trace_lines
-            code = " ".join(line.strip() for line in after if line.startswith("    ") and "...<" not in line)
+            code = " ".join(line.strip() for line in after if line.startswith("    "))
             error = next((line for line in after if not line.startswith(" ")), "")
             said = " -> ".join(part[:200] for part in (code, error) if part)
             lines.append(f"{kind}: {_test_name(test)}" + (f": {said}" if said else ""))
@@ -338,7 +416,48 @@ def _unittest_report(result, printed: str) -> str:  # type: ignore[no-untyped-de
     return "\n\n".join(parts)
 
 
-def _run_unittest(argv: list[str]) -> tuple[str, str]:
+def _unittest_trace(test) -> str:  # type: ignore[no-untyped-def]
+    """A failing test loaded afresh (the project's modules too) and run again alone, in a suite
+    so its class and module fixtures run, traced until it fails; empty when it passed this time."""
+    import unittest
+
+    case = getattr(test, "test_case", test)
+    if not hasattr(type(case), getattr(case, "_testMethodName", "")):
+        return ""  # a class or module fixture that failed: no test to run again
+
+    class StopAtFailure(unittest.TestResult):
+        def __init__(self, recorder: codeact_trace.Recorder) -> None:
+            super().__init__()
+            self.recorder = recorder
+
+        def _stop(self, test) -> None:  # type: ignore[no-untyped-def]
+            if not self.recorder.stopped:
+                self.recorder.stopped, self.recorder.failed_as = True, _test_name(test)
+
+        def addFailure(self, test, err) -> None:  # type: ignore[no-untyped-def]
+            self._stop(test)
+            super().addFailure(test, err)
+
+        def addError(self, test, err) -> None:  # type: ignore[no-untyped-def]
+            self._stop(test)
+            super().addError(test, err)
+
+        def addSubTest(self, test, subtest, err) -> None:  # type: ignore[no-untyped-def]
+            if err is not None:
+                self._stop(subtest)
+            super().addSubTest(test, subtest, err)
+
+    forget_project_modules()  # module state (caches, counters) as the first run found it
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        fresh = unittest.TestLoader().loadTestsFromName(case.id())
+        with codeact_trace.recording(project_source, test_source) as recorder:
+            fresh.run(StopAtFailure(recorder))
+    if not recorder.stopped:
+        return ""  # it passed when run alone (order, randomness): its trace would mislead
+    return codeact_trace.format_trace(recorder, os.getcwd())
+
+
+def _run_unittest(argv: list[str]) -> tuple[str, str, Callable[[], str] | None]:
     import unittest
 
     printed = io.StringIO()
@@ -354,7 +473,9 @@ def _run_unittest(argv: list[str]) -> tuple[str, str]:
     passed = result.testsRun - failed - len(result.skipped)
     parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{len(result.skipped)} skipped"] if result.skipped else [])
     status = "no tests collected" if result.testsRun == 0 else "passed" if result.wasSuccessful() else "FAILED"
-    return f"unittest: {status}: {', '.join(parts)}", _unittest_report(result, printed.getvalue())
+    first = next(iter(result.errors + result.failures), None)
+    retrace = (lambda: _unittest_trace(first[0])) if first is not None else None
+    return f"unittest: {status}: {', '.join(parts)}", _unittest_report(result, printed.getvalue()), retrace
 
 
 def _pytest_available() -> bool:
@@ -382,13 +503,26 @@ def run_tests(args: str = "") -> str:
     sys.dont_write_bytecode = True  # no __pycache__ (or pytest's rewritten .pyc) in the project
     started = time.monotonic()
     try:
-        summary, report = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        summary, report, retrace = _run_pytest(argv) if uses_pytest() and _pytest_available() else _run_unittest(argv)
+        took = time.monotonic() - started
         tested = project_modules_loaded()
+        failed = ": FAILED:" in summary
+        step = _stub_step(tested, report) if failed else ""
+        traced = failed and not step and retrace is not None and TRACE_FAILURES and took <= RERUN_SECONDS
+        how = _trace_of(retrace) if traced else ""  # type: ignore[arg-type]
     finally:
         sys.dont_write_bytecode = writes
         forget_project_modules()
-    text = f"{summary} ({time.monotonic() - started:.1f}s)\n\n{_cut(report)}".rstrip()
-    if ": FAILED:" in summary:
+    text = f"{summary} ({took:.1f}s)\n\n{_cut(report)}".rstrip()
+    if failed:
         code = _code_under_test(tested)
-        text += ("\n\n" + code if code else "") + "\n\n" + (_stub_step(tested, report) or NEXT_STEP)
+        text += "".join("\n\n" + part for part in (code, how) if part) + "\n\n" + (step or NEXT_STEP)
     return text
+
+
+def _trace_of(retrace: Callable[[], str]) -> str:
+    """The failing test's trace, or nothing when tracing it failed (the report stands alone)."""
+    try:
+        return retrace()
+    except Exception:  # noqa: BLE001 - a trace is a help, never a reason for run_tests to fail
+        return ""

@@ -214,7 +214,7 @@ class StateKeeper:
 def describe(restored: StateRestore | None, where: str) -> str:
     """What the model (and the user) is told about the Python session after a resume or rewind."""
     if restored is None:
-        return f"The Python session was started fresh {where}: no earlier variables are defined."
+        return f"The Python session starts fresh (nothing to restore {where}): no earlier variables are defined."
     parts = [f"The Python session was restored {where}."]
     if restored.replayed:
         parts.append(

@@ -23,7 +23,7 @@ from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, 
 from .live_run import run_with_live_output
 from .briefing import user_request
 from .context import ContextBudget, ConversationMessage
-from .observations import NotRunReason, format_declined, format_not_run, format_observation, repeat_note
+from .observations import NotRunReason, format_declined, format_not_run, format_observation, quoted_paths, repeat_note
 from .ports import (
     ActionTicket,
     ChatModel,
@@ -542,6 +542,11 @@ class Agent:
     def _tests_hold(self) -> TestsHold | None:
         return self._tests.hold(self._request, untested=self._options.hold_untested)
 
+    def _untested(self) -> tuple[str, ...]:
+        """Files changed with no test run since, when the request speaks of tests and the
+        protocol has the model run them (`hold_untested`)."""
+        return self._tests.untested_for(self._request) if self._options.hold_untested else ()
+
     async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         self._answer_held = True
         reason: ev.HeldReason | None
@@ -551,9 +556,8 @@ class Agent:
         else:
             reason = self._tests_hold()
             assert reason is not None, "only when _hold_answer said so"
-            files = ", ".join(f"`{path}`" for path in self._tests.untested)
             template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]
-            note = self._prompts.render(template, counts=self._tests.failing, files=files).rstrip()
+            note = self._prompts.render(template, counts=self._tests.failing, files=quoted_paths(self._tests.untested)).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
         yield ev.AnswerHeld(turn_id, step, note, reason)
         yield ev.ObservationAdded(turn_id, step, note)
@@ -593,7 +597,7 @@ class Agent:
             return None
         what = {
             "failure": f"ran the same code {repeat.count} times and it failed the same way ({repeat.detail})",
-            "no_progress": f"ran the same code {repeat.count} times without changing anything",
+            "no_progress": f"ran the same code {repeat.runs} times without changing anything",
             "reply": f"sent the same reply {repeat.count} times without it running",
         }[repeat.kind]
         return ev.TurnFailed(
@@ -805,7 +809,9 @@ class Agent:
         self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
-            observation += "\n\n" + repeat_note(self._prompts, repeat)
+            observation += "\n\n" + repeat_note(
+                self._prompts, repeat, tests_failing=self._tests.failing, untested=self._untested(), output=result.stdout
+            )
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)
         if self._interrupted:

@@ -6,6 +6,7 @@ lines were left out; very long lines are cut too, so one minified line cannot fi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -139,8 +140,37 @@ def format_not_run(library: PromptLibrary, why: NotRunReason, *, limit: int | No
     return library.render(name, limit=f" ({limit} tokens)" if limit else "").rstrip()
 
 
-def repeat_note(library: PromptLibrary, repeat: Repeat) -> str:
-    """The note added to an observation when the step repeated an earlier one of this turn."""
+TRACE_HEADING = "How the code ran"
+"""How `run_tests` (sandbox/codeact_tests.py) starts the trace of a failing test."""
+STUB_PLACEHOLDER = "# your code here"
+"""What `run_tests` puts in the bodies of the stub template it shows (its PLACEHOLDER)."""
+
+
+def quoted_paths(paths: Iterable[str]) -> str:
+    """Paths for a note to the model: `a.py`, `b.py`."""
+    return ", ".join(f"`{path}`" for path in paths)
+
+
+def repeat_note(
+    library: PromptLibrary, repeat: Repeat, *, tests_failing: str | None = None, untested: tuple[str, ...] = (), output: str = ""
+) -> str:
+    """The note added to an observation when the step repeated an earlier one of this turn.
+
+    Under failing tests (`tests_failing`, the counts of a failing run no change followed) the same
+    rewrite sent again gets the way out of them, pointing at the stub template or the trace when
+    the `output` has one;
+    with `untested` files (changed, the request speaks of tests, no run since) it gets the test
+    run to take. Neither is offered to answer: a small model takes that offer, and answers
+    under failing or unrun tests."""
     if repeat.kind == "failure":
         return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
-    return library.render("observation_no_progress.md", count=repeat.count).rstrip()
+    if tests_failing is not None:
+        name = (
+            "observation_no_progress_stubs.md" if STUB_PLACEHOLDER in output
+            else "observation_no_progress_traced.md" if TRACE_HEADING in output
+            else "observation_no_progress_tests.md"
+        )
+        return library.render(name, count=repeat.runs, counts=tests_failing).rstrip()
+    if untested:
+        return library.render("observation_no_progress_untested.md", count=repeat.runs, files=quoted_paths(untested)).rstrip()
+    return library.render("observation_no_progress.md", count=repeat.runs).rstrip()

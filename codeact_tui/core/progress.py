@@ -63,9 +63,13 @@ class Repeat:
     """`failure` (same code, same error), `no_progress` (same code, same output, no file
     changed), `reply` (the same reply that could not run)."""
     count: int
-    """How many times this signature has now been seen (2 or more)."""
+    """How many times this signature has now been seen (2 or more; 1 for the same action sent
+    right after itself, whose first run changed files). `stuck_after` counts these."""
     detail: str
     """The error line for failures; empty otherwise."""
+    runs: int
+    """How many times this code (or reply) has been sent this turn, progress or not (what the
+    notes about runs without progress say; a failure's note says `count`, the failing runs)."""
 
 
 @dataclass
@@ -73,21 +77,26 @@ class ProgressTracker:
     """Counts step signatures within one user turn."""
 
     seen: Counter[str] = field(default_factory=Counter)
+    runs: Counter[str] = field(default_factory=Counter)
+    """Per normalised action or reply text: how many times it was sent this turn."""
     last_code: str | None = None
     """The last action's normalised code."""
     again: bool = False
     """Whether the last action was the one before it again, word for word (normalised)."""
+    wrote: bool = False
+    """Whether the last action changed files."""
 
     def reset(self) -> None:
         """Forget everything (a new user turn)."""
         self.seen.clear()
-        self.last_code, self.again = None, False
+        self.runs.clear()
+        self.last_code, self.again, self.wrote = None, False, False
 
-    def _count(self, kind: RepeatKind, key: str, detail: str = "") -> Repeat | None:
+    def _count(self, kind: RepeatKind, key: str, runs: int, detail: str = "") -> Repeat | None:
         signature = _digest(kind, key, detail)
         self.seen[signature] += 1
         count = self.seen[signature]
-        return Repeat(kind, count, detail) if count >= 2 else None
+        return Repeat(kind, count, detail, runs) if count >= 2 else None
 
     def action(self, code: str, result: ExecutionResult, *, changed_content: bool = True) -> Repeat | None:
         """Record an executed action; a `Repeat` when it repeats an earlier one without progress.
@@ -96,16 +105,26 @@ class ProgressTracker:
         action wrote files (it wrote back what was there): that is no progress either.
         """
         if result.stopped_by == "interrupt":
-            self.again = False
+            self.again = self.wrote = False
             return None  # the user stopped it: not the model's doing
         normal = normalise_code(code)
+        wrote_before = self.wrote
         self.again, self.last_code = normal == self.last_code, normal
+        self.wrote = bool(result.changed_files) and changed_content
+        self.runs[normal] += 1
+        runs = self.runs[normal]
         if result.status != "ok":
-            return self._count("failure", normal, failure_line(result))
-        if not result.changed_files or not changed_content:
-            return self._count("no_progress", normal + "\0" + _digest(_output_key(result)))
+            return self._count("failure", normal, runs, failure_line(result))
+        if not self.wrote:
+            repeat = self._count("no_progress", normal + "\0" + _digest(_output_key(result)), runs)
+            if repeat is None and self.again and wrote_before:
+                # Sent right after itself, whose run wrote the files this one wrote again.
+                return Repeat("no_progress", 1, "", runs)
+            return repeat
         return None
 
     def reply(self, text: str) -> Repeat | None:
         """Record a reply that could not run (cut, looping, reasoning only)."""
-        return self._count("reply", " ".join(text.split()))
+        key = " ".join(text.split())
+        self.runs[key] += 1
+        return self._count("reply", key, self.runs[key])

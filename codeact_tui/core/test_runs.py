@@ -70,11 +70,15 @@ class TurnTests:
             self.failing = run[1] if run[0] is False else None
             self.untested = ()
 
+    def untested_for(self, request: str) -> tuple[str, ...]:
+        """The Python files changed after the last test run, when the request speaks of tests."""
+        return self.untested if _SPEAKS_OF_TESTS.search(request) else ()
+
     def hold(self, request: str, *, untested: bool = True) -> TestsHold | None:
         """Why an answer given now should go back to the model, if it should; `untested` False
         leaves out the changes no test run followed."""
         if self.failing is not None:
             return "tests_failing"
-        if untested and self.untested and _SPEAKS_OF_TESTS.search(request):
+        if untested and self.untested_for(request):
             return "untested"
         return None

@@ -254,7 +254,7 @@ class SandboxExecutor:
         # Our guest modules are imported before the project joins sys.path, and the project
         # goes after our folder: a project file `codeact_helpers.py` cannot stand in for ours.
         boot = session.run(
-            "import codeact_helpers, codeact_imports, codeact_namespace, codeact_tests, codeact_guest, codeact_state; "
+            "import codeact_helpers, codeact_imports, codeact_namespace, codeact_trace, codeact_tests, codeact_guest, codeact_state; "
             f"codeact_guest.install({GUEST_PROJECT!r}, "
             f"{s.live_output_interval_ms / 1000!r}, {s.output_limit_kib << 10}, {venvs!r}); import sys; "
             f"sys.path.remove({GUEST_PROJECT!r}); sys.path.insert(sys.path.index({GUEST_LIB!r}) + 1, {GUEST_PROJECT!r}); "

@@ -265,7 +265,7 @@ def test_resuming_another_conversation_brings_its_variables_not_these(project: P
         conversation, _ = await two_turns(project)
         conversation.resume(talk_id)
         restored = await conversation.restore_session()
-        assert restored is None and "started fresh" in conversation._changes.pending[-1]  # noqa: SLF001
+        assert restored is None and "starts fresh" in conversation._changes.pending[-1]  # noqa: SLF001
         events = await drain(conversation.manual("print('x' in globals())"))
         assert outputs(events) == "False\n"
         await conversation.close()

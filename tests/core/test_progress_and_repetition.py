@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from codeact_tui.core.actions import action_complete, parse_reply, repetition_start
+from codeact_tui.core.observations import repeat_note
 from codeact_tui.core.ports import ExecutionResult, FileChange
-from codeact_tui.core.progress import ProgressTracker, failure_line, normalise_code
+from codeact_tui.core.progress import ProgressTracker, Repeat, failure_line, normalise_code
+from codeact_tui.core.prompts import PromptLibrary
 
 
 def failed(error: str) -> ExecutionResult:
@@ -54,9 +56,15 @@ def test_writes_that_changed_no_content_are_no_progress() -> None:
     tracker = ProgressTracker()
     wrote = ExecutionResult("", "", "ok", changed_files=(FileChange("a.py", "modified"),))
     assert tracker.action("write_file('a.py', 'x')", wrote) is None
-    assert tracker.action("write_file('a.py', 'x')", wrote, changed_content=False) is None
+    # Sent right after itself, writing what it wrote: a repeat at once (the note), not yet one
+    # that counts towards `stuck_after`.
+    assert tracker.action("write_file('a.py', 'x')", wrote, changed_content=False) == Repeat("no_progress", 1, "", 2)
     repeat = tracker.action("write_file('a.py', 'x')", wrote, changed_content=False)
-    assert repeat is not None and repeat.kind == "no_progress" and repeat.count == 2
+    assert repeat == Repeat("no_progress", 2, "", 3)
+    other = ProgressTracker()
+    assert other.action("write_file('a.py', 'x')", wrote) is None
+    assert other.action("print(1)", ExecutionResult("1\n", "", "ok")) is None
+    assert other.action("write_file('a.py', 'x')", wrote, changed_content=False) is None  # not right after itself
 
 
 def test_interrupted_actions_are_not_repeats() -> None:
@@ -86,3 +94,15 @@ def test_a_fenced_action_completes_at_its_closing_fence_line() -> None:
 def test_prose_and_fences_inside_execute() -> None:
     parsed = parse_reply("I will check.\n<execute>\nRun this:\n```python\nprint(2)\n```\n</execute>")
     assert parsed.code == "print(2)" and parsed.prose == "I will check."
+
+
+def test_a_failures_note_counts_the_failing_runs_only(prompts: PromptLibrary) -> None:
+    """`replace_in_file` worked once, then failed twice the same way: "2 times", not 3."""
+    tracker = ProgressTracker()
+    edit = "replace_in_file('a.py', 'x', 'y')"
+    assert tracker.action(edit, ExecutionResult("", "", "ok", changed_files=(FileChange("a.py", "modified"),))) is None
+    failed = ExecutionResult("", "ValueError: the text to replace was not found in a.py\n", "error", 1)
+    assert tracker.action(edit, failed) is None
+    repeat = tracker.action(edit, failed)
+    assert repeat == Repeat("failure", 2, "ValueError: the text to replace was not found in a.py", 3)
+    assert repeat_note(prompts, repeat).startswith("Note: you have now run this same code 2 times and it failed the same way")

@@ -107,6 +107,7 @@ def test_python_changed_after_the_last_run_goes_back_when_the_request_speaks_of_
     [hold] = held(events)
     assert hold.reason == "untested" and hold.step == 3
     assert hold.note.startswith("Observation: not done yet. You changed `calc.py` and have not run the tests since")
+    assert hold.note.endswith("Run them now, fix what fails, and give your answer once they pass:\n\n```python\nprint(run_tests())\n```")  # the action to copy, last
     assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "They pass."
     # Without tests in the request, or when the change ran its tests, or a text file only: no hold.
     plain = ScriptedModel([EDIT, "<solution>Done.</solution>"])
@@ -141,3 +142,42 @@ def test_the_same_action_twice_in_a_row_makes_the_turn_hotter_at_once(project: P
     events = run_turn(agent_for(model, project, prompts), "Fix add.")
     assert [e.step for e in events if isinstance(e, ev.SamplingRaised)] == [2]
     assert [s.least_temperature for s in model.samplings] == [None, None, 0.7, 0.7]
+
+
+def test_the_same_code_again_under_failing_tests_is_pointed_at_the_trace(project: Path, prompts: PromptLibrary) -> None:
+    """A repeat that leaves the tests failing is told to change the line the trace shows wrong
+    (or, without a trace, the code the failures call), not offered to answer; a repeat without a
+    failing run keeps the general note."""
+    traced = f"<execute>\nprint({FAILED!r} + '\\n\\nHow the code ran in the failing test test_add')\n</execute>"
+    model = ScriptedModel([traced, traced, RUN_FAILING, RUN_FAILING, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Fix add.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith(
+        "Note: you have now run this same code 2 times, and the tests fail the same way each time (0 passed, 9 failed): "
+        "the code is still wrong, and running it again changes nothing. Under \"How the code ran\" above, find the first "
+        "line whose value is not what the failing test expects, and change that line (or write the function another way); "
+        "then call `print(run_tests())` in the same action."
+    )
+    assert observations[3].endswith("Read the failures above and change the code they call (or write it another way); then call `print(run_tests())` in the same action.")
+    stubs = f"<execute>\nprint({FAILED!r} + '\\n\\nprint(write_definitions(\\'calc.py\\', r\\'\\'\\'def add(a, b):\\n    # your code here\\n\\'\\'\\'))')\n</execute>"
+    model = ScriptedModel([stubs, stubs, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Fix add.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith("the functions they call are still stubs, so running the tests again changes nothing. Take the `write_definitions` action shown above, with your code in place of each `# your code here`.")
+    listing = "<execute>\nprint('a.py')\n</execute>"
+    model = ScriptedModel([listing, listing, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "List the files.") if isinstance(e, ev.ObservationAdded)]
+    assert "Note: you have now run this same code 2 times with the same output" in observations[1]
+
+
+def test_the_same_write_again_with_the_tests_unrun_is_given_the_test_run(project: Path, prompts: PromptLibrary) -> None:
+    """The model that writes the same definition again and again without testing is shown the
+    test run to take; in aider's protocol (the harness tests) it keeps the general note."""
+    model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])
+    observations = [e.text for e in run_turn(agent_for(model, project, prompts), "Make the tests pass.") if isinstance(e, ev.ObservationAdded)]
+    assert observations[1].endswith(
+        "Note: you have now run this same code 2 times with the same result, and running it again changes nothing. "
+        "The tests have not run since you changed `calc.py`: run them now, in an action of its own, and read what fails:\n\n"
+        "```python\nprint(run_tests())\n```"
+    )
+    model = ScriptedModel([EDIT, EDIT, "<solution>x</solution>"])
+    events = run_turn(agent_for(model, project, prompts, hold_untested=False), "Make the tests pass.")
+    assert "with the same output" in [e.text for e in events if isinstance(e, ev.ObservationAdded)][1]

@@ -11,6 +11,7 @@ import pytest
 from codeact_tui.codeintel.host_tools import make_host_tools
 from codeact_tui.config import SandboxSettings
 from codeact_tui.core.ports import ExecutionResult
+from codeact_tui.core.observations import STUB_PLACEHOLDER, TRACE_HEADING
 from codeact_tui.core.test_runs import last_test_run
 from codeact_tui.executor import GUEST_PROJECT, SandboxExecutor
 
@@ -147,9 +148,49 @@ def test_failing_stubs_get_a_template_and_the_report_stays_short(tmp_path: Path)
         "print(run_tests())"
     )
     assert "The code under test:\nwords.py:\n" in out and "def helper" in out  # constants and helpers too
+    assert TRACE_HEADING not in out and STUB_PLACEHOLDER in out  # a stub's run shows nothing a trace would
     assert last_test_run(out) == (False, "0 passed, 8 failed")
     assert second.stdout.startswith("words.py: replaced shout, Counter") and "unittest: passed: 8 passed" in second.stdout
     assert last_test_run(second.stdout) == (True, "8 passed")
+
+
+def test_the_first_failing_test_is_run_again_and_traced(tmp_path: Path) -> None:
+    """Under unittest (class fixtures, subtests, a cache the first run filled) and pytest (with
+    `-s` too), a failing run shows the last call the first failing test made into the project's
+    code: its lines with the values they set. A test that passes when run again shows none."""
+    project = write(tmp_path, {
+        "bank.py": "import functools\n\n\nclass Account:\n    def __init__(self, start):\n        self.balance = start\n\n"
+        "    def withdraw(self, amount):\n        self.balance -= fee(amount)\n        return self.balance\n\n\n"
+        "@functools.lru_cache\ndef fee(amount):\n    return amount * 2\n",
+        "bank_test.py": "import unittest\nfrom bank import Account\n\n\nclass T(unittest.TestCase):\n"
+        "    @classmethod\n    def setUpClass(cls):\n        cls.start = 10\n\n"
+        "    def test_many(self):\n        for n in range(3):\n            with self.subTest(n=n):\n"
+        "                a = Account(self.start)\n                self.assertEqual(a.withdraw(n), self.start - n)\n",
+    })
+    (unittested,) = run(project, ["print(run_tests())"])
+    assert unittested.stdout.startswith("unittest: FAILED: 0 passed, 1 failed")
+    assert (
+        f"{TRACE_HEADING} in the failing test test_many (n=1) (its last call into the project's code, line by line, with the values each line set):\n"
+        "Earlier calls: Account.__init__(start=10) returned None; Account.withdraw(amount=0) returned 10; Account.__init__(start=10) returned None\n"
+        "Account.withdraw(amount=1)\n  9| self.balance -= fee(amount)  # self.balance = 8\n    → fee(amount=1)\n"
+        "      15| return amount * 2  # returned 2\n  10| return self.balance\n  returned 8\n\nNext: fix"  # `fee` ran: modules loaded afresh
+    ) in unittested.stdout
+    project = write(tmp_path / "py", {
+        "calc.py": CALC,
+        "test_calc.py": "from calc import add\n\ndef test_zero():\n    assert add(0, 0) == 0\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    })
+    pytested, shown = run(project, ["print(run_tests())", "print(run_tests('-s'))"])
+    for out in (pytested.stdout, shown.stdout):
+        assert out.startswith("pytest: FAILED: 1 failed, 1 passed")
+        assert "the failing test test_add (its last call" in out and "add(a=2, b=3)\n  2| return a - b\n  returned -1\n" in out
+    project = write(tmp_path / "flaky", {
+        "calc.py": CALC,
+        "calc_test.py": "import os\nimport unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n"
+        "    def test_once(self):\n        first = not os.path.exists('ran')\n        open('ran', 'w').close()\n"
+        "        self.assertEqual(add(2, 3), 5 if first else -1)\n",
+    })
+    (flaky,) = run(project, ["print(run_tests())"])
+    assert flaky.stdout.startswith("unittest: FAILED: 0 passed, 1 failed") and TRACE_HEADING not in flaky.stdout
 
 
 def test_pytest_runs_that_tested_nothing_are_not_failures(tmp_path: Path) -> None:
@@ -181,11 +222,12 @@ def test_subtests_syntax_errors_and_one_line_stubs(tmp_path: Path) -> None:
     assert 'File "calc.py", line 2\n    return a +\n              ^\nSyntaxError: invalid syntax' in broken.stdout  # its marker kept
 
 
-def test_position_markers_go_only_under_a_frames_code() -> None:
+def test_position_markers_go_only_under_a_frames_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """The guest module's trace filter, loaded on the host: `~~^^` under a frame's line goes, a
     SyntaxError's `^` (no frame) stays."""
     import importlib.util
 
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "sandbox"))  # its `codeact_trace`
     spec = importlib.util.spec_from_file_location("guest_tests", Path(__file__).parents[2] / "sandbox" / "codeact_tests.py")
     assert spec is not None and spec.loader is not None
     guest = importlib.util.module_from_spec(spec)
@@ -284,3 +326,20 @@ def test_project_virtualenv_is_importable_read_only(tmp_path: Path) -> None:
     assert results[2].status == "error"
     assert (site / "moneyfmt" / "__init__.py").read_text().startswith("def cents")
     assert results[3].stdout.strip() == "True"
+
+
+def test_an_actions_traceback_has_no_position_markers_to_copy(tmp_path: Path) -> None:
+    """A failed action's traceback names its lines without `~~~^^^` under them or
+    `...<1 line>...` in them (a small model copied both into its next `replace_in_file`); a
+    SyntaxError still points at its column, and the unknown-name hint stays."""
+    failing, syntax, unknown = run(tmp_path, [
+        "def f(table):\n    return table['a'] + table[\n        'b']\n\nprint(f({'a': 1}))",
+        "x = (1 +\n",
+        "print(run_test())",
+    ])
+    lines = failing.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[-1] == "KeyError: 'b'"
+    assert not [line for line in lines if set(line.strip()) <= set("~^") or "...<" in line], failing.stderr
+    assert '  File "<action 1>", line 2, in f' in lines and "    return table['a'] + table[" in lines
+    assert syntax.stderr.rstrip().endswith("^\nSyntaxError: '(' was never closed")
+    assert "Close names in this sandbox: run_tests" in unknown.stderr

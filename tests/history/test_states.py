@@ -87,4 +87,4 @@ def test_user_turns_state_plans_and_what_the_model_is_told() -> None:
     assert state_plan(records[:6], Archive(True)).startswith("rebuilt by running the 1 earlier")
     told = describe(StateRestore(restored=("x",), skipped=(("f", "cannot be pickled"),)), "to before turn 2")
     assert told == "The Python session was restored to before turn 2. Defined again: x. Not restored (define them again if you need them): f: cannot be pickled."
-    assert describe(None, "to before turn 1") == "The Python session was started fresh to before turn 1: no earlier variables are defined."
+    assert describe(None, "to before turn 1") == "The Python session starts fresh (nothing to restore to before turn 1): no earlier variables are defined."
