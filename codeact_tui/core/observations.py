@@ -158,10 +158,9 @@ def repeat_note(
 
     Under failing tests (`tests_failing`, the counts of a failing run no change followed) the same
     rewrite sent again gets the way out of them, pointing at the stub template or the trace when
-    the `output` has one;
-    with `untested` files (changed, the request speaks of tests, no run since) it gets the test
-    run to take. Neither is offered to answer: a small model takes that offer, and answers
-    under failing or unrun tests."""
+    the `output` has one; with `untested` files (changed, the request speaks of tests, no run
+    since) it gets the test run to take. Neither is offered to answer: a small model takes that
+    offer, and answers under failing or unrun tests."""
     if repeat.kind == "failure":
         return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
     if tests_failing is not None:
