@@ -140,8 +140,8 @@ class Recorder:
         self._rounds: dict[tuple[str, int], int] = {}
         self._unwinding: dict[int, str] = {}
         """Frames an exception is leaving (no line of theirs ran since), with its note."""
-        self._events = 0
-        self._recorded = 0
+        self._lines = 0
+        """Lines traced in all (TOTAL_LINE_EVENTS)."""
         self._until = time.monotonic() + TRACE_SECONDS
 
     def _kind(self, path: str) -> tuple[bool, bool]:
@@ -175,8 +175,7 @@ class Recorder:
             self._add(_Step(frame.f_code.co_filename, frame.f_code.co_firstlineno, depth, call=_header(frame)))
         elif caller is not None and self._kind(caller.f_code.co_filename)[1]:
             depth = 0
-            self._recorded += 1
-            if self._recorded > TOTAL_CALLS:
+            if self.dropped + len(self.calls) >= TOTAL_CALLS:
                 self._exhaust()
                 return None
             self.calls.append(_Call(_header(frame)))
@@ -219,10 +218,11 @@ class Recorder:
         if self.exhausted or id(frame) not in self._frames:
             return None
         try:
-            self._events += 1
-            if self._events > TOTAL_LINE_EVENTS or (self._events % 256 == 0 and time.monotonic() > self._until):
-                self._exhaust()
-                return None
+            if event == "line":
+                self._lines += 1
+                if self._lines > TOTAL_LINE_EVENTS or (self._lines % 256 == 0 and time.monotonic() > self._until):
+                    self._exhaust()
+                    return None
             self._event(frame, event, arg)
         except Exception:  # noqa: BLE001 - see the class docstring
             self._frames.pop(id(frame), None)
