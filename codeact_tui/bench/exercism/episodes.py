@@ -38,6 +38,7 @@ from ...core.briefing import compose_user_message, named_files_note
 from ...core.ports import ChatModel, ModelError
 from ...core.profiles import GENERIC, Profile
 from ...core.prompts import PromptLibrary
+from ...core.test_runs import last_test_run
 from ...history import HistoryStore
 from ...wiring import repo_map_text
 from ..episodes import ReloadingRunner, TurnCallback, bench_agent
@@ -49,10 +50,10 @@ from .exercises import Exercise
 from .verdict import TIMED_OUT, ProjectRunner, TestReport, aider_cut, judge
 
 DOMAIN = "exercism"
-_RAN_TESTS = re.compile(r"^(?:['\"]?(?:unittest|pytest): (?:passed|FAILED|no tests collected)|Ran \d+ tests? in \d)", re.MULTILINE)
-"""An observation holding a test report: the summary line of the product's `run_tests()` (printed,
-or echoed in quotes as a bare call's value), or a unittest report of the model's own run.
-Matching the code instead would count a model that defines a fake `run_tests` of its own."""
+_OWN_UNITTEST_RUN = re.compile(r"^Ran \d+ tests? in \d", re.MULTILINE)
+"""A unittest report of the model's own run. The product's `run_tests()` summary (printed, or
+echoed in quotes as a bare call's value) is read by `core.test_runs.last_test_run`; matching
+the code instead would count a model that defines a fake `run_tests` of its own."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
             elif isinstance(event, ev.ObservationAdded):
-                tally.test_runs += bool(_RAN_TESTS.search(event.text))
+                tally.test_runs += last_test_run(event.text) is not None or bool(_OWN_UNITTEST_RUN.search(event.text))
             elif isinstance(event, ev.TurnFinished):
                 tally.solutions += event.reason == "solution"
             elif isinstance(event, ev.TurnFailed):
