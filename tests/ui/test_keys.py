@@ -144,3 +144,25 @@ async def test_card_keys_on_short_or_no_output_say_so(app_factory: AppFactory, f
             (["Output copied to the clipboard."], "\n".join(map(str, range(30))) + "\n", True),  # long output unfolds
         ]
         assert card._output_text()[0].plain.startswith("30 lines (Enter folds)\n0\n1\n")  # and says how to fold it
+
+
+def _footer_keys(screen: object) -> list[str]:
+    """The descriptions the screen's own footer shows."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    return [key.description for key in screen.query_one(Footer).query(FooterKey)]  # type: ignore[attr-defined]
+
+
+async def test_a_dialog_s_footer_shows_its_own_keys_not_the_screen_s_beneath(app_factory: AppFactory, fake_ollama: FakeOllama) -> None:
+    app = app_factory(settings_for(fake_ollama.url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert "History" in _footer_keys(app.screen)
+        await pilot.press("f1")
+        await settle(pilot, app)
+        assert _footer_keys(app.screen) == ["Close"]
+        await pilot.press("escape")
+        app.push_screen(ConfirmScreen("Undo #1?", yes="Undo"))
+        await settle(pilot, app)
+        assert _footer_keys(app.screen) == ["Yes", "No"]

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static, TextArea
+from textual.widgets import Button, Footer, Input, Static, TextArea
 
 from ...core.events import Approval
 
@@ -84,6 +84,7 @@ class ApprovalScreen(ModalScreen[Decision]):
                 for name, variant in (("run", "success"), ("skip", "warning"), ("always", "primary"), ("preview", "default"), ("stop", "error")):
                     yield Button(BUTTON_LABELS[name][0], id=name, variant=variant)  # type: ignore[arg-type]
             yield Static(self.HINT, id="hint")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         self.query_one("#code", TextArea).theme = "vscode_dark" if self.app.current_theme.dark else "github_light"
@@ -106,7 +107,8 @@ class ApprovalScreen(ModalScreen[Decision]):
         dialog = self.query_one("#dialog", Vertical)
         code = self.query_one("#code", TextArea)
         others = sum(_rows(child) for child in dialog.children if child is not code and child.display)
-        spare = self.size.height - dialog.styles.gutter.height - others - code.styles.margin.height
+        footer = _rows(self.query_one(Footer))
+        spare = self.size.height - footer - dialog.styles.gutter.height - others - code.styles.margin.height
         rows = max(CODE_MIN_ROWS, min(CODE_MAX_ROWS, spare))
         if code.styles.max_height is None or code.styles.max_height.value != rows:
             code.styles.max_height = rows

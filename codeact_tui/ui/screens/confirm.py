@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -52,6 +52,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button(f"{self.yes} (y)", id="yes", variant="primary")
                 yield Button("Cancel (n)", id="no")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 HELP = """\
 # codeact-tui — keys
@@ -59,10 +59,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Markdown(HELP)
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         scroll = self.query_one(VerticalScroll)
-        # The footer below still shows the main screen's keys: say how this one closes.
         scroll.border_subtitle = "Esc, q or F1 closes · ↑↓ PgUp PgDn scroll"
         scroll.focus()
 

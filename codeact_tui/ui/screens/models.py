@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from ...conversation import Conversation, ModelChoice
@@ -46,6 +46,7 @@ class ModelScreen(ReportsWorkerFailures, ModalScreen[str | None]):
             yield Input(placeholder="Pull a model, e.g. qwen2.5-coder:7b", id="pull")
             yield ProgressBar(total=100, show_eta=True, id="progress")
             yield Static(id="pull-status")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         self.query_one("#progress").display = False

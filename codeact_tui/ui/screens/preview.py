@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from ...core import events as ev
 from ...core.agent import PREVIEW_DISCARDED
@@ -96,6 +96,7 @@ class PreviewScreen(ModalScreen[None]):
                 yield Button("Discard (n)", id="discard", variant="warning", disabled=True)
                 yield Button("Stop turn (Esc)", id="stop", variant="error")
             yield Static(HINT_RUNNING, id="hint")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         if self._ready is not None:  # it ran before the dialog was up

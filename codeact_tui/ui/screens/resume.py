@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.transcript import list_transcripts
@@ -36,6 +36,7 @@ class ResumeScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static("Continue a conversation (Enter) · Esc closes", id="heading")
             yield OptionList(id="conversations")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

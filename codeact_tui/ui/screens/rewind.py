@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...conversation.interpreter import UserTurn
@@ -53,6 +53,7 @@ class RewindPicker(ModalScreen[int | None]):
                 options.append(Option(Text.assemble((f"{turn.number:>3}  ", "bold"), first[:80]), id=str(turn.number)))
             yield OptionList(*options, id="rewind-turns")
             yield Static("Enter: see what changes, then confirm · Esc: cancel", id="rewind-hint")
+        yield Footer()  # this dialog's keys, not the screen's beneath
 
     def on_mount(self) -> None:
         turns = self.query_one(OptionList)
