@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from codeact_tui.ui.screens.confirm import ConfirmScreen
 from codeact_tui.ui.screens.history import HistoryScreen
@@ -148,9 +150,6 @@ async def test_card_keys_on_short_or_no_output_say_so(app_factory: AppFactory, f
 
 def _footer_keys(screen: object) -> list[str]:
     """The descriptions the screen's own footer shows."""
-    from textual.widgets import Footer
-    from textual.widgets._footer import FooterKey
-
     return [key.description for key in screen.query_one(Footer).query(FooterKey)]  # type: ignore[attr-defined]
 
 
