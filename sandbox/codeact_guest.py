@@ -400,6 +400,9 @@ def _exec_action(source: str, namespace: dict) -> None:
     _actions[0] += 1
     name = f"<action {_actions[0]}>"
     _linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # for tracebacks
+    if _helper_defs(source):
+        _exec_parsed(source, name, namespace)  # it leaves those definitions out
+        return
     split = _split_last(source, name)
     if split is None:
         _exec_parsed(source, name, namespace)
@@ -466,13 +469,49 @@ def _split_last(source: str, name: str):
         return None
 
 
+_OWN_DEF = __import__("re").compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", __import__("re").M)
+"""A line that may start a top-level function definition (the tree decides)."""
+
+
+def _helper_defs(source: str) -> bool:
+    """Whether a line of the action starts a `def` of one of the sandbox's helpers."""
+    import codeact_namespace
+
+    return any(codeact_namespace.is_helper(found) for found in _OWN_DEF.findall(source))
+
+
+def _leave_out_helper_defs(body: list) -> None:
+    """Take the action's top-level definitions of the sandbox's own helpers out of `body`, and
+    tell the host their signatures (through `emit`, under the name `skipped`).
+
+    A small model copies the helper list of its prompt into code (`def write_definitions(path,
+    code): open(path, 'w').write(code)`) and calls its copy in the same action; putting the
+    helpers back after the action is too late for that call. Left out, the action's calls reach
+    the real helpers. Nested definitions are the function's or class's own and stay."""
+    import codeact_namespace
+
+    skipped = []
+    for node in list(body):
+        if type(node) in (_ast.FunctionDef, _ast.AsyncFunctionDef) and codeact_namespace.is_helper(node.name):
+            body.remove(node)
+            if node.name not in skipped:
+                skipped.append(node.name)
+    if skipped:
+        try:
+            _host_tools().emit("skipped", "\n".join(codeact_namespace.signature(n) for n in skipped))
+        except Exception:  # noqa: BLE001, S110 - the host is not listening: nothing to tell
+            pass
+
+
 def _exec_parsed(source: str, name: str, namespace: dict) -> None:
     """`_exec_action` from the syntax tree, for what `_split_last` leaves (and to raise a
-    syntax error as the runtime would): a final expression statement `value` becomes
+    syntax error as the runtime would), leaving out top-level definitions of the sandbox's
+    helpers (`_leave_out_helper_defs`): a final expression statement `value` becomes
     `__import__('codeact_guest')._last_value[0] = value` (located where `value` is), so it
     is evaluated in its place without a second compile, and shown after."""
     tree = compile(source, name, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
     body = tree.body
+    _leave_out_helper_defs(body)
     shown = bool(body) and type(body[-1]) is _ast.Expr
     if shown:
         last = body[-1]

@@ -308,12 +308,25 @@ def _span(node: ast.stmt) -> tuple[int, int]:
     return first, node.end_lineno or node.lineno
 
 
+def _is_helper_copy(name: str, node: ast.stmt, existing: dict, methods: dict) -> bool:
+    """Whether a definition is a copy of one of the sandbox's helpers (`def run_tests(): …`) that
+    the file has no definition of: a small model copies the helper list of its prompt into the
+    code it saves, and the copies never belong in the project."""
+    if not isinstance(node, _DEFINITION[:2]) or name in existing or name in methods:
+        return False
+    try:
+        import codeact_namespace
+    except ImportError:  # outside the sandbox: there are no helpers to copy
+        return False
+    return codeact_namespace.is_helper(name)
+
+
 def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
     replaces the file's top-level definition of the same name (a function that is no top-level
     name but the method of that name of exactly one class replaces that method), or is added at
     the end; imports the file lacks are added after its own. Other statements of `code` (calls,
-    prints) are not written.
+    prints) are not written, nor copies of these helpers that the file has no definition of.
 
     Args:
         path: The Python file, relative to the project (created when missing).
@@ -348,6 +361,11 @@ def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     lines = text.splitlines()
     existing = {name: _span(node) for node in current.body if (name := _definition_name(node))}
     methods = _methods(text)
+    copies = [name for name, node in wanted if _is_helper_copy(name, node, existing, methods)]
+    if copies:
+        wanted = [(name, node) for name, node in wanted if name not in copies]
+        if not wanted:
+            return f"{path}: not saved (the code only defines {', '.join(copies)}, the sandbox's own helpers: call them, do not save them)"
     replaced_classes = {name for name, node in wanted if isinstance(node, ast.ClassDef)}
     replacements: list[tuple[tuple[int, int], list[str]]] = []
     added: list[list[str]] = []
@@ -395,6 +413,8 @@ def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     parts = ([f"replaced {', '.join(replaced_names)}"] if replaced_names else []) + ([f"added {', '.join(added_names)}"] if added_names else [])
     if imports:
         parts.append(f"added {len(imports)} import line(s)")
+    if copies:
+        parts.append(f"left out {', '.join(copies)} (the sandbox's own helpers: call them, do not save them)")
     return f"{path}: {'; '.join(parts)}"
 
 

@@ -120,6 +120,11 @@ def install(namespace: dict, helpers: dict[str, object]) -> None:
         sys.excepthook = _excepthook
 
 
+def is_helper(name: str) -> bool:
+    """Whether `name` is one of the namespace's helpers or code tools."""
+    return name in _callables
+
+
 def restore(namespace: dict) -> list[str]:
     """Put back the helpers and code tools an action rebound or deleted in `namespace` (a small
     model that writes its own `run_tests` printing "Tests passed!" would otherwise keep fooling

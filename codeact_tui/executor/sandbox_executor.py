@@ -146,6 +146,9 @@ class SandboxExecutor:
         self._restored: tuple[str, ...] = ()
         """The helpers the last action redefined and the guest put back (it names them through
         the `emit` tool as the stream `restored`)."""
+        self._skipped: tuple[str, ...] = ()
+        """The signatures of the helpers the last action defined at its top level, definitions
+        the guest left out so its calls reached the real helpers (the stream `skipped`)."""
         self._files = ProjectFiles(
             self.project,
             self._recorder,
@@ -488,6 +491,9 @@ class SandboxExecutor:
             if stream == "restored" and isinstance(text, str):  # from `codeact_guest.end_action`
                 self._restored = tuple(name[:80] for name in text.split(",") if name)[:20]
                 return False
+            if stream == "skipped" and isinstance(text, str):  # from `codeact_guest._exec_parsed`
+                self._skipped = tuple(line[:200] for line in text.splitlines() if line)[:20]
+                return False
             if isinstance(text, str):
                 for name, part in _ordered_runs(text) if stream == "ordered" else ((stream, text),):
                     if name not in self._streamed:
@@ -576,7 +582,7 @@ class SandboxExecutor:
         """The blocking part: one guest turn that resets the guest's live counters, runs the
         action and puts back any helper it redefined (`codeact_guest.run_action`)."""
         cap = self.settings.output_limit_kib << 10
-        self._restored = ()
+        self._restored = self._skipped = ()
         reason = self._switch.read_only_reason
         # A statement, not an expression: the runtime would show the call's None through a
         # `sys.displayhook` the action set (and split the turn to compile its last expression).
@@ -617,6 +623,13 @@ class SandboxExecutor:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
         if state_reset:
             warnings.append("the Python session was reset: variables and imports from earlier actions are gone")
+        if self._skipped:
+            names = ", ".join(signature.split("(", 1)[0] for signature in self._skipped)
+            warnings.append(
+                f"this action's own definitions of {names} were left out: they are the sandbox's helpers, "
+                f"and its calls ran those: {'; '.join(self._skipped)}. Call the helpers as they are, "
+                "and give functions of your own other names"
+            )
         if self._restored:
             names = ", ".join(self._restored)
             warnings.append(

@@ -267,12 +267,53 @@ def test_unittest_finds_x_test_files_too(tmp_path: Path) -> None:
     assert result.stdout.count("test_both_test.BothTest") == 1
 
 
-def test_redefined_helpers_are_put_back_with_a_warning(tmp_path: Path) -> None:
-    """A small model that writes its own `run_tests` (printing "Tests passed!") is told, and the
-    next action calls the real one again."""
-    project = write(tmp_path, {"calc.py": CALC, "calc_test.py": "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"})
+CALC_TEST = "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+
+
+COPY_AND_SOLUTION = (
+    "def write_definitions(path, code):\n    open(path, 'w').write(code)\n\n\ndef run_tests():\n    print('Tests passed!')\n\n\n"
+    "def add(a, b):\n    return a + b\n"
+)
+
+
+def test_an_action_s_own_helper_definitions_are_left_out_so_its_calls_reach_the_helpers(tmp_path: Path) -> None:
+    """A small model copies the prompt's helper list into its action (`def write_definitions(path,
+    code): open(path, 'w').write(code)`, a `run_tests` printing "Tests passed!") and calls the
+    copies: the top-level copies are left out, with a warning naming the real signatures, so the
+    calls reach the helpers. Definitions that are not at the top level, or only text, stay."""
+    project = write(tmp_path, {"calc.py": "import math\n\n\n" + CALC, "calc_test.py": CALC_TEST})
+    fake, copied, saved, nested, text, traced = run(project, [
+        "def run_tests():\n    print('Tests passed!')\n\ndef view_file(path):\n    return ''\nprint(run_tests())",
+        "@staticmethod\ndef write_definitions(path, code):\n    open(path, 'w').write(code)\n"
+        "print(write_definitions('calc.py', 'def add(a, b):\\n    return a + b\\n'))\nprint(run_tests())",
+        # What the agent appends to an action that only defines (`core.unsaved.with_save`).
+        f"{COPY_AND_SOLUTION}\nprint(write_definitions('calc.py', r'''{COPY_AND_SOLUTION}''', existing_only=True))",
+        "def outer():\n    def run_tests():\n        return 'mine'\n    return run_tests()\nouter()",
+        'text = """\ndef view_file(path):\n"""\nlen(text)',
+        "def list_files():\n    return []\n\n\n1 / 0",
+    ])
+    assert fake.stdout.startswith("unittest: FAILED: 0 passed, 1 failed") and "Tests passed!" not in fake.stdout
+    assert len(fake.warnings) == 1, fake.warnings
+    assert fake.warnings[0].startswith("this action's own definitions of run_tests, view_file were left out")
+    assert "view_file(path, start=1, end=None)" in fake.warnings[0]
+    assert "write_definitions(path, code, existing_only=False)" in copied.warnings[0]
+    assert copied.stdout.startswith("calc.py: replaced add\nunittest: passed: 1 passed"), copied.stdout + copied.stderr
+    assert saved.stdout == (
+        "calc.py: replaced add; left out write_definitions, run_tests (the sandbox's own helpers: call them, do not save them)\n"
+    ), saved.stdout + saved.stderr
+    assert "def run_tests" not in (project / "calc.py").read_text()
+    assert (project / "calc.py").read_text().startswith("import math\n")  # merged by the helper, not overwritten
+    assert (nested.stdout, nested.warnings) == ("'mine'\n", ())
+    assert (text.stdout, text.warnings) == ("22\n", ())
+    assert 'File "<action 6>", line 5' in traced.stderr and traced.stderr.strip().endswith("ZeroDivisionError: division by zero")
+
+
+def test_helpers_rebound_or_deleted_are_put_back_with_a_warning(tmp_path: Path) -> None:
+    """An action that rebinds or deletes a helper (other than by a top-level `def`) is told, and
+    the next action calls the real one again."""
+    project = write(tmp_path, {"calc.py": CALC, "calc_test.py": CALC_TEST})
     fake, real, deleted, after, plain = run(project, [
-        "def run_tests():\n    print('Tests passed!')\n\ndef view_file(path):\n    return ''\nrun_tests()",
+        "run_tests = lambda: print('Tests passed!')\nif True:\n    def view_file(path):\n        return ''\nrun_tests()",
         "print(run_tests())",
         "del list_files",
         "print(list_files())",
