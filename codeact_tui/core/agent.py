@@ -23,7 +23,7 @@ from .actions import STOP_SEQUENCES, ParsedReply, action_complete, parse_reply, 
 from .live_run import run_with_live_output
 from .briefing import user_request
 from .context import ContextBudget, ConversationMessage
-from .observations import NotRunReason, format_declined, format_not_run, format_observation, quoted_paths, repeat_note
+from .observations import Ignored, NotRunReason, format_declined, format_not_run, format_observation, quoted_paths, repeat_note
 from .ports import (
     ActionTicket,
     ChatModel,
@@ -45,7 +45,7 @@ from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .test_runs import TestsHold, TurnTests
 from .transcript import Transcript, action_record, skipped_record
-from .unsaved import held_answer_note, unsaved_note, with_save
+from .unsaved import complete_definitions, held_answer_note, unsaved_note, with_save
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -313,6 +313,13 @@ class Agent:
         self._add(ConversationMessage("assistant", kept, "assistant", turn_id))
         self._budget.record_server_count(self._messages, stats.prompt_tokens, stats.completion_tokens)
         yield ev.AssistantMessage(turn_id, step, kept, stats, parsed.prose if parsed.kind == "action" else kept)
+        kept_part = self._kept_of_cut(parsed) if not_run == "cut" else None
+        if kept_part is not None:
+            yield ev.CodeProposed(turn_id, step, kept_part, True, parsed.fenced)
+            async with aclosing(self._decide_and_run(turn_id, step, kept_part, ignored="cut")) as running:
+                async for event in running:
+                    yield event
+            return
         if not_run is not None:
             async with aclosing(self._not_run(turn_id, step, not_run, kept, stats)) as telling:
                 async for event in telling:
@@ -330,17 +337,17 @@ class Agent:
         if self._options.approve != "plan":  # in plan mode nothing may be written
             code = with_save(code, self._request) or code
         yield ev.CodeProposed(turn_id, step, code, parsed.repaired, parsed.fenced)
-        async with aclosing(self._decide_and_run(turn_id, step, code, ignored_text=bool(parsed.ignored))) as running:
+        async with aclosing(self._decide_and_run(turn_id, step, code, ignored="text" if parsed.ignored else None)) as running:
             async for event in running:
                 yield event
 
-    async def _decide_and_run(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
+    async def _decide_and_run(self, turn_id: str, step: int, code: str, *, ignored: Ignored | None) -> AsyncGenerator[ev.TurnEvent, None]:
         """Run the action as the approval mode says: at once (`auto`, `plan`), after the user's
         answer (`ask`: run, skip, stop, or preview first), or previewed and then applied or
         discarded (`preview`). A refused apply asks (or previews) again."""
         mode = self._options.approve
         if mode not in ("ask", "preview"):
-            async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+            async with aclosing(self._execute(turn_id, step, code, ignored=ignored)) as executing:
                 async for event in executing:
                     yield event
             return
@@ -357,12 +364,12 @@ class Agent:
                             yield event
                     return
                 if approval.decision == "run":
-                    async with aclosing(self._execute(turn_id, step, code, ignored_text=ignored_text)) as executing:
+                    async with aclosing(self._execute(turn_id, step, code, ignored=ignored)) as executing:
                         async for event in executing:
                             yield event
                     return
             refused: list[str] = []
-            async with aclosing(self._preview_and_decide(turn_id, step, code, refused, ignored_text=ignored_text)) as previewing:
+            async with aclosing(self._preview_and_decide(turn_id, step, code, refused, ignored=ignored)) as previewing:
                 async for event in previewing:
                     yield event
             if not refused:
@@ -371,7 +378,7 @@ class Agent:
             preview_next = mode == "preview"
 
     async def _preview_and_decide(
-        self, turn_id: str, step: int, code: str, refused: list[str], *, ignored_text: bool
+        self, turn_id: str, step: int, code: str, refused: list[str], *, ignored: Ignored | None
     ) -> AsyncGenerator[ev.TurnEvent, None]:
         """Preview the action, wait for apply or discard, and do it. An apply refused because
         the project changed goes into `refused` (the session's variables are taken back first,
@@ -402,7 +409,7 @@ class Agent:
                 async for event in declining:
                     yield event
             return
-        async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored_text=ignored_text)) as applying:
+        async with aclosing(self._apply(turn_id, step, code, preview, refused, ignored=ignored)) as applying:
             async for event in applying:
                 yield event
         if refused:
@@ -494,7 +501,7 @@ class Agent:
         yield preview
 
     async def _apply(
-        self, turn_id: str, step: int, code: str, preview: PreviewRun, refused: list[str], *, ignored_text: bool
+        self, turn_id: str, step: int, code: str, preview: PreviewRun, refused: list[str], *, ignored: Ignored | None
     ) -> AsyncGenerator[ev.TurnEvent, None]:
         """Write exactly the previewed change set as one recorded action; its observation is the
         preview run's output. A refusal (the project changed since the preview) goes into
@@ -521,7 +528,7 @@ class Agent:
                 refused[0] += f" What was written before the refusal is history entry {entry.id} (undo takes it back)."
             return
         yield ev.ExecutionStarted(turn_id, step, code)
-        async with aclosing(self._observe(turn_id, step, code, preview.result, entry, history_error, ignored_text=ignored_text)) as observing:
+        async with aclosing(self._observe(turn_id, step, code, preview.result, entry, history_error, ignored=ignored)) as observing:
             async for event in observing:
                 yield event
 
@@ -563,6 +570,15 @@ class Agent:
         yield ev.ObservationAdded(turn_id, step, note)
         if (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised
+
+    def _kept_of_cut(self, parsed: ParsedReply) -> str | None:
+        """For an action cut at the reply length limit: its whole definitions before the cut
+        with the line that saves them into the file the request names (`with_save`), or None
+        when there are none to save (then nothing runs)."""
+        if parsed.kind != "action" or self._options.approve == "plan":
+            return None
+        complete = complete_definitions(parsed.code)
+        return with_save(complete, self._request) if complete is not None else None
 
     @staticmethod
     def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:
@@ -736,7 +752,7 @@ class Agent:
         except Exception as exc:
             return None, f"could not snapshot the project after the action: {exc}"
 
-    async def _execute(self, turn_id: str, step: int, code: str, *, ignored_text: bool) -> AsyncGenerator[ev.TurnEvent, None]:
+    async def _execute(self, turn_id: str, step: int, code: str, *, ignored: Ignored | None) -> AsyncGenerator[ev.TurnEvent, None]:
         ticket = None
         if self._history is not None:
             try:
@@ -765,7 +781,7 @@ class Agent:
             self._record_action(turn_id, step, code, None, entry)
             yield ev.TurnFailed(turn_id, "executor", failure or "the sandbox failed", step)
             return
-        async with aclosing(self._observe(turn_id, step, code, result, entry, history_error, ignored_text=ignored_text)) as observing:
+        async with aclosing(self._observe(turn_id, step, code, result, entry, history_error, ignored=ignored)) as observing:
             async for event in observing:
                 yield event
 
@@ -778,7 +794,7 @@ class Agent:
         entry: HistoryEntry | None,
         history_error: str | None,
         *,
-        ignored_text: bool,
+        ignored: Ignored | None,
     ) -> AsyncGenerator[ev.TurnEvent, None]:
         """An action ended: record it, and tell the model (or end the turn)."""
         yield ev.ExecutionFinished(turn_id, step, result)
@@ -794,7 +810,7 @@ class Agent:
             self._prompts,
             max_lines=self._options.observation_limit_lines,
             max_chars=self._observation_chars(),
-            ignored_text=ignored_text,
+            ignored=ignored,
             same_content=rewrote_only,
         )
         # In plan mode nothing may be written, so there is nothing to remind of.

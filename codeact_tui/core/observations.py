@@ -15,6 +15,9 @@ from .progress import Repeat
 from .prompts import PromptLibrary
 
 NotRunReason = Literal["cut", "looping", "thinking"]
+Ignored = Literal["text", "cut"]
+"""What of a reply did not run with its action: text after the action, or a cut action's
+unfinished end (its whole definitions ran)."""
 
 LINE_LIMIT_CHARS = 500
 """The most characters kept of one output line."""
@@ -81,7 +84,7 @@ def format_observation(
     *,
     max_lines: int = 120,
     max_chars: int = 12_000,
-    ignored_text: bool = False,
+    ignored: Ignored | None = None,
     max_files: int = 30,
     same_content: bool = False,
 ) -> str:
@@ -121,8 +124,8 @@ def format_observation(
         sections.append("Note: the Python session was restarted; variables and imports are gone.")
     for warning in result.warnings:
         sections.append(f"Warning: {warning}")
-    if ignored_text:
-        sections.append(library.text("observation_ignored.md").strip())
+    if ignored is not None:
+        sections.append(library.text({"text": "observation_ignored.md", "cut": "observation_cut_kept.md"}[ignored]).strip())
     return library.render(
         "observation.md", status=_describe_status(result), sections="\n\n".join(sections)
     ).rstrip()

@@ -83,6 +83,25 @@ def with_save(code: str, request: str) -> str | None:
     )
 
 
+def complete_definitions(code: str) -> str | None:
+    """The whole top-level statements before the cut of an action cut at the reply length
+    limit, when they only define (imports, functions, classes, constants); else None.
+
+    A small model writes the solution first and then, past the limit, copies of the helpers
+    (Qwen2.5-Coder-0.5B on Exercism: `def write_file(path, content): …` cut in the middle);
+    the solution before the cut is whole and can be saved like any action that only defines."""
+    lines = code.splitlines(keepends=True)
+    starts = [at for at, line in enumerate(lines) if line[:1].strip() and not line.startswith("#")]
+    for at in reversed(starts[-40:]):  # the cut statement is the last, or among the last
+        prefix = "".join(lines[:at]).rstrip() + "\n"
+        try:
+            ast.parse(prefix)
+        except (SyntaxError, ValueError):
+            continue
+        return prefix if _only_defines(prefix) else None
+    return None
+
+
 MAX_SNIPPET_CHARS = 4000
 """The longest definitions quoted back in a ready-to-run save action."""
 

@@ -12,7 +12,7 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
-from codeact_tui.core.unsaved import defined_names, definitions_source, held_answer_note, named_files, unsaved_note, with_save
+from codeact_tui.core.unsaved import complete_definitions, defined_names, definitions_source, held_answer_note, named_files, unsaved_note, with_save
 from codeact_tui.llm.scripted import ScriptedModel
 
 DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\nprint(accumulate([x], str))\n"
@@ -163,3 +163,13 @@ def test_the_saving_line_is_added_to_what_runs_but_never_in_plan_mode(project: P
         assert ("print(write_definitions('accumulate.py'," in proposed) is saved, approve
         # The conversation keeps the model's own reply: the line is the product's, not the model's.
         assert [m.content for m in agent.messages if m.role == "assistant"][0] == only
+
+
+def test_a_cut_action_keeps_its_whole_definitions_only_when_they_only_define() -> None:
+    solution = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n\n\n# helpers\ndef write_file(path, content):\n    with open(path, 'w') as f:\n        f.write(content)\n"
+    assert complete_definitions(solution + "\n\ndef run_tests():\n    import unit") == solution
+    assert complete_definitions(solution + "\nclass Shape:\n    def __init__(self") == solution
+    assert complete_definitions("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write('')\ndef more(") is None  # more than definitions
+    assert complete_definitions("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write(\"\"\"\nprint(1)\n") == "def area(r):\n    return 3.14 * r * r\n"
+    assert complete_definitions("x = 1\ny = 2\nprint(x +") is None  # no function or class
+    assert complete_definitions("def area(r):\n    return (r *") is None  # nothing whole before the cut

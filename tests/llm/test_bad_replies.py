@@ -121,6 +121,26 @@ def test_reply_cut_at_the_token_limit_does_not_run(tmp_path: Path) -> None:
     rig.check_conversation()
 
 
+def test_a_cut_action_s_whole_definitions_run_and_are_saved_into_the_named_file(tmp_path: Path) -> None:
+    """A small model writes the solution, then copies of the helpers until the reply length limit
+    cuts it (Qwen2.5-Coder-0.5B on Exercism): the whole definitions before the cut run with the
+    line that saves them (the helper copies are left out of the file), and the model is told."""
+    solution = "def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+    reply = f"```python\n{solution}\n\ndef write_file(path, content):\n    open(path, 'w').write(content)\n\n\ndef run_tests():\n    import unittest\n    " + "x = 1\n    " * 40
+    rig = Rig(tmp_path, [reply, "<solution>done</solution>"], max_reply_tokens=60, sandbox=True)
+    (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    [events] = rig.turns("Implement `leap_year` in leap.py.")
+    [proposed] = [e for e in events if isinstance(e, ev.CodeProposed)]
+    assert proposed.repaired and "def run_tests" not in proposed.code and "existing_only=True))" in proposed.code
+    [note, *_] = observations(events)
+    assert "leap.py: replaced leap_year; left out write_file (the sandbox's own helpers" in note
+    assert "Warning: this action's own definitions of write_file were left out" in note
+    assert "Note: your reply was cut at the reply length limit before its action was closed. Only the whole definitions" in note
+    assert (rig.project / "leap.py").read_text() == solution
+    assert isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
 def test_thinking_is_not_run_and_reasoning_only_is_told(tmp_path: Path) -> None:
     rig = Rig(
         tmp_path,
