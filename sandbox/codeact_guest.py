@@ -474,10 +474,20 @@ _OWN_DEF = __import__("re").compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)",
 
 
 def _helper_defs(source: str) -> bool:
-    """Whether a line of the action starts a `def` of one of the sandbox's helpers."""
+    """Whether a line of the action starts a `def` named like one of the sandbox's helpers."""
     import codeact_namespace
 
     return any(codeact_namespace.is_helper(found) for found in _OWN_DEF.findall(source))
+
+
+def helper_copy(node) -> bool:
+    """Whether a statement is a copy of one of the sandbox's helpers: an undecorated function
+    named like one, with its first parameter (`codeact_namespace.looks_like_copy`)."""
+    import codeact_namespace
+
+    if type(node) not in (_ast.FunctionDef, _ast.AsyncFunctionDef) or node.decorator_list:
+        return False
+    return codeact_namespace.looks_like_copy(node.name, [a.arg for a in (*node.args.posonlyargs, *node.args.args)])
 
 
 def _leave_out_helper_defs(body: list) -> None:
@@ -487,12 +497,13 @@ def _leave_out_helper_defs(body: list) -> None:
     A small model copies the helper list of its prompt into code (`def write_definitions(path,
     code): open(path, 'w').write(code)`) and calls its copy in the same action; putting the
     helpers back after the action is too late for that call. Left out, the action's calls reach
-    the real helpers. Nested definitions are the function's or class's own and stay."""
+    the real helpers. Nested definitions are the function's or class's own and stay, and so do
+    functions that only share a helper's name (`helper_copy`)."""
     import codeact_namespace
 
     skipped = []
     for node in list(body):
-        if type(node) in (_ast.FunctionDef, _ast.AsyncFunctionDef) and codeact_namespace.is_helper(node.name):
+        if helper_copy(node):
             body.remove(node)
             if node.name not in skipped:
                 skipped.append(node.name)

@@ -312,13 +312,13 @@ def _is_helper_copy(name: str, node: ast.stmt, existing: dict, methods: dict) ->
     """Whether a definition is a copy of one of the sandbox's helpers (`def run_tests(): …`) that
     the file has no definition of: a small model copies the helper list of its prompt into the
     code it saves, and the copies never belong in the project."""
-    if not isinstance(node, _DEFINITION[:2]) or name in existing or name in methods:
+    if name in existing or name in methods:
         return False
     try:
-        import codeact_namespace
+        import codeact_guest
     except ImportError:  # outside the sandbox: there are no helpers to copy
         return False
-    return codeact_namespace.is_helper(name)
+    return codeact_guest.helper_copy(node)
 
 
 def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
@@ -363,7 +363,7 @@ def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     methods = _methods(text)
     copies = [name for name, node in wanted if _is_helper_copy(name, node, existing, methods)]
     if copies:
-        wanted = [(name, node) for name, node in wanted if name not in copies]
+        wanted = [(name, node) for name, node in wanted if not _is_helper_copy(name, node, existing, methods)]
         if not wanted:
             return f"{path}: not saved (the code only defines {', '.join(copies)}, the sandbox's own helpers: call them, do not save them)"
     replaced_classes = {name for name, node in wanted if isinstance(node, ast.ClassDef)}

@@ -125,6 +125,23 @@ def is_helper(name: str) -> bool:
     return name in _callables
 
 
+def looks_like_copy(name: str, params: list[str]) -> bool:
+    """Whether a function `name(params…)` is a copy of one of the helpers or code tools, as a
+    small model writes them out from its prompt (`def write_file(path, content): …`): same name,
+    and the same first parameter (or none, for a helper callable without arguments). A project's
+    own `list_files(directory)` or `search(query)` is no copy."""
+    function = _callables.get(name)
+    if function is None:
+        return False
+    try:
+        wanted = [p for p in inspect.signature(function).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    if not params:
+        return all(p.default is not p.empty for p in wanted)
+    return bool(wanted) and wanted[0].name == params[0]
+
+
 def restore(namespace: dict) -> list[str]:
     """Put back the helpers and code tools an action rebound or deleted in `namespace` (a small
     model that writes its own `run_tests` printing "Tests passed!" would otherwise keep fooling

@@ -45,7 +45,7 @@ from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .test_runs import TestsHold, TurnTests
 from .transcript import Transcript, action_record, skipped_record
-from .unsaved import complete_definitions, held_answer_note, unsaved_note, with_save
+from .unsaved import complete_definitions, held_answer_note, unsaved_note, with_save, without_definitions
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -814,10 +814,11 @@ class Agent:
             same_content=rewrote_only,
         )
         # In plan mode nothing may be written, so there is nothing to remind of.
-        unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, code, result, self._request)
+        own = without_definitions(code, result.left_out)  # not the sandbox's helpers it left out
+        unsaved = None if self._options.approve == "plan" else unsaved_note(self._prompts, own, result, self._request)
         if unsaved is not None:
             observation += "\n\n" + unsaved
-            self._unsaved_code = code
+            self._unsaved_code = own
         changed = [] if rewrote_only else [f.path for f in result.changed_files]
         if changed:
             self._unsaved_code = None

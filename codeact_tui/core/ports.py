@@ -61,6 +61,9 @@ class ExecutionResult:
     """Wall-clock time of the action."""
     warnings: tuple[str, ...] = ()
     """Things the user should know (large disk growth, refused writes, ...)."""
+    left_out: tuple[str, ...] = ()
+    """Functions the action defined at its top level that copy the sandbox's helpers (a small
+    model writes them out from its prompt): they were left out, so its calls reached the helpers."""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,23 @@ def with_save(code: str, request: str) -> str | None:
     )
 
 
+def without_definitions(code: str, names: tuple[str, ...]) -> str:
+    """The action's code without its top-level functions of these names (decorators included):
+    what is left to save once the sandbox left out an action's copies of its helpers."""
+    if not names:
+        return code
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            del lines[first - 1 : node.end_lineno]
+    return "".join(lines)
+
+
 def complete_definitions(code: str) -> str | None:
     """The whole top-level statements before the cut of an action cut at the reply length
     limit, when they only define (imports, functions, classes, constants); else None.

@@ -623,12 +623,12 @@ class SandboxExecutor:
             warnings.append(f"this action wrote {grew / (1 << 20):.0f} MiB into the project")
         if state_reset:
             warnings.append("the Python session was reset: variables and imports from earlier actions are gone")
-        if self._skipped:
-            names = ", ".join(signature.split("(", 1)[0] for signature in self._skipped)
+        left_out = tuple(signature.split("(", 1)[0] for signature in self._skipped)
+        if left_out:
             warnings.append(
-                f"this action's own definitions of {names} were left out: they are the sandbox's helpers, "
-                f"and its calls ran those: {'; '.join(self._skipped)}. Call the helpers as they are, "
-                "and give functions of your own other names"
+                f"this action's own definitions of {', '.join(left_out)} were left out: the sandbox has them, "
+                f"and calls to them reached the sandbox's: {'; '.join(self._skipped)}. Call them as they are; "
+                "do not write them out"
             )
         if self._restored:
             names = ", ".join(self._restored)
@@ -652,6 +652,7 @@ class SandboxExecutor:
             truncated=tuple(done.truncated),  # type: ignore[arg-type]
             duration_s=elapsed,
             warnings=tuple(warnings),
+            left_out=left_out,
         )
 
     @staticmethod

@@ -12,7 +12,16 @@ from codeact_tui.core import events as ev
 from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
-from codeact_tui.core.unsaved import complete_definitions, defined_names, definitions_source, held_answer_note, named_files, unsaved_note, with_save
+from codeact_tui.core.unsaved import (
+    complete_definitions,
+    defined_names,
+    definitions_source,
+    held_answer_note,
+    named_files,
+    unsaved_note,
+    with_save,
+    without_definitions,
+)
 from codeact_tui.llm.scripted import ScriptedModel
 
 DEFINES = "def accumulate(items, op):\n    return [op(x) for x in items]\n\nclass Helper:\n    pass\n\nx = 1\nprint(accumulate([x], str))\n"
@@ -173,3 +182,9 @@ def test_a_cut_action_keeps_its_whole_definitions_only_when_they_only_define() -
     assert complete_definitions("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write(\"\"\"\nprint(1)\n") == "def area(r):\n    return 3.14 * r * r\n"
     assert complete_definitions("x = 1\ny = 2\nprint(x +") is None  # no function or class
     assert complete_definitions("def area(r):\n    return (r *") is None  # nothing whole before the cut
+
+
+def test_without_definitions_drops_only_top_level_functions_of_those_names() -> None:
+    code = "import os\n\n@cache\ndef run_tests():\n    pass\n\n\nclass run_tests_too:\n    def view_file(self):\n        pass\n\ndef area(r):\n    return r\n"
+    assert without_definitions(code, ("run_tests", "view_file")) == "import os\n\n\n\nclass run_tests_too:\n    def view_file(self):\n        pass\n\ndef area(r):\n    return r\n"
+    assert without_definitions(code, ()) == code and without_definitions("def broken(:", ("broken",)) == "def broken(:"

@@ -280,21 +280,24 @@ def test_an_action_s_own_helper_definitions_are_left_out_so_its_calls_reach_the_
     """A small model copies the prompt's helper list into its action (`def write_definitions(path,
     code): open(path, 'w').write(code)`, a `run_tests` printing "Tests passed!") and calls the
     copies: the top-level copies are left out, with a warning naming the real signatures, so the
-    calls reach the helpers. Definitions that are not at the top level, or only text, stay."""
+    calls reach the helpers; `write_definitions` leaves them out of the file. Nested functions, a
+    decorated one, one with a helper's name but not its first parameter, and text all stay."""
     project = write(tmp_path, {"calc.py": "import math\n\n\n" + CALC, "calc_test.py": CALC_TEST})
-    fake, copied, saved, nested, text, traced = run(project, [
+    fake, copied, saved, nested, own, text, traced = run(project, [
         "def run_tests():\n    print('Tests passed!')\n\ndef view_file(path):\n    return ''\nprint(run_tests())",
-        "@staticmethod\ndef write_definitions(path, code):\n    open(path, 'w').write(code)\n"
+        "def write_definitions(path, code):\n    open(path, 'w').write(code)\n"
         "print(write_definitions('calc.py', 'def add(a, b):\\n    return a + b\\n'))\nprint(run_tests())",
         # What the agent appends to an action that only defines (`core.unsaved.with_save`).
         f"{COPY_AND_SOLUTION}\nprint(write_definitions('calc.py', r'''{COPY_AND_SOLUTION}''', existing_only=True))",
-        "def outer():\n    def run_tests():\n        return 'mine'\n    return run_tests()\nouter()",
+        "def view_file(path):\n    return ''\n\ndef outer():\n    def run_tests():\n        return 'mine'\n    return run_tests()\nouter()",
+        "import functools\n\n@functools.cache\ndef search_files(pattern):\n    return 'cached'\n\ndef list_files(directory):\n    return 'mine'\n"
+        "print(search_files('x'), list_files('.'))",
         'text = """\ndef view_file(path):\n"""\nlen(text)',
-        "def list_files():\n    return []\n\n\n1 / 0",
+        "async def run_tests(args=''):\n    return []\n\n\n1 / 0",
     ])
     assert fake.stdout.startswith("unittest: FAILED: 0 passed, 1 failed") and "Tests passed!" not in fake.stdout
-    assert len(fake.warnings) == 1, fake.warnings
-    assert fake.warnings[0].startswith("this action's own definitions of run_tests, view_file were left out")
+    assert len(fake.warnings) == 1 and fake.left_out == ("run_tests", "view_file"), fake.warnings
+    assert fake.warnings[0].startswith("this action's own definitions of run_tests, view_file were left out: the sandbox has them")
     assert "view_file(path, start=1, end=None)" in fake.warnings[0]
     assert "write_definitions(path, code, existing_only=False)" in copied.warnings[0]
     assert copied.stdout.startswith("calc.py: replaced add\nunittest: passed: 1 passed"), copied.stdout + copied.stderr
@@ -303,9 +306,12 @@ def test_an_action_s_own_helper_definitions_are_left_out_so_its_calls_reach_the_
     ), saved.stdout + saved.stderr
     assert "def run_tests" not in (project / "calc.py").read_text()
     assert (project / "calc.py").read_text().startswith("import math\n")  # merged by the helper, not overwritten
-    assert (nested.stdout, nested.warnings) == ("'mine'\n", ())
+    assert (nested.stdout, nested.left_out) == ("'mine'\n", ("view_file",))
+    assert own.stdout == "cached mine\n" and own.left_out == ()
+    assert len(own.warnings) == 1 and own.warnings[0].startswith("this action redefined the sandbox's own list_files, search_files; the originals were put back")
     assert (text.stdout, text.warnings) == ("22\n", ())
-    assert 'File "<action 6>", line 5' in traced.stderr and traced.stderr.strip().endswith("ZeroDivisionError: division by zero")
+    assert 'File "<action 7>", line 5' in traced.stderr and traced.stderr.strip().endswith("ZeroDivisionError: division by zero")
+    assert traced.left_out == ("run_tests",)
 
 
 def test_helpers_rebound_or_deleted_are_put_back_with_a_warning(tmp_path: Path) -> None:

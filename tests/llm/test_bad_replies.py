@@ -131,13 +131,26 @@ def test_a_cut_action_s_whole_definitions_run_and_are_saved_into_the_named_file(
     (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
     [events] = rig.turns("Implement `leap_year` in leap.py.")
     [proposed] = [e for e in events if isinstance(e, ev.CodeProposed)]
-    assert proposed.repaired and "def run_tests" not in proposed.code and "existing_only=True))" in proposed.code
+    assert "def run_tests" not in proposed.code and "existing_only=True))" in proposed.code
     [note, *_] = observations(events)
     assert "leap.py: replaced leap_year; left out write_file (the sandbox's own helpers" in note
     assert "Warning: this action's own definitions of write_file were left out" in note
     assert "Note: your reply was cut at the reply length limit before its action was closed. Only the whole definitions" in note
     assert (rig.project / "leap.py").read_text() == solution
     assert isinstance(events[-1], ev.TurnFinished)
+    rig.check_conversation()
+
+
+def test_a_cut_action_with_only_helper_copies_before_the_cut_saves_nothing_and_quotes_nothing(tmp_path: Path) -> None:
+    copies = "def write_file(path, content):\n    open(path, 'w').write(content)\n\n\ndef view_file(path):\n    return open(path).read()\n"
+    reply = f"```python\n{copies}\n\ndef leap_year(year):\n    " + "x = 1\n    " * 40
+    rig = Rig(tmp_path, [reply, "<solution>done</solution>"], max_reply_tokens=40, sandbox=True)
+    (rig.project / "leap.py").write_text("def leap_year(year):\n    pass\n")
+    [events] = rig.turns("Implement `leap_year` in leap.py.")
+    [note, *_] = observations(events)
+    assert "leap.py: not saved (the code only defines write_file, view_file, the sandbox's own helpers" in note
+    assert "no file changed" not in note and not [e for e in events if isinstance(e, ev.AnswerHeld)]  # nothing of its own to save
+    assert (rig.project / "leap.py").read_text() == "def leap_year(year):\n    pass\n"
     rig.check_conversation()
 
 
