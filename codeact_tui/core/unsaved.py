@@ -74,7 +74,7 @@ def with_save(code: str, request: str) -> str | None:
     on the action card, approves it with the rest, and undoes it like any other change."""
     files = named_files(request)
     source = code.strip("\n") + "\n"
-    if not files or not _only_defines(code) or not _raw_quotable(source):
+    if not files or not _only_defines(code) or not _raw_quotable(source, MAX_SAVED_CHARS):
         return None
     file = files[0]
     return (
@@ -120,7 +120,11 @@ def complete_definitions(code: str) -> str | None:
 
 
 MAX_SNIPPET_CHARS = 4000
-"""The longest definitions quoted back in a ready-to-run save action."""
+"""The longest definitions quoted back to the model in a ready-to-run save action."""
+MAX_SAVED_CHARS = 32_000
+"""The longest definitions `with_save` quotes in the saving line it adds to an action: the line
+is not sent to the model, so only the action card grows (a small model's solution with long
+docstrings passes 4,000 characters)."""
 
 
 def definitions_source(code: str) -> str | None:
@@ -142,9 +146,9 @@ def definitions_source(code: str) -> str | None:
     return source + "\n" if source and _raw_quotable(source) else None
 
 
-def _raw_quotable(source: str) -> bool:
-    """Whether code can be quoted as r'''…''' in an action, and is short enough to."""
-    return "'''" not in source and not source.rstrip("\n").endswith("\\") and len(source) <= MAX_SNIPPET_CHARS
+def _raw_quotable(source: str, limit: int = MAX_SNIPPET_CHARS) -> bool:
+    """Whether code can be quoted as r'''…''' in an action, and is at most `limit` characters."""
+    return "'''" not in source and not source.rstrip("\n").endswith("\\") and len(source) <= limit
 
 
 def _save_how(library: PromptLibrary, code: str, file: str) -> str:

@@ -161,6 +161,8 @@ def test_an_action_that_only_defines_gets_the_line_that_saves_it() -> None:
     assert with_save(code, "Implement area.") is None  # no file named
     assert with_save("def f():\n    return \'\'\'x\'\'\'\n", "fix f in a.py") is None  # cannot be quoted raw
     assert with_save("def f(:\n", "fix f in a.py") is None
+    documented = "def f():\n    \"\"\"" + "A long docstring. " * 300 + "\"\"\"\n    return 1\n"  # 5,400 characters
+    assert with_save(documented, "fix f in a.py") is not None and definitions_source(documented) is None  # saved, not quoted back
 
 
 def test_the_saving_line_is_added_to_what_runs_but_never_in_plan_mode(project: Path, prompts: PromptLibrary) -> None:
