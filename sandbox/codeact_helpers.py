@@ -321,6 +321,19 @@ def _is_helper_copy(name: str, node: ast.stmt, existing: dict, methods: dict) ->
     return codeact_guest.helper_copy(node)
 
 
+def _only_for(statement: ast.stmt, copies: list[ast.stmt], wanted: list[tuple[str, ast.stmt]]) -> bool:
+    """Whether an import is used by the helper copies left out and by none of the definitions
+    written (`import os` for a copied `list_files`): it does not belong in the file either."""
+    if not copies:
+        return False
+    bound = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}  # type: ignore[attr-defined]
+
+    def used(nodes: list[ast.stmt]) -> set[str]:
+        return {name.id for node in nodes for name in ast.walk(node) if isinstance(name, ast.Name)}
+
+    return bool(bound & used(copies)) and not bound & used([node for _, node in wanted])
+
+
 def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     """Put the functions, classes and `NAME = …` constants of `code` into a Python file: each
     replaces the file's top-level definition of the same name (a function that is no top-level
@@ -361,9 +374,10 @@ def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     lines = text.splitlines()
     existing = {name: _span(node) for node in current.body if (name := _definition_name(node))}
     methods = _methods(text)
-    copies = [name for name, node in wanted if _is_helper_copy(name, node, existing, methods)]
+    copy_nodes = [node for name, node in wanted if _is_helper_copy(name, node, existing, methods)]
+    copies = [node.name for node in copy_nodes]  # type: ignore[attr-defined]
     if copies:
-        wanted = [(name, node) for name, node in wanted if not _is_helper_copy(name, node, existing, methods)]
+        wanted = [(name, node) for name, node in wanted if node not in copy_nodes]
         if not wanted:
             return f"{path}: not saved (the code only defines {', '.join(copies)}, the sandbox's own helpers: call them, do not save them)"
     replaced_classes = {name for name, node in wanted if isinstance(node, ast.ClassDef)}
@@ -399,7 +413,10 @@ def write_definitions(path: str, code: str, existing_only: bool = False) -> str:
     for segment in added:
         lines += (["", ""] if lines and lines[-1].strip() else []) + segment
     have = {ast.unparse(node) for node in current.body if isinstance(node, (ast.Import, ast.ImportFrom))}
-    imports = [node for node in given.body if isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) not in have]
+    imports = [
+        node for node in given.body
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and ast.unparse(node) not in have and not _only_for(node, copy_nodes, wanted)
+    ]
     if imports:
         at = max((_span(n)[1] for n in current.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
         if not at and current.body and isinstance(current.body[0], ast.Expr) and isinstance(getattr(current.body[0], "value", None), ast.Constant):

@@ -271,8 +271,9 @@ CALC_TEST = "import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCas
 
 
 COPY_AND_SOLUTION = (
+    "import os\nimport operator\n\n\ndef list_files(path='.'):\n    return os.listdir(path)\n\n\n"
     "def write_definitions(path, code):\n    open(path, 'w').write(code)\n\n\ndef run_tests():\n    print('Tests passed!')\n\n\n"
-    "def add(a, b):\n    return a + b\n"
+    "def add(a, b):\n    return operator.add(a, b)\n"
 )
 
 
@@ -302,9 +303,11 @@ def test_an_action_s_own_helper_definitions_are_left_out_so_its_calls_reach_the_
     assert "write_definitions(path, code, existing_only=False)" in copied.warnings[0]
     assert copied.stdout.startswith("calc.py: replaced add\nunittest: passed: 1 passed"), copied.stdout + copied.stderr
     assert saved.stdout == (
-        "calc.py: replaced add; left out write_definitions, run_tests (the sandbox's own helpers: call them, do not save them)\n"
+        "calc.py: replaced add; added 1 import line(s); left out list_files, write_definitions, run_tests "
+        "(the sandbox's own helpers: call them, do not save them)\n"
     ), saved.stdout + saved.stderr
-    assert "def run_tests" not in (project / "calc.py").read_text()
+    saved_file = (project / "calc.py").read_text()
+    assert "def run_tests" not in saved_file and "import operator\n" in saved_file and "import os" not in saved_file  # os: only the copy's
     assert (project / "calc.py").read_text().startswith("import math\n")  # merged by the helper, not overwritten
     assert (nested.stdout, nested.left_out) == ("'mine'\n", ("view_file",))
     assert own.stdout == "cached mine\n" and own.left_out == ()
