@@ -45,7 +45,7 @@ from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .test_runs import TestsHold, TurnTests
 from .transcript import Transcript, action_record, skipped_record
-from .unsaved import complete_definitions, held_answer_note, unsaved_note, with_save, without_definitions
+from .unsaved import before_the_cut, held_answer_note, unsaved_note, with_save, without_definitions
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -577,8 +577,8 @@ class Agent:
         when there are none to save (then nothing runs)."""
         if parsed.kind != "action" or self._options.approve == "plan":
             return None
-        complete = complete_definitions(parsed.code)
-        return with_save(complete, self._request) if complete is not None else None
+        whole = before_the_cut(parsed.code)
+        return with_save(whole, self._request) if whole is not None else None
 
     @staticmethod
     def _not_run_reason(text: str, parsed: ParsedReply, stats: GenerationStats, looping: bool) -> NotRunReason | None:

@@ -100,13 +100,13 @@ def without_definitions(code: str, names: tuple[str, ...]) -> str:
     return "".join(lines)
 
 
-def complete_definitions(code: str) -> str | None:
-    """The whole top-level statements before the cut of an action cut at the reply length
-    limit, when they only define (imports, functions, classes, constants); else None.
+def before_the_cut(code: str) -> str | None:
+    """The whole top-level statements of an action cut at the reply length limit: the code up to
+    the last line in column 0 before which it parses; None when nothing whole is left.
 
     A small model writes the solution first and then, past the limit, copies of the helpers
     (Qwen2.5-Coder-0.5B on Exercism: `def write_file(path, content): …` cut in the middle);
-    the solution before the cut is whole and can be saved like any action that only defines."""
+    the solution before the cut is whole and, when it only defines, `with_save` saves it."""
     lines = code.splitlines(keepends=True)
     starts = [at for at, line in enumerate(lines) if line[:1].strip() and not line.startswith("#")]
     for at in reversed(starts[-40:]):  # the cut statement is the last, or among the last
@@ -115,7 +115,7 @@ def complete_definitions(code: str) -> str | None:
             ast.parse(prefix)
         except (SyntaxError, ValueError):
             continue
-        return prefix if _only_defines(prefix) else None
+        return prefix if prefix.strip() else None
     return None
 
 

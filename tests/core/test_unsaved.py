@@ -13,7 +13,7 @@ from codeact_tui.core.agent import Agent, AgentOptions
 from codeact_tui.core.ports import ExecutionResult, FileChange
 from codeact_tui.core.prompts import PromptLibrary
 from codeact_tui.core.unsaved import (
-    complete_definitions,
+    before_the_cut,
     defined_names,
     definitions_source,
     held_answer_note,
@@ -178,12 +178,16 @@ def test_the_saving_line_is_added_to_what_runs_but_never_in_plan_mode(project: P
 
 def test_a_cut_action_keeps_its_whole_definitions_only_when_they_only_define() -> None:
     solution = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n\n\n# helpers\ndef write_file(path, content):\n    with open(path, 'w') as f:\n        f.write(content)\n"
-    assert complete_definitions(solution + "\n\ndef run_tests():\n    import unit") == solution
-    assert complete_definitions(solution + "\nclass Shape:\n    def __init__(self") == solution
-    assert complete_definitions("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write('')\ndef more(") is None  # more than definitions
-    assert complete_definitions("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write(\"\"\"\nprint(1)\n") == "def area(r):\n    return 3.14 * r * r\n"
-    assert complete_definitions("x = 1\ny = 2\nprint(x +") is None  # no function or class
-    assert complete_definitions("def area(r):\n    return (r *") is None  # nothing whole before the cut
+    assert before_the_cut(solution + "\n\ndef run_tests():\n    import unit") == solution
+    assert before_the_cut(solution + "\nclass Shape:\n    def __init__(self") == solution
+    saved = with_save(solution, "Implement area in shapes.py")
+    assert saved is not None and saved.startswith(solution.rstrip())
+    kept = before_the_cut("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write('')\ndef more(")
+    assert kept is not None and with_save(kept, "Implement area in shapes.py") is None  # more than definitions
+    assert before_the_cut("def area(r):\n    return 3.14 * r * r\n\nopen('x.py', 'w').write(\"\"\"\nprint(1)\n") == "def area(r):\n    return 3.14 * r * r\n"
+    kept = before_the_cut("x = 1\ny = 2\nprint(x +")
+    assert kept == "x = 1\ny = 2\n" and with_save(kept, "Implement area in shapes.py") is None  # no function or class
+    assert before_the_cut("def area(r):\n    return (r *") is None  # nothing whole before the cut
 
 
 def test_without_definitions_drops_only_top_level_functions_of_those_names() -> None:
