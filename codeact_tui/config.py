@@ -161,6 +161,11 @@ class AgentSettings:
     """End a turn as `stuck` when the model repeats the same failing (or unchanged) action, or
     the same reply that cannot run, this many times; the repeat before is told to it. 0: never."""
 
+    auto_test: bool = True
+    """After an action changed Python files, while the request speaks of tests (`fix the
+    failing test`), run the tests at once and show the model their report; off, the model runs
+    them when it thinks of it."""
+
     retry_temperature: float = 0.7
     """After the model repeated a step, the rest of the turn is sampled at least this hot (over
     the model's `temperature`), so a model at temperature 0 can say something else. 0: never."""

@@ -200,7 +200,7 @@ def native_prompt(task: TaskInfo) -> str:
 def bench_agent(
     model: ChatModel, executor: Executor, prompts: PromptLibrary, project: Path, *, max_turns: int, deadline_s: float,
     profile: Profile = Profile(GENERIC), repo_map: str | None = None, code_tools: bool = False,
-    history: History | None = None, hold_untested: bool = True,
+    history: History | None = None, tests_in_turn: bool = True,
 ) -> Agent:
     """Our agent as the benchmarks drive it: the product's system prompt for `project` (with the
     repo map and the code tools when the benchmark gives them, as a conversation does), the
@@ -209,12 +209,14 @@ def bench_agent(
     model profile's stop sequences and sampling (its templates are in `prompts`; the settings'
     values, e.g. the benchmark's temperature 0, still win at the backend, except that after a
     repeat the turn is sampled at `AgentOptions.retry_temperature` as a user's is).
-    `hold_untested` False where the harness runs the tests only after the answer."""
+    `tests_in_turn` False where the harness runs the tests only after the answer: the agent
+    then neither runs them after a change nor sends an answer back for not running them."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         history=history,
         options=AgentOptions(
-            max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling, hold_untested=hold_untested
+            max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling,
+            hold_untested=tests_in_turn, auto_test=tests_in_turn,
         ),
     )
 

@@ -54,6 +54,11 @@ def register(subparsers: Any) -> None:
         choices=["auto", "ask", "plan", "preview"],
         help="auto runs every action; ask asks on the terminal before each; plan runs actions on a read-only project (reads, analyses, tests; every write refused) and ends with a plan; preview runs each on a copy of the project, shows its output and diff, and applies it when you answer y",
     )
+    p.add_argument(
+        "--auto-test",
+        action=argparse.BooleanOptionalAction,
+        help="after the model changes Python files while the task speaks of tests, run the tests at once and show it their report (default: [agent] auto_test, on)",
+    )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--continue", dest="resume", action="store_const", const="latest", help="continue the latest conversation of this project (its variables come back too)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event instead of a transcript")

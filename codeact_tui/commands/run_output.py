@@ -6,7 +6,17 @@ import json
 from typing import TextIO
 
 from ..core import events as ev
+from ..core.ports import ExecutionResult
 from .terminal_text import printable
+
+
+def _outcome(result: ExecutionResult) -> str:
+    """How a sandbox run ended, in a few words."""
+    if result.status == "ok":
+        return f"ok in {result.duration_s:.2f}s"
+    if result.status == "error":
+        return f"failed (exit status {result.exit_code})"
+    return f"stopped by {result.stopped_by or 'a limit'}"
 
 
 class JsonLinesRenderer:
@@ -100,13 +110,7 @@ class TranscriptRenderer:
                 self._write(event.text, self.err)
         elif isinstance(event, ev.ExecutionFinished):
             result = event.result
-            if result.status == "ok":
-                outcome = f"ok in {result.duration_s:.2f}s"
-            elif result.status == "error":
-                outcome = f"failed (exit status {result.exit_code})"
-            else:
-                outcome = f"stopped by {result.stopped_by or 'a limit'}"
-            self._status(f"── {outcome} ──")
+            self._status(f"── {_outcome(result)} ──")
             for warning in result.warnings:
                 self._status(f"· warning: {warning}")
         elif isinstance(event, ev.SnapshotTaken):
@@ -117,6 +121,12 @@ class TranscriptRenderer:
                     f"· history entry {event.entry.id}: {files}{more} "
                     f"(codeact-tui diff {event.entry.id} · codeact-tui undo {event.entry.id})"
                 )
+        elif isinstance(event, ev.TestsStarted):
+            self._status(f"── running the tests after action {event.step} changed {', '.join(event.files)} ([agent] auto_test) ──")
+        elif isinstance(event, ev.TestsOutput):
+            self._write(event.text, None if event.stream == "stdout" else self.err)
+        elif isinstance(event, ev.TestsFinished):
+            self._status(f"── tests: {event.summary or _outcome(event.result)} ──")
         elif isinstance(event, ev.AnswerHeld):
             self._status(f"· {ev.ANSWER_HELD[event.reason]}")
         elif isinstance(event, ev.SamplingRaised):

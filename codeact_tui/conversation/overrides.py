@@ -9,7 +9,7 @@ from ..config import Settings
 
 MODEL_OPTIONS = ("backend", "host", "model", "profile", "temperature")
 """Command-line options that override `[model]`."""
-AGENT_OPTIONS = ("max_turns", "approve")
+AGENT_OPTIONS = ("max_turns", "approve", "auto_test")
 """Command-line options that override `[agent]`."""
 
 

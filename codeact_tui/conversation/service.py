@@ -261,6 +261,7 @@ class Conversation:
                 observation_limit_lines=agent_settings.observation_limit_lines,
                 stuck_after=agent_settings.stuck_after,
                 retry_temperature=agent_settings.retry_temperature,
+                auto_test=agent_settings.auto_test,
                 deadline_s=self.settings.sandbox.deadline_s,
                 reserve_tokens=reply_reserve(info.context_window, self.settings.model.max_reply_tokens),
                 stop=profile.stop,

@@ -216,6 +216,44 @@ class SnapshotTaken(Event):
 
 
 @dataclass(frozen=True)
+class TestsStarted(Event):
+    """After an action changed Python files, the agent runs the project's tests itself
+    (`AgentOptions.auto_test`); `TestsOutput` events follow, then `TestsFinished`."""
+
+    step: int
+    """The model reply whose action changed the files."""
+    files: tuple[str, ...]
+    """The Python files changed since the tests last ran."""
+
+
+@dataclass(frozen=True)
+class TestsOutput(Event):
+    """Live output of the test run the agent started (the result is authoritative)."""
+
+    step: int
+    """The model reply whose action changed the files."""
+    stream: StreamName
+    """`stdout` or `stderr`."""
+    text: str
+    """A chunk of output."""
+
+
+@dataclass(frozen=True)
+class TestsFinished(Event):
+    """The test run the agent started ended; its output is also in the observation."""
+
+    step: int
+    """The model reply whose action changed the files."""
+    result: ExecutionResult
+    """How the run went (its stdout holds `run_tests`'s report)."""
+    entry: HistoryEntry | None
+    """The history entry of what the tests wrote, if they changed any file (usually None)."""
+    summary: str
+    """The report's first line, e.g. `pytest: FAILED: 3 passed, 2 failed (1.4s)`; empty when
+    the run printed none (it failed or was stopped)."""
+
+
+@dataclass(frozen=True)
 class ObservationAdded(Event):
     """The observation that goes back to the model."""
 
@@ -349,6 +387,9 @@ TurnEvent = (
     | ExecutionOutput
     | ExecutionFinished
     | SnapshotTaken
+    | TestsStarted
+    | TestsOutput
+    | TestsFinished
     | ObservationAdded
     | AnswerHeld
     | ContextUsage

@@ -28,6 +28,15 @@ _SUMMARY = re.compile(
 bare `run_tests()` at the end of an action, shown by the session (its repr, on one line)."""
 
 
+def summary_line(stdout: str) -> str:
+    """The last test summary line an action printed (`pytest: FAILED: 1 passed, 2 failed
+    (0.4s)`); empty when it printed none."""
+    found = None
+    for found in _SUMMARY.finditer(stdout):
+        pass
+    return "" if found is None else found[0].lstrip("'\"")
+
+
 def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
     """(passed, counts) of the last test summary an action printed; None when it printed none.
 

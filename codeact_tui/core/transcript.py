@@ -172,6 +172,12 @@ def _tail(text: str) -> tuple[str, bool]:
     return text[-OUTPUT_KEPT_CHARS:], True
 
 
+def tests_record(turn_id: str, step: int, code: str, result: ExecutionResult, entry: HistoryEntry | None) -> dict[str, Any]:
+    """The `tests` record of the test run the agent started after the action of `step` (an
+    action record by another type: resuming shows it, but never runs it again)."""
+    return {**action_record(turn_id, step, code, result, entry), "type": "tests"}
+
+
 def action_record(turn_id: str, step: int, code: str, result: ExecutionResult | None, entry: HistoryEntry | None) -> dict[str, Any]:
     """The `action` record of one sandbox run: enough to show its card again on resume."""
     files = entry.files if entry is not None else (result.changed_files if result else ())

@@ -28,6 +28,11 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "ask", "plan", "preview"],
         help="run actions at once, ask before each, run them on a read-only project (plan), or preview each on a copy and apply it on a key press (preview)",
     )
+    parser.add_argument(
+        "--auto-test",
+        action=argparse.BooleanOptionalAction,
+        help="after the model changes Python files while the request speaks of tests, run the tests at once (default: [agent] auto_test, on)",
+    )
     parser.add_argument("--continue", dest="continue_", action="store_true", help="continue this project's latest conversation")
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="pick an earlier conversation to continue (or give its id)")
     parser.add_argument("--theme", help="the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)")
@@ -39,7 +44,7 @@ def register(subparsers: Any) -> None:
         "app",
         help="open the terminal app (the default: `codeact-tui [PATH]`)",
         usage="codeact-tui [app] [PATH] [--model M] [--backend B] [--host URL] [--approve MODE]\n"
-        "                         [--continue | --resume [ID]] [--theme NAME]",
+        "                         [--no-auto-test] [--continue | --resume [ID]] [--theme NAME]",
         description="Open the terminal app in a project: ask for changes, watch the model act in "
         "the sandbox, review every diff and undo it. F1 in the app lists the keys.",
     )

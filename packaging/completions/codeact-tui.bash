@@ -11,7 +11,7 @@ _codeact_tui_subcommands() {
 
 _codeact_tui_options() {
     case "$1" in
-        "") echo "-h --help --version --backend --host --model --profile --temperature --approve --continue --resume --theme" ;;
+        "") echo "-h --help --version --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
         "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
@@ -27,9 +27,9 @@ _codeact_tui_options() {
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
         "rewind") echo "-h --help --path --conversation --list --force" ;;
-        "run") echo "-h --help --path --backend --host --model --profile --temperature --max-turns --approve --resume --continue --json" ;;
+        "run") echo "-h --help --path --backend --host --model --profile --temperature --max-turns --approve --auto-test --no-auto-test --resume --continue --json" ;;
         "completions") echo "-h --help" ;;
-        "app") echo "-h --help --backend --host --model --profile --temperature --approve --continue --resume --theme" ;;
+        "app") echo "-h --help --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --continue --resume --theme" ;;
     esac
 }
 

@@ -278,10 +278,11 @@ def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOp
 
 def test_a_model_that_only_defines_the_function_has_it_saved_and_is_stopped_when_it_repeats(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     """The 1.5B model's habit: define the function in the session, again and again. The first
-    time the action saves it into the file the request names; the identical actions after it
-    change nothing (the episode's history sees no content change): the first of them is told so
-    at once, with the test run to take, and the third ends the request (a failure, judged, not
-    an error)."""
+    time the action saves it into the file the request names, and the agent runs the tests on
+    the change (the real `run_tests` in the sandbox); the identical actions after it change
+    nothing (the episode's history sees no content change) and run no tests: the first of them
+    is told so at once, pointed at the failures, and the third ends the request (a failure,
+    judged, not an error)."""
     fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 4
     out = tmp_path / "s.jsonl"
     assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
@@ -289,10 +290,12 @@ def test_a_model_that_only_defines_the_function_has_it_saved_and_is_stopped_when
     assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 4)
     observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
     assert "vowel_count.py: replaced count_vowels" in observations[0]
+    assert "\n\nThe tests ran after your change to `vowel_count.py`:\nunittest: FAILED: " in observations[0]
     assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in observations[1]
-    assert "Note: you have now run this same code 2 times with the same result" in observations[1]
-    assert "The tests have not run since you changed `vowel_count.py`" in observations[1]
+    assert "The tests ran after" not in observations[1]  # nothing changed: no test run
+    assert "Note: you have now run this same code 2 times, and the tests fail the same way each time" in observations[1]
     assert "Note: you have now run this same code 3 times" in observations[2]
+    assert record["tests_run_by_model"] == 0  # the agent's runs are not the model's
 
 
 def test_a_model_that_defines_and_calls_the_function_is_told_nothing_was_saved(fake_ollama: FakeOllama, tmp_path: Path) -> None:

@@ -440,6 +440,21 @@ def test_command_line_overrides_apply_once_for_every_front_end() -> None:
     assert apply_overrides(settings, app_args).model.host == "http://h:1"
 
 
+@pytest.mark.parametrize("command", [["run", "fix it"], ["app"], []])
+def test_auto_test_is_on_unless_the_command_line_or_the_settings_turn_it_off(command: list[str]) -> None:
+    from codeact_tui import cli
+
+    parser = cli.build_parser()
+
+    def agent_of(*flags: str, settings: Settings = Settings()) -> bool:
+        args = parser.parse_args(cli._with_app_default(parser, [*command, *flags]))
+        return apply_overrides(settings, args).agent.auto_test
+
+    off = dataclasses.replace(Settings(), agent=dataclasses.replace(Settings().agent, auto_test=False))
+    assert agent_of() is True and agent_of("--no-auto-test") is False
+    assert agent_of(settings=off) is False and agent_of("--auto-test", settings=off) is True
+
+
 # --- keeping the model in the know --------------------------------------------------------------
 
 

@@ -162,8 +162,9 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
                 tally.solutions += parse_reply(last_reply).kind == "solution"
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
-            elif isinstance(event, ev.ObservationAdded):
-                tally.test_runs += last_test_run(event.text) is not None or bool(_OWN_UNITTEST_RUN.search(event.text))
+            elif isinstance(event, ev.ExecutionFinished):  # the model's own actions, not the agent's test runs
+                output = f"{event.result.stdout}\n{event.result.stderr}"
+                tally.test_runs += last_test_run(output) is not None or bool(_OWN_UNITTEST_RUN.search(output))
             elif isinstance(event, ev.TurnFinished):
                 tally.solutions += event.reason == "solution"
             elif isinstance(event, ev.TurnFailed):
@@ -239,7 +240,7 @@ async def _solve(
                 model, ReloadingRunner(runner, _nothing_to_reload), prompts, project,
                 max_turns=config.max_turns, deadline_s=config.action_timeout_s, profile=config.profile,
                 repo_map=repo_map, code_tools=code_intel is not None, history=history,
-                hold_untested=native,  # in aider's protocol the harness tests after the answer
+                tests_in_turn=native,  # in aider's protocol the harness tests after the answer
             )
             instructions = exercise.instructions()
             if native:

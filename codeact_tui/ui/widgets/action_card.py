@@ -78,9 +78,19 @@ class ActionCard(Widget, can_focus=True):
     expanded: reactive[bool] = reactive(False)
 
     def __init__(
-        self, code: str, *, step: int, turn_id: str | None, manual: bool = False, theme_dark: bool = True, fold_lines: int = FOLDED_LINES
+        self,
+        code: str,
+        *,
+        step: int,
+        turn_id: str | None,
+        manual: bool = False,
+        theme_dark: bool = True,
+        fold_lines: int = FOLDED_LINES,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        self.title = title or ("manual action" if manual else f"action {step}")
+        """What its header calls it: `action 3`, `manual action`, `tests after action 3`."""
         self.fold_lines = max(1, fold_lines)
         self.code = code
         self.step = step
@@ -289,9 +299,8 @@ class ActionCard(Widget, can_focus=True):
 
     def _header(self) -> Text:
         icon, label = STATE_LOOK[self.state]
-        title = "manual action" if self.manual else f"action {self.step}"
         header = Text(style=self._state_colour() or "")
-        header.append(f"{icon} {title}", style="bold")
+        header.append(f"{icon} {self.title}", style="bold")
         header.append(f"  {label}")
         elapsed = self.elapsed
         if elapsed is not None:

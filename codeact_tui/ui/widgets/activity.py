@@ -25,7 +25,11 @@ def follow(status: StatusBar, event: ev.TurnEvent) -> None:
             status.activity = "running action"
             if status.sandbox == "ready":
                 status.sandbox = "busy"
-        case ev.ExecutionFinished() if status.sandbox == "busy":
+        case ev.TestsStarted():
+            status.activity = "running the tests"
+            if status.sandbox == "ready":
+                status.sandbox = "busy"
+        case ev.ExecutionFinished() | ev.TestsFinished() if status.sandbox == "busy":
             status.sandbox = "ready"
         case ev.ContextUsage(used_tokens=used, window=window):
             status.context_used = used

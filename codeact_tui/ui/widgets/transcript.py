@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from ...core import events as ev
 from ...core.actions import reply_prose
+from ...core.agent import AUTO_TEST_CODE
 from ...core.briefing import user_request
 from ...core.ports import HistoryEntry
 from ...core.transcript import recorded_result
@@ -27,6 +28,11 @@ KEEP_ENTRIES = 120
 """Transcript entries kept on screen; older ones leave it in batches."""
 TRIM_BATCH = 30
 """How many entries past the limit before a batch leaves (so trimming is rare)."""
+
+
+def tests_title(step: int) -> str:
+    """The header of the card of the test run the agent started after action `step`."""
+    return f"tests after action {step}"
 
 
 def failure_notice(kind: str, message: str) -> Notice:
@@ -49,6 +55,8 @@ class TranscriptView(VerticalScroll):
         """Older transcript entries no longer on screen."""
         self._reply: AssistantReply | None = None
         self._cards: dict[int, ActionCard] = {}
+        self._tests_cards: dict[int, ActionCard] = {}
+        """The test runs the agent started, by the step whose action changed the files."""
         self._manual = False
 
     @property
@@ -70,7 +78,8 @@ class TranscriptView(VerticalScroll):
         if len(children) <= KEEP_ENTRIES + TRIM_BATCH:
             return
         old = children[: len(children) - KEEP_ENTRIES]
-        old = [w for w in old if w is not self._reply and w not in self._cards.values()]
+        live = self._live_cards()
+        old = [w for w in old if w is not self._reply and w not in live]
         self.hidden_entries += len(old)
         await self.remove_children(old)
         notes = self.query(EarlierNote)
@@ -85,7 +94,7 @@ class TranscriptView(VerticalScroll):
         """Empty the transcript (a new or another conversation)."""
         self.hidden_entries = 0
         self._reply = None
-        self._cards = {}
+        self._cards, self._tests_cards = {}, {}
         await self.remove_children()
 
     def redraw(self, records: Iterable[dict[str, Any]], conversation_id: str) -> None:
@@ -103,6 +112,8 @@ class TranscriptView(VerticalScroll):
                 reply = AssistantReply(prose)
                 if prose.strip():
                     widgets.append(reply)
+            elif kind == "tests":
+                widgets.append(self._restored_card(record, title=tests_title(int(record.get("step") or 0))))
             elif kind == "action":
                 if record.get("manual"):  # the user's own code: their message, then its card
                     widgets.append(UserMessage(str(record.get("code", "")), manual=True, turn_id=record.get("turn_id")))
@@ -120,7 +131,7 @@ class TranscriptView(VerticalScroll):
             widgets = [note, *widgets[-KEEP_ENTRIES:]]
         self.mount_all(widgets)
 
-    def _restored_card(self, record: dict[str, Any]) -> ActionCard:
+    def _restored_card(self, record: dict[str, Any], *, title: str | None = None) -> ActionCard:
         card = ActionCard(
             str(record.get("code", "")),
             step=int(record.get("step") or 0),
@@ -128,6 +139,7 @@ class TranscriptView(VerticalScroll):
             manual=bool(record.get("manual")),
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
+            title=title,
         )
         if record.get("status") == "skipped":  # declined, or discarded after preview: never ran
             card.skip(str(record.get("skipped") or ""))
@@ -169,24 +181,28 @@ class TranscriptView(VerticalScroll):
         for welcome in self.query(Welcome):
             await welcome.remove()
         self._manual = manual
-        self._cards = {}
+        self._cards, self._tests_cards = {}, {}
         self._reply = None
         self.turn_id = None
         await self.add(UserMessage(text, manual=manual))
 
     def end_turn(self) -> None:
         """The turn is over however it ended: cards still waiting say so."""
-        for card in self._cards.values():
+        for card in self._live_cards():
             card.abandon()
+
+    def _live_cards(self) -> list[ActionCard]:
+        """The cards of the live turn: its actions and the agent's test runs."""
+        return [*self._cards.values(), *self._tests_cards.values()]
 
     @property
     def action_running(self) -> bool:
         """Whether a sandbox run of this turn is going on."""
-        return any(card.state == "running" for card in self._cards.values())
+        return any(card.state == "running" for card in self._live_cards())
 
     def interrupt_asked(self) -> None:
         """Esc was pressed: the running action's card says what a second Esc does."""
-        for card in self._cards.values():
+        for card in self._live_cards():
             card.interrupt_asked()
 
     def card(self, step: int) -> ActionCard | None:
@@ -242,6 +258,17 @@ class TranscriptView(VerticalScroll):
             case ev.SnapshotTaken(step=step, entry=entry):
                 if (card := self.card(step)) is not None:
                     card.record(entry)
+            case ev.TestsStarted(step=step):
+                card = await self._new_card(AUTO_TEST_CODE, step, title=tests_title(step))
+                self._tests_cards[step] = card
+                card.begin()
+            case ev.TestsOutput(step=step, stream=stream, text=text):
+                if (card := self._tests_cards.get(step)) is not None:
+                    card.add_output(stream, text)
+            case ev.TestsFinished(step=step, result=result, entry=entry):
+                if (card := self._tests_cards.get(step)) is not None:
+                    card.finish(result)
+                    card.record(entry)
             case ev.AnswerHeld(reason=reason):
                 await self.add(Notice(ev.ANSWER_HELD[reason], severity="warning"))
             case ev.SamplingRaised():
@@ -264,7 +291,9 @@ class TranscriptView(VerticalScroll):
         """Say why the turn ended without an answer."""
         await self.add(failure_notice(kind, message))
 
-    async def _new_card(self, code: str, step: int) -> ActionCard:
+    async def _new_card(self, code: str, step: int, *, title: str | None = None) -> ActionCard:
+        """A card for the live turn: an action's (kept by its step), or, with a `title`, the
+        agent's test run after it (kept by the caller)."""
         card = ActionCard(
             code,
             step=step,
@@ -272,8 +301,10 @@ class TranscriptView(VerticalScroll):
             manual=self._manual,
             theme_dark=self.dark,
             fold_lines=self.fold_lines,
+            title=title,
         )
-        self._cards[step] = card
+        if title is None:
+            self._cards[step] = card
         await self.add(card)
         return card
 
