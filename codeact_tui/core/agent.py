@@ -858,7 +858,7 @@ class Agent:
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(
-                self._prompts, repeat, tests_failing=self._tests.failing, untested=self._untested(), output=result.stdout
+                self._prompts, repeat, tests_failing=self._tests.failing, untested=self._untested(), output=result.stdout, report=self._tests.report
             )
         self._add(ConversationMessage("user", observation, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, observation)

@@ -13,6 +13,7 @@ from typing import Literal
 from .ports import ExecutionResult, FileChange
 from .progress import Repeat
 from .prompts import PromptLibrary
+from .test_runs import last_test_run
 
 NotRunReason = Literal["cut", "looping", "thinking"]
 Ignored = Literal["text", "cut"]
@@ -167,24 +168,34 @@ def quoted_paths(paths: Iterable[str]) -> str:
 
 
 def repeat_note(
-    library: PromptLibrary, repeat: Repeat, *, tests_failing: str | None = None, untested: tuple[str, ...] = (), output: str = ""
+    library: PromptLibrary,
+    repeat: Repeat,
+    *,
+    tests_failing: str | None = None,
+    untested: tuple[str, ...] = (),
+    output: str = "",
+    report: str = "",
 ) -> str:
     """The note added to an observation when the step repeated an earlier one of this turn.
 
     Under failing tests (`tests_failing`, the counts of a failing run no change followed) the same
-    rewrite sent again gets the way out of them, pointing at the stub template or the trace when
-    the `output` has one; with `untested` files (changed, the request speaks of tests, no run
-    since) it gets the test run to take. Neither is offered to answer: a small model takes that
-    offer, and answers under failing or unrun tests."""
+    step sent again gets the way out of them, pointing at the stub template or the trace when
+    the failing run's `report` has one, and saying whether the step itself ran the tests (its
+    `output`); with `untested` files (changed, the request speaks of tests, no run since) it gets
+    the test run to take. Neither is offered to answer: a small model takes that offer, and
+    answers under failing or unrun tests."""
     if repeat.kind == "failure":
         return library.render("observation_repeated.md", count=repeat.count, error=repeat.detail).rstrip()
     if tests_failing is not None:
+        report = report or output
         name = (
-            "observation_no_progress_stubs.md" if STUB_PLACEHOLDER in output
-            else "observation_no_progress_traced.md" if TRACE_HEADING in output
+            "observation_no_progress_stubs.md" if STUB_PLACEHOLDER in report
+            else "observation_no_progress_traced.md" if TRACE_HEADING in report
             else "observation_no_progress_tests.md"
         )
-        return library.render(name, count=repeat.runs, counts=tests_failing).rstrip()
+        # A step that did not run the tests (a listing, the same rewrite) did not see them fail again.
+        how = ", and the tests fail the same way each time" if last_test_run(output) is not None else " with the same result, and the tests still fail"
+        return library.render(name, count=repeat.runs, how=how, counts=tests_failing).rstrip()
     if untested:
         return library.render("observation_no_progress_untested.md", count=repeat.runs, files=quoted_paths(untested)).rstrip()
     return library.render("observation_no_progress.md", count=repeat.runs).rstrip()

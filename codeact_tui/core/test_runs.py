@@ -60,10 +60,12 @@ class TurnTests:
     """The counts of the last test run when it failed and no file changed after it."""
     untested: tuple[str, ...] = ()
     """Python files changed after the last test run (or in a turn without one)."""
+    report: str = ""
+    """What the last test run printed (the model's own or the agent's after a change)."""
 
     def reset(self) -> None:
         """A new turn."""
-        self.failing, self.untested = None, ()
+        self.failing, self.untested, self.report = None, (), ""
 
     def action(self, stdout: str, changed: Iterable[str], *, tests_count: bool = True) -> None:
         """Record an action: the files whose content it changed and what it printed. A test run
@@ -78,6 +80,7 @@ class TurnTests:
         if run is not None and run[0] is not None:
             self.failing = run[1] if run[0] is False else None
             self.untested = ()
+            self.report = stdout
 
     def untested_for(self, request: str) -> tuple[str, ...]:
         """The Python files changed after the last test run, when the request speaks of tests."""

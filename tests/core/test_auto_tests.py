@@ -177,3 +177,19 @@ def test_run_shows_the_test_run_with_its_summary(project: Path, prompts: PromptL
     assert "── tests: unittest: FAILED: 0 passed, 1 failed (0.1s) ──" in err.getvalue()
     assert "── tests: unittest: passed: 1 passed (0.1s) ──" in err.getvalue()
     assert "FAIL: test_add" in out.getvalue()  # the report itself, as it streams
+
+
+def test_a_listing_repeated_under_the_agent_s_failing_run_is_pointed_at_that_run_s_trace(project: Path, prompts: PromptLibrary) -> None:
+    """Seen with Qwen2.5-Coder-0.5B: after its change failed the tests, it listed the files again
+    and again. The note must not say the listing ran the tests, and it points at the trace the
+    agent's run showed."""
+    executor = executor_for(project)
+    executor.namespace["run_tests"] = lambda: fake_run_tests() + "\n\nHow the code ran in the failing test test_add:\n2| return a * b"
+    listing = "<execute>\nprint(sorted(__import__('os').listdir('.')))\n</execute>"
+    events = run_turn(agent_for(ScriptedModel([WRONG, listing, listing, "<solution>x</solution>"]), executor, prompts), REQUEST)
+    assert observations(events)[2].endswith(
+        "Note: you have now run this same code 2 times with the same result, and the tests still fail (0 passed, 1 failed): "
+        "the code is still wrong, and running it again changes nothing. Under \"How the code ran\" above, find the first "
+        "line whose value is not what the failing test expects, and change that line (or write the function another way); "
+        "then call `print(run_tests())` in the same action."
+    )
