@@ -58,6 +58,8 @@ class EpisodeRecord:
     """Exercism: code actions whose output holds a unittest report (the model ran tests itself)."""
     malformed_replies: int = 0
     """Exercism: replies with neither a code action nor a tagged answer."""
+    tests_run_by_agent: int = 0
+    """Exercism: test runs the agent started after the model's changes (`auto_test`)."""
 
     @property
     def counted(self) -> bool:

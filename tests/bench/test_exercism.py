@@ -110,6 +110,9 @@ def test_native_protocol_runs_the_tests_itself(fake_ollama: FakeOllama, tmp_path
     # The product's own run_tests (as users have it) finds the `x_test.py` file with unittest.
     assert "unittest: FAILED: 0 passed, 3 failed" in observations[0]  # the stub fails, seen by the model
     assert "unittest: passed: 3 passed" in observations[2]  # run_tests imports the edited file afresh
+    # The write was tested by the agent at once (counted apart from the model's own runs).
+    assert "\n\nThe tests ran after your change to `digit_sum.py`:\nunittest: passed: 3 passed" in observations[1]
+    assert record["tests_run_by_agent"] == 1
     request = [m["content"] for m in record["messages"] if m["role"] == "user"][0]
     assert "`digit_sum_test.py`" in request and "run_tests()" in request
     # As a user's turn has it: the stub the request names is quoted ahead of it, the tests are not.

@@ -75,18 +75,20 @@ def test_the_requests_of_both_protocols(tmp_path: Path) -> None:
     assert "`word.py`" in native and "`word_test.py`" in native and "test_utils" not in native and "run_tests()" in native
 
 
-def _record(slug: str, passed: list[bool], *, turns: int = 2, malformed: int = 0, ran: int = 0, outcome: str = "") -> EpisodeRecord:
+def _record(
+    slug: str, passed: list[bool], *, turns: int = 2, malformed: int = 0, ran: int = 0, outcome: str = "", agent_ran: int = 0
+) -> EpisodeRecord:
     return EpisodeRecord(
         task_id=slug, domain="exercism", mode="aider", action="code", model="m",
         outcome=outcome or ("correct" if any(passed) else "incorrect"),  # type: ignore[arg-type]
         turns=turns, end_reason="", duration_s=10.0, attempts=[{"passed": p} for p in passed],
-        malformed_replies=malformed, tests_run_by_model=ran,
+        malformed_replies=malformed, tests_run_by_model=ran, tests_run_by_agent=agent_ran,
     )
 
 
 def test_scores_pass_at_one_and_two() -> None:
     records = [
-        _record("a", [True]), _record("b", [False, True], turns=4, malformed=1), _record("c", [False, False], ran=1),
+        _record("a", [True]), _record("b", [False, True], turns=4, malformed=1), _record("c", [False, False], ran=1, agent_ran=3),
         _record("d", [], outcome="error", turns=0),
     ]
     result = score(records)
@@ -95,3 +97,5 @@ def test_scores_pass_at_one_and_two() -> None:
     assert (result.well_formed_pct, result.ran_tests_pct, result.failed) == (87.5, 33.3, ("c",))
     text = render_text(result, {"protocol": "aider", "model": "m"})
     assert "pass@2              66.7%  (2)" in text and "1 exercise(s) ended in an error" in text
+    assert result.agent_test_runs_per_exercise == 1.0
+    assert "tests after edits    1.00  per exercise, run by the agent" in render_text(result, {"protocol": "native", "model": "m"})

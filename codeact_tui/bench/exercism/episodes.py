@@ -86,6 +86,7 @@ class _Tally:
     actions: int = 0
     solutions: int = 0
     test_runs: int = 0
+    agent_test_runs: int = 0
     failure: ev.TurnFailed | None = None
 
     @property
@@ -102,12 +103,14 @@ class _Episode:
     started: float = field(default_factory=time.monotonic)
     replies: int = 0
     test_runs: int = 0
+    agent_test_runs: int = 0
     malformed: int = 0
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, tally: _Tally) -> None:
         self.replies += tally.replies
         self.test_runs += tally.test_runs
+        self.agent_test_runs += tally.agent_test_runs
         self.malformed += tally.malformed
 
     def judged(self, report: TestReport, replies: int) -> None:
@@ -126,6 +129,7 @@ class _Episode:
             turns=self.replies, end_reason=end_reason, error=error,
             duration_s=time.monotonic() - self.started, messages=messages or [],
             attempts=self.attempts, tests_run_by_model=self.test_runs, malformed_replies=self.malformed,
+            tests_run_by_agent=self.agent_test_runs,
         )
 
     def finish(self, end_reason: str, messages: list[dict[str, str]]) -> EpisodeRecord:
@@ -162,6 +166,8 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
                 tally.solutions += parse_reply(last_reply).kind == "solution"
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
+            elif isinstance(event, ev.TestsFinished):
+                tally.agent_test_runs += 1
             elif isinstance(event, ev.ExecutionFinished):  # the model's own actions, not the agent's test runs
                 output = f"{event.result.stdout}\n{event.result.stderr}"
                 tally.test_runs += last_test_run(output) is not None or bool(_OWN_UNITTEST_RUN.search(output))
