@@ -296,7 +296,7 @@ def test_a_model_that_only_defines_the_function_has_it_saved_and_is_stopped_when
     assert "\n\nThe tests ran after your change to `vowel_count.py`:\nunittest: FAILED: " in observations[0]
     assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in observations[1]
     assert "The tests ran after" not in observations[1]  # nothing changed: no test run
-    assert "Note: you have now run this same code 2 times, and the tests fail the same way each time" in observations[1]
+    assert "Note: you have now run this same code 2 times with the same result, and the tests still fail (" in observations[1]
     assert "Note: you have now run this same code 3 times" in observations[2]
     assert record["tests_run_by_model"] == 0  # the agent's runs are not the model's
 
