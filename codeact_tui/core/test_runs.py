@@ -28,12 +28,18 @@ _SUMMARY = re.compile(
 bare `run_tests()` at the end of an action, shown by the session (its repr, on one line)."""
 
 
-def summary_line(stdout: str) -> str:
-    """The last test summary line an action printed (`pytest: FAILED: 1 passed, 2 failed
-    (0.4s)`); empty when it printed none."""
+def _last_summary(stdout: str) -> re.Match[str] | None:
+    """The last test summary line an action printed, if any."""
     found = None
     for found in _SUMMARY.finditer(stdout):
         pass
+    return found
+
+
+def summary_line(stdout: str) -> str:
+    """The last test summary line an action printed (`pytest: FAILED: 1 passed, 2 failed
+    (0.4s)`); empty when it printed none."""
+    found = _last_summary(stdout)
     return "" if found is None else found[0].lstrip("'\"")
 
 
@@ -42,9 +48,7 @@ def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
 
     `passed` is None when the run tested nothing: it collected no tests, or could not run
     (a usage or internal error, interrupted)."""
-    found = None
-    for found in _SUMMARY.finditer(stdout):
-        pass
+    found = _last_summary(stdout)
     if found is None:
         return None
     counts = (found["counts"] or found["status"]).strip()
