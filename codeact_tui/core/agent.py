@@ -52,7 +52,7 @@ from .ports import (
 )
 from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
-from .test_runs import TestsHold, TurnTests, summary_line
+from .test_runs import TestsHold, TurnTests, last_test_run, passed_count, summary_line
 from .transcript import Transcript, action_record, skipped_record, tests_record
 from .unsaved import before_the_cut, held_answer_note, unsaved_note, with_save, without_definitions
 
@@ -105,6 +105,26 @@ class AgentOptions:
     least RETRY_TOP_P); 0 never. At temperature 0 a small model sends the same action again
     word for word (measured: Qwen2.5-Coder-1.5B re-ran its tests three times in 7 of 16
     Exercism exercises)."""
+    fresh_attempts: int = 2
+    """When the model answers, or repeats itself until the stuck check would end the turn, while
+    the tests fail after the changes of its current attempt, the agent restores the project to
+    where the turn began (through the history) and asks the model afresh, its earlier replies of
+    the turn left out and sampled at `retry_temperature`, at most this many times in a turn
+    (and while two replies are left); the turn ends with the files of the attempt under which
+    the most tests passed. 0 never; only with a history and approval mode `auto`. Small models
+    keep rewriting their first wrong solution once it is in their context (measured:
+    Qwen2.5-Coder-1.5B, 14 of 40 Exercism exercises ended stuck)."""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """An earlier attempt of the turn: where its files are kept and how its tests went."""
+
+    number: int
+    passed: int
+    """Tests passed in its last run (it ended failing)."""
+    point: int
+    """The history point whose files are the attempt's (see `History.restore`)."""
 
 
 RETRY_TOP_P = 0.95
@@ -170,6 +190,12 @@ class Agent:
         """Whether this turn already sent an answer back (once a turn)."""
         self._retrying = False
         """Whether this turn's replies are sampled at `retry_temperature` (after a repeat)."""
+        self._attempt = 1
+        """This turn's attempt (`AgentOptions.fresh_attempts`)."""
+        self._attempt_changed = False
+        """Whether an action of the current attempt changed a file."""
+        self._earlier: list[_Attempt] = []
+        """This turn's attempts before the current one."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -232,6 +258,7 @@ class Agent:
         self._tests.reset()
         self._answer_held = False
         self._retrying = False
+        self._attempt, self._attempt_changed, self._earlier = 1, False, []
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -247,10 +274,13 @@ class Agent:
                 steps = step
                 async with aclosing(self._step(turn_id, step)) as step_events:
                     async for event in step_events:
-                        yield event
                         if isinstance(event, (ev.TurnFinished, ev.TurnFailed)):
+                            async for kept in self._keep_best(turn_id, step):
+                                yield kept
+                            yield event
                             self._record_turn(event)
                             return
+                        yield event
             failed = ev.TurnFailed(
                 turn_id,
                 "limit",
@@ -258,6 +288,8 @@ class Agent:
                 "(raise it with --max-turns or agent.max_turns)",
                 steps,
             )
+            async for kept in self._keep_best(turn_id, steps):
+                yield kept
         except ModelSetupError as exc:
             failed = ev.TurnFailed(turn_id, "setup", str(exc), steps)
         except ModelError as exc:
@@ -347,7 +379,10 @@ class Agent:
                     async for event in holding:
                         yield event
                 return
-            yield ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
+            finished = ev.TurnFinished(turn_id, "solution" if parsed.kind == "solution" else "reply", parsed.answer, step)
+            async with aclosing(self._end_or_start_over(turn_id, step, finished)) as ending:
+                async for event in ending:
+                    yield event
             return
         code = parsed.code
         if self._options.approve != "plan":  # in plan mode nothing may be written
@@ -618,7 +653,9 @@ class Agent:
         yield ev.ObservationAdded(turn_id, step, observation)
         stuck = self._stuck(turn_id, step, repeat)
         if stuck is not None:
-            yield stuck
+            async with aclosing(self._end_or_start_over(turn_id, step, stuck)) as ending:
+                async for event in ending:
+                    yield event
         elif repeat is not None and (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised
 
@@ -639,6 +676,77 @@ class Agent:
             "model (agent.stuck_after sets how many repeats end a turn)",
             step,
         )
+
+    def _may_start_over(self, step: int) -> bool:
+        """Whether the turn starts over instead of ending (`AgentOptions.fresh_attempts`): the
+        current attempt changed files and its last test run failed with no change since, an
+        attempt is left, two replies are left, and the history can restore the project
+        (approval mode `auto`: the user is not asked to approve what a restore writes)."""
+        return (
+            self._tests.failing is not None
+            and self._attempt_changed
+            and self._attempt <= self._options.fresh_attempts
+            and step + 2 <= self._options.max_turns
+            and self._history is not None
+            and self._options.approve == "auto"
+            and not self._interrupted
+        )
+
+    async def _end_or_start_over(self, turn_id: str, step: int, ending: ev.TurnFinished | ev.TurnFailed) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Yield `ending`, unless the turn starts over (`_may_start_over`): then the project is
+        restored to where the turn began, the turn's replies and observations leave the model's
+        context (the transcript records it as a compaction), and the model is asked afresh."""
+        if not self._may_start_over(step):
+            yield ending
+            return
+        assert self._history is not None and self._tests.failing is not None
+        history = self._history
+        counts = self._tests.failing
+        try:
+            entries = await asyncio.to_thread(history.entries)
+            first = next(e for e in entries if e.turn_id == turn_id)
+            change = await asyncio.to_thread(history.restore, first.id - 1)
+        except Exception:  # noqa: BLE001 - no fresh attempt: the turn ends as it would have
+            yield ending
+            return
+        if not change.ok:
+            yield ending
+            return
+        self._earlier.append(_Attempt(self._attempt, passed_count(counts), entries[-1].id))
+        self._attempt += 1
+        start = max(i for i, m in enumerate(self._messages) if m.kind == "user" and m.turn_id == turn_id)
+        self._messages = self._messages[: start + 1]
+        if self._transcript is not None:
+            self._transcript.add_compaction(self._messages)
+        self._progress.reset()
+        self._tests.reset()
+        self._unsaved_code, self._answer_held, self._attempt_changed = None, False, False
+        attempts = self._options.fresh_attempts + 1
+        yield ev.StartedOver(turn_id, step, self._attempt, attempts, counts, change.entry)
+        note = self._prompts.render("observation_fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=counts).rstrip()
+        self._add(ConversationMessage("user", note, "observation", turn_id))
+        yield ev.ObservationAdded(turn_id, step, note)
+        if (raised := self._retry_hotter(turn_id, step)) is not None:
+            yield raised
+
+    async def _keep_best(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
+        """At the end of a turn that started over: put back the files of the earlier attempt
+        under which the most tests passed, when the last attempt's tests ran after its changes
+        and fewer passed (never after an interrupt, nor when it is unknown)."""
+        if not self._earlier or self._history is None or self._interrupted or self._tests.untested:
+            return
+        last = last_test_run(self._tests.report)
+        if last is None or last[0] is None or last[0]:
+            return
+        best = max(self._earlier, key=lambda a: a.passed)
+        if best.passed <= passed_count(last[1]):
+            return
+        try:
+            change = await asyncio.to_thread(self._history.restore, best.point)
+        except Exception:  # noqa: BLE001 - the last attempt's files stay; the history has both
+            return
+        if change.ok:
+            yield ev.AttemptKept(turn_id, step, best.number, best.passed, change.entry)
 
     async def _fit_context(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         assert self._budget is not None
@@ -838,6 +946,7 @@ class Agent:
         changed = [] if rewrote_only else [f.path for f in result.changed_files]
         if changed:
             self._unsaved_code = None
+            self._attempt_changed = True
         # A plan changes nothing, so its test runs ask for no change either.
         self._tests.action(result.stdout, changed, tests_count=self._options.approve != "plan")
         untested = self._auto_test_files(changed)
@@ -867,7 +976,9 @@ class Agent:
             return
         stuck = self._stuck(turn_id, step, repeat)
         if stuck is not None:
-            yield stuck
+            async with aclosing(self._end_or_start_over(turn_id, step, stuck)) as ending:
+                async for event in ending:
+                    yield event
         elif (repeat is not None or self._progress.again) and (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised  # the same action again, even one that wrote files, is a repeat to break
 

@@ -315,6 +315,54 @@ class SamplingRaised(Event):
 
 
 @dataclass(frozen=True)
+class StartedOver(Event):
+    """The model gave up, or went round in circles, with the tests failing after its changes:
+    the agent took the project back to where the turn began and asks the model afresh, with
+    the turn's earlier replies left out of its context (`AgentOptions.fresh_attempts`)."""
+
+    step: int
+    """The reply after which the turn started over."""
+    attempt: int
+    """The attempt that begins now (2 for the first fresh one)."""
+    attempts: int
+    """How many attempts the turn may make in all."""
+    counts: str
+    """The failing test run's counts of the attempt that ended, e.g. `3 passed, 6 failed`."""
+    entry: HistoryEntry | None
+    """The history entry of the restore (undo it to get the ended attempt's files back)."""
+
+    @property
+    def summary(self) -> str:
+        """What the user is told (the UI's notice, `run`'s status line)."""
+        undo = f"; history entry {self.entry.id} took its changes back" if self.entry is not None else ""
+        return (
+            f"Attempt {self.attempt - 1} ended with the tests failing ({self.counts}){undo}. "
+            f"Starting over from the turn's beginning: attempt {self.attempt} of {self.attempts}."
+        )
+
+
+@dataclass(frozen=True)
+class AttemptKept(Event):
+    """The turn ended with fewer tests passing than an earlier attempt of it: the agent put that
+    attempt's files back."""
+
+    step: int
+    """The turn's last reply."""
+    attempt: int
+    """The attempt whose files the project now has."""
+    passed: int
+    """How many tests passed after it."""
+    entry: HistoryEntry | None
+    """The history entry of the restore (undo it to get the last attempt's files back)."""
+
+    @property
+    def summary(self) -> str:
+        """What the user is told (the UI's notice, `run`'s status line)."""
+        where = f" (history entry {self.entry.id}; undo it for the last attempt's)" if self.entry is not None else ""
+        return f"Kept the files of attempt {self.attempt}, the one with the most tests passing ({self.passed}){where}."
+
+
+@dataclass(frozen=True)
 class ContextUsage(Event):
     """How full the context window is before the next request."""
 
@@ -392,6 +440,9 @@ TurnEvent = (
     | TestsFinished
     | ObservationAdded
     | AnswerHeld
+    | SamplingRaised
+    | StartedOver
+    | AttemptKept
     | ContextUsage
     | ContextCompacted
     | TurnFinished

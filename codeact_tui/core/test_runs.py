@@ -28,6 +28,9 @@ _SUMMARY = re.compile(
 bare `run_tests()` at the end of an action, shown by the session (its repr, on one line)."""
 
 
+_PASSED = re.compile(r"\b(\d+) passed\b")
+
+
 def _last_summary(stdout: str) -> re.Match[str] | None:
     """The last test summary line an action printed, if any."""
     found = None
@@ -54,6 +57,12 @@ def last_test_run(stdout: str) -> tuple[bool | None, str] | None:
     counts = (found["counts"] or found["status"]).strip()
     status = found["status"]
     return {"passed": True, "FAILED": False}.get(status), counts
+
+
+def passed_count(counts: str) -> int:
+    """How many tests passed, from a summary's counts (`3 passed, 6 failed`: 3; none named: 0)."""
+    found = _PASSED.search(counts)
+    return int(found[1]) if found else 0
 
 
 @dataclass
