@@ -210,13 +210,15 @@ def bench_agent(
     values, e.g. the benchmark's temperature 0, still win at the backend, except that after a
     repeat the turn is sampled at `AgentOptions.retry_temperature` as a user's is).
     `tests_in_turn` False where the harness runs the tests only after the answer: the agent
-    then neither runs them after a change nor sends an answer back for not running them."""
+    then neither runs them after a change, nor sends an answer back for not running them, nor
+    starts over."""
     return compose_agent(
         model=model, executor=executor, prompts=prompts, project=project, repo_map=repo_map, code_tools=code_tools,
         history=history,
         options=AgentOptions(
             max_turns=max_turns, deadline_s=deadline_s, stop=profile.stop, sampling=profile.sampling,
             hold_untested=tests_in_turn, auto_test=tests_in_turn,
+            fresh_attempts=AgentOptions.fresh_attempts if tests_in_turn else 0,
         ),
     )
 

@@ -60,6 +60,8 @@ class EpisodeRecord:
     """Exercism: replies with neither a code action nor a tagged answer."""
     tests_run_by_agent: int = 0
     """Exercism: test runs the agent started after the model's changes (`auto_test`)."""
+    fresh_attempts: int = 0
+    """Exercism: times the agent started the exercise over (`fresh_attempts`)."""
 
     @property
     def counted(self) -> bool:

@@ -59,6 +59,12 @@ def register(subparsers: Any) -> None:
         action=argparse.BooleanOptionalAction,
         help="after the model changes Python files while the task speaks of tests, run the tests at once and show it their report (default: [agent] auto_test, on)",
     )
+    p.add_argument(
+        "--fresh-attempts",
+        type=int,
+        metavar="N",
+        help="when the model gives up or repeats itself while the tests fail after its changes, restore the project to the turn's start and ask it afresh, up to N times; the best attempt's files are kept (default: [agent] fresh_attempts, 2; 0: never)",
+    )
     p.add_argument("--resume", nargs="?", const="latest", metavar="ID", help="continue the latest conversation of this project, or the one with this id")
     p.add_argument("--continue", dest="resume", action="store_const", const="latest", help="continue the latest conversation of this project (its variables come back too)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event instead of a transcript")

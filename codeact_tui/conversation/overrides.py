@@ -9,7 +9,7 @@ from ..config import Settings
 
 MODEL_OPTIONS = ("backend", "host", "model", "profile", "temperature")
 """Command-line options that override `[model]`."""
-AGENT_OPTIONS = ("max_turns", "approve", "auto_test")
+AGENT_OPTIONS = ("max_turns", "approve", "auto_test", "fresh_attempts")
 """Command-line options that override `[agent]`."""
 
 

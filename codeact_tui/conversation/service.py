@@ -262,6 +262,7 @@ class Conversation:
                 stuck_after=agent_settings.stuck_after,
                 retry_temperature=agent_settings.retry_temperature,
                 auto_test=agent_settings.auto_test,
+                fresh_attempts=agent_settings.fresh_attempts,
                 deadline_s=self.settings.sandbox.deadline_s,
                 reserve_tokens=reply_reserve(info.context_window, self.settings.model.max_reply_tokens),
                 stop=profile.stop,

@@ -33,6 +33,12 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="after the model changes Python files while the request speaks of tests, run the tests at once (default: [agent] auto_test, on)",
     )
+    parser.add_argument(
+        "--fresh-attempts",
+        type=int,
+        metavar="N",
+        help="when the model gives up or repeats itself while the tests fail, restore the turn's start and ask it afresh, up to N times (default: [agent] fresh_attempts, 2)",
+    )
     parser.add_argument("--continue", dest="continue_", action="store_true", help="continue this project's latest conversation")
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="pick an earlier conversation to continue (or give its id)")
     parser.add_argument("--theme", help="the theme (codeact-dark, codeact-light, a Textual theme, or one of your theme files)")

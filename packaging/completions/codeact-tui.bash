@@ -11,7 +11,7 @@ _codeact_tui_subcommands() {
 
 _codeact_tui_options() {
     case "$1" in
-        "") echo "-h --help --version --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --continue --resume --theme" ;;
+        "") echo "-h --help --version --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --fresh-attempts --continue --resume --theme" ;;
         "bench") echo "-h --help" ;;
         "bench m3tooleval") echo "-h --help --source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --resume --paper --json" ;;
         "bench exercism") echo "-h --help --source --protocol --oracle --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out --resume --json" ;;
@@ -27,15 +27,15 @@ _codeact_tui_options() {
         "models") echo "-h --help --backend --host --json" ;;
         "pull") echo "-h --help --host" ;;
         "rewind") echo "-h --help --path --conversation --list --force" ;;
-        "run") echo "-h --help --path --backend --host --model --profile --temperature --max-turns --approve --auto-test --no-auto-test --resume --continue --json" ;;
+        "run") echo "-h --help --path --backend --host --model --profile --temperature --max-turns --approve --auto-test --no-auto-test --fresh-attempts --resume --continue --json" ;;
         "completions") echo "-h --help" ;;
-        "app") echo "-h --help --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --continue --resume --theme" ;;
+        "app") echo "-h --help --backend --host --model --profile --temperature --approve --auto-test --no-auto-test --fresh-attempts --continue --resume --theme" ;;
     esac
 }
 
 _codeact_tui_valued() {
     case "$1" in
-        "") echo "--backend --host --model --profile --temperature --approve --theme" ;;
+        "") echo "--backend --host --model --profile --temperature --approve --fresh-attempts --theme" ;;
         "bench m3tooleval") echo "--source --backend --host --model --profile --mode --action --tasks --limit --concurrency --max-turns --action-timeout --out --paper" ;;
         "bench exercism") echo "--source --protocol --backend --host --model --profile --exercises --limit --concurrency --max-turns --action-timeout --test-timeout --out" ;;
         "conversations") echo "--path" ;;
@@ -50,8 +50,8 @@ _codeact_tui_valued() {
         "models") echo "--backend --host" ;;
         "pull") echo "--host" ;;
         "rewind") echo "--path --conversation" ;;
-        "run") echo "--path --backend --host --model --profile --temperature --max-turns --approve" ;;
-        "app") echo "--backend --host --model --profile --temperature --approve --theme" ;;
+        "run") echo "--path --backend --host --model --profile --temperature --max-turns --approve --fresh-attempts" ;;
+        "app") echo "--backend --host --model --profile --temperature --approve --fresh-attempts --theme" ;;
     esac
 }
 
@@ -64,6 +64,7 @@ _codeact_tui_value() {
         "|--profile"|"app|--profile") COMPREPLY=() ;;
         "|--temperature"|"app|--temperature") COMPREPLY=() ;;
         "|--approve"|"app|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
+        "|--fresh-attempts"|"app|--fresh-attempts") COMPREPLY=() ;;
         "|--resume"|"app|--resume") COMPREPLY=() ;;
         "|--theme"|"app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
         "bench m3tooleval|--source") _codeact_tui_dirs "$cur" ;;
@@ -121,6 +122,7 @@ _codeact_tui_value() {
         "run|--temperature") COMPREPLY=() ;;
         "run|--max-turns") COMPREPLY=() ;;
         "run|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
+        "run|--fresh-attempts") COMPREPLY=() ;;
         "run|--resume") COMPREPLY=() ;;
         "app|--backend") COMPREPLY=($(compgen -W "ollama openai embedded" -- "$cur")) ;;
         "app|--host") COMPREPLY=() ;;
@@ -128,6 +130,7 @@ _codeact_tui_value() {
         "app|--profile") COMPREPLY=() ;;
         "app|--temperature") COMPREPLY=() ;;
         "app|--approve") COMPREPLY=($(compgen -W "auto ask plan preview" -- "$cur")) ;;
+        "app|--fresh-attempts") COMPREPLY=() ;;
         "app|--resume") COMPREPLY=() ;;
         "app|--theme") COMPREPLY=($(compgen -W "codeact-dark codeact-light" -- "$cur")) ;;
         *) COMPREPLY=() ;;

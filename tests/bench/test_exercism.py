@@ -279,25 +279,34 @@ def test_profile_is_spoken_recorded_and_kept_apart_on_resume(fake_openai: FakeOp
     assert "no-such-profile" in capsys.readouterr().err
 
 
-def test_a_model_that_only_defines_the_function_has_it_saved_and_is_stopped_when_it_repeats(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+def test_a_model_that_only_defines_the_function_has_it_saved_and_starts_over_when_it_repeats(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     """The 1.5B model's habit: define the function in the session, again and again. The first
     time the action saves it into the file the request names, and the agent runs the tests on
     the change (the real `run_tests` in the sandbox); the identical actions after it change
     nothing (the episode's history sees no content change) and run no tests: the first of them
-    is told so at once, pointed at the failures, and the third ends the request (a failure,
-    judged, not an error)."""
-    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 4
+    is told so at once, pointed at the failures, and where the third would end the request the
+    agent restores the stub (the episode's real history) and asks afresh, its context the
+    request alone: the fresh attempt's solution passes."""
+    fake_ollama.replies = ["<execute>\ndef count_vowels(text):\n    return 0\n</execute>"] * 4 + [
+        "<execute>\ndef count_vowels(text):\n    return sum(1 for c in text.lower() if c in 'aeiou')\n</execute>", DONE
+    ]
     out = tmp_path / "s.jsonl"
     assert exercism(fake_ollama, out, "--exercises", "vowel") == 0
     record = records(out)["vowel-count"]
-    assert (record["outcome"], record["end_reason"], record["turns"]) == ("incorrect", "stuck", 4)
-    observations = [m["content"] for m in record["messages"] if m["role"] == "user"][1:]
-    assert "vowel_count.py: replaced count_vowels" in observations[0]
-    assert "\n\nThe tests ran after your change to `vowel_count.py`:\nunittest: FAILED: " in observations[0]
-    assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in observations[1]
-    assert "The tests ran after" not in observations[1]  # nothing changed: no test run
-    assert "Note: you have now run this same code 2 times with the same result, and the tests still fail (" in observations[1]
-    assert "Note: you have now run this same code 3 times" in observations[2]
+    assert (record["outcome"], record["end_reason"], record["turns"]) == ("correct", "correct", 6)
+    assert record["fresh_attempts"] == 1
+    # The first attempt, as the model saw it (its six-reply request holds the replies of both).
+    fourth = [body for body in fake_ollama.chat_requests() if body.get("messages")][3]
+    first = [m["content"] for m in fourth["messages"] if m["role"] == "user"][1:]
+    assert "vowel_count.py: replaced count_vowels" in first[0]
+    assert "\n\nThe tests ran after your change to `vowel_count.py`:\nunittest: FAILED: " in first[0]
+    assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in first[1]
+    assert "The tests ran after" not in first[1]  # nothing changed: no test run
+    assert "Note: you have now run this same code 2 times with the same result, and the tests still fail (" in first[1]
+    # The fresh attempt: the request, the note, and what the attempt did since.
+    observations = [m["content"] for m in record["messages"] if m["role"] == "user"]
+    assert observations[1].startswith("Observation: attempt 2 of 3. An earlier attempt at this request ended with the tests failing (2 passed, 2 failed), so the project was taken back")
+    assert "unittest: passed" in observations[2]
     assert record["tests_run_by_model"] == 0  # the agent's runs are not the model's
 
 

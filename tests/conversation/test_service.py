@@ -455,6 +455,19 @@ def test_auto_test_is_on_unless_the_command_line_or_the_settings_turn_it_off(com
     assert agent_of(settings=off) is False and agent_of("--auto-test", settings=off) is True
 
 
+@pytest.mark.parametrize("command", [["run", "fix it"], ["app"], []])
+def test_fresh_attempts_come_from_the_settings_unless_the_command_line_says(command: list[str]) -> None:
+    from codeact_tui import cli
+
+    parser = cli.build_parser()
+
+    def attempts(*flags: str) -> int:
+        args = parser.parse_args(cli._with_app_default(parser, [*command, *flags]))
+        return apply_overrides(Settings(), args).agent.fresh_attempts
+
+    assert attempts() == 2 and attempts("--fresh-attempts", "0") == 0 and attempts("--fresh-attempts", "5") == 5
+
+
 # --- keeping the model in the know --------------------------------------------------------------
 
 

@@ -87,6 +87,7 @@ class _Tally:
     solutions: int = 0
     test_runs: int = 0
     agent_test_runs: int = 0
+    fresh_attempts: int = 0
     failure: ev.TurnFailed | None = None
 
     @property
@@ -104,6 +105,7 @@ class _Episode:
     replies: int = 0
     test_runs: int = 0
     agent_test_runs: int = 0
+    fresh_attempts: int = 0
     malformed: int = 0
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -111,6 +113,7 @@ class _Episode:
         self.replies += tally.replies
         self.test_runs += tally.test_runs
         self.agent_test_runs += tally.agent_test_runs
+        self.fresh_attempts += tally.fresh_attempts
         self.malformed += tally.malformed
 
     def judged(self, report: TestReport, replies: int) -> None:
@@ -129,7 +132,7 @@ class _Episode:
             turns=self.replies, end_reason=end_reason, error=error,
             duration_s=time.monotonic() - self.started, messages=messages or [],
             attempts=self.attempts, tests_run_by_model=self.test_runs, malformed_replies=self.malformed,
-            tests_run_by_agent=self.agent_test_runs,
+            tests_run_by_agent=self.agent_test_runs, fresh_attempts=self.fresh_attempts,
         )
 
     def finish(self, end_reason: str, messages: list[dict[str, str]]) -> EpisodeRecord:
@@ -162,8 +165,9 @@ async def _request(agent: Agent, request: str, on_reply: Callable[[int], None]) 
                 tally.replies = event.step
                 last_reply = event.text
                 on_reply(event.step)
-            elif isinstance(event, ev.AnswerHeld):  # a tagged answer the agent sent back is well formed
+            elif isinstance(event, (ev.AnswerHeld, ev.StartedOver)):  # a tagged answer sent back or started over is well formed
                 tally.solutions += parse_reply(last_reply).kind == "solution"
+                tally.fresh_attempts += isinstance(event, ev.StartedOver)
             elif isinstance(event, ev.CodeProposed):
                 tally.actions += 1
             elif isinstance(event, ev.TestsFinished):

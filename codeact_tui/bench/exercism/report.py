@@ -31,6 +31,8 @@ class ExercismScore:
     """Exercises in which the model ran the tests itself at least once."""
     agent_test_runs_per_exercise: float
     """Test runs the agent started after the model's changes (`auto_test`), per exercise."""
+    started_over: int
+    """Exercises the agent started over at least once (`fresh_attempts`)."""
     context_limits: int
     errors: int
     failed: tuple[str, ...]
@@ -65,6 +67,7 @@ def score(records: Sequence[EpisodeRecord]) -> ExercismScore:
         seconds_per_exercise=round(sum(r.duration_s for r in counted) / n, 1) if n else 0.0,
         ran_tests_pct=pct(sum(r.tests_run_by_model > 0 for r in counted), n),
         agent_test_runs_per_exercise=round(sum(r.tests_run_by_agent for r in counted) / n, 2) if n else 0.0,
+        started_over=sum(r.fresh_attempts > 0 for r in counted),
         context_limits=sum(r.end_reason == "context_limit" for r in counted),
         errors=len(records) - n,
         failed=tuple(r.task_id for r in counted if r.outcome != "correct"),
@@ -96,6 +99,7 @@ def render_text(result: ExercismScore, header: dict[str, Any]) -> str:
     if protocol == "native":
         lines.append(f"ran the tests      {result.ran_tests_pct:5.1f}%  of exercises")
         lines.append(f"tests after edits  {result.agent_test_runs_per_exercise:6.2f}  per exercise, run by the agent")
+        lines.append(f"started over       {result.started_over:6d}  exercises, by the agent after failing attempts")
         tokens = header.get("repo_map_tokens", 0)
         lines.append(f"repo map           {f'at most {tokens} tokens' if tokens else 'none'}; code tools on")
     lines.append(f"seconds/exercise   {result.seconds_per_exercise:6.1f}")

@@ -137,7 +137,9 @@ class MainScreen(ReportsWorkerFailures, Screen[None]):
         await self.transcript.show(event)
         self.dialogs.follow(event)
         match event:
-            case ev.SnapshotTaken(entry=entry) | ev.TestsFinished(entry=entry) if entry is not None:
+            case (
+                ev.SnapshotTaken(entry=entry) | ev.TestsFinished(entry=entry) | ev.StartedOver(entry=entry) | ev.AttemptKept(entry=entry)
+            ) if entry is not None:
                 self.post_message(m.HistoryChanged())
             case ev.TurnFailed(kind="setup", message=why) if not self.query(SetupCard):
                 self.post_message(m.ModelUnavailable(why))

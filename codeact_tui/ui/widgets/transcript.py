@@ -271,8 +271,10 @@ class TranscriptView(VerticalScroll):
                     card.record(entry)
             case ev.AnswerHeld(reason=reason):
                 await self.add(Notice(ev.ANSWER_HELD[reason], severity="warning"))
-            case ev.SamplingRaised():
+            case ev.SamplingRaised() | ev.AttemptKept():
                 await self.add(Notice(event.summary))
+            case ev.StartedOver():
+                await self.add(Notice(event.summary, severity="warning"))
             case ev.ContextCompacted(before_tokens=before, after_tokens=after):
                 await self.add(Notice(f"Older messages were shortened to fit the context window ({before} → {after} tokens)."))
             case ev.TurnFinished(reason="reply"):
