@@ -285,3 +285,27 @@ def test_the_transcript_says_when_an_answer_went_back_for_unsaved_code() -> None
     TranscriptRenderer(out, err)(ev.AnswerHeld("t", 2, "Observation: not done yet. …"))
     assert out.getvalue() == ""
     assert "· The model answered, but the code it defined is only in the Python session: no file changed." in err.getvalue()
+
+
+def test_the_transcript_and_json_lines_say_when_a_turn_starts_over_and_which_attempt_is_kept() -> None:
+    import io
+
+    from codeact_tui.commands.run_output import JsonLinesRenderer, TranscriptRenderer
+    from codeact_tui.core import events as ev
+    from codeact_tui.core.ports import HistoryEntry
+
+    restore = HistoryEntry(4, "agent", "2026-11-25T09:00:00Z", "restore")
+    events: list[ev.Event] = [ev.StartedOver("t", 5, 2, 3, "3 passed, 6 failed", restore), ev.AttemptKept("t", 9, 1, 3, restore)]
+    out, err, lines = io.StringIO(), io.StringIO(), io.StringIO()
+    for event in events:
+        TranscriptRenderer(out, err)(event)
+        JsonLinesRenderer(lines)(event)
+    assert out.getvalue() == ""
+    assert err.getvalue().splitlines() == [
+        "· Attempt 1 ended with the tests failing (3 passed, 6 failed); history entry 4 took its changes back. "
+        "Starting over from the turn's beginning: attempt 2 of 3.",
+        "· Kept the files of attempt 1, the one with the most tests passing (3) (history entry 4; undo it for the last attempt's).",
+    ]
+    started, kept = (json.loads(line) for line in lines.getvalue().splitlines())
+    assert (started["type"], started["attempt"], started["counts"], started["entry"]["id"]) == ("started_over", 2, "3 passed, 6 failed", 4)
+    assert (kept["type"], kept["attempt"], kept["passed"]) == ("attempt_kept", 1, 3)
