@@ -121,10 +121,15 @@ class _Attempt:
     """An earlier attempt of the turn: where its files are kept and how its tests went."""
 
     number: int
-    passed: int
-    """Tests passed in its last run (it ended failing)."""
+    counts: str
+    """The counts of its last test run (it ended failing), e.g. `3 passed, 6 failed`."""
     point: int
     """The history point whose files are the attempt's (see `History.restore`)."""
+
+    @property
+    def passed(self) -> int:
+        """How many tests passed in its last run."""
+        return passed_count(self.counts)
 
 
 RETRY_TOP_P = 0.95
@@ -679,12 +684,13 @@ class Agent:
 
     def _may_start_over(self, step: int) -> bool:
         """Whether the turn starts over instead of ending (`AgentOptions.fresh_attempts`): the
-        current attempt changed files and its last test run failed with no change since, an
-        attempt is left, two replies are left, and the history can restore the project
-        (approval mode `auto`: the user is not asked to approve what a restore writes)."""
+        current attempt fell short (its last test run failed with no change since, or, after an
+        earlier attempt failed so, it changed no file), an attempt is left, two replies are
+        left, and the history can restore the project (approval mode `auto`: the user is not
+        asked to approve what a restore writes)."""
+        fell_short = self._tests.failing is not None if self._attempt_changed else bool(self._earlier)
         return (
-            self._tests.failing is not None
-            and self._attempt_changed
+            fell_short
             and self._attempt <= self._options.fresh_attempts
             and step + 2 <= self._options.max_turns
             and self._history is not None
@@ -694,25 +700,29 @@ class Agent:
 
     async def _end_or_start_over(self, turn_id: str, step: int, ending: ev.TurnFinished | ev.TurnFailed) -> AsyncGenerator[ev.TurnEvent, None]:
         """Yield `ending`, unless the turn starts over (`_may_start_over`): then the project is
-        restored to where the turn began, the turn's replies and observations leave the model's
-        context (the transcript records it as a compaction), and the model is asked afresh."""
+        restored to where the turn began (when the attempt changed it), the turn's replies and
+        observations leave the model's context (the transcript records it as a compaction), and
+        the model is asked afresh."""
         if not self._may_start_over(step):
             yield ending
             return
-        assert self._history is not None and self._tests.failing is not None
-        history = self._history
-        counts = self._tests.failing
-        try:
-            entries = await asyncio.to_thread(history.entries)
-            first = next(e for e in entries if e.turn_id == turn_id)
-            change = await asyncio.to_thread(history.restore, first.id - 1)
-        except Exception:  # noqa: BLE001 - no fresh attempt: the turn ends as it would have
-            yield ending
-            return
-        if not change.ok:
-            yield ending
-            return
-        self._earlier.append(_Attempt(self._attempt, passed_count(counts), entries[-1].id))
+        assert self._history is not None
+        changed, entry, counts = self._attempt_changed, None, self._tests.failing
+        if changed:
+            assert counts is not None
+            history = self._history
+            try:
+                entries = await asyncio.to_thread(history.entries)
+                first = next(e for e in entries if e.turn_id == turn_id)
+                change = await asyncio.to_thread(history.restore, first.id - 1)
+            except Exception:  # noqa: BLE001 - no fresh attempt: the turn ends as it would have
+                yield ending
+                return
+            if not change.ok:
+                yield ending
+                return
+            entry = change.entry
+            self._earlier.append(_Attempt(self._attempt, counts, entries[-1].id))
         self._attempt += 1
         start = max(i for i, m in enumerate(self._messages) if m.kind == "user" and m.turn_id == turn_id)
         self._messages = self._messages[: start + 1]
@@ -722,8 +732,9 @@ class Agent:
         self._tests.reset()
         self._unsaved_code, self._answer_held, self._attempt_changed = None, False, False
         attempts = self._options.fresh_attempts + 1
-        yield ev.StartedOver(turn_id, step, self._attempt, attempts, counts, change.entry)
-        note = self._prompts.render("observation_fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=counts).rstrip()
+        yield ev.StartedOver(turn_id, step, self._attempt, attempts, counts if changed else None, entry)
+        best = max(self._earlier, key=lambda a: a.passed)
+        note = self._prompts.render("observation_fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best.counts).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, note)
         if (raised := self._retry_hotter(turn_id, step)) is not None:
@@ -732,14 +743,16 @@ class Agent:
     async def _keep_best(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
         """At the end of a turn that started over: put back the files of the earlier attempt
         under which the most tests passed, when the last attempt's tests ran after its changes
-        and fewer passed (never after an interrupt, nor when it is unknown)."""
-        if not self._earlier or self._history is None or self._interrupted or self._tests.untested:
-            return
-        last = last_test_run(self._tests.report)
-        if last is None or last[0] is None or last[0]:
+        and fewer passed, or when it changed no file and some passed before (never after an
+        interrupt, nor when the last attempt's score is unknown)."""
+        if not self._earlier or self._history is None or self._interrupted:
             return
         best = max(self._earlier, key=lambda a: a.passed)
-        if best.passed <= passed_count(last[1]):
+        if self._attempt_changed:
+            last = None if self._tests.untested else last_test_run(self._tests.report)
+            if last is None or last[0] is None or last[0] or best.passed <= passed_count(last[1]):
+                return
+        elif best.passed == 0:  # the project is as the turn began: no attempt did better
             return
         try:
             change = await asyncio.to_thread(self._history.restore, best.point)

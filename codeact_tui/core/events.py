@@ -326,8 +326,9 @@ class StartedOver(Event):
     """The attempt that begins now (2 for the first fresh one)."""
     attempts: int
     """How many attempts the turn may make in all."""
-    counts: str
-    """The failing test run's counts of the attempt that ended, e.g. `3 passed, 6 failed`."""
+    counts: str | None
+    """The failing test run's counts of the attempt that ended, e.g. `3 passed, 6 failed`; None
+    when it changed no file (after an earlier attempt that failed)."""
     entry: HistoryEntry | None
     """The history entry of the restore (undo it to get the ended attempt's files back)."""
 
@@ -335,10 +336,8 @@ class StartedOver(Event):
     def summary(self) -> str:
         """What the user is told (the UI's notice, `run`'s status line)."""
         undo = f"; history entry {self.entry.id} took its changes back" if self.entry is not None else ""
-        return (
-            f"Attempt {self.attempt - 1} ended with the tests failing ({self.counts}){undo}. "
-            f"Starting over from the turn's beginning: attempt {self.attempt} of {self.attempts}."
-        )
+        ended = f"with the tests failing ({self.counts}){undo}" if self.counts is not None else "without changing a file"
+        return f"Attempt {self.attempt - 1} ended {ended}. Starting over from the turn's beginning: attempt {self.attempt} of {self.attempts}."
 
 
 @dataclass(frozen=True)

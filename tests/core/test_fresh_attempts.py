@@ -144,6 +144,33 @@ def test_a_better_last_attempt_keeps_its_files(calc: Path, prompts: PromptLibrar
     assert "a + b if a" in (calc / "calc.py").read_text()
 
 
+def test_a_fresh_attempt_that_changes_nothing_starts_over_too(calc: Path, prompts: PromptLibrary, history: HistoryStore) -> None:
+    """Seen with Qwen2.5-Coder-1.5B: the fresh attempt printed the file list three times and
+    was stopped with two replies left, the project back at the stub."""
+    look = "<execute>\nprint(open('calc.py').read())\n</execute>"
+    model = ScriptedModel([HALF, GIVE_UP, GIVE_UP, look, look, look, RIGHT, "<solution>Fixed.</solution>"])
+    events = run_turn(agent_for(model, calc, prompts, history, max_turns=10), REQUEST)
+    assert [(e.step, e.attempt, e.counts) for e in of(ev.StartedOver, events)] == [(3, 2, "1 passed, 1 failed"), (6, 3, None)]
+    second = of(ev.StartedOver, events)[1]
+    assert second.entry is None and second.summary == "Attempt 2 ended without changing a file. Starting over from the turn's beginning: attempt 3 of 3."
+    notes = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("Observation: attempt")]
+    assert "attempt 3 of 3. An earlier attempt at this request ended with the tests failing (1 passed, 1 failed)" in notes[1]
+    assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
+    assert [e.kind for e in history.entries()] == ["agent", "restore", "agent"]
+
+
+def test_a_last_attempt_that_changes_nothing_gets_the_best_attempts_files_back(calc: Path, prompts: PromptLibrary, history: HistoryStore) -> None:
+    model = ScriptedModel([HALF, GIVE_UP, GIVE_UP, GIVE_UP])
+    events = run_turn(agent_for(model, calc, prompts, history, fresh_attempts=1), REQUEST)
+    [kept] = of(ev.AttemptKept, events)
+    assert (kept.attempt, kept.passed) == (1, 1) and "a + b if a" in (calc / "calc.py").read_text()
+    # Nothing passed in the first attempt either: the project stays as the turn found it.
+    calc.joinpath("calc.py").write_text(ORIGINAL)
+    model = ScriptedModel([WRONG, GIVE_UP, GIVE_UP, GIVE_UP])
+    events = run_turn(agent_for(model, calc, prompts, history, fresh_attempts=1), REQUEST)
+    assert not of(ev.AttemptKept, events) and (calc / "calc.py").read_text() == ORIGINAL
+
+
 @pytest.mark.parametrize(
     ("replies", "request_text", "options", "with_history"),
     [
