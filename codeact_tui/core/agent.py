@@ -724,18 +724,20 @@ class Agent:
             entry = change.entry
             self._earlier.append(_Attempt(self._attempt, counts, entries[-1].id))
         self._attempt += 1
+        attempts = self._options.fresh_attempts + 1
+        best = max(self._earlier, key=lambda a: a.passed)
+        note = self._prompts.render("fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best.counts).rstrip()
+        # The request again, the note at its end: a second user message in a row made
+        # Qwen2.5-Coder-1.5B answer with the request itself.
         start = max(i for i, m in enumerate(self._messages) if m.kind == "user" and m.turn_id == turn_id)
-        self._messages = self._messages[: start + 1]
+        request = self._messages[start]
+        self._messages = [*self._messages[:start], dataclasses.replace(request, content=f"{request.content}\n\n{note}")]
         if self._transcript is not None:
             self._transcript.add_compaction(self._messages)
         self._progress.reset()
         self._tests.reset()
         self._unsaved_code, self._answer_held, self._attempt_changed = None, False, False
-        attempts = self._options.fresh_attempts + 1
         yield ev.StartedOver(turn_id, step, self._attempt, attempts, counts if changed else None, entry)
-        best = max(self._earlier, key=lambda a: a.passed)
-        note = self._prompts.render("observation_fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best.counts).rstrip()
-        self._add(ConversationMessage("user", note, "observation", turn_id))
         yield ev.ObservationAdded(turn_id, step, note)
         if (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised

@@ -303,10 +303,10 @@ def test_a_model_that_only_defines_the_function_has_it_saved_and_starts_over_whe
     assert "Files written with the content they already had (nothing changed):\n- modified: vowel_count.py" in first[1]
     assert "The tests ran after" not in first[1]  # nothing changed: no test run
     assert "Note: you have now run this same code 2 times with the same result, and the tests still fail (" in first[1]
-    # The fresh attempt: the request, the note, and what the attempt did since.
-    observations = [m["content"] for m in record["messages"] if m["role"] == "user"]
-    assert observations[1].startswith("Observation: attempt 2 of 3. An earlier attempt at this request ended with the tests failing (2 passed, 2 failed), so the project was taken back")
-    assert "unittest: passed" in observations[2]
+    # The fresh attempt: the request with the note at its end, and what the attempt did since.
+    request, *observations = [m["content"] for m in record["messages"] if m["role"] == "user"]
+    assert request.endswith("\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (2 passed, 2 failed), and the project was taken back to where it was before it. Solve the request from the start.]")
+    assert "unittest: passed" in observations[0]
     assert record["tests_run_by_model"] == 0  # the agent's runs are not the model's
 
 

@@ -91,9 +91,12 @@ def test_giving_up_under_failing_tests_starts_over_from_the_turns_beginning(calc
     )
     # The model's second attempt sees the project as the turn found it, and the request without
     # the first attempt's replies and observations.
-    system, request, note, original = seen_at_restart
-    assert (request, original) == (REQUEST, ORIGINAL)
-    assert note.startswith("Observation: attempt 2 of 3. An earlier attempt at this request ended with the tests failing (0 passed, 2 failed)")
+    system, request, original = seen_at_restart
+    assert original == ORIGINAL
+    assert request == (
+        f"{REQUEST}\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed), "
+        "and the project was taken back to where it was before it. Solve the request from the start.]"
+    )
     assert model.samplings[3].least_temperature == 0.7  # a fresh sample, not the same reply again
     assert (calc / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     assert isinstance(events[-1], ev.TurnFinished) and (events[-1].answer, events[-1].steps) == ("Fixed.", 5)
@@ -124,10 +127,10 @@ def test_the_turn_ends_with_the_files_of_the_attempt_that_passed_most(calc: Path
     assert "a + b if a" in (calc / "calc.py").read_text()
     assert isinstance(events[-1], ev.TurnFinished) and events.index(kept) == len(events) - 2
     assert [e.kind for e in history.entries()] == ["agent", "restore", "agent", "restore"]
-    # The transcript holds the conversation as the model last saw it: the request, the note, attempt 2.
+    # The transcript holds the conversation as the model last saw it: the request with the note, attempt 2.
     transcript.close()
     resumed = [m.content for m in load_messages(transcript.path) if m.kind != "system"]
-    assert resumed[0] == REQUEST and resumed[1].startswith("Observation: attempt 2 of 2.") and "a * b" in resumed[2]
+    assert resumed[0].startswith(f"{REQUEST}\n\n[Attempt 2 of 2: ") and "a * b" in resumed[1]
     # `run` shows both on status lines.
     out, err = io.StringIO(), io.StringIO()
     render = TranscriptRenderer(out, err)
@@ -153,8 +156,8 @@ def test_a_fresh_attempt_that_changes_nothing_starts_over_too(calc: Path, prompt
     assert [(e.step, e.attempt, e.counts) for e in of(ev.StartedOver, events)] == [(3, 2, "1 passed, 1 failed"), (6, 3, None)]
     second = of(ev.StartedOver, events)[1]
     assert second.entry is None and second.summary == "Attempt 2 ended without changing a file. Starting over from the turn's beginning: attempt 3 of 3."
-    notes = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("Observation: attempt")]
-    assert "attempt 3 of 3. An earlier attempt at this request ended with the tests failing (1 passed, 1 failed)" in notes[1]
+    notes = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("[Attempt")]
+    assert notes[1].startswith("[Attempt 3 of 3: an earlier attempt at this request ended with the tests failing (1 passed, 1 failed)")
     assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
     assert [e.kind for e in history.entries()] == ["agent", "restore", "agent"]
 
