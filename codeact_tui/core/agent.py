@@ -201,6 +201,8 @@ class Agent:
         """Whether an action of the current attempt changed a file."""
         self._earlier: list[_Attempt] = []
         """This turn's attempts before the current one."""
+        self._request_message: ConversationMessage | None = None
+        """This turn's user message as it was before a fresh attempt's note went at its end."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -263,7 +265,7 @@ class Agent:
         self._tests.reset()
         self._answer_held = False
         self._retrying = False
-        self._attempt, self._attempt_changed, self._earlier = 1, False, []
+        self._attempt, self._attempt_changed, self._earlier, self._request_message = 1, False, [], None
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -730,7 +732,7 @@ class Agent:
         # The request again, the note at its end: a second user message in a row made
         # Qwen2.5-Coder-1.5B answer with the request itself.
         start = max(i for i, m in enumerate(self._messages) if m.kind == "user" and m.turn_id == turn_id)
-        request = self._messages[start]
+        request = self._request_message = self._request_message or self._messages[start]
         self._messages = [*self._messages[:start], dataclasses.replace(request, content=f"{request.content}\n\n{note}")]
         if self._transcript is not None:
             self._transcript.add_compaction(self._messages)

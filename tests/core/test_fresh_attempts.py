@@ -151,13 +151,20 @@ def test_a_fresh_attempt_that_changes_nothing_starts_over_too(calc: Path, prompt
     """Seen with Qwen2.5-Coder-1.5B: the fresh attempt printed the file list three times and
     was stopped with two replies left, the project back at the stub."""
     look = "<execute>\nprint(open('calc.py').read())\n</execute>"
-    model = ScriptedModel([HALF, GIVE_UP, GIVE_UP, look, look, look, RIGHT, "<solution>Fixed.</solution>"])
+    seen: list[str] = []
+
+    def third_try(messages: list) -> str:  # type: ignore[type-arg]
+        seen.extend(m.content for m in messages[1:])
+        return RIGHT
+
+    model = ScriptedModel([HALF, GIVE_UP, GIVE_UP, look, look, look, third_try, "<solution>Fixed.</solution>"])
     events = run_turn(agent_for(model, calc, prompts, history, max_turns=10), REQUEST)
     assert [(e.step, e.attempt, e.counts) for e in of(ev.StartedOver, events)] == [(3, 2, "1 passed, 1 failed"), (6, 3, None)]
     second = of(ev.StartedOver, events)[1]
     assert second.entry is None and second.summary == "Attempt 2 ended without changing a file. Starting over from the turn's beginning: attempt 3 of 3."
     notes = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("[Attempt")]
     assert notes[1].startswith("[Attempt 3 of 3: an earlier attempt at this request ended with the tests failing (1 passed, 1 failed)")
+    assert seen == [f"{REQUEST}\n\n{notes[1]}"]  # the request with the newest note only
     assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
     assert [e.kind for e in history.entries()] == ["agent", "restore", "agent"]
 
