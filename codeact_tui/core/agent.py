@@ -684,13 +684,18 @@ class Agent:
             step,
         )
 
-    def _may_start_over(self, step: int) -> bool:
+    def _may_start_over(self, step: int, ending: ev.TurnFinished | ev.TurnFailed) -> bool:
         """Whether the turn starts over instead of ending (`AgentOptions.fresh_attempts`): the
-        current attempt fell short (its last test run failed with no change since, or, after an
-        earlier attempt failed so, it changed no file), an attempt is left, two replies are
-        left, and the history can restore the project (approval mode `auto`: the user is not
-        asked to approve what a restore writes)."""
-        fell_short = self._tests.failing is not None if self._attempt_changed else bool(self._earlier)
+        current attempt fell short (its last test run failed with no change since; or it changed
+        no file and either an earlier attempt failed so or it went round in circles under
+        failing tests), an attempt is left, two replies are left, and the history can restore
+        the project (approval mode `auto`: the user is not asked to approve what a restore
+        writes)."""
+        if self._attempt_changed:
+            fell_short = self._tests.failing is not None
+        else:
+            circled = isinstance(ending, ev.TurnFailed) and ending.kind == "stuck" and self._tests.failing is not None
+            fell_short = bool(self._earlier) or circled
         return (
             fell_short
             and self._attempt <= self._options.fresh_attempts
@@ -705,7 +710,7 @@ class Agent:
         restored to where the turn began (when the attempt changed it), the turn's replies and
         observations leave the model's context (the transcript records it as a compaction), and
         the model is asked afresh."""
-        if not self._may_start_over(step):
+        if not self._may_start_over(step, ending):
             yield ending
             return
         assert self._history is not None
@@ -727,8 +732,8 @@ class Agent:
             self._earlier.append(_Attempt(self._attempt, counts, entries[-1].id))
         self._attempt += 1
         attempts = self._options.fresh_attempts + 1
-        best = max(self._earlier, key=lambda a: a.passed)
-        note = self._prompts.render("fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best.counts).rstrip()
+        best = max(self._earlier, key=lambda a: a.passed).counts if self._earlier else counts
+        note = self._prompts.render("fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best).rstrip()
         # The request again, the note at its end: a second user message in a row made
         # Qwen2.5-Coder-1.5B answer with the request itself.
         start = max(i for i, m in enumerate(self._messages) if m.kind == "user" and m.turn_id == turn_id)

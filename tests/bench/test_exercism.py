@@ -305,7 +305,7 @@ def test_a_model_that_only_defines_the_function_has_it_saved_and_starts_over_whe
     assert "Note: you have now run this same code 2 times with the same result, and the tests still fail (" in first[1]
     # The fresh attempt: the request with the note at its end, and what the attempt did since.
     request, *observations = [m["content"] for m in record["messages"] if m["role"] == "user"]
-    assert request.endswith("\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (2 passed, 2 failed), and the project was taken back to where it was before it. Solve the request from the start.]")
+    assert request.endswith("\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (2 passed, 2 failed); the project is as it was before that attempt. Solve the request from the start.]")
     assert "unittest: passed" in observations[0]
     assert record["tests_run_by_model"] == 0  # the agent's runs are not the model's
 

@@ -94,8 +94,8 @@ def test_giving_up_under_failing_tests_starts_over_from_the_turns_beginning(calc
     system, request, original = seen_at_restart
     assert original == ORIGINAL
     assert request == (
-        f"{REQUEST}\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed), "
-        "and the project was taken back to where it was before it. Solve the request from the start.]"
+        f"{REQUEST}\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed); "
+        "the project is as it was before that attempt. Solve the request from the start.]"
     )
     assert model.samplings[3].least_temperature == 0.7  # a fresh sample, not the same reply again
     assert (calc / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
@@ -167,6 +167,24 @@ def test_a_fresh_attempt_that_changes_nothing_starts_over_too(calc: Path, prompt
     assert seen == [f"{REQUEST}\n\n{notes[1]}"]  # the request with the newest note only
     assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
     assert [e.kind for e in history.entries()] == ["agent", "restore", "agent"]
+
+
+def test_running_the_failing_tests_again_and_again_without_a_change_starts_over(calc: Path, prompts: PromptLibrary, history: HistoryStore) -> None:
+    """Seen with Qwen2.5-Coder-1.5B (`bank-account`, `beer-song`): `print(run_tests())` on the
+    stubs, three times, and the turn ended stuck with six replies left."""
+    test = "<execute>\nprint(run_tests())\n</execute>"
+    model = ScriptedModel([test, test, test, RIGHT, "<solution>Fixed.</solution>"])
+    events = run_turn(agent_for(model, calc, prompts, history), REQUEST)
+    [started] = of(ev.StartedOver, events)
+    assert (started.step, started.attempt, started.counts, started.entry) == (3, 2, None, None)
+    assert started.summary == "Attempt 1 ended without changing a file. Starting over from the turn's beginning: attempt 2 of 3."
+    [note] = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("[Attempt")]
+    assert note.startswith("[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed);")
+    assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
+    # A request the tests do not fail under ends stuck as before.
+    looks = ScriptedModel(["<execute>\nprint(1)\n</execute>"] * 3)
+    events = run_turn(agent_for(looks, calc, prompts, history), "What does calc.py do?")
+    assert not of(ev.StartedOver, events) and isinstance(events[-1], ev.TurnFailed) and events[-1].kind == "stuck"
 
 
 def test_a_last_attempt_that_changes_nothing_gets_the_best_attempts_files_back(calc: Path, prompts: PromptLibrary, history: HistoryStore) -> None:
