@@ -91,7 +91,7 @@ def test_giving_up_under_failing_tests_starts_over_from_the_turns_beginning(calc
     )
     # The model's second attempt sees the project as the turn found it, and the request without
     # the first attempt's replies and observations.
-    system, request, original = seen_at_restart
+    _system, request, original = seen_at_restart
     assert original == ORIGINAL
     assert request == (
         f"{REQUEST}\n\n[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed); "
