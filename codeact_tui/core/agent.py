@@ -201,6 +201,8 @@ class Agent:
         """Whether an action of the current attempt changed a file."""
         self._earlier: list[_Attempt] = []
         """This turn's attempts before the current one."""
+        self._failed_counts: str | None = None
+        """The counts of the turn's latest failing test run that ended an attempt."""
         self._request_message: ConversationMessage | None = None
         """This turn's user message as it was before a fresh attempt's note went at its end."""
 
@@ -266,6 +268,7 @@ class Agent:
         self._answer_held = False
         self._retrying = False
         self._attempt, self._attempt_changed, self._earlier, self._request_message = 1, False, [], None
+        self._failed_counts = None
         turn_id = f"{self._transcript.id}/{self._turns}" if self._transcript else f"turn-{secrets.token_hex(4)}-{self._turns}"
         steps = 0
         yield ev.TurnStarted(turn_id, user_text)
@@ -687,15 +690,15 @@ class Agent:
     def _may_start_over(self, step: int, ending: ev.TurnFinished | ev.TurnFailed) -> bool:
         """Whether the turn starts over instead of ending (`AgentOptions.fresh_attempts`): the
         current attempt fell short (its last test run failed with no change since; or it changed
-        no file and either an earlier attempt failed so or it went round in circles under
-        failing tests), an attempt is left, two replies are left, and the history can restore
+        no file and either is a fresh attempt or went round in circles under failing tests), an
+        attempt is left, two replies are left, and the history can restore
         the project (approval mode `auto`: the user is not asked to approve what a restore
         writes)."""
         if self._attempt_changed:
             fell_short = self._tests.failing is not None
         else:
             circled = isinstance(ending, ev.TurnFailed) and ending.kind == "stuck" and self._tests.failing is not None
-            fell_short = bool(self._earlier) or circled
+            fell_short = self._attempt > 1 or circled
         return (
             fell_short
             and self._attempt <= self._options.fresh_attempts
@@ -732,7 +735,8 @@ class Agent:
             self._earlier.append(_Attempt(self._attempt, counts, entries[-1].id))
         self._attempt += 1
         attempts = self._options.fresh_attempts + 1
-        best = max(self._earlier, key=lambda a: a.passed).counts if self._earlier else counts
+        self._failed_counts = counts or self._failed_counts
+        best = max(self._earlier, key=lambda a: a.passed).counts if self._earlier else self._failed_counts
         note = self._prompts.render("fresh_attempt.md", attempt=self._attempt, attempts=attempts, counts=best).rstrip()
         # The request again, the note at its end: a second user message in a row made
         # Qwen2.5-Coder-1.5B answer with the request itself.

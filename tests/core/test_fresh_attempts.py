@@ -181,6 +181,15 @@ def test_running_the_failing_tests_again_and_again_without_a_change_starts_over(
     [note] = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("[Attempt")]
     assert note.startswith("[Attempt 2 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed);")
     assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
+    # Its fresh attempt circling too, without running the tests (`bank-account`): once more.
+    look = "<execute>\nprint(1)\n</execute>"
+    model = ScriptedModel([test, test, test, look, look, look, RIGHT, "<solution>Fixed.</solution>"])
+    calc.joinpath("calc.py").write_text(ORIGINAL)
+    events = run_turn(agent_for(model, calc, prompts, history), REQUEST)
+    assert [(e.step, e.attempt) for e in of(ev.StartedOver, events)] == [(3, 2), (6, 3)]
+    notes = [e.text for e in of(ev.ObservationAdded, events) if e.text.startswith("[Attempt")]
+    assert notes[1].startswith("[Attempt 3 of 3: an earlier attempt at this request ended with the tests failing (0 passed, 2 failed);")
+    assert isinstance(events[-1], ev.TurnFinished) and "return a + b\n" in (calc / "calc.py").read_text()
     # A request the tests do not fail under ends stuck as before.
     looks = ScriptedModel(["<execute>\nprint(1)\n</execute>"] * 3)
     events = run_turn(agent_for(looks, calc, prompts, history), "What does calc.py do?")
