@@ -691,9 +691,8 @@ class Agent:
         """Whether the turn starts over instead of ending (`AgentOptions.fresh_attempts`): the
         current attempt fell short (its last test run failed with no change since; or it changed
         no file and either is a fresh attempt or went round in circles under failing tests), an
-        attempt is left, two replies are left, and the history can restore
-        the project (approval mode `auto`: the user is not asked to approve what a restore
-        writes)."""
+        attempt is left, two replies are left, and the history can restore the project
+        (approval mode `auto`: the user is not asked to approve what a restore writes)."""
         if self._attempt_changed:
             fell_short = self._tests.failing is not None
         else:
