@@ -107,7 +107,8 @@ class AgentOptions:
     Exercism exercises)."""
     fresh_attempts: int = 2
     """When the model answers, or repeats itself until the stuck check would end the turn, while
-    the tests fail after the changes of its current attempt, the agent restores the project to
+    the tests fail after the changes of its current attempt (or it circles under failing tests
+    without a change, or a fresh attempt ends without one), the agent restores the project to
     where the turn began (through the history) and asks the model afresh, its earlier replies of
     the turn left out and sampled at `retry_temperature`, at most this many times in a turn
     (and while two replies are left); the turn ends with the files of the attempt under which
