@@ -171,10 +171,10 @@ class AgentSettings:
     the model's `temperature`), so a model at temperature 0 can say something else. 0: never."""
 
     fresh_attempts: int = 2
-    """When the model gives up or goes round in circles while the tests fail after its changes,
-    take the project back to where the turn began (an entry in the history) and ask the model
-    afresh, at most this many times a turn; the turn ends with the files of the attempt under
-    which the most tests passed. Approval mode `auto` only. 0: never."""
+    """When the model gives up or goes round in circles while the tests fail (after its changes,
+    or with none made), take the project back to where the turn began (an entry in the history)
+    and ask the model afresh, at most this many times a turn; the turn ends with the files of
+    the attempt under which the most tests passed. Approval mode `auto` only. 0: never."""
 
 
 @dataclass(frozen=True)
