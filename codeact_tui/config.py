@@ -163,8 +163,8 @@ class AgentSettings:
 
     auto_test: bool = True
     """After an action changed Python files, while the request speaks of tests (`fix the
-    failing test`), run the tests at once and show the model their report; off, the model runs
-    them when it thinks of it."""
+    failing test`), run the tests at once and show the model their report, and run them before
+    an answer when they have not run in the turn; off, the model runs them when it thinks of it."""
 
     retry_temperature: float = 0.7
     """After the model repeated a step, the rest of the turn is sampled at least this hot (over

@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--auto-test",
         action=argparse.BooleanOptionalAction,
-        help="after the model changes Python files while the task speaks of tests, run the tests at once and show it their report (default: [agent] auto_test, on)",
+        help="after the model changes Python files while the task speaks of tests, run the tests at once and show it their report; also before an answer when they have not run in the turn (default: [agent] auto_test, on)",
     )
     p.add_argument(
         "--fresh-attempts",

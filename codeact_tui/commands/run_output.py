@@ -122,7 +122,8 @@ class TranscriptRenderer:
                     f"(codeact-tui diff {event.entry.id} · codeact-tui undo {event.entry.id})"
                 )
         elif isinstance(event, ev.TestsStarted):
-            self._status(f"── running the tests after action {event.step} changed {', '.join(event.files)} ([agent] auto_test) ──")
+            why = f"after action {event.step} changed {', '.join(event.files)}" if event.files else "before the answer: they have not run in this turn"
+            self._status(f"── running the tests {why} ([agent] auto_test) ──")
         elif isinstance(event, ev.TestsOutput):
             self._write(event.text, None if event.stream == "stdout" else self.err)
         elif isinstance(event, ev.TestsFinished):

@@ -32,6 +32,7 @@ from .observations import (
     format_observation,
     quoted_paths,
     repeat_note,
+    test_report,
 )
 from .ports import (
     ActionTicket,
@@ -54,7 +55,7 @@ from .progress import ProgressTracker, Repeat
 from .prompts import PromptLibrary
 from .test_runs import TestsHold, TurnTests, last_test_run, passed_count, summary_line
 from .transcript import Transcript, action_record, skipped_record, tests_record
-from .unsaved import before_the_cut, held_answer_note, unsaved_note, with_save, without_definitions
+from .unsaved import before_the_cut, held_answer_note, named_files, unsaved_note, with_save, without_definitions
 
 ApproveMode = Literal["auto", "ask", "plan", "preview"]
 _DONE = object()
@@ -98,7 +99,9 @@ class AgentOptions:
     """After an action that changed Python files, while the request speaks of tests, run the
     tests at once and add their report to the observation, as aider's `--auto-test` does
     (measured: Qwen2.5-Coder-0.5B wrote its solution and then listed the files until the turn
-    ended stuck, the note to run the tests notwithstanding, in 27 of 40 Exercism exercises)."""
+    ended stuck, the note to run the tests notwithstanding, in 27 of 40 Exercism exercises).
+    Likewise before an answer while the tests have not run in the turn and the request names a
+    file (see `Agent._test_before_answer`)."""
     retry_temperature: float = 0.7
     """Once the model repeated a step (or an answer went back to it), the rest of the turn's
     replies are sampled at least this hot, over the user's temperature too (and with top_p at
@@ -385,6 +388,21 @@ class Agent:
                     yield event
             return
         if parsed.kind != "action":
+            if self._test_before_answer(step):
+                tested: list[ExecutionResult | ev.TurnFailed] = []
+                async with aclosing(self._run_tests(turn_id, step, (), tested)) as testing:
+                    async for event in testing:
+                        yield event
+                if isinstance(tested[-1], ev.TurnFailed):
+                    yield tested[-1]
+                    return
+                self._tests.action(tested[-1].stdout, ())
+                if self._tests.failing is not None:
+                    report = test_report(tested[-1], max_lines=self._options.observation_limit_lines, max_chars=self._observation_chars())
+                    async with aclosing(self._send_answer_back(turn_id, step, ("tests_not_run", report))) as holding:
+                        async for event in holding:
+                            yield event
+                    return
             if self._hold_answer(step):
                 async with aclosing(self._send_answer_back(turn_id, step)) as holding:
                     async for event in holding:
@@ -608,6 +626,21 @@ class Agent:
         waiting = self._unsaved_code is not None or self._tests_hold() is not None
         return waiting and not self._answer_held and step < self._options.max_turns
 
+    def _test_before_answer(self, step: int) -> bool:
+        """Whether the agent runs the tests before it takes an answer: the request names files
+        and speaks of tests, and they have not run in this turn (nor wait for a run after a
+        change); as `auto_test` runs them after a change, only in the turn's first attempt (a
+        fresh one is told how the tests failed), and only while an answer may still go back.
+
+        A small model that never touched the file it was asked to implement answers with prose
+        about the task (measured: Qwen2.5-Coder-1.5B on Exercism `affine-cipher`, stub unchanged,
+        tests never run); the tests' report, with the stubs it names, is what it needs next."""
+        if not self._options.auto_test or self._options.approve == "plan" or self._interrupted:
+            return False
+        if self._answer_held or self._attempt > 1 or step >= self._options.max_turns:
+            return False
+        return self._tests.not_run(self._request) and bool(named_files(self._request))
+
     def _tests_hold(self) -> TestsHold | None:
         return self._tests.hold(self._request, untested=self._options.hold_untested)
 
@@ -616,10 +649,17 @@ class Agent:
         protocol has the model run them (`hold_untested`)."""
         return self._tests.untested_for(self._request) if self._options.hold_untested else ()
 
-    async def _send_answer_back(self, turn_id: str, step: int) -> AsyncGenerator[ev.TurnEvent, None]:
+    async def _send_answer_back(
+        self, turn_id: str, step: int, held: tuple[ev.HeldReason, str] | None = None
+    ) -> AsyncGenerator[ev.TurnEvent, None]:
+        """Send the answer back to the model with the note `_hold_answer`'s reason calls for,
+        or the one given in `held`."""
         self._answer_held = True
         reason: ev.HeldReason | None
-        if self._unsaved_code is not None:
+        if held is not None:
+            reason, report = held
+            note = self._prompts.render("observation_tests_not_run.md", report=report).rstrip()
+        elif self._unsaved_code is not None:
             reason = "unsaved"
             note = held_answer_note(self._prompts, self._unsaved_code, self._request)
         else:
@@ -1021,13 +1061,14 @@ class Agent:
     async def _run_tests(
         self, turn_id: str, step: int, files: tuple[str, ...], outcome: list[ExecutionResult | ev.TurnFailed]
     ) -> AsyncGenerator[ev.TurnEvent, None]:
-        """Run the project's tests after the action of `step` changed `files`: snapshotted as an
-        action of its own (tests rarely write files, but may), shown as `Tests*` events and kept
+        """Run the project's tests after the action of `step` changed `files` (or before its
+        answer, no `files`): snapshotted as an action of its own (tests rarely write files, but may), shown as `Tests*` events and kept
         in the transcript. Its result, or the turn's failure, goes into `outcome`."""
         ticket = None
+        title = ev.tests_title(step, before_answer=not files)
         if self._history is not None:
             try:
-                ticket = await asyncio.to_thread(self._history.begin_action, "agent", f"tests after action {step}", turn_id)
+                ticket = await asyncio.to_thread(self._history.begin_action, "agent", title, turn_id)
             except Exception as exc:  # never run code we could not snapshot first
                 outcome.append(ev.TurnFailed(turn_id, "history", f"could not snapshot the project before the test run: {exc}", step))
                 return
@@ -1050,7 +1091,7 @@ class Agent:
             return
         yield ev.TestsFinished(turn_id, step, result, entry, summary_line(result.stdout))
         if self._transcript is not None:
-            self._transcript.append(tests_record(turn_id, step, AUTO_TEST_CODE, result, entry))
+            self._transcript.append(tests_record(turn_id, step, AUTO_TEST_CODE, result, entry, title=title))
         outcome.append(result if history_error is None else ev.TurnFailed(turn_id, "history", history_error, step))
 
     async def _run_code(

@@ -215,15 +215,26 @@ class SnapshotTaken(Event):
     """The `agent` entry, linked to this turn: diff and undo it by its id."""
 
 
+def tests_title(step: int, before_answer: bool = False) -> str:
+    """What a test run the agent started is called (its card, its history entry)."""
+    return f"tests before answer {step}" if before_answer else f"tests after action {step}"
+
+
 @dataclass(frozen=True)
 class TestsStarted(Event):
-    """After an action changed Python files, the agent runs the project's tests itself
-    (`AgentOptions.auto_test`); `TestsOutput` events follow, then `TestsFinished`."""
+    """The agent runs the project's tests itself (`AgentOptions.auto_test`): after an action
+    changed Python files, or before an answer given while they have not run in the turn (no
+    `files` then); `TestsOutput` events follow, then `TestsFinished`."""
 
     step: int
-    """The model reply whose action changed the files."""
+    """The model reply whose action changed the files, or that answered."""
     files: tuple[str, ...]
-    """The Python files changed since the tests last ran."""
+    """The Python files changed since the tests last ran; empty before an answer."""
+
+    @property
+    def title(self) -> str:
+        """What the run is called: `tests after action 3`, `tests before answer 3`."""
+        return tests_title(self.step, before_answer=not self.files)
 
 
 @dataclass(frozen=True)
@@ -231,7 +242,7 @@ class TestsOutput(Event):
     """Live output of the test run the agent started (the result is authoritative)."""
 
     step: int
-    """The model reply whose action changed the files."""
+    """As in `TestsStarted`."""
     stream: StreamName
     """`stdout` or `stderr`."""
     text: str
@@ -243,7 +254,7 @@ class TestsFinished(Event):
     """The test run the agent started ended; its output is also in the observation."""
 
     step: int
-    """The model reply whose action changed the files."""
+    """As in `TestsStarted`."""
     result: ExecutionResult
     """How the run went (its stdout holds `run_tests`'s report)."""
     entry: HistoryEntry | None
@@ -263,7 +274,7 @@ class ObservationAdded(Event):
     """The observation as the model reads it."""
 
 
-HeldReason = Literal["unsaved", "tests_failing", "untested"]
+HeldReason = Literal["unsaved", "tests_failing", "untested", "tests_not_run"]
 
 ANSWER_HELD: dict[HeldReason, str] = {
     "unsaved": (
@@ -278,6 +289,10 @@ ANSWER_HELD: dict[HeldReason, str] = {
         "The model answered, but it changed Python files after its last test run. The answer went "
         "back to it once, to run the tests."
     ),
+    "tests_not_run": (
+        "The model answered without running the tests. They ran before the answer and fail: the "
+        "answer went back to it once, with their report."
+    ),
 }
 """What the user is told of an `AnswerHeld` (the UI's notice, `run`'s status line)."""
 
@@ -286,9 +301,10 @@ ANSWER_HELD: dict[HeldReason, str] = {
 class AnswerHeld(Event):
     """The model answered while code it defined is only in the Python session and the request
     names files that did not change (`unsaved`), while its last test run failed and no file
-    changed since (`tests_failing`), or after it changed Python files with no test run since
-    while the request speaks of tests (`untested`): the answer goes back once, and the turn
-    goes on."""
+    changed since (`tests_failing`), after it changed Python files with no test run since
+    while the request speaks of tests (`untested`), or when the tests had not run in the turn
+    and failed when the agent ran them before the answer (`tests_not_run`): the answer goes
+    back once, and the turn goes on."""
 
     step: int
     """The model reply that answered."""

@@ -132,16 +132,21 @@ def format_observation(
     ).rstrip()
 
 
-def format_auto_tests(result: ExecutionResult, library: PromptLibrary, files: Iterable[str], *, max_lines: int = 120, max_chars: int = 12_000) -> str:
-    """What the model reads of the test run the agent started after its change to `files`:
-    `run_tests`'s report, cut as an action's output is; a run that did not end says how."""
+def test_report(result: ExecutionResult, *, max_lines: int = 120, max_chars: int = 12_000) -> str:
+    """What the model reads of a test run the agent started: `run_tests`'s report, cut as an
+    action's output is; a run that did not end says how."""
     report = result.stdout.strip()
     if result.stderr.strip():
         report = f"{report}\nstderr:\n{result.stderr.strip()}".strip()
     if result.status != "ok" or not report:
         report = f"{report}\n(the test run {_describe_status(result).removeprefix('the code ')})".strip()
-    clipped = clip_chars(clip_lines(report, max_lines).text, max(max_chars, 200))
-    return library.render("observation_auto_tests.md", files=quoted_paths(files), report=clipped).rstrip()
+    return clip_chars(clip_lines(report, max_lines).text, max(max_chars, 200))
+
+
+def format_auto_tests(result: ExecutionResult, library: PromptLibrary, files: Iterable[str], *, max_lines: int = 120, max_chars: int = 12_000) -> str:
+    """What the model reads of the test run the agent started after its change to `files`."""
+    report = test_report(result, max_lines=max_lines, max_chars=max_chars)
+    return library.render("observation_auto_tests.md", files=quoted_paths(files), report=report).rstrip()
 
 
 def format_declined(library: PromptLibrary, reason: str = "") -> str:

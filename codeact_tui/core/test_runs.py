@@ -5,7 +5,8 @@ The agent holds an answer given while the turn's last test run failed and no fil
 since (measured: Qwen2.5-Coder-1.5B answered "the code is already correct" right under
 "0 passed, 9 failed" in 4 of 16 Exercism exercises), or given after Python files changed with
 no test run since when the request speaks of tests (it answered "the tests passed" without
-running them). The line's shape is the sandbox helper's (`sandbox/codeact_tests.py`,
+running them). Before an answer given while the tests have not run in the turn at all, the
+agent runs them (`not_run`). The line's shape is the sandbox helper's (`sandbox/codeact_tests.py`,
 `run_tests`); a test runs both against each other.
 """
 
@@ -98,6 +99,11 @@ class TurnTests:
     def untested_for(self, request: str) -> tuple[str, ...]:
         """The Python files changed after the last test run, when the request speaks of tests."""
         return self.untested if _SPEAKS_OF_TESTS.search(request) else ()
+
+    def not_run(self, request: str) -> bool:
+        """Whether the tests have not run in this turn, no Python file waits for them, and the
+        request speaks of tests."""
+        return not self.report and not self.untested and self.failing is None and bool(_SPEAKS_OF_TESTS.search(request))
 
     def hold(self, request: str, *, untested: bool = True) -> TestsHold | None:
         """Why an answer given now should go back to the model, if it should; `untested` False

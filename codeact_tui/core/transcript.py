@@ -172,10 +172,10 @@ def _tail(text: str) -> tuple[str, bool]:
     return text[-OUTPUT_KEPT_CHARS:], True
 
 
-def tests_record(turn_id: str, step: int, code: str, result: ExecutionResult, entry: HistoryEntry | None) -> dict[str, Any]:
-    """The `tests` record of the test run the agent started after the action of `step` (an
-    action record by another type: resuming shows it, but never runs it again)."""
-    return {**action_record(turn_id, step, code, result, entry), "type": "tests"}
+def tests_record(turn_id: str, step: int, code: str, result: ExecutionResult, entry: HistoryEntry | None, *, title: str) -> dict[str, Any]:
+    """The `tests` record of a test run the agent started (an action record by another type:
+    resuming shows it under `title`, but never runs it again)."""
+    return {**action_record(turn_id, step, code, result, entry), "type": "tests", "title": title}
 
 
 def action_record(turn_id: str, step: int, code: str, result: ExecutionResult | None, entry: HistoryEntry | None) -> dict[str, Any]:

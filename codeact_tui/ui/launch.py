@@ -31,7 +31,7 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--auto-test",
         action=argparse.BooleanOptionalAction,
-        help="after the model changes Python files while the request speaks of tests, run the tests at once (default: [agent] auto_test, on)",
+        help="after the model changes Python files while the request speaks of tests, run the tests at once; also before an answer when they have not run in the turn (default: [agent] auto_test, on)",
     )
     parser.add_argument(
         "--fresh-attempts",

@@ -87,24 +87,89 @@ def test_an_answer_under_the_agent_s_failing_run_goes_back(project: Path, prompt
 
 
 @pytest.mark.parametrize(
-    ("reply", "request_text", "options"),
+    ("reply", "request_text", "options", "before_answer"),
     [
-        (WRONG, "Make add multiply in calc.py.", {}),  # the request does not speak of tests
-        ("<execute>\nopen('notes.md', 'w').write('the tests\\n')\n</execute>", REQUEST, {}),  # no Python file changed
-        (WRONG.replace("</execute>", "print(run_tests())\n</execute>"), REQUEST, {}),  # the action ran them itself
-        ("<execute>\nprint(open('data.txt').read())\n</execute>", REQUEST, {}),  # nothing changed
-        (WRONG, REQUEST, {"auto_test": False}),  # switched off
-        (WRONG, REQUEST, {"approve": "plan"}),  # a plan writes nothing
+        (WRONG, "Make add multiply in calc.py.", {}, False),  # the request does not speak of tests
+        ("<execute>\nopen('notes.md', 'w').write('the tests\\n')\n</execute>", REQUEST, {}, True),  # no Python file changed
+        (WRONG.replace("</execute>", "print(run_tests())\n</execute>"), REQUEST, {}, False),  # the action ran them itself
+        ("<execute>\nprint(open('data.txt').read())\n</execute>", REQUEST, {}, True),  # nothing changed
+        (WRONG, REQUEST, {"auto_test": False}, False),  # switched off
+        (WRONG, REQUEST, {"approve": "plan"}, False),  # a plan writes nothing
     ],
 )
-def test_no_test_run_without_a_python_change_tests_in_the_request_or_the_option(
-    project: Path, prompts: PromptLibrary, reply: str, request_text: str, options: dict[str, object]
+def test_no_test_run_after_an_action_without_a_python_change_tests_in_the_request_or_the_option(
+    project: Path, prompts: PromptLibrary, reply: str, request_text: str, options: dict[str, object], before_answer: bool
 ) -> None:
+    """Only the run before the answer, where the tests had not run in the turn, is left."""
+    (project / "calc.py").write_text("def add(a, b):\n    return a + b\n")  # passing: the answer stands
     executor = executor_for(project)
-    events = run_turn(agent_for(ScriptedModel([reply, "<solution>ok</solution>"]), executor, prompts, **options), request_text)
-    assert not [e for e in events if isinstance(e, (ev.TestsStarted, ev.TestsFinished))]
-    assert AUTO_TEST_CODE not in executor.codes
+    events = run_turn(agent_for(ScriptedModel([reply, "<solution>ok</solution>"] * 2), executor, prompts, **options), request_text)
+    started = [e for e in events if isinstance(e, ev.TestsStarted)]
+    assert [(e.step, e.files) for e in started] == ([(2, ())] if before_answer else [])
+    assert executor.codes.count(AUTO_TEST_CODE) == int(before_answer)
     assert "The tests ran after your change" not in "\n".join(observations(events))
+    assert isinstance(events[-1], ev.TurnFinished)
+
+
+STUB = "def add(a, b):\n    pass\n"
+
+
+def test_an_answer_given_before_the_tests_ran_in_the_turn_waits_for_them_and_goes_back_when_they_fail(
+    project: Path, prompts: PromptLibrary, tmp_path: Path
+) -> None:
+    """Measured: Qwen2.5-Coder-1.5B answered with prose about the task while the file it was
+    asked to implement was still a stub and the tests had never run."""
+    (project / "calc.py").write_text(STUB)
+    executor = executor_for(project)
+    runs = iter(range(1, 10))
+    executor.namespace["run_tests"] = lambda: (Path("runs.txt").write_text(f"{next(runs)}\n"), fake_run_tests())[1]  # an entry each
+    history = FakeHistory(project)
+    transcript = Transcript.create(tmp_path / "conversations", project=str(project), model="scripted")
+    model = ScriptedModel(["<solution>Use the + operator.</solution>", RIGHT, "<solution>Done.</solution>"])
+    events = run_turn(agent_for(model, executor, prompts, history=history, transcript=transcript), REQUEST)
+    [held] = [e for e in events if isinstance(e, ev.AnswerHeld)]
+    assert held.reason == "tests_not_run" and held.step == 1
+    assert held.note.startswith("Observation: not done yet. The tests had not run in this turn, so they ran now, before your answer, and they fail:\n")
+    assert "unittest: FAILED: 0 passed, 1 failed (0.1s)" in held.note and "AssertionError: 6 != 5" in held.note
+    assert held.note.endswith("If you meant only to report on the tests, give your answer again.")
+    assert observations(events)[0] == held.note
+    # Before the answer, then after the fix: the second run counts, so "Done." ends the turn.
+    started = [e for e in events if isinstance(e, ev.TestsStarted)]
+    assert [(e.step, e.files, e.title) for e in started] == [(1, (), "tests before answer 1"), (2, ("calc.py",), "tests after action 2")]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "Done."
+    [record, _] = [r for r in read_records(transcript.path) if r["type"] == "tests"]
+    assert (record["step"], record["title"]) == (1, "tests before answer 1")
+    assert [e.summary for e in history.entries() if e.summary.startswith("tests")] == ["tests before answer 1", "tests after action 2"]
+
+
+def test_an_answer_under_passing_tests_that_had_not_run_ends_the_turn(project: Path, prompts: PromptLibrary) -> None:
+    (project / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    executor = executor_for(project)
+    events = run_turn(agent_for(ScriptedModel(["<solution>It already works.</solution>"]), executor, prompts), REQUEST)
+    assert executor.codes == [AUTO_TEST_CODE]
+    assert not [e for e in events if isinstance(e, ev.AnswerHeld)]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].answer == "It already works."
+
+
+@pytest.mark.parametrize(
+    ("request_text", "options"),
+    [
+        ("Explain what add in calc.py does.", {}),  # the request does not speak of tests
+        ("Do the tests pass?", {}),  # nor name a file
+        (REQUEST, {"auto_test": False}),
+        (REQUEST, {"approve": "plan"}),
+        (REQUEST, {"max_turns": 1}),  # no reply left to act on the report
+    ],
+)
+def test_no_test_run_before_the_answer_when_the_request_names_no_file_or_no_tests_or_the_option_is_off(
+    project: Path, prompts: PromptLibrary, request_text: str, options: dict[str, object]
+) -> None:
+    (project / "calc.py").write_text(STUB)
+    executor = executor_for(project)
+    model = ScriptedModel(["<solution>ok</solution>"] * 2)
+    events = run_turn(agent_for(model, executor, prompts, **options), request_text)
+    assert executor.codes == [] and not [e for e in events if isinstance(e, ev.AnswerHeld)]
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].steps == 1
 
 
 def test_the_test_run_is_snapshotted_on_its_own_and_kept_in_the_transcript(project: Path, prompts: PromptLibrary, tmp_path: Path) -> None:
@@ -177,6 +242,13 @@ def test_run_shows_the_test_run_with_its_summary(project: Path, prompts: PromptL
     assert "── tests: unittest: FAILED: 0 passed, 1 failed (0.1s) ──" in err.getvalue()
     assert "── tests: unittest: passed: 1 passed (0.1s) ──" in err.getvalue()
     assert "FAIL: test_add" in out.getvalue()  # the report itself, as it streams
+    (project / "calc.py").write_text(STUB)
+    out, err = io.StringIO(), io.StringIO()
+    render = TranscriptRenderer(out, err)
+    for event in run_turn(agent_for(ScriptedModel(["<solution>ok</solution>", RIGHT, "<solution>ok</solution>"]), executor_for(project), prompts), REQUEST):
+        render(event)
+    assert "── running the tests before the answer: they have not run in this turn ([agent] auto_test) ──" in err.getvalue()
+    assert f"· {ev.ANSWER_HELD['tests_not_run']}" in err.getvalue()
 
 
 def test_a_listing_repeated_under_the_agent_s_failing_run_is_pointed_at_that_run_s_trace(project: Path, prompts: PromptLibrary) -> None:

@@ -30,11 +30,6 @@ TRIM_BATCH = 30
 """How many entries past the limit before a batch leaves (so trimming is rare)."""
 
 
-def tests_title(step: int) -> str:
-    """The header of the card of the test run the agent started after action `step`."""
-    return f"tests after action {step}"
-
-
 def failure_notice(kind: str, message: str) -> Notice:
     """Why a turn ended without an answer."""
     severity = "warning" if kind in ("interrupted", "limit", "stuck") else "error"
@@ -113,7 +108,8 @@ class TranscriptView(VerticalScroll):
                 if prose.strip():
                     widgets.append(reply)
             elif kind == "tests":
-                widgets.append(self._restored_card(record, title=tests_title(int(record.get("step") or 0))))
+                title = record.get("title") or ev.tests_title(int(record.get("step") or 0))
+                widgets.append(self._restored_card(record, title=str(title)))
             elif kind == "action":
                 if record.get("manual"):  # the user's own code: their message, then its card
                     widgets.append(UserMessage(str(record.get("code", "")), manual=True, turn_id=record.get("turn_id")))
@@ -258,8 +254,8 @@ class TranscriptView(VerticalScroll):
             case ev.SnapshotTaken(step=step, entry=entry):
                 if (card := self.card(step)) is not None:
                     card.record(entry)
-            case ev.TestsStarted(step=step):
-                card = await self._new_card(AUTO_TEST_CODE, step, title=tests_title(step))
+            case ev.TestsStarted(step=step) as started:
+                card = await self._new_card(AUTO_TEST_CODE, step, title=started.title)
                 self._tests_cards[step] = card
                 card.begin()
             case ev.TestsOutput(step=step, stream=stream, text=text):
