@@ -1062,8 +1062,9 @@ class Agent:
         self, turn_id: str, step: int, files: tuple[str, ...], outcome: list[ExecutionResult | ev.TurnFailed]
     ) -> AsyncGenerator[ev.TurnEvent, None]:
         """Run the project's tests after the action of `step` changed `files` (or before its
-        answer, no `files`): snapshotted as an action of its own (tests rarely write files, but may), shown as `Tests*` events and kept
-        in the transcript. Its result, or the turn's failure, goes into `outcome`."""
+        answer, no `files`): snapshotted as an action of its own (tests rarely write files, but
+        may), shown as `Tests*` events and kept in the transcript. Its result, or the turn's
+        failure, goes into `outcome`."""
         ticket = None
         title = ev.tests_title(step, before_answer=not files)
         if self._history is not None:
