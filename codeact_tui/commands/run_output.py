@@ -129,7 +129,7 @@ class TranscriptRenderer:
         elif isinstance(event, ev.TestsFinished):
             self._status(f"── tests: {event.summary or _outcome(event.result)} ──")
         elif isinstance(event, ev.AnswerHeld):
-            self._status(f"· {ev.ANSWER_HELD[event.reason]}")
+            self._status(f"· {event.summary}")
         elif isinstance(event, (ev.SamplingRaised, ev.StartedOver, ev.AttemptKept)):
             self._status(f"· {event.summary}")
         elif isinstance(event, ev.ContextCompacted):

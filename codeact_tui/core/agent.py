@@ -399,12 +399,12 @@ class Agent:
                 self._tests.action(tested[-1].stdout, ())
                 if self._tests.failing is not None:
                     report = test_report(tested[-1], max_lines=self._options.observation_limit_lines, max_chars=self._observation_chars())
-                    async with aclosing(self._send_answer_back(turn_id, step, ("tests_not_run", report))) as holding:
+                    async with aclosing(self._send_answer_back(turn_id, step, parsed.answer, ("tests_not_run", report))) as holding:
                         async for event in holding:
                             yield event
                     return
             if self._hold_answer(step):
-                async with aclosing(self._send_answer_back(turn_id, step)) as holding:
+                async with aclosing(self._send_answer_back(turn_id, step, parsed.answer)) as holding:
                     async for event in holding:
                         yield event
                 return
@@ -650,10 +650,10 @@ class Agent:
         return self._tests.untested_for(self._request) if self._options.hold_untested else ()
 
     async def _send_answer_back(
-        self, turn_id: str, step: int, held: tuple[ev.HeldReason, str] | None = None
+        self, turn_id: str, step: int, answer: str, held: tuple[ev.HeldReason, str] | None = None
     ) -> AsyncGenerator[ev.TurnEvent, None]:
-        """Send the answer back to the model with the note `_hold_answer`'s reason calls for,
-        or the one given in `held`."""
+        """Send `answer` back to the model with the note `_hold_answer`'s reason calls for, or
+        the one given in `held`."""
         self._answer_held = True
         reason: ev.HeldReason | None
         if held is not None:
@@ -668,7 +668,7 @@ class Agent:
             template = {"tests_failing": "observation_tests_failing.md", "untested": "observation_untested.md"}[reason]
             note = self._prompts.render(template, counts=self._tests.failing, files=quoted_paths(self._tests.untested)).rstrip()
         self._add(ConversationMessage("user", note, "observation", turn_id))
-        yield ev.AnswerHeld(turn_id, step, note, reason)
+        yield ev.AnswerHeld(turn_id, step, note, reason, answer)
         yield ev.ObservationAdded(turn_id, step, note)
         if (raised := self._retry_hotter(turn_id, step)) is not None:
             yield raised

@@ -312,6 +312,20 @@ class AnswerHeld(Event):
     """What the model is told (also sent as an `ObservationAdded`)."""
     reason: HeldReason = "unsaved"
     """Why it went back; `ANSWER_HELD[reason]` is what the user is told."""
+    answer: str = ""
+    """The answer that went back (a front-end shows it: it never becomes the turn's answer)."""
+
+    @property
+    def summary(self) -> str:
+        """What the user is told: why it went back, and a quote of the answer's start."""
+        quoted = " ".join(self.answer.split())
+        if len(quoted) > ANSWER_QUOTE_CHARS:
+            quoted = quoted[: ANSWER_QUOTE_CHARS - 1].rstrip() + "…"
+        return f"{ANSWER_HELD[self.reason]} It said: “{quoted}”" if quoted else ANSWER_HELD[self.reason]
+
+
+ANSWER_QUOTE_CHARS = 240
+"""How much of a held answer `AnswerHeld.summary` quotes, on one line."""
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ def test_an_answer_given_before_the_tests_ran_in_the_turn_waits_for_them_and_goe
     model = ScriptedModel(["<solution>Use the + operator.</solution>", RIGHT, "<solution>Done.</solution>"])
     events = run_turn(agent_for(model, executor, prompts, history=history, transcript=transcript), REQUEST)
     [held] = [e for e in events if isinstance(e, ev.AnswerHeld)]
-    assert held.reason == "tests_not_run" and held.step == 1
+    assert held.reason == "tests_not_run" and held.step == 1 and held.answer == "Use the + operator."
+    assert held.summary == f"{ev.ANSWER_HELD['tests_not_run']} It said: “Use the + operator.”"
     assert held.note.startswith("Observation: not done yet. The tests had not run in this turn, so they ran now, before your answer, and they fail:\n")
     assert "unittest: FAILED: 0 passed, 1 failed (0.1s)" in held.note and "AssertionError: 6 != 5" in held.note
     assert held.note.endswith("If you meant only to report on the tests, give your answer again.")
@@ -248,7 +249,14 @@ def test_run_shows_the_test_run_with_its_summary(project: Path, prompts: PromptL
     for event in run_turn(agent_for(ScriptedModel(["<solution>ok</solution>", RIGHT, "<solution>ok</solution>"]), executor_for(project), prompts), REQUEST):
         render(event)
     assert "── running the tests before the answer: they have not run in this turn ([agent] auto_test) ──" in err.getvalue()
-    assert f"· {ev.ANSWER_HELD['tests_not_run']}" in err.getvalue()
+    assert f"· {ev.ANSWER_HELD['tests_not_run']} It said: “ok”" in err.getvalue()
+
+
+def test_a_held_answer_is_quoted_on_one_line_and_cut() -> None:
+    held = ev.AnswerHeld("t", 2, "note", "tests_failing", "The code\n\nis  correct. " + "x" * 400)
+    quote = held.summary.removeprefix(ev.ANSWER_HELD["tests_failing"] + " It said: “").removesuffix("”")
+    assert quote.startswith("The code is correct. xxx") and quote.endswith("…") and len(quote) == ev.ANSWER_QUOTE_CHARS
+    assert ev.AnswerHeld("t", 2, "note", "untested").summary == ev.ANSWER_HELD["untested"]  # no answer kept: no quote
 
 
 def test_a_listing_repeated_under_the_agent_s_failing_run_is_pointed_at_that_run_s_trace(project: Path, prompts: PromptLibrary) -> None:

@@ -426,7 +426,7 @@ async def test_the_transcript_shows_every_core_event(app_factory: AppFactory, pr
             ev.SnapshotTaken("t/1", 1, entry), ev.ObservationAdded("t/1", 1, "obs"), ev.ContextCompacted("t/1", 90, 40, 1, 0),
             ev.GenerationStarted("t/1", 2), ev.AssistantMessage("t/1", 2, "<execute>y</execute>", GenerationStats()),
             ev.CodeProposed("t/1", 2, "y"), ev.ActionSkipped("t/1", 2, "no"), ev.AnswerHeld("t/1", 2, "note"),
-            ev.AnswerHeld("t/1", 2, "note", "tests_failing"), ev.SamplingRaised("t/1", 2, 0.7),
+            ev.AnswerHeld("t/1", 2, "note", "tests_failing", "It is [b]correct[/b]."), ev.SamplingRaised("t/1", 2, 0.7),
             ev.StartedOver("t/1", 2, 2, 3, "1 passed, 2 failed", HistoryEntry(2, "agent", "2026-11-25T09:00:01Z", "restore")),
             ev.AttemptKept("t/1", 2, 1, 1, None), ev.TurnFinished("t/1", "solution", "Done.", 2),
             ev.TurnFailed("t/1", "limit", "too long", 2),
@@ -446,7 +446,7 @@ async def test_the_transcript_shows_every_core_event(app_factory: AppFactory, pr
         assert any("loaded into memory in 2.0s" in n for n in notices)
         assert any("shortened to fit the context window (90 → 40 tokens)" in n for n in notices)
         assert any("the code it defined is only in the Python session: no file changed" in n for n in notices)
-        assert any("its last test run failed and no file changed since" in n for n in notices)
+        assert any("its last test run failed and no file changed since" in n and n.endswith("It said: “It is [b]correct[/b].”") for n in notices)
         assert any("out of a rut, its next replies in this turn are sampled at temperature 0.7 or more" in n for n in notices)
         assert any("tests failing (1 passed, 2 failed); history entry 2 took its changes back. Starting over" in n for n in notices)
         assert any("Kept the files of attempt 1, the one with the most tests passing (1)." in n for n in notices)

@@ -265,8 +265,8 @@ class TranscriptView(VerticalScroll):
                 if (card := self._tests_cards.get(step)) is not None:
                     card.finish(result)
                     card.record(entry)
-            case ev.AnswerHeld(reason=reason):
-                await self.add(Notice(ev.ANSWER_HELD[reason], severity="warning"))
+            case ev.AnswerHeld() as held:
+                await self.add(Notice(held.summary, severity="warning"))
             case ev.SamplingRaised() | ev.AttemptKept():
                 await self.add(Notice(event.summary))
             case ev.StartedOver():
