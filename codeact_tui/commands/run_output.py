@@ -128,9 +128,7 @@ class TranscriptRenderer:
             self._write(event.text, None if event.stream == "stdout" else self.err)
         elif isinstance(event, ev.TestsFinished):
             self._status(f"── tests: {event.summary or _outcome(event.result)} ──")
-        elif isinstance(event, ev.AnswerHeld):
-            self._status(f"· {event.summary}")
-        elif isinstance(event, (ev.SamplingRaised, ev.StartedOver, ev.AttemptKept)):
+        elif isinstance(event, (ev.AnswerHeld, ev.SamplingRaised, ev.StartedOver, ev.AttemptKept)):
             self._status(f"· {event.summary}")
         elif isinstance(event, ev.ContextCompacted):
             self._status(
