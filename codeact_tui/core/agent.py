@@ -396,10 +396,9 @@ class Agent:
                 if isinstance(tested[-1], ev.TurnFailed):
                     yield tested[-1]
                     return
-                self._tests.action(tested[-1].stdout, ())
                 if self._tests.failing is not None:
                     report = test_report(tested[-1], max_lines=self._options.observation_limit_lines, max_chars=self._observation_chars())
-                    async with aclosing(self._send_answer_back(turn_id, step, parsed.answer, ("tests_not_run", report))) as holding:
+                    async with aclosing(self._send_answer_back(turn_id, step, parsed.answer, report)) as holding:
                         async for event in holding:
                             yield event
                     return
@@ -650,15 +649,15 @@ class Agent:
         return self._tests.untested_for(self._request) if self._options.hold_untested else ()
 
     async def _send_answer_back(
-        self, turn_id: str, step: int, answer: str, held: tuple[ev.HeldReason, str] | None = None
+        self, turn_id: str, step: int, answer: str, tests_report: str | None = None
     ) -> AsyncGenerator[ev.TurnEvent, None]:
-        """Send `answer` back to the model with the note `_hold_answer`'s reason calls for, or
-        the one given in `held`."""
+        """Send `answer` back to the model with the note `_hold_answer`'s reason calls for, or,
+        given the report of the failing test run before the answer, with that report."""
         self._answer_held = True
         reason: ev.HeldReason | None
-        if held is not None:
-            reason, report = held
-            note = self._prompts.render("observation_tests_not_run.md", report=report).rstrip()
+        if tests_report is not None:
+            reason = "tests_not_run"
+            note = self._prompts.render("observation_tests_not_run.md", report=tests_report).rstrip()
         elif self._unsaved_code is not None:
             reason = "unsaved"
             note = held_answer_note(self._prompts, self._unsaved_code, self._request)
@@ -1029,7 +1028,6 @@ class Agent:
             observation += "\n\n" + format_auto_tests(
                 tested[-1], self._prompts, untested, max_lines=self._options.observation_limit_lines, max_chars=self._observation_chars()
             )
-            self._tests.action(tested[-1].stdout, ())
         repeat = self._progress.action(code, result, changed_content=not rewrote_only)
         if repeat is not None:
             observation += "\n\n" + repeat_note(
@@ -1063,8 +1061,8 @@ class Agent:
     ) -> AsyncGenerator[ev.TurnEvent, None]:
         """Run the project's tests after the action of `step` changed `files` (or before its
         answer, no `files`): snapshotted as an action of its own (tests rarely write files, but
-        may), shown as `Tests*` events and kept in the transcript. Its result, or the turn's
-        failure, goes into `outcome`."""
+        may), shown as `Tests*` events, kept in the transcript and counted in `self._tests`. Its
+        result, or the turn's failure, goes into `outcome`."""
         ticket = None
         title = ev.tests_title(step, before_answer=not files)
         if self._history is not None:
@@ -1090,6 +1088,7 @@ class Agent:
         if result is None:
             outcome.append(ev.TurnFailed(turn_id, "executor", failure, step))
             return
+        self._tests.action(result.stdout, ())
         yield ev.TestsFinished(turn_id, step, result, entry, summary_line(result.stdout))
         if self._transcript is not None:
             self._transcript.append(tests_record(turn_id, step, AUTO_TEST_CODE, result, entry, title=title))
